@@ -1,0 +1,48 @@
+/**
+ * Error classes. Every error sluice raises on purpose is a {@link SluiceError}, and its message
+ * is one sentence that names the thing that was wrong.
+ */
+
+/** Base class of every error sluice raises on purpose. */
+export class SluiceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A bad query: an unknown column, a duplicate column name, mismatched arity, a bad argument. */
+export class PlanError extends SluiceError {}
+
+/**
+ * A streaming relation was opened a second time without `materialize()`, or `materialize()` was
+ * called after its single pass had started. Raised instead of silently returning nothing.
+ */
+export class RelationConsumedError extends SluiceError {}
+
+/** A memory reservation would exceed the configured `memoryLimit`. */
+export class ResourcesExhaustedError extends SluiceError {
+  constructor(
+    message: string,
+    /** The operator whose reservation failed. */
+    readonly operator: string,
+    /** Bytes it asked for. */
+    readonly requested: number,
+    /** The limit in force. */
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A bad option, CLI argument or scenario parameter. */
+export class ConfigError extends SluiceError {}
+
+/** A row rejected during ingest, with where it was and what was expected. */
+export class IngestError extends SluiceError {}
+
+/** The query's abort signal fired. */
+export class QueryAbortedError extends SluiceError {}
+
+/** A broken internal invariant: a bug in sluice, never the user's fault. */
+export class InternalError extends SluiceError {}

@@ -1,0 +1,231 @@
+import { PlanError } from '../errors.js';
+import type { Schema, Tuple, Value } from '../types.js';
+import { compareValues } from './compare.js';
+import { ARITH_OPS, COMPARE_OPS, exprToString, type ArithOp, type CompareOp, type Expr } from './expr.js';
+
+/** A compiled expression: reads its columns by index, allocates nothing per row. */
+export type CompiledExpr = (t: Tuple) => Value;
+/** A compiled predicate: `true`, `false`, or `null` (unknown). */
+export type CompiledPredicate = (t: Tuple) => boolean | null;
+
+/**
+ * Resolve a column name to its index.
+ * @throws PlanError naming the column and the available ones.
+ */
+export function columnIndex(schema: Schema, name: string, where = 'expression'): number {
+  const i = schema.indexOf(name);
+  if (i < 0) {
+    throw new PlanError(`unknown column '${name}' in ${where}; available columns: ${schema.length ? schema.join(', ') : '(none)'}`);
+  }
+  return i;
+}
+
+/**
+ * Compile `e` against `schema` once. Every column reference is resolved now (an unknown column is
+ * a `PlanError` at plan time); the returned closure only indexes into the tuple.
+ */
+export function compileExpr(e: Expr, schema: Schema): CompiledExpr {
+  validate(e);
+  return compile(e, schema);
+}
+
+/**
+ * Compile a predicate for `filter`: the closure returns exactly `true` for rows to keep.
+ * A literal or column predicate is allowed (its value is tested for `=== true`).
+ */
+export function compilePredicate(e: Expr, schema: Schema): (t: Tuple) => boolean {
+  const f = compileExpr(e, schema);
+  return (t) => f(t) === true;
+}
+
+/** Names of the columns `e` reads, in first-use order. */
+export function referencedColumns(e: Expr, out: string[] = []): string[] {
+  switch (e.op) {
+    case 'col': if (!out.includes(e.name)) out.push(e.name); break;
+    case 'lit': break;
+    case 'and': case 'or': for (const a of e.args) referencedColumns(a, out); break;
+    case 'neg': case 'not': case 'isNull': referencedColumns(e.arg, out); break;
+    case 'startsWith': case 'contains': referencedColumns(e.arg, out); referencedColumns(e.pattern, out); break;
+    default: referencedColumns(e.left, out); referencedColumns(e.right, out);
+  }
+  return out;
+}
+
+/** Structural check for expressions that arrive as JSON (results files, CLI). */
+function validate(e: unknown, path = 'expression'): void {
+  if (e === null || typeof e !== 'object') throw new PlanError(`${path} must be an expression object, got ${String(e)}`);
+  const x = e as Record<string, unknown>;
+  switch (x.op) {
+    case 'col':
+      if (typeof x.name !== 'string') throw new PlanError(`${path}: 'col' needs a string name`);
+      return;
+    case 'lit':
+      if (!(x.value === null || ['number', 'string', 'boolean'].includes(typeof x.value))) {
+        throw new PlanError(`${path}: 'lit' value must be a number, string, boolean or null`);
+      }
+      return;
+    case 'and': case 'or':
+      if (!Array.isArray(x.args) || x.args.length === 0) throw new PlanError(`${path}: '${x.op}' needs at least one argument`);
+      x.args.forEach((a, i) => validate(a, `${path}.args[${i}]`));
+      return;
+    case 'neg': case 'not': case 'isNull':
+      validate(x.arg, `${path}.arg`);
+      return;
+    case 'startsWith': case 'contains':
+      validate(x.arg, `${path}.arg`);
+      validate(x.pattern, `${path}.pattern`);
+      return;
+    default:
+      if (COMPARE_OPS.includes(x.op as CompareOp) || ARITH_OPS.includes(x.op as ArithOp)) {
+        validate(x.left, `${path}.left`);
+        validate(x.right, `${path}.right`);
+        return;
+      }
+      throw new PlanError(`${path}: unknown operator ${JSON.stringify(x.op)}`);
+  }
+}
+
+function compile(e: Expr, schema: Schema): CompiledExpr {
+  switch (e.op) {
+    case 'col': {
+      const i = columnIndex(schema, e.name);
+      return (t) => t[i]!;
+    }
+    case 'lit': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+      return compileCompare(e.op, e.left, e.right, schema);
+    case 'add': case 'sub': case 'mul': case 'div': case 'mod':
+      return compileArith(e.op, compile(e.left, schema), compile(e.right, schema), e);
+    case 'neg': {
+      const a = compile(e.arg, schema);
+      return (t) => {
+        const v = a(t);
+        if (typeof v === 'number') return -v;
+        if (v === null) return null;
+        throw badOperand('neg', v, e);
+      };
+    }
+    case 'and':
+      return compileAnd(e.args.map((a) => compile(a, schema)));
+    case 'or':
+      return compileOr(e.args.map((a) => compile(a, schema)));
+    case 'not': {
+      const a = compile(e.arg, schema);
+      return (t) => {
+        const v = a(t);
+        return v === null ? null : v !== true;
+      };
+    }
+    case 'isNull': {
+      const a = compile(e.arg, schema);
+      return (t) => a(t) === null;
+    }
+    case 'startsWith': case 'contains': {
+      const a = compile(e.arg, schema), p = compile(e.pattern, schema);
+      const starts = e.op === 'startsWith';
+      return (t) => {
+        const s = a(t), q = p(t);
+        if (s === null || q === null) return null;
+        if (typeof s !== 'string' || typeof q !== 'string') throw badOperand(e.op, typeof s !== 'string' ? s : q, e);
+        return starts ? s.startsWith(q) : s.includes(q);
+      };
+    }
+  }
+}
+
+function badOperand(op: string, v: Value, e: Expr): PlanError {
+  return new PlanError(`'${op}' got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}; it takes ${op === 'startsWith' || op === 'contains' ? 'strings' : 'numbers'}`);
+}
+
+/**
+ * Comparisons. The common shape `column <op> number literal` gets a closure that reads the column
+ * directly and compares numbers inline; everything else goes through the generic path.
+ */
+function compileCompare(op: CompareOp, left: Expr, right: Expr, schema: Schema): CompiledExpr {
+  if (left.op === 'col' && right.op === 'lit' && typeof right.value === 'number') {
+    const i = columnIndex(schema, left.name), c = right.value;
+    const slow = (v: Value): boolean | null => (v === null ? null : test(op, compareValues(v, c)));
+    switch (op) {
+      case 'eq': return (t) => { const v = t[i]!; return typeof v === 'number' ? v === c : slow(v); };
+      case 'ne': return (t) => { const v = t[i]!; return typeof v === 'number' ? v !== c : slow(v); };
+      case 'lt': return (t) => { const v = t[i]!; return typeof v === 'number' ? v < c : slow(v); };
+      case 'le': return (t) => { const v = t[i]!; return typeof v === 'number' ? v <= c : slow(v); };
+      case 'gt': return (t) => { const v = t[i]!; return typeof v === 'number' ? v > c : slow(v); };
+      case 'ge': return (t) => { const v = t[i]!; return typeof v === 'number' ? v >= c : slow(v); };
+    }
+  }
+  const l = compile(left, schema), r = compile(right, schema);
+  switch (op) {
+    case 'eq': return (t) => { const a = l(t), b = r(t); return a === null || b === null ? null : a === b; };
+    case 'ne': return (t) => { const a = l(t), b = r(t); return a === null || b === null ? null : a !== b; };
+    default: return (t) => {
+      const a = l(t), b = r(t);
+      return a === null || b === null ? null : test(op, compareValues(a, b));
+    };
+  }
+}
+
+function test(op: CompareOp, c: number): boolean {
+  switch (op) {
+    case 'eq': return c === 0;
+    case 'ne': return c !== 0;
+    case 'lt': return c < 0;
+    case 'le': return c <= 0;
+    case 'gt': return c > 0;
+    case 'ge': return c >= 0;
+  }
+}
+
+function compileArith(op: ArithOp, l: CompiledExpr, r: CompiledExpr, e: Expr): CompiledExpr {
+  const slow = (a: Value, b: Value): null => {
+    if (a === null || b === null) return null;
+    throw badOperand(op, typeof a !== 'number' ? a : b, e);
+  };
+  switch (op) {
+    case 'add': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? a + b : slow(a, b); };
+    case 'sub': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? a - b : slow(a, b); };
+    case 'mul': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? a * b : slow(a, b); };
+    case 'div': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? (b === 0 ? null : a / b) : slow(a, b); };
+    case 'mod': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? (b === 0 ? null : a % b) : slow(a, b); };
+  }
+}
+
+function compileAnd(args: CompiledExpr[]): CompiledExpr {
+  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === null ? null : v === true; }; }
+  if (args.length === 2) {
+    const [a, b] = args as [CompiledExpr, CompiledExpr];
+    return (t) => {
+      const x = a(t);
+      if (x === false) return false;
+      const y = b(t);
+      if (y === false) return false;
+      return x === null || y === null ? null : x === true && y === true;
+    };
+  }
+  return (t) => {
+    let unknown = false;
+    for (let k = 0; k < args.length; k++) {
+      const v = args[k]!(t);
+      if (v === false) return false;
+      if (v === null) unknown = true;
+      else if (v !== true) return false;
+    }
+    return unknown ? null : true;
+  };
+}
+
+function compileOr(args: CompiledExpr[]): CompiledExpr {
+  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === null ? null : v === true; }; }
+  return (t) => {
+    let unknown = false;
+    for (let k = 0; k < args.length; k++) {
+      const v = args[k]!(t);
+      if (v === true) return true;
+      if (v === null) unknown = true;
+    }
+    return unknown ? null : false;
+  };
+}

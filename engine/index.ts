@@ -1,0 +1,21 @@
+/**
+ * sluice's query engine: two execution strategies (materializing and streaming) behind one
+ * `Relation` interface. Start with {@link createEngine}.
+ */
+export { createEngine, type Engine, type EngineSettings } from './engine.js';
+export type { Relation, TupleIterator, RowPredicate, RowFunction } from './relation.js';
+export { ENGINE_KINDS, type EngineKind, type Schema, type Tuple, type Value } from './types.js';
+export { resolveOptions, DEFAULT_OPTIONS, BOOLEAN_OPTIONS, OPTION_SPECS, type EngineOptions, type ResolvedOptions } from './options.js';
+export { ExecutionContext, type Metrics } from './context.js';
+export { MemoryTracker } from './memory/memory-tracker.js';
+export * as byteModel from './memory/byte-model.js';
+export {
+  SluiceError, PlanError, RelationConsumedError, ResourcesExhaustedError, ConfigError, IngestError, QueryAbortedError, InternalError,
+} from './errors.js';
+export * from './expr/expr.js';
+export { compileExpr, compilePredicate, referencedColumns, columnIndex, type CompiledExpr } from './expr/compile.js';
+export { compareValues } from './expr/compare.js';
+export { BufferedIterator } from './iterators/buffered-iterator.js';
+export { CountingIterator } from './iterators/counting-iterator.js';
+export { MaterializedRelation } from './materialized/materialized-relation.js';
+export { StreamingRelation, type StreamingPhase } from './streaming/streaming-relation.js';

@@ -1,0 +1,118 @@
+import type { ExecutionContext } from '../context.js';
+import { bufferedTupleBytes } from '../memory/byte-model.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple } from '../types.js';
+
+/**
+ * A buffer over one source iterator, shared by several cursors (`BufferedIterator`s) that read
+ * it independently. Tuples are pulled from the source only when the fastest cursor needs one.
+ *
+ * - `retain = false` (peek and clone): the buffer keeps only what some cursor has yet to read;
+ *   with a single cursor at the end of the buffer, tuples pass straight through, unbuffered.
+ * - `retain = true` (the lazy materialization cache): every tuple is kept for later replays.
+ *
+ * Every buffered tuple is reserved from the memory tracker; everything is released by `free()`.
+ * The source is closed as soon as it is exhausted, or by `free()`.
+ */
+export class TupleBuffer {
+  /** Buffered tuples; `rows[k]` is the tuple at absolute position `base + k`. */
+  rows: Tuple[] = [];
+  /** Absolute position of `rows[0]`. Grows when a non-retaining buffer drops a read prefix. */
+  base = 0;
+  /** The source has been read to the end (and closed). */
+  done = false;
+  /** Live cursors. */
+  readers = 0;
+  /** What the source threw, if it threw; the buffer is then unusable for replay. */
+  sourceError: unknown = undefined;
+  private source: TupleIterator | null;
+  private reservedBytes = 0;
+
+  constructor(
+    source: TupleIterator,
+    readonly retain: boolean,
+    private readonly ctx: ExecutionContext,
+    /** Named in `ResourcesExhaustedError`. */
+    readonly operator: string,
+  ) {
+    this.source = source;
+  }
+
+  /** Bytes this buffer holds reserved now. */
+  get reserved(): number {
+    return this.reservedBytes;
+  }
+
+  /** Pull one more tuple from the source into the buffer; `undefined` once the source is done. */
+  pull(): Tuple | undefined {
+    const src = this.source;
+    if (src === null) return undefined;
+    const t = this.read(src);
+    if (t === undefined) {
+      this.finishSource();
+      return undefined;
+    }
+    const bytes = bufferedTupleBytes(t);
+    this.ctx.memory.reserve(bytes, this.operator);
+    this.reservedBytes += bytes;
+    this.rows.push(t);
+    return t;
+  }
+
+  /** Pull one tuple straight through, without buffering it (single reader at the buffer's end). */
+  pullThrough(): Tuple | undefined {
+    const src = this.source;
+    if (src === null) return undefined;
+    const t = this.read(src);
+    if (t === undefined) {
+      this.finishSource();
+      return undefined;
+    }
+    this.base++;
+    return t;
+  }
+
+  /** Drop every buffered tuple before absolute position `pos` (non-retaining buffers only). */
+  dropBefore(pos: number): void {
+    if (this.retain || pos <= this.base) return;
+    if (pos - this.base >= this.rows.length) {
+      this.base += this.rows.length;
+      this.rows = [];
+      this.ctx.memory.release(this.reservedBytes);
+      this.reservedBytes = 0;
+    }
+  }
+
+  /** Read the source to its end into the buffer (used to complete a cache). */
+  fill(): void {
+    while (this.pull() !== undefined);
+  }
+
+  /** Close the source (if still open) and release every buffered tuple. Idempotent. */
+  free(): void {
+    const src = this.source;
+    this.source = null;
+    this.rows = [];
+    this.ctx.memory.release(this.reservedBytes);
+    this.reservedBytes = 0;
+    src?.close();
+  }
+
+  private read(src: TupleIterator): Tuple | undefined {
+    try {
+      return src.next();
+    } catch (e) {
+      this.sourceError = e;
+      this.source = null;
+      src.close();
+      throw e;
+    }
+  }
+
+  private finishSource(): void {
+    this.done = true;
+    const src = this.source;
+    this.source = null;
+    src?.close();
+  }
+}

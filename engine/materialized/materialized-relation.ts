@@ -1,0 +1,213 @@
+import type { ExecutionContext } from '../context.js';
+import type { Expr } from '../expr/expr.js';
+import { ArrayIterator } from '../iterators/array-iterator.js';
+import { extender, projector } from '../iterators/projector.js';
+import { tupleKey, type Key } from '../key.js';
+import { PlanError } from '../errors.js';
+import { bufferedTupleBytes, hashEntryBytes } from '../memory/byte-model.js';
+import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
+import type { Schema, Tuple } from '../types.js';
+
+/**
+ * The materializing engine: every operator computes its full result into an array right away.
+ *
+ * Memory accounting models a pipeline in which each intermediate result has one consumer:
+ * a result reserves its bytes when it is computed; once a downstream operator has been computed
+ * from it, its reservation is handed back (the array itself lives on until garbage collection,
+ * as it would in any engine). Draining a relation (`toArray()`, or closing an iterator from
+ * `open()`) or calling `release()` also hands it back. Sources from `from()` hold the caller's
+ * array and reserve nothing. The tracker's peak is therefore "input plus output of the largest
+ * step", which is what a materializing engine needs at least.
+ */
+export class MaterializedRelation implements Relation {
+  readonly kind = 'materialized' as const;
+  private reservedBytes: number;
+
+  /** @internal use the engine's `from()` / `fromIterator()` or an operator. */
+  constructor(
+    readonly schema: Schema,
+    private readonly rows: readonly Tuple[],
+    private readonly ctx: ExecutionContext,
+    reservedBytes: number,
+    /** Holds the caller's rows (from `from()`): reading it counts into `metrics.sourceRows`. */
+    private readonly isSource = false,
+  ) {
+    this.reservedBytes = reservedBytes;
+  }
+
+  /** A source over the caller's rows (validated, not copied, not reserved). */
+  static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): MaterializedRelation {
+    const s = checkSchema(schema, 'from');
+    return new MaterializedRelation(s, checkRows(s, rows, 'from'), ctx, 0, true);
+  }
+
+  /** Read a source iterator to the end now, into an engine-owned (reserved) array. */
+  static fromIterator(schema: Schema, open: () => TupleIterator, ctx: ExecutionContext): MaterializedRelation {
+    const s = checkSchema(schema, 'fromIterator');
+    const b = new ResultBuilder(ctx, 'materialized source');
+    const it = open();
+    try {
+      for (let t = it.next(); t !== undefined; t = it.next()) {
+        if (t.length !== s.length) throw new PlanError(`fromIterator: row ${b.rows.length} has ${t.length} values, the schema has ${s.length} (${s.join(', ')})`);
+        b.push(t);
+      }
+    } catch (e) {
+      b.abandon();
+      throw e;
+    } finally {
+      it.close();
+    }
+    ctx.metrics.sourceRows += b.rows.length;
+    return b.finish(s);
+  }
+
+  open(): TupleIterator {
+    return new ArrayIterator(this.rows, this.ctx, this.isSource, () => this.release());
+  }
+
+  size(): number {
+    return this.rows.length;
+  }
+
+  isEmpty(): boolean {
+    return this.rows.length === 0;
+  }
+
+  materialize(): Relation {
+    return this;
+  }
+
+  release(): void {
+    if (this.reservedBytes === 0) return;
+    this.ctx.memory.release(this.reservedBytes);
+    this.reservedBytes = 0;
+  }
+
+  filter(predicate: Expr | RowPredicate): Relation {
+    const p = planFilter(this.schema, predicate);
+    const rows = this.rows, n = rows.length;
+    return this.compute('materialized filter', this.schema, (b) => {
+      for (let i = 0; i < n; i++) {
+        const t = rows[i]!;
+        if (p(t)) b.push(t);
+      }
+    });
+  }
+
+  project(columns: readonly string[]): Relation {
+    const pick = projector(planProject(this.schema, columns));
+    return this.map(Object.freeze(columns.slice()), pick, 'materialized project');
+  }
+
+  extend(column: string, value: Expr | RowFunction): Relation {
+    const plan = planExtend(this.schema, column, value);
+    return this.map(plan.schema, extender(this.schema.length, plan.value), 'materialized extend');
+  }
+
+  distinct(): Relation {
+    const rows = this.rows, n = rows.length;
+    const mem = this.ctx.memory;
+    const seen = new Set<Key>();
+    let setBytes = 0;
+    try {
+      return this.compute('materialized distinct', this.schema, (b) => {
+        for (let i = 0; i < n; i++) {
+          const t = rows[i]!;
+          const k = tupleKey(t);
+          if (seen.has(k)) continue;
+          const bytes = hashEntryBytes(k);
+          mem.reserve(bytes, 'materialized distinct');
+          setBytes += bytes;
+          seen.add(k);
+          b.push(t);
+        }
+      });
+    } finally {
+      mem.release(setBytes);
+    }
+  }
+
+  concat(other: Relation): Relation {
+    planConcat(this.schema, other);
+    const rows = this.rows;
+    return this.compute('materialized concat', this.schema, (b) => {
+      for (let i = 0; i < rows.length; i++) b.push(rows[i]!);
+      const it = other.open();
+      try {
+        for (let t = it.next(); t !== undefined; t = it.next()) b.push(t);
+      } finally {
+        it.close();
+      }
+    });
+  }
+
+  limit(n: number): Relation {
+    const rows = this.rows, k = Math.min(planLimit(n), rows.length);
+    return this.compute('materialized limit', this.schema, (b) => {
+      for (let i = 0; i < k; i++) b.push(rows[i]!);
+    });
+  }
+
+  toArray(): Tuple[] {
+    return drain(this.open());
+  }
+
+  [Symbol.iterator](): Iterator<Tuple> {
+    return iterate(this.open());
+  }
+
+  private map(schema: Schema, step: (t: Tuple) => Tuple, operator: string): Relation {
+    const rows = this.rows, n = rows.length;
+    return this.compute(operator, schema, (b) => {
+      for (let i = 0; i < n; i++) b.push(step(rows[i]!));
+    });
+  }
+
+  /**
+   * Run one operator: `fill` pushes the result tuples into a reserving builder. On failure the
+   * partial reservation is handed back; on success this input's reservation is (it is consumed).
+   */
+  private compute(operator: string, schema: Schema, fill: (b: ResultBuilder) => void): MaterializedRelation {
+    const b = new ResultBuilder(this.ctx, operator);
+    try {
+      fill(b);
+    } catch (e) {
+      b.abandon();
+      throw e;
+    }
+    const result = b.finish(schema);
+    if (this.isSource) this.ctx.metrics.sourceRows += this.rows.length;
+    this.release();
+    this.ctx.metrics.materializations++;
+    this.ctx.metrics.materializedRows += b.rows.length;
+    return result;
+  }
+}
+/** Accumulates an operator's result array, reserving each tuple as it is added. */
+class ResultBuilder {
+  readonly rows: Tuple[] = [];
+  private reserved = 0;
+
+  constructor(
+    private readonly ctx: ExecutionContext,
+    private readonly operator: string,
+  ) {}
+
+  push(t: Tuple): void {
+    const bytes = bufferedTupleBytes(t);
+    this.ctx.memory.reserve(bytes, this.operator);
+    this.reserved += bytes;
+    this.rows.push(t);
+  }
+
+  /** The operator failed: give back what was reserved. */
+  abandon(): void {
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+  }
+
+  finish(schema: Schema): MaterializedRelation {
+    return new MaterializedRelation(schema, this.rows, this.ctx, this.reserved);
+  }
+}

@@ -1,0 +1,104 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * Engine options: the planner switches of the published engine, as data. Every field is
+ * optional; {@link resolveOptions} fills the defaults once and validates, and the resolved object
+ * travels in the {@link ExecutionContext}. Nothing reads options from global state.
+ */
+export interface EngineOptions {
+  /**
+   * Compose streaming operators as lazy iterators. When off, every streaming operator first
+   * materializes its input into a buffer and iterates that (the published engine's fallback).
+   * No effect on the materialized engine.
+   * @default true
+   */
+  enableIteratorComposition?: boolean;
+  /**
+   * Keep streaming relations unmaterialized when asked for their size or emptiness: `size()`
+   * returns -1 when the count is unknown, and `isEmpty()` peeks one tuple. When off, `size()` and
+   * `isEmpty()` materialize the relation (into its replayable cache) to answer.
+   * @default true
+   */
+  enableTrueStreaming?: boolean;
+  /**
+   * Bytes that the context's memory tracker may hold reserved at once; a reservation past it
+   * throws `ResourcesExhaustedError`. `Infinity` means no limit.
+   * @default Infinity
+   */
+  memoryLimit?: number;
+}
+
+/** Options with every default filled in. Frozen. */
+export type ResolvedOptions = Readonly<Required<EngineOptions>>;
+
+type OptionKind = 'boolean' | 'bytes' | 'positiveInt';
+
+interface OptionSpec {
+  readonly kind: OptionKind;
+  readonly default: boolean | number;
+}
+
+/** The option table: name → kind and default. The single source for defaults and validation. */
+export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
+  enableIteratorComposition: { kind: 'boolean', default: true },
+  enableTrueStreaming: { kind: 'boolean', default: true },
+  memoryLimit: { kind: 'bytes', default: Infinity },
+};
+
+/** Names of the boolean options, in declaration order (for option grids). */
+export const BOOLEAN_OPTIONS = Object.freeze(
+  (Object.keys(OPTION_SPECS) as (keyof EngineOptions)[]).filter((k) => OPTION_SPECS[k].kind === 'boolean'),
+);
+
+/** The defaults, resolved. */
+export const DEFAULT_OPTIONS: ResolvedOptions = resolveOptions({});
+
+/**
+ * Validate `options` and fill in defaults.
+ * @throws ConfigError naming the option when a name is unknown or a value has the wrong type.
+ */
+export function resolveOptions(options: EngineOptions | undefined = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError(`engine options must be an object, got ${describe(options)}`);
+  }
+  const known = Object.keys(OPTION_SPECS);
+  for (const name of Object.keys(options)) {
+    if (!Object.hasOwn(OPTION_SPECS, name)) {
+      throw new ConfigError(`unknown engine option '${name}' (known options: ${known.join(', ')})`);
+    }
+  }
+  const out: Record<string, boolean | number> = {};
+  for (const name of known as (keyof EngineOptions)[]) {
+    const spec = OPTION_SPECS[name];
+    const given = (options as Record<string, unknown>)[name];
+    out[name] = given === undefined ? spec.default : check(name, spec.kind, given);
+  }
+  return Object.freeze(out) as unknown as ResolvedOptions;
+}
+
+function check(name: string, kind: OptionKind, v: unknown): boolean | number {
+  switch (kind) {
+    case 'boolean':
+      if (typeof v !== 'boolean') throw new ConfigError(`engine option '${name}' must be true or false, got ${describe(v)}`);
+      return v;
+    case 'bytes':
+      if (typeof v !== 'number' || Number.isNaN(v) || v <= 0 || (!Number.isInteger(v) && v !== Infinity)) {
+        throw new ConfigError(`engine option '${name}' must be a positive whole number of bytes or Infinity, got ${describe(v)}`);
+      }
+      return v;
+    case 'positiveInt':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+        throw new ConfigError(`engine option '${name}' must be a positive integer, got ${describe(v)}`);
+      }
+      return v;
+  }
+}
+
+/** A short, safe rendering of a bad value for an error message. */
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,250 @@
+import type { ExecutionContext } from '../context.js';
+import { RelationConsumedError } from '../errors.js';
+import type { Expr } from '../expr/expr.js';
+import { ArrayIterator } from '../iterators/array-iterator.js';
+import { BufferedIterator } from '../iterators/buffered-iterator.js';
+import { LazyCache } from '../iterators/caching-iterator.js';
+import { ConcatIterator } from '../iterators/concat-iterator.js';
+import { DistinctIterator } from '../iterators/distinct-iterator.js';
+import { ExtendIterator } from '../iterators/extend-iterator.js';
+import { FilterIterator } from '../iterators/filter-iterator.js';
+import { LimitIterator } from '../iterators/limit-iterator.js';
+import { MaterializeIterator } from '../iterators/materialize-iterator.js';
+import { ProjectIterator } from '../iterators/project-iterator.js';
+import { extender } from '../iterators/projector.js';
+import { SourceIterator } from '../iterators/source-iterator.js';
+import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
+import type { Schema, Tuple } from '../types.js';
+
+/**
+ * Where a streaming relation is in its life. `cached` and `failed` are not stored: they are read
+ * off the cache (see {@link StreamingRelation.phase}).
+ */
+type State = 'fresh' | 'armed' | 'consumed' | 'caching' | 'released';
+
+/** The observable phase of a streaming relation (for tests, plans and error messages). */
+export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cached' | 'failed' | 'released';
+
+/**
+ * The streaming engine's relation: a recipe that composes lazy iterators. Building a query only
+ * plans it (columns are resolved and expressions compiled at once, so a bad query fails before any
+ * row is read); nothing is read until the first `next()`.
+ *
+ * Lazy materialization state machine:
+ * ```
+ *            open()                       open()
+ *   FRESH ───────────► CONSUMED ─────────────────► throws RelationConsumedError
+ *     │                   │ materialize()  ──────► throws RelationConsumedError (pass started)
+ *     │ materialize()
+ *     ▼          open()                source exhausted
+ *   ARMED ───────────► CACHING ─────────────────────► CACHED ──open()──► replay (any number of times)
+ *                        │ open(): another cursor that replays the prefix and reads on
+ *                        │ every cursor closed early: the cache is filled to the end (→ CACHED),
+ *                        │   or, if the query was aborted or the source threw, → FAILED
+ *                        ▼
+ *                      FAILED ──open()──► throws RelationConsumedError (with the cause)
+ *   any state ──release()──► RELEASED ──open()──► throws RelationConsumedError
+ * ```
+ * `materialize()` in ARMED, CACHING or CACHED returns the relation unchanged.
+ *
+ * `isEmpty()` in FRESH or ARMED peeks one tuple through a {@link BufferedIterator} and keeps it;
+ * the first `open()` then hands out that same buffered iterator, so no tuple is lost and the state
+ * machine is unchanged. With `enableTrueStreaming` off, `size()` and `isEmpty()` instead
+ * materialize the relation (FRESH → ARMED → CACHED) to answer.
+ */
+export class StreamingRelation implements Relation {
+  readonly kind = 'streaming' as const;
+  private state: State = 'fresh';
+  private peeked: BufferedIterator | null = null;
+  private cache: LazyCache | null = null;
+
+  /** @internal use the engine's sources or an operator. */
+  constructor(
+    readonly schema: Schema,
+    private readonly ctx: ExecutionContext,
+    /** Opens the composed iterator for this relation's single pass (opening its inputs). */
+    private readonly produce: () => TupleIterator,
+    /** The exact count when it is known without reading, else -1. Never consumes. */
+    private readonly sizeHint: () => number,
+  ) {}
+
+  /** A source over the caller's rows (validated, not copied). Its size is known. */
+  static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): StreamingRelation {
+    const s = checkSchema(schema, 'from');
+    const r = checkRows(s, rows, 'from');
+    return new StreamingRelation(s, ctx, () => new ArrayIterator(r, ctx), () => r.length);
+  }
+
+  /** A source over an iterator the caller opens on demand (called at most once unless materialized). */
+  static fromIterator(schema: Schema, open: () => TupleIterator, ctx: ExecutionContext): StreamingRelation {
+    const s = checkSchema(schema, 'fromIterator');
+    return new StreamingRelation(s, ctx, () => new SourceIterator(open(), ctx), () => -1);
+  }
+
+  /** Where this relation is in the state machine drawn above. */
+  get phase(): StreamingPhase {
+    if (this.state === 'caching') {
+      if (this.cache!.isFailed) return 'failed';
+      if (this.cache!.complete) return 'cached';
+    }
+    return this.state;
+  }
+
+  open(): TupleIterator {
+    switch (this.state) {
+      case 'fresh':
+        this.state = 'consumed';
+        return this.takeSource();
+      case 'armed':
+        return this.startCaching().open();
+      case 'caching':
+        return this.cache!.open();
+      case 'consumed':
+        throw new RelationConsumedError(
+          `this streaming relation (${this.schema.join(', ')}) was already opened once; call materialize() before its first open() to read it again`,
+        );
+      case 'released':
+        throw new RelationConsumedError(`this streaming relation (${this.schema.join(', ')}) was released and cannot be opened`);
+    }
+  }
+
+  /** The exact count if known without reading (a source array, or a complete cache), else -1. */
+  knownSize(): number {
+    if (this.state === 'caching' && this.cache!.complete) return this.cache!.length;
+    return this.sizeHint();
+  }
+
+  size(): number {
+    const known = this.knownSize();
+    if (known >= 0 || this.ctx.options.enableTrueStreaming) return known;
+    return this.materializeToAnswer() ? this.cache!.length : -1;
+  }
+
+  isEmpty(): boolean {
+    const known = this.knownSize();
+    if (known >= 0) return known === 0;
+    switch (this.state) {
+      case 'caching':
+        return this.cache!.ensure(1) === 0;
+      case 'fresh':
+      case 'armed':
+        if (!this.ctx.options.enableTrueStreaming) return this.size() === 0;
+        this.peeked ??= BufferedIterator.over(this.produce(), this.ctx, 'streaming isEmpty peek');
+        return this.peeked.peek() === undefined;
+      case 'consumed':
+      case 'released':
+        throw new RelationConsumedError(`isEmpty() cannot answer for a streaming relation that is ${this.state}; call materialize() before its first open()`);
+    }
+  }
+
+  materialize(): Relation {
+    if (this.state === 'fresh') this.state = 'armed';
+    else if (this.state === 'consumed' || this.state === 'released') {
+      throw new RelationConsumedError(
+        `materialize() was called after this streaming relation's single pass started (it is ${this.state}); call it before the first open()`,
+      );
+    }
+    return this;
+  }
+
+  release(): void {
+    this.state = 'released';
+    this.cache?.free();
+    this.cache = null;
+    this.peeked?.close();
+    this.peeked = null;
+  }
+
+  filter(predicate: Expr | RowPredicate): Relation {
+    const p = planFilter(this.schema, predicate);
+    return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
+  }
+
+  project(columns: readonly string[]): Relation {
+    const indices = planProject(this.schema, columns);
+    return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
+  }
+
+  extend(column: string, value: Expr | RowFunction): Relation {
+    const plan = planExtend(this.schema, column, value);
+    const step = extender(this.schema.length, plan.value);
+    return this.derive(plan.schema, 'extend', (input) => new ExtendIterator(input, step), () => this.knownSize());
+  }
+
+  distinct(): Relation {
+    const ctx = this.ctx;
+    return this.derive(this.schema, 'distinct', (input) => new DistinctIterator(input, ctx), () => {
+      const n = this.knownSize();
+      return n === 0 || n === 1 ? n : -1;
+    });
+  }
+
+  concat(other: Relation): Relation {
+    planConcat(this.schema, other);
+    const openOther = (): TupleIterator => this.input(other.open(), 'concat');
+    return this.derive(this.schema, 'concat', (input) => new ConcatIterator(input, openOther), () => {
+      const a = this.knownSize(), b = other instanceof StreamingRelation ? other.knownSize() : other.size();
+      return a >= 0 && b >= 0 ? a + b : -1;
+    });
+  }
+
+  limit(n: number): Relation {
+    const k = planLimit(n);
+    return this.derive(this.schema, 'limit', (input) => new LimitIterator(input, k), () => {
+      const m = this.knownSize();
+      return m >= 0 ? Math.min(m, k) : -1;
+    });
+  }
+
+  toArray(): Tuple[] {
+    return drain(this.open());
+  }
+
+  [Symbol.iterator](): Iterator<Tuple> {
+    return iterate(this.open());
+  }
+
+  /**
+   * A relation whose single pass opens this one and wraps its iterator with `wrap`. With
+   * iterator composition off, the input is read into a buffer first.
+   */
+  private derive(schema: Schema, operator: string, wrap: (input: TupleIterator) => TupleIterator, sizeHint: () => number): StreamingRelation {
+    return new StreamingRelation(schema, this.ctx, () => {
+      const input = this.input(this.open(), operator);
+      try {
+        return wrap(input);
+      } catch (e) {
+        input.close();
+        throw e;
+      }
+    }, sizeHint);
+  }
+
+  /** An operator's input: the iterator itself, or (composition off) a buffer of all of it. */
+  private input(it: TupleIterator, operator: string): TupleIterator {
+    return this.ctx.options.enableIteratorComposition ? it : new MaterializeIterator(it, this.ctx, `streaming ${operator} (composition off)`);
+  }
+
+  /** ARMED → CACHING: the single pass begins, and fills the cache as it goes. */
+  private startCaching(): LazyCache {
+    this.state = 'caching';
+    this.ctx.metrics.materializations++;
+    return (this.cache = new LazyCache(this.takeSource(), this.ctx));
+  }
+
+  private takeSource(): TupleIterator {
+    const p = this.peeked;
+    this.peeked = null;
+    return p ?? this.produce();
+  }
+
+  /** `enableTrueStreaming` off: read the whole relation into its cache. False if it cannot. */
+  private materializeToAnswer(): boolean {
+    if (this.state === 'fresh') this.state = 'armed';
+    if (this.state === 'armed') this.startCaching();
+    if (this.state !== 'caching') return false;
+    this.cache!.fill();
+    return true;
+  }
+}
