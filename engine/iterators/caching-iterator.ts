@@ -42,10 +42,13 @@ export class LazyCache {
     return this.failed;
   }
 
-  /** A new cursor from the first tuple. */
-  open(): TupleIterator {
+  /**
+   * A new cursor from the first tuple. With `last`, this is the final reader: the cache is freed
+   * when it closes (used when the cache only existed to answer `size()` or `isEmpty()`).
+   */
+  open(last = false): TupleIterator {
     this.checkUsable();
-    return new BufferedIterator(this.buffer, 0, (b) => this.lastCursorClosed(b));
+    return new BufferedIterator(this.buffer, 0, last ? (b) => b.free() : (b) => this.lastCursorClosed(b));
   }
 
   /** Ensure at least `n` tuples are cached (or the source is exhausted); returns what is cached. */

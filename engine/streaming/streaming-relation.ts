@@ -51,13 +51,16 @@ export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cache
  * `isEmpty()` in FRESH or ARMED peeks one tuple through a {@link BufferedIterator} and keeps it;
  * the first `open()` then hands out that same buffered iterator, so no tuple is lost and the state
  * machine is unchanged. With `enableTrueStreaming` off, `size()` and `isEmpty()` instead
- * materialize the relation (FRESH → ARMED → CACHED) to answer.
+ * materialize the relation (FRESH → CACHED) to answer; unless `materialize()` was also called,
+ * that cache serves the single pass once (→ CONSUMED) and is freed when the pass closes.
  */
 export class StreamingRelation implements Relation {
   readonly kind = 'streaming' as const;
   private state: State = 'fresh';
   private peeked: BufferedIterator | null = null;
   private cache: LazyCache | null = null;
+  /** The cache was made only to answer size()/isEmpty() (true streaming off), not by materialize(). */
+  private implicitCache = false;
 
   /** @internal use the engine's sources or an operator. */
   constructor(
@@ -99,6 +102,11 @@ export class StreamingRelation implements Relation {
       case 'armed':
         return this.startCaching().open();
       case 'caching':
+        if (this.implicitCache) {
+          // The cache existed only to answer size()/isEmpty(): the pass reads it once, then frees it.
+          this.state = 'consumed';
+          return this.cache!.open(true);
+        }
         return this.cache!.open();
       case 'consumed':
         throw new RelationConsumedError(
@@ -139,6 +147,7 @@ export class StreamingRelation implements Relation {
   }
 
   materialize(): Relation {
+    this.implicitCache = false;
     if (this.state === 'fresh') this.state = 'armed';
     else if (this.state === 'consumed' || this.state === 'released') {
       throw new RelationConsumedError(
@@ -241,7 +250,10 @@ export class StreamingRelation implements Relation {
 
   /** `enableTrueStreaming` off: read the whole relation into its cache. False if it cannot. */
   private materializeToAnswer(): boolean {
-    if (this.state === 'fresh') this.state = 'armed';
+    if (this.state === 'fresh') {
+      this.state = 'armed';
+      this.implicitCache = true;
+    }
     if (this.state === 'armed') this.startCaching();
     if (this.state !== 'caching') return false;
     this.cache!.fill();

@@ -1,0 +1,64 @@
+import { BOOLEAN_OPTIONS, createEngine, ENGINE_KINDS, type Engine, type EngineOptions, type Relation, type Tuple, type TupleIterator } from '../engine/index.js';
+
+/** Every combination of the boolean engine options (2^k objects). */
+export function optionCombos(): EngineOptions[] {
+  const combos: EngineOptions[] = [];
+  for (let mask = 0; mask < 1 << BOOLEAN_OPTIONS.length; mask++) {
+    const o: Record<string, boolean> = {};
+    BOOLEAN_OPTIONS.forEach((name, i) => (o[name] = (mask & (1 << i)) !== 0));
+    combos.push(o as EngineOptions);
+  }
+  return combos;
+}
+
+/** One engine per kind × option combination, labelled for assertion messages. */
+export function allEngines(): { label: string; make: () => Engine }[] {
+  const out: { label: string; make: () => Engine }[] = [];
+  for (const kind of ENGINE_KINDS) {
+    for (const o of kind === 'materialized' ? [{}] : optionCombos()) {
+      out.push({ label: `${kind} ${JSON.stringify(o)}`, make: () => createEngine(kind, o) });
+    }
+  }
+  return out;
+}
+
+/** A canonical, order-independent form of a bag of tuples. */
+export function bag(rows: readonly Tuple[]): string[] {
+  return rows.map((r) => JSON.stringify(r)).sort();
+}
+
+/** A source that records how it is used: pulls, rows produced, closes. */
+export class ProbeSource implements TupleIterator {
+  pulls = 0;
+  closes = 0;
+  private pos = 0;
+  constructor(private readonly rows: readonly Tuple[], private readonly failAt = -1) {}
+  next(): Tuple | undefined {
+    this.pulls++;
+    if (this.pos === this.failAt) throw new Error(`probe source failed at row ${this.pos}`);
+    return this.pos < this.rows.length ? this.rows[this.pos++] : undefined;
+  }
+  close(): void {
+    this.closes++;
+  }
+  get produced(): number {
+    return this.pos;
+  }
+}
+
+/** Read every tuple of a relation through open()/next()/close(). */
+export function readAll(r: Relation): Tuple[] {
+  const it = r.open();
+  const out: Tuple[] = [];
+  try {
+    for (let t = it.next(); t !== undefined; t = it.next()) out.push(t);
+  } finally {
+    it.close();
+  }
+  return out;
+}
+
+/** Integer rows [i, i % m] for i < n. */
+export function intRows(n: number, m = 10): Tuple[] {
+  return Array.from({ length: n }, (_, i) => [i, i % m]);
+}
