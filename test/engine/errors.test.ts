@@ -1,0 +1,85 @@
+import test from 'ava';
+import {
+  col, ConfigError, createEngine, ENGINE_KINDS, eq, gt, lit, PlanError, ResourcesExhaustedError, resolveOptions, SluiceError,
+  type Expr,
+} from '../../engine/index.js';
+import { intRows, readAll } from '../helpers.js';
+
+for (const kind of ENGINE_KINDS) {
+  test(`${kind}: an unknown column is a PlanError at plan time, naming it and the available columns`, (t) => {
+    const engine = createEngine(kind);
+    const rel = engine.from(['a', 'b'], intRows(3));
+    const err = t.throws(() => rel.filter(gt(col('price'), 1)), { instanceOf: PlanError });
+    t.is(err!.message, "unknown column 'price' in expression; available columns: a, b");
+    t.throws(() => rel.project(['a', 'nope']), { instanceOf: PlanError, message: /unknown column 'nope' in project; available columns: a, b/ });
+    t.throws(() => rel.extend('c', col('zz')), { instanceOf: PlanError, message: /'zz'/ });
+    t.is(engine.context.metrics.sourceRows, 0, 'nothing was read');
+  });
+
+  test(`${kind}: other plan errors are named`, (t) => {
+    const rel = createEngine(kind).from(['a', 'b'], intRows(3));
+    t.throws(() => rel.extend('a', lit(1)), { instanceOf: PlanError, message: /column 'a' already exists/ });
+    t.throws(() => rel.project(['a', 'a']), { instanceOf: PlanError, message: /lists column 'a' twice/ });
+    t.throws(() => rel.limit(-1), { instanceOf: PlanError, message: /non-negative integer/ });
+    t.throws(() => rel.limit(1.5), { instanceOf: PlanError });
+    t.throws(() => rel.concat(createEngine(kind).from(['x', 'y'], [])), { instanceOf: PlanError, message: /same columns on both sides: \(a, b\) vs \(x, y\)/ });
+    t.throws(() => rel.filter({ op: 'between' } as unknown as Expr), { instanceOf: PlanError, message: /unknown operator "between"/ });
+    t.throws(() => rel.filter(42 as unknown as Expr), { instanceOf: PlanError });
+  });
+
+  test(`${kind}: bad sources are PlanErrors naming the row`, (t) => {
+    const engine = createEngine(kind);
+    t.throws(() => engine.from(['a', 'b'], [[1, 2], [3]]), { instanceOf: PlanError, message: /row 1 must be an array of 2 values/ });
+    t.throws(() => engine.from(['a', 'a'], []), { instanceOf: PlanError, message: /duplicate column 'a'/ });
+    t.throws(() => engine.from('a' as unknown as string[], []), { instanceOf: PlanError, message: /schema must be an array/ });
+  });
+
+  test(`${kind}: a memory limit smaller than a buffer gives ResourcesExhaustedError naming the operator, and releases`, (t) => {
+    const engine = createEngine(kind, { memoryLimit: 2000, enableIteratorComposition: kind === 'materialized' });
+    const err = t.throws(() => readAll(engine.from(['a', 'b'], intRows(1000)).filter(gt(col('a'), -1))), { instanceOf: ResourcesExhaustedError });
+    t.true(err instanceof SluiceError);
+    t.regex(err!.message, kind === 'materialized' ? /^materialized filter needed \d+ more bytes/ : /^streaming filter \(composition off\) needed \d+ more bytes/);
+    t.regex(err!.message, /over the memory limit of 2000 bytes/);
+    t.is(err!.limit, 2000);
+    t.is(engine.context.memory.reserved, 0, 'no reservation leaked');
+  });
+
+  test(`${kind}: a run-time type error in an expression names the operator and the value`, (t) => {
+    const rel = createEngine(kind).from(['a'], [[1], ['x']]);
+    t.throws(() => rel.extend('b', { op: 'add', left: col('a'), right: lit(1) }).toArray(), {
+      instanceOf: PlanError,
+      message: `'add' got string "x" in (a + 1); it takes numbers`,
+    });
+  });
+}
+
+test('bad options are ConfigErrors naming the option', (t) => {
+  t.throws(() => createEngine('streaming', { enableTrueStreeming: true } as never), {
+    instanceOf: ConfigError,
+    message: /unknown engine option 'enableTrueStreeming' \(known options: enableIteratorComposition, enableTrueStreaming, memoryLimit\)/,
+  });
+  t.throws(() => resolveOptions({ enableIteratorComposition: 'yes' } as never), {
+    instanceOf: ConfigError,
+    message: `engine option 'enableIteratorComposition' must be true or false, got "yes"`,
+  });
+  t.throws(() => resolveOptions({ memoryLimit: -5 }), { instanceOf: ConfigError, message: /'memoryLimit' must be a positive whole number of bytes/ });
+  t.throws(() => resolveOptions(null as never), { instanceOf: ConfigError, message: /must be an object/ });
+  t.throws(() => createEngine('lazy' as never), { instanceOf: ConfigError, message: /unknown engine kind "lazy"/ });
+});
+
+test('options resolve once to frozen defaults', (t) => {
+  const o = resolveOptions({ enableTrueStreaming: false });
+  t.deepEqual({ ...o }, { enableIteratorComposition: true, enableTrueStreaming: false, memoryLimit: Infinity });
+  t.true(Object.isFrozen(o));
+  t.is(createEngine('streaming', { memoryLimit: 1024 }).context.memory.limit, 1024);
+});
+
+test('a PlanError in a streaming predicate surfaces on next() and the pipeline still closes', (t) => {
+  let closed = 0;
+  const engine = createEngine('streaming');
+  const rows = [[1], ['x']];
+  let i = 0;
+  const rel = engine.fromIterator(['a'], () => ({ next: () => rows[i++], close: () => void closed++ }));
+  t.throws(() => rel.filter(eq({ op: 'neg', arg: col('a') }, -1)).toArray(), { instanceOf: PlanError });
+  t.is(closed, 1);
+});
