@@ -1,9 +1,10 @@
 import { ExecutionContext } from './context.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, InternalError } from './errors.js';
 import { MaterializedRelation } from './materialized/materialized-relation.js';
 import type { EngineOptions, ResolvedOptions } from './options.js';
 import type { Relation, TupleIterator } from './relation.js';
 import { StreamingRelation } from './streaming/streaming-relation.js';
+import { PINNED } from './keep-alive.js';
 import type { EngineKind, Schema, Tuple } from './types.js';
 
 /** An engine instance: sources for relations, all sharing one {@link ExecutionContext}. */
@@ -37,6 +38,7 @@ export function createEngine(kind: EngineKind, options?: EngineOptions, settings
     throw new ConfigError(`unknown engine kind ${JSON.stringify(kind)}; expected 'materialized' or 'streaming'`);
   }
   const context = new ExecutionContext(options, settings.signal);
+  if (PINNED.length === 0) throw new InternalError('operator keep-alive pipeline is missing');
   const impl = kind === 'materialized' ? MaterializedRelation : StreamingRelation;
   return {
     kind,
