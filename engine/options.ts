@@ -21,6 +21,33 @@ export interface EngineOptions {
    */
   enableTrueStreaming?: boolean;
   /**
+   * Join two streaming inputs with a symmetric hash join: pull both sides alternately in batches,
+   * insert each row into its side's table and probe the other's, so output starts before either
+   * input ends. Only the streaming engine, and only when neither input is re-readable; otherwise
+   * (and when off) joins build a hash table on one side and stream the other through it.
+   * @default false
+   */
+  enableSymmetricHashJoin?: boolean;
+  /**
+   * Aggregate in one pass with accumulators, keeping only per-group state. When off, aggregation
+   * first collects each group's rows and then reduces them (the published engine's path).
+   * Applies to both engines.
+   * @default true
+   */
+  enableStreamingAggregation?: boolean;
+  /**
+   * Rows a hash table pre-allocates its row and chain arrays for, when the build side's size is
+   * not known (a known size is used instead). JavaScript's Map cannot be pre-sized, so this sizes
+   * the table's own arrays only.
+   * @default 1024
+   */
+  hashTableInitialSize?: number;
+  /**
+   * Rows the symmetric hash join pulls from one side before switching to the other.
+   * @default 64
+   */
+  symmetricJoinBatchSize?: number;
+  /**
    * Bytes that the context's memory tracker may hold reserved at once; a reservation past it
    * throws `ResourcesExhaustedError`. `Infinity` means no limit.
    * @default Infinity
@@ -42,6 +69,10 @@ interface OptionSpec {
 export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
   enableIteratorComposition: { kind: 'boolean', default: true },
   enableTrueStreaming: { kind: 'boolean', default: true },
+  enableSymmetricHashJoin: { kind: 'boolean', default: false },
+  enableStreamingAggregation: { kind: 'boolean', default: true },
+  hashTableInitialSize: { kind: 'positiveInt', default: 1024 },
+  symmetricJoinBatchSize: { kind: 'positiveInt', default: 64 },
   memoryLimit: { kind: 'bytes', default: Infinity },
 };
 

@@ -1,4 +1,7 @@
+import type { AggregateSpec } from './aggregate/aggregate-plan.js';
 import type { Expr } from './expr/expr.js';
+import type { JoinOptions } from './join/join-plan.js';
+import type { SortKey } from './sort/sort-plan.js';
 import type { EngineKind, Schema, Tuple, Value } from './types.js';
 
 /**
@@ -65,6 +68,27 @@ export interface Relation extends Iterable<Tuple> {
   concat(other: Relation): Relation;
   /** At most `n` tuples. The streaming engine stops pulling its input once it has them. */
   limit(n: number): Relation;
+  /**
+   * Inner join. A natural join on the shared column names unless `opts.keys` names the pairs;
+   * no shared columns and no keys is a cross product. Output: the left columns, then the right's
+   * non-key columns. Null keys never match. Hash join, or (streaming engine, option
+   * `enableSymmetricHashJoin`, neither side re-readable) symmetric hash join.
+   */
+  join(other: Relation, opts?: JoinOptions): Relation;
+  /** Left rows that have at least one key match on the right (each once). Keys as for `join`. */
+  semiJoin(other: Relation, opts?: JoinOptions): Relation;
+  /** Left rows that have no key match on the right (a null key never matches, so it is kept). */
+  antiJoin(other: Relation, opts?: JoinOptions): Relation;
+  /**
+   * Group by `groupBy` and compute `aggs`; output columns are the group-by columns, then each
+   * aggregate's `as`. Null semantics are documented in `engine/aggregate/accumulators.ts`.
+   */
+  aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation;
+  /**
+   * Sort (stable; nulls last in either direction). On the streaming engine,
+   * `orderBy(keys).limit(k)` keeps only k rows, in a bounded heap.
+   */
+  orderBy(keys: readonly SortKey[]): Relation;
   /** Drain into an array (a fresh array the caller owns). */
   toArray(): Tuple[];
 }

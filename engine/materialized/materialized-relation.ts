@@ -6,6 +6,14 @@ import { tupleKey, type Key } from '../key.js';
 import { PlanError } from '../errors.js';
 import { bufferedTupleBytes, hashEntryBytes } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
+import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
+import { HashJoinIterator } from '../join/hash-join-iterator.js';
+import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
+import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
+import { SemiJoinIterator } from '../join/semi-join-iterator.js';
+import { isReopenable, openBoth } from '../join/open-inputs.js';
+import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
 import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 
@@ -149,12 +157,74 @@ export class MaterializedRelation implements Relation {
     });
   }
 
+  join(other: Relation, opts?: JoinOptions): Relation {
+    const plan = planJoin(this.schema, other.schema, opts);
+    const ctx = this.ctx;
+    if (plan.leftKeys.length === 0) {
+      const reopenable = isReopenable(other);
+      return this.drainInto('materialized cross product', plan.schema, () => new NestedLoopIterator(this.open(), () => other.open(), reopenable, plan.combine, ctx));
+    }
+    // Build on the smaller side when both are materialized (ties: the right); else on this one.
+    const buildLeft = other.kind === 'materialized' ? this.rows.length < other.size() : true;
+    const build = buildLeft ? this : other;
+    return this.drainInto('materialized hash join', plan.schema, () => {
+      const [l, r] = openBoth(this, other);
+      return new HashJoinIterator(
+        buildLeft ? l : r, buildLeft ? r : l,
+        buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
+        buildLeft, plan.combine, ctx, Math.max(1, build.size() >= 0 ? build.size() : ctx.options.hashTableInitialSize), 'materialized hash join',
+      );
+    });
+  }
+
+  semiJoin(other: Relation, opts?: JoinOptions): Relation {
+    return this.semi(other, opts, false);
+  }
+
+  antiJoin(other: Relation, opts?: JoinOptions): Relation {
+    return this.semi(other, opts, true);
+  }
+
+  aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
+    const plan = planAggregate(this.schema, groupBy, aggs);
+    return this.drainInto('materialized aggregate', plan.schema, () => new AggregateIterator(this.open(), plan, this.ctx, 'materialized'));
+  }
+
+  orderBy(keys: readonly SortKey[]): Relation {
+    const compare = planOrderBy(this.schema, keys);
+    const sorted = this.rows.slice().sort(compare);
+    return this.compute('materialized sort', this.schema, (b) => {
+      for (let i = 0; i < sorted.length; i++) b.push(sorted[i]!);
+    });
+  }
+
   toArray(): Tuple[] {
     return drain(this.open());
   }
 
   [Symbol.iterator](): Iterator<Tuple> {
     return iterate(this.open());
+  }
+
+  private semi(other: Relation, opts: JoinOptions | undefined, anti: boolean): Relation {
+    const operator = anti ? 'materialized anti join' : 'materialized semi join';
+    const { leftKeys, rightKeys } = planSemiJoin(this.schema, other.schema, opts, operator);
+    return this.drainInto(operator, this.schema, () => {
+      const [l, r] = openBoth(this, other);
+      return new SemiJoinIterator(l, r, leftKeys, rightKeys, anti, this.ctx);
+    });
+  }
+
+  /** Compute an operator by draining the iterator `open` returns into a reserved result. */
+  private drainInto(operator: string, schema: Schema, open: () => TupleIterator): MaterializedRelation {
+    return this.compute(operator, schema, (b) => {
+      const it = open();
+      try {
+        for (let t = it.next(); t !== undefined; t = it.next()) b.push(t);
+      } finally {
+        it.close();
+      }
+    });
   }
 
   private map(schema: Schema, step: (t: Tuple) => Tuple, operator: string): Relation {

@@ -14,6 +14,17 @@ import { ProjectIterator } from '../iterators/project-iterator.js';
 import { extender } from '../iterators/projector.js';
 import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
+import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
+import { HashJoinIterator } from '../join/hash-join-iterator.js';
+import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
+import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
+import { isReopenable, openBoth } from '../join/open-inputs.js';
+import { SemiJoinIterator } from '../join/semi-join-iterator.js';
+import { SymmetricHashJoinIterator } from '../join/symmetric-hash-join-iterator.js';
+import { SortIterator } from '../sort/sort-iterator.js';
+import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
+import { TopKIterator } from '../sort/top-k-iterator.js';
 import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 
@@ -70,6 +81,8 @@ export class StreamingRelation implements Relation {
     private readonly produce: () => TupleIterator,
     /** The exact count when it is known without reading, else -1. Never consumes. */
     private readonly sizeHint: () => number,
+    /** Set on an `orderBy` result: its input and comparator, so a following `limit` can use top-k. */
+    private readonly sorted: { readonly input: StreamingRelation; readonly compare: (a: Tuple, b: Tuple) => number } | null = null,
   ) {}
 
   /** A source over the caller's rows (validated, not copied). Its size is known. */
@@ -200,10 +213,71 @@ export class StreamingRelation implements Relation {
 
   limit(n: number): Relation {
     const k = planLimit(n);
+    const sorted = this.sorted;
+    if (sorted !== null && this.state === 'fresh' && this.peeked === null) {
+      // orderBy(...).limit(k): one bounded heap of k rows instead of sorting everything.
+      const ctx = this.ctx;
+      return sorted.input.derive(this.schema, 'top-k', (input) => new TopKIterator(input, sorted.compare, k, ctx), () => {
+        const m = sorted.input.knownSize();
+        return m >= 0 ? Math.min(m, k) : -1;
+      });
+    }
     return this.derive(this.schema, 'limit', (input) => new LimitIterator(input, k), () => {
       const m = this.knownSize();
       return m >= 0 ? Math.min(m, k) : -1;
     });
+  }
+
+  join(other: Relation, opts?: JoinOptions): Relation {
+    const plan = planJoin(this.schema, other.schema, opts);
+    const ctx = this.ctx;
+    if (plan.leftKeys.length === 0) {
+      return new StreamingRelation(plan.schema, ctx, () => {
+        const reopenable = isReopenable(other);
+        const left = this.input(this.open(), 'cross product');
+        return new NestedLoopIterator(left, () => this.input(other.open(), 'cross product'), reopenable, plan.combine, ctx);
+      }, () => {
+        const a = this.knownSize(), b = knownSize(other);
+        return a >= 0 && b >= 0 ? a * b : -1;
+      });
+    }
+    return new StreamingRelation(plan.schema, ctx, () => {
+      const selfRe = isReopenable(this), otherRe = isReopenable(other);
+      const [l, r] = openBoth(this, other, (it) => this.input(it, 'join'));
+      if (ctx.options.enableSymmetricHashJoin && !selfRe && !otherRe) {
+        return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
+      }
+      // Build side: the re-readable (materialized) one, else the smaller known size, else the right.
+      const ls = this.knownSize(), rs = knownSize(other);
+      const buildLeft = selfRe !== otherRe ? selfRe : ls >= 0 && rs >= 0 ? ls < rs : false;
+      const buildSize = buildLeft ? ls : rs;
+      return new HashJoinIterator(
+        buildLeft ? l : r, buildLeft ? r : l,
+        buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
+        buildLeft, plan.combine, ctx, buildSize > 0 ? buildSize : ctx.options.hashTableInitialSize, 'streaming hash join',
+      );
+    }, () => -1);
+  }
+
+  semiJoin(other: Relation, opts?: JoinOptions): Relation {
+    return this.semi(other, opts, false);
+  }
+
+  antiJoin(other: Relation, opts?: JoinOptions): Relation {
+    return this.semi(other, opts, true);
+  }
+
+  aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
+    const plan = planAggregate(this.schema, groupBy, aggs);
+    const ctx = this.ctx;
+    return this.derive(plan.schema, 'aggregate', (input) => new AggregateIterator(input, plan, ctx, 'streaming'), () => (plan.groupBy.length === 0 ? 1 : -1));
+  }
+
+  orderBy(keys: readonly SortKey[]): Relation {
+    const compare = planOrderBy(this.schema, keys);
+    const ctx = this.ctx;
+    const produce = () => new SortIterator(this.input(this.open(), 'sort'), compare, ctx, 'streaming sort');
+    return new StreamingRelation(this.schema, ctx, produce, () => this.knownSize(), { input: this, compare });
   }
 
   toArray(): Tuple[] {
@@ -228,6 +302,15 @@ export class StreamingRelation implements Relation {
         throw e;
       }
     }, sizeHint);
+  }
+
+  private semi(other: Relation, opts: JoinOptions | undefined, anti: boolean): Relation {
+    const operator = anti ? 'anti join' : 'semi join';
+    const { leftKeys, rightKeys } = planSemiJoin(this.schema, other.schema, opts, operator);
+    return new StreamingRelation(this.schema, this.ctx, () => {
+      const [l, r] = openBoth(this, other, (it) => this.input(it, operator));
+      return new SemiJoinIterator(l, r, leftKeys, rightKeys, anti, this.ctx);
+    }, () => -1);
   }
 
   /** An operator's input: the iterator itself, or (composition off) a buffer of all of it. */
@@ -259,4 +342,9 @@ export class StreamingRelation implements Relation {
     this.cache!.fill();
     return true;
   }
+}
+
+/** A relation's size if known without reading it (streaming: never consumes), else -1. */
+function knownSize(r: Relation): number {
+  return r instanceof StreamingRelation ? r.knownSize() : r.size();
 }

@@ -1,0 +1,120 @@
+import type { ExecutionContext } from '../context.js';
+import { keyFunction, type Key } from '../key.js';
+import { bufferedTupleBytes, hashEntryBytes, tupleBytes } from '../memory/byte-model.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple, Value } from '../types.js';
+import { makeAccumulator, type Accumulator } from './accumulators.js';
+import type { AggregatePlan } from './aggregate-plan.js';
+
+/**
+ * Group-by aggregation, a pipeline breaker: the first `next()` reads the whole input, then the
+ * groups are emitted one by one (each output row is built when it is asked for).
+ *
+ * Two algorithms, chosen by `enableStreamingAggregation`:
+ * - streaming (on): one pass; each row is folded into its group's accumulators at once and never
+ *   kept. State is per group (plus countDistinct's value sets), all reserved.
+ * - materialized (off): first collect every group's rows (reserved), then reduce each group.
+ * Both give the same result (see the null semantics in `accumulators.ts`).
+ */
+export class AggregateIterator implements TupleIterator {
+  private accs: Accumulator[] | null = null;
+  private groupValues: Tuple[] = [];
+  private emitted = 0;
+  private reserved = 0;
+  private closed = false;
+  private readonly operator: string;
+
+  constructor(
+    private readonly input: TupleIterator,
+    private readonly plan: AggregatePlan,
+    private readonly ctx: ExecutionContext,
+    engine: string,
+  ) {
+    this.operator = `${engine} aggregate (${ctx.options.enableStreamingAggregation ? 'one pass' : 'collect then reduce'})`;
+  }
+
+  next(): Tuple | undefined {
+    if (this.closed) return undefined;
+    const accs = (this.accs ??= this.run());
+    const g = this.emitted;
+    if (g >= this.groupValues.length) {
+      this.close();
+      return undefined;
+    }
+    this.emitted = g + 1;
+    const key = this.groupValues[g]!;
+    const out = new Array<Value>(key.length + accs.length);
+    for (let i = 0; i < key.length; i++) out[i] = key[i]!;
+    for (let i = 0; i < accs.length; i++) out[key.length + i] = accs[i]!.result(g);
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.accs) for (const a of this.accs) a.free();
+    this.accs = null;
+    this.groupValues = [];
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+    this.input.close();
+  }
+
+  private run(): Accumulator[] {
+    const accs = this.plan.aggs.map((a) => makeAccumulator(a, this.ctx, this.operator));
+    this.accs = accs;
+    const groupIdx = this.plan.groupBy;
+    const keyOf = groupIdx.length === 0 ? () => 0 : keyFunction(groupIdx);
+    const groups = new Map<Key, number>();
+    const src = this.input;
+    const newGroup = (t: Tuple, k: Key): number => {
+      const g = this.groupValues.length;
+      const values = groupIdx.map((i) => t[i]!);
+      this.reserve(hashEntryBytes(k) + tupleBytes(values));
+      groups.set(k, g);
+      this.groupValues.push(values);
+      for (let a = 0; a < accs.length; a++) accs[a]!.init();
+      return g;
+    };
+    if (groupIdx.length === 0) newGroup([], 0);
+
+    if (this.ctx.options.enableStreamingAggregation) {
+      for (let t = src.next(); t !== undefined; t = src.next()) {
+        const k = keyOf(t);
+        let g = groups.get(k);
+        if (g === undefined) g = newGroup(t, k);
+        for (let a = 0; a < accs.length; a++) accs[a]!.add(g, t);
+      }
+    } else {
+      const members: Tuple[][] = this.groupValues.map(() => []);
+      let memberBytes = 0;
+      for (let t = src.next(); t !== undefined; t = src.next()) {
+        const k = keyOf(t);
+        let g = groups.get(k);
+        if (g === undefined) {
+          g = newGroup(t, k);
+          members.push([]);
+        }
+        const bytes = bufferedTupleBytes(t);
+        this.reserve(bytes);
+        memberBytes += bytes;
+        members[g]!.push(t);
+      }
+      for (let g = 0; g < members.length; g++) {
+        const rows = members[g]!;
+        for (let r = 0; r < rows.length; r++) for (let a = 0; a < accs.length; a++) accs[a]!.add(g, rows[r]!);
+        members[g] = [];
+      }
+      // The collected rows are reduced: hand their bytes back before emitting.
+      this.ctx.memory.release(memberBytes);
+      this.reserved -= memberBytes;
+    }
+    src.close();
+    return accs;
+  }
+
+  private reserve(bytes: number): void {
+    this.ctx.memory.reserve(bytes, this.operator);
+    this.reserved += bytes;
+  }
+}

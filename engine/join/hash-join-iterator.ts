@@ -1,0 +1,79 @@
+import type { ExecutionContext } from '../context.js';
+import { hasNullAt, keyFunction, type Key } from '../key.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple } from '../types.js';
+import { HashTable } from './hash-table.js';
+
+/**
+ * Hash join: on the first `next()`, reads the build side into a {@link HashTable}; then streams
+ * the probe side through it, emitting one output tuple per match. Output columns are always
+ * left-then-right, whichever side was built. The table is freed as soon as the probe side ends.
+ */
+export class HashJoinIterator implements TupleIterator {
+  private table: HashTable | null = null;
+  private probeRow: Tuple = [];
+  private j = -1;
+  private closed = false;
+  private readonly probeKey: (t: Tuple) => Key;
+
+  constructor(
+    private readonly build: TupleIterator,
+    private readonly probe: TupleIterator,
+    private readonly buildKeys: readonly number[],
+    private readonly probeKeys: readonly number[],
+    /** True when the build side is the join's left input. */
+    private readonly buildIsLeft: boolean,
+    private readonly combine: (l: Tuple, r: Tuple) => Tuple,
+    private readonly ctx: ExecutionContext,
+    /** Rows to pre-size the table for (the build side's known size, else the option). */
+    private readonly capacity: number,
+    private readonly operator: string,
+  ) {
+    this.probeKey = keyFunction(probeKeys);
+  }
+
+  next(): Tuple | undefined {
+    let table = this.table;
+    if (table === null) {
+      if (this.closed) return undefined;
+      table = this.table = this.buildTable();
+    }
+    for (;;) {
+      const j = this.j;
+      if (j >= 0) {
+        this.j = table.chain[j]!;
+        const b = table.rows[j]!;
+        return this.buildIsLeft ? this.combine(b, this.probeRow) : this.combine(this.probeRow, b);
+      }
+      const p = this.probe.next();
+      if (p === undefined) {
+        this.close();
+        return undefined;
+      }
+      if (hasNullAt(p, this.probeKeys)) continue;
+      this.j = table.head(this.probeKey(p));
+      this.probeRow = p;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.table?.free();
+    this.j = -1;
+    try {
+      this.build.close();
+    } finally {
+      this.probe.close();
+    }
+  }
+
+  private buildTable(): HashTable {
+    const table = new HashTable(this.buildKeys, this.ctx, this.operator, this.capacity);
+    this.table = table;
+    const src = this.build;
+    for (let t = src.next(); t !== undefined; t = src.next()) table.insert(t);
+    src.close();
+    return table;
+  }
+}

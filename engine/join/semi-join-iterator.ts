@@ -1,0 +1,72 @@
+import type { ExecutionContext } from '../context.js';
+import { hasNullAt, keyFunction, type Key } from '../key.js';
+import { hashEntryBytes } from '../memory/byte-model.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple } from '../types.js';
+
+/**
+ * Semi join (left rows with at least one key match on the right) or anti join (left rows with
+ * none), each left row at most once. On the first `next()` the right side's distinct keys are
+ * read into a reserved set; the left side then streams through it. Null keys never match, so an
+ * anti join keeps left rows with a null key (NOT EXISTS semantics).
+ */
+export class SemiJoinIterator implements TupleIterator {
+  private keys: Set<Key> | null = null;
+  private reserved = 0;
+  private closed = false;
+  private readonly leftKey: (t: Tuple) => Key;
+
+  constructor(
+    private readonly left: TupleIterator,
+    private readonly right: TupleIterator,
+    private readonly leftKeys: readonly number[],
+    private readonly rightKeys: readonly number[],
+    private readonly anti: boolean,
+    private readonly ctx: ExecutionContext,
+  ) {
+    this.leftKey = keyFunction(leftKeys);
+  }
+
+  next(): Tuple | undefined {
+    if (this.closed) return undefined;
+    const keys = (this.keys ??= this.readKeys());
+    const anti = this.anti;
+    for (let t = this.left.next(); t !== undefined; t = this.left.next()) {
+      const found = !hasNullAt(t, this.leftKeys) && keys.has(this.leftKey(t));
+      if (found !== anti) return t;
+    }
+    this.close();
+    return undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.keys = null;
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+    try {
+      this.right.close();
+    } finally {
+      this.left.close();
+    }
+  }
+
+  private readKeys(): Set<Key> {
+    const keys = new Set<Key>();
+    const keyOf = keyFunction(this.rightKeys);
+    const operator = this.anti ? 'anti join (key set)' : 'semi join (key set)';
+    const src = this.right;
+    for (let t = src.next(); t !== undefined; t = src.next()) {
+      if (hasNullAt(t, this.rightKeys)) continue;
+      const k = keyOf(t);
+      if (keys.has(k)) continue;
+      const bytes = hashEntryBytes(k);
+      this.ctx.memory.reserve(bytes, operator);
+      this.reserved += bytes;
+      keys.add(k);
+    }
+    src.close();
+    return keys;
+  }
+}

@@ -1,0 +1,52 @@
+import type { ExecutionContext } from '../context.js';
+import { bufferedTupleBytes } from '../memory/byte-model.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple } from '../types.js';
+
+/**
+ * Full sort, a pipeline breaker: the first `next()` reads the input into a reserved buffer and
+ * sorts it (stable: `Array.prototype.sort` is stable), then the buffer is emitted in order.
+ */
+export class SortIterator implements TupleIterator {
+  private rows: Tuple[] | null = null;
+  private pos = 0;
+  private reserved = 0;
+  private closed = false;
+
+  constructor(
+    private readonly input: TupleIterator,
+    private readonly compare: (a: Tuple, b: Tuple) => number,
+    private readonly ctx: ExecutionContext,
+    private readonly operator: string,
+  ) {}
+
+  next(): Tuple | undefined {
+    if (this.closed) return undefined;
+    const rows = (this.rows ??= this.read());
+    if (this.pos < rows.length) return rows[this.pos++];
+    this.close();
+    return undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rows = null;
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+    this.input.close();
+  }
+
+  private read(): Tuple[] {
+    const rows: Tuple[] = [];
+    const src = this.input;
+    for (let t = src.next(); t !== undefined; t = src.next()) {
+      const bytes = bufferedTupleBytes(t);
+      this.ctx.memory.reserve(bytes, this.operator);
+      this.reserved += bytes;
+      rows.push(t);
+    }
+    src.close();
+    return rows.sort(this.compare);
+  }
+}
