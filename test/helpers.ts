@@ -15,16 +15,24 @@ export function optionCombos(): EngineOptions[] {
 export function allEngines(): { label: string; make: () => Engine }[] {
   const out: { label: string; make: () => Engine }[] = [];
   for (const kind of ENGINE_KINDS) {
-    for (const o of kind === 'materialized' ? [{}] : optionCombos()) {
+    for (const o of optionCombos()) {
       out.push({ label: `${kind} ${JSON.stringify(o)}`, make: () => createEngine(kind, o) });
     }
   }
   return out;
 }
 
-/** A canonical, order-independent form of a bag of tuples. */
+/**
+ * A canonical, order-independent form of a bag of tuples. Numbers are rounded to 12 significant
+ * digits, because a float sum over the same rows in another order may differ in the last bit.
+ */
 export function bag(rows: readonly Tuple[]): string[] {
-  return rows.map((r) => JSON.stringify(r)).sort();
+  return sequence(rows).sort();
+}
+
+/** The canonical form of a sequence of tuples (order kept). */
+export function sequence(rows: readonly Tuple[]): string[] {
+  return rows.map((r) => JSON.stringify(r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v))));
 }
 
 /** A source that records how it is used: pulls, rows produced, closes. */

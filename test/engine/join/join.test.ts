@@ -1,0 +1,176 @@
+import test from 'ava';
+import { createEngine, ENGINE_KINDS, PlanError, ResourcesExhaustedError, type Relation, type Tuple } from '../../../engine/index.js';
+import { SymmetricHashJoinIterator } from '../../../engine/join/symmetric-hash-join-iterator.js';
+import { bag, ProbeSource, readAll } from '../../helpers.js';
+
+const L: Tuple[] = [[1, 'a'], [2, 'b'], [2, 'bb'], [null, 'n'], [3, 'c']];
+const R: Tuple[] = [[2, 20], [2, 21], [3, 30], [null, 0], [4, 40]];
+
+for (const kind of ENGINE_KINDS) {
+  test(`${kind}: natural join on shared names, left columns then the right's non-key columns, null keys never match`, (t) => {
+    const e = createEngine(kind);
+    const j = e.from(['id', 'x'], L).join(e.from(['id', 'y'], R));
+    t.deepEqual(j.schema, ['id', 'x', 'y']);
+    t.deepEqual(bag(j.toArray()), bag([[2, 'b', 20], [2, 'b', 21], [2, 'bb', 20], [2, 'bb', 21], [3, 'c', 30]]));
+    t.is(e.context.memory.reserved, 0);
+  });
+
+  test(`${kind}: explicit keys drop the right key column; composite keys match on all parts`, (t) => {
+    const e = createEngine(kind);
+    const j = e.from(['id', 'x'], L).join(e.from(['rid', 'y'], R), { keys: [['id', 'rid']] });
+    t.deepEqual(j.schema, ['id', 'x', 'y']);
+    t.is(j.toArray().length, 5);
+    const a = e.from(['p', 'q', 'v'], [[1, 'x', 'A'], [1, 'y', 'B'], [2, 'x', 'C'], [1, null, 'D']]);
+    const b = e.from(['p', 'q', 'w'], [[1, 'x', 10], [1, 'x', 11], [2, 'y', 12], [1, null, 13]]);
+    t.deepEqual(bag(a.join(b).toArray()), bag([[1, 'x', 'A', 10], [1, 'x', 'A', 11]]));
+  });
+
+  test(`${kind}: join plan errors are named`, (t) => {
+    const e = createEngine(kind);
+    const a = e.from(['id', 'name'], []), b = e.from(['rid', 'name'], []);
+    t.throws(() => a.join(b, { keys: [['id', 'rid']] }), { instanceOf: PlanError, message: /column 'name' is on both sides but is not a join key/ });
+    t.throws(() => a.join(b, { keys: [['id', 'nope']] }), { instanceOf: PlanError, message: /unknown column 'nope' in join keys \(right side\); available columns: rid, name/ });
+    t.throws(() => a.semiJoin(e.from(['z'], [])), { instanceOf: PlanError, message: /semi join needs key columns/ });
+  });
+
+  test(`${kind}: no shared columns is a cross product`, (t) => {
+    const e = createEngine(kind);
+    t.deepEqual(bag(e.from(['a'], [[1], [2]]).join(e.from(['b'], [[10], [20], [30]])).toArray()), bag([[1, 10], [1, 20], [1, 30], [2, 10], [2, 20], [2, 30]]));
+    t.deepEqual(e.from(['a'], [[1]]).join(e.from(['b'], [])).toArray(), []);
+  });
+
+  test(`${kind}: semi and anti joins keep each left row at most once; anti keeps null keys`, (t) => {
+    const e = createEngine(kind);
+    const left = () => e.from(['id', 'x'], L);
+    const right = () => e.from(['id', 'y'], R);
+    t.deepEqual(bag(left().semiJoin(right()).toArray()), bag([[2, 'b'], [2, 'bb'], [3, 'c']]));
+    t.deepEqual(bag(left().antiJoin(right()).toArray()), bag([[1, 'a'], [null, 'n']]));
+    t.is(e.context.memory.reserved, 0);
+  });
+
+  test(`${kind}: a memory limit smaller than the build side gives ResourcesExhaustedError, not a crash`, (t) => {
+    const e = createEngine(kind, { memoryLimit: 50_000 });
+    const rows = Array.from({ length: 5000 }, (_, i) => [i, i]);
+    const err = t.throws(() => readAll(e.from(['k', 'a'], rows).join(e.from(['k', 'b'], rows))), { instanceOf: ResourcesExhaustedError });
+    t.regex(err!.message, /hash join needed \d+ more bytes/);
+    t.is(e.context.memory.reserved, 0);
+  });
+}
+
+/** Two streaming inputs over probe sources, keys 0..n-1 on both sides (one match per key). */
+function probes(n: number, options = {}) {
+  const e = createEngine('streaming', options);
+  const ls = new ProbeSource(Array.from({ length: n }, (_, i) => [i, `l${i}`]));
+  const rs = new ProbeSource(Array.from({ length: n }, (_, i) => [i, `r${i}`]));
+  const left = e.fromIterator(['k', 'a'], () => ls), right = e.fromIterator(['k', 'b'], () => rs);
+  return { e, ls, rs, left, right };
+}
+
+test('symmetric hash join: the first row arrives before either input is exhausted', (t) => {
+  const { ls, rs, left, right } = probes(1000, { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 8 });
+  const it = left.join(right).open();
+  const first = it.next();
+  t.deepEqual(first, [0, 'l0', 'r0']);
+  t.true(ls.pulls <= 8 && rs.pulls <= 8, `pulled ${ls.pulls} left and ${rs.pulls} right rows for the first output`);
+  t.is(ls.closes + rs.closes, 0, 'neither input is exhausted yet');
+  it.close();
+  t.is(ls.closes, 1);
+  t.is(rs.closes, 1);
+});
+
+test('standard hash join, by contrast, reads its whole build side before the first row', (t) => {
+  const { ls, rs, left, right } = probes(1000, { enableSymmetricHashJoin: false });
+  const it = left.join(right).open();
+  it.next();
+  t.is(rs.pulls, 1001, 'the right (build) side was read to the end');
+  t.is(ls.pulls, 1);
+  it.close();
+});
+
+test('symmetric hash join: a plain counting loop over next() ends, with every match exactly once', (t) => {
+  const { left, right, e } = probes(777, { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 5 });
+  const it = left.join(right).open();
+  let n = 0;
+  const seen = new Set<unknown>();
+  for (let row = it.next(); row !== undefined; row = it.next()) {
+    n++;
+    seen.add(row[0]);
+    if (n > 10_000) break; // the published engine's bug would loop forever here
+  }
+  it.close();
+  t.is(n, 777);
+  t.is(seen.size, 777);
+  t.is(it.next(), undefined, 'next() after the end keeps returning undefined');
+  t.is(e.context.memory.reserved, 0);
+});
+
+test('symmetric hash join walks pullLeft/pullRight in batches, then frees the table no longer probed', (t) => {
+  const e = createEngine('streaming', { symmetricJoinBatchSize: 2 });
+  const ls = new ProbeSource(Array.from({ length: 6 }, (_, i) => [i + 1, `l${i + 1}`]));
+  const rs = new ProbeSource(Array.from({ length: 60 }, (_, i) => [(i % 6) + 1, i]));
+  const it = new SymmetricHashJoinIterator(ls, rs, [0], [0], (l, r) => [...l, r[1]!], e.context);
+  const phases: string[] = [it.phase];
+  const reservedIn: Record<string, number> = {};
+  let n = 0;
+  for (;;) {
+    const row = it.next();
+    if (phases.at(-1) !== it.phase) phases.push(it.phase);
+    reservedIn[it.phase] = Math.max(reservedIn[it.phase] ?? 0, e.context.memory.reserved);
+    if (row === undefined) break;
+    n++;
+  }
+  t.is(n, 60, 'every right row matches exactly one left row');
+  // Three batches of two left rows, interleaved with right batches; the fourth left pull finds the end.
+  t.is(phases.join(' '), 'pullLeft pullRight pullLeft pullRight pullLeft pullRight pullLeft leftDone done');
+  t.true(reservedIn.leftDone! < reservedIn.pullRight!, 'the right table was freed when the left side ended');
+  t.is(e.context.memory.reserved, 0);
+});
+
+test('hash join build side: the materialized (re-readable) input is built, whichever side it is on', (t) => {
+  for (const side of ['left', 'right'] as const) {
+    const e = createEngine('streaming', { enableSymmetricHashJoin: true });
+    const src = new ProbeSource(Array.from({ length: 100 }, (_, i) => [i, i]));
+    const streamed = e.fromIterator(['k', 's'], () => src);
+    const table = e.from(['k', 'm'], Array.from({ length: 100 }, (_, i) => [i, -i])).materialize();
+    const j: Relation = side === 'left' ? table.join(streamed) : streamed.join(table);
+    const it = j.open();
+    it.next();
+    t.is(src.pulls, 1, `${side}: the streaming side is probed, one row at a time`);
+    it.close();
+    table.release();
+  }
+});
+
+test('streaming cross product stays lazy and re-reads the right side only if it is re-readable', (t) => {
+  const e = createEngine('streaming');
+  const rightRows: Tuple[] = [[10], [20]];
+  let opens = 0;
+  const once = e.fromIterator(['b'], () => {
+    opens++;
+    return new ProbeSource(rightRows);
+  });
+  const lsrc = new ProbeSource([[1], [2], [3]]);
+  const q = e.fromIterator(['a'], () => lsrc).join(once);
+  const it = q.open();
+  t.is(lsrc.pulls, 0, 'nothing read before next()');
+  t.deepEqual(it.next(), [1, 10]);
+  t.is(lsrc.pulls, 1);
+  for (let r = it.next(); r !== undefined; r = it.next());
+  it.close();
+  t.is(opens, 1, 'a single-pass right side is read once, into a buffer');
+  const replayable = e.from(['b'], rightRows).materialize();
+  t.is(e.from(['a'], [[1], [2], [3]]).join(replayable).toArray().length, 6);
+  replayable.release();
+  t.is(e.context.memory.reserved, 0);
+});
+
+test('every join iterator releases its tables on early close', (t) => {
+  for (const sym of [true, false]) {
+    const { e, left, right } = probes(500, { enableSymmetricHashJoin: sym });
+    const it = left.join(right).open();
+    it.next();
+    t.true(e.context.memory.reserved > 0);
+    it.close();
+    t.is(e.context.memory.reserved, 0);
+  }
+});
