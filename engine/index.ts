@@ -19,3 +19,8 @@ export { BufferedIterator } from './iterators/buffered-iterator.js';
 export { CountingIterator } from './iterators/counting-iterator.js';
 export { MaterializedRelation } from './materialized/materialized-relation.js';
 export { StreamingRelation, type StreamingPhase } from './streaming/streaming-relation.js';
+export type { JoinOptions } from './join/join-plan.js';
+export type { AggregateSpec } from './aggregate/aggregate-plan.js';
+export { AGGREGATE_FUNCTIONS, type AggregateFunction } from './aggregate/accumulators.js';
+export type { SortKey } from './sort/sort-plan.js';
+export type { SymmetricJoinPhase } from './join/symmetric-hash-join-iterator.js';
