@@ -1,3 +1,4 @@
+import type { AggregateSpec } from './aggregate/aggregate-plan.js';
 import { ExecutionContext } from './context.js';
 import { col, gt, mul } from './expr/expr.js';
 import { BufferedIterator } from './iterators/buffered-iterator.js';
@@ -18,6 +19,11 @@ import type { Tuple } from './types.js';
  * process keeps those maps, and so the optimized code, alive. It costs a few hundred bytes.
  */
 const ROWS: Tuple[] = [[1, 2], [3, 4], [5, 6]];
+const AGGS: AggregateSpec[] = [
+  { fn: 'count', as: 'n' }, { fn: 'sum', column: 'a', as: 's' }, { fn: 'min', column: 'a', as: 'lo' }, { fn: 'max', column: 'a', as: 'hi' },
+  { fn: 'first', column: 'a', orderBy: 'a', as: 'f' }, { fn: 'last', column: 'a', orderBy: 'a', as: 'l' }, { fn: 'avg', column: 'a', as: 'av' },
+  { fn: 'countDistinct', column: 'a', as: 'cd' }, { fn: 'count', column: 'a', as: 'c' },
+];
 
 function pin(): unknown[] {
   const held: unknown[] = [];
@@ -34,11 +40,20 @@ function pin(): unknown[] {
       .limit(10);
     s.isEmpty();
     held.push(open1(s.materialize().open()));
+    for (const symmetric of [true, false]) {
+      const jctx = new ExecutionContext({ enableIteratorComposition: composition, enableSymmetricHashJoin: symmetric, enableStreamingAggregation: symmetric });
+      const a = () => StreamingRelation.from(['a', 'b'], ROWS, jctx);
+      const b = () => StreamingRelation.from(['a', 'c'], ROWS, jctx);
+      held.push(open1(a().join(b()).aggregate(['a'], AGGS).orderBy(['a']).open()));
+      held.push(open1(a().join(b().materialize()).orderBy(['a']).limit(1).open()));
+      held.push(open1(a().join(StreamingRelation.from(['z'], ROWS.map((r) => [r[0]!]), jctx)).semiJoin(b()).antiJoin(b()).open()));
+    }
     held.push(open1(BufferedIterator.over(other().open(), ctx).clone()));
     held.push(open1(new MaterializeIterator(other().open(), ctx, 'keep-alive')));
   }
   const mctx = new ExecutionContext({});
   const m = MaterializedRelation.from(['a', 'b'], ROWS, mctx).filter(gt(col('a'), 0)).extend('c', mul(col('a'), 2)).project(['a', 'b']).distinct();
+  held.push(m.join(m).aggregate(['a'], AGGS).orderBy(['a']), m.semiJoin(m).antiJoin(m));
   held.push(m, m.concat(m).limit(2), open1(m.open()), open1(MaterializedRelation.fromIterator(['a', 'b'], () => other(mctx).open(), mctx).open()));
   return held;
 }

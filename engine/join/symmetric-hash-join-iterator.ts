@@ -2,7 +2,7 @@ import type { ExecutionContext } from '../context.js';
 import { hasNullAt, keyFunction, type Key } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { HashTable } from './hash-table.js';
+import { bufferedTupleBytes, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
 
 /**
  * Where the symmetric hash join is. Drawn:
@@ -19,8 +19,8 @@ import { HashTable } from './hash-table.js';
  * ```
  * While both sides are live, each pulled row is inserted into its own side's table and probes the
  * other side's table, so every matching pair is emitted exactly once, by whichever of the two rows
- * arrived second. Once one side is exhausted no new row will ever probe the other side's table,
- * so that table is freed and rows from the live side are only probed, not inserted.
+ * arrived second. Once one side is exhausted no new row will ever probe the other side's rows, so
+ * those are freed, and rows from the live side are only probed, not inserted.
  */
 export type SymmetricJoinPhase = 'pullLeft' | 'pullRight' | 'leftDone' | 'rightDone' | 'done';
 
@@ -37,16 +37,14 @@ export class SymmetricHashJoinIterator implements TupleIterator {
   /** Current phase (see {@link SymmetricJoinPhase}). */
   phase: SymmetricJoinPhase = 'pullLeft';
   private batchLeft: number;
-  private leftTable: HashTable | null;
-  private rightTable: HashTable | null;
-  /** Row whose matches are being emitted, the table they are in, and the next chain position. */
-  private current: Tuple = [];
-  private currentIsLeft = true;
-  private matches: HashTable | null = null;
-  private j = -1;
   private readonly batchSize: number;
+  private readonly table: SymmetricTable;
   private readonly leftKey: (t: Tuple) => Key;
   private readonly rightKey: (t: Tuple) => Key;
+  /** Row whose matches are being emitted, its side, and the next chain position on the other side. */
+  private current: Tuple = [];
+  private currentIsLeft = true;
+  private j = -1;
 
   constructor(
     private readonly left: TupleIterator,
@@ -59,18 +57,20 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     this.batchSize = this.batchLeft = ctx.options.symmetricJoinBatchSize;
     this.leftKey = keyFunction(leftKeys);
     this.rightKey = keyFunction(rightKeys);
-    this.leftTable = new HashTable(leftKeys, ctx, 'symmetric hash join (left table)');
-    this.rightTable = new HashTable(rightKeys, ctx, 'symmetric hash join (right table)');
+    this.table = new SymmetricTable(ctx);
   }
 
   next(): Tuple | undefined {
+    const table = this.table;
     for (;;) {
       const j = this.j;
       if (j >= 0) {
-        const table = this.matches!;
-        this.j = table.chain[j]!;
-        const other = table.rows[j]!;
-        return this.currentIsLeft ? this.combine(this.current, other) : this.combine(other, this.current);
+        if (this.currentIsLeft) {
+          this.j = table.right.chain[j]!;
+          return this.combine(this.current, table.right.rows[j]!);
+        }
+        this.j = table.left.chain[j]!;
+        return this.combine(table.left.rows[j]!, this.current);
       }
       switch (this.phase) {
         case 'pullLeft': {
@@ -81,8 +81,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
           }
           if (--this.batchLeft === 0) this.switchTo('pullRight');
           if (hasNullAt(t, this.leftKeys)) break;
-          this.leftTable!.insert(t);
-          this.probe(t, true, this.rightTable!);
+          this.emitFrom(t, true, table.insertLeft(t, this.leftKey(t)));
           break;
         }
         case 'pullRight': {
@@ -93,8 +92,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
           }
           if (--this.batchLeft === 0) this.switchTo('pullLeft');
           if (hasNullAt(t, this.rightKeys)) break;
-          this.rightTable!.insert(t);
-          this.probe(t, false, this.leftTable!);
+          this.emitFrom(t, false, table.insertRight(t, this.rightKey(t)));
           break;
         }
         case 'leftDone': {
@@ -103,7 +101,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
             this.close();
             break;
           }
-          if (!hasNullAt(t, this.rightKeys)) this.probe(t, false, this.leftTable!);
+          if (!hasNullAt(t, this.rightKeys)) this.emitFrom(t, false, table.leftHead(this.rightKey(t)));
           break;
         }
         case 'rightDone': {
@@ -112,7 +110,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
             this.close();
             break;
           }
-          if (!hasNullAt(t, this.leftKeys)) this.probe(t, true, this.rightTable!);
+          if (!hasNullAt(t, this.leftKeys)) this.emitFrom(t, true, table.rightHead(this.leftKey(t)));
           break;
         }
         case 'done':
@@ -125,10 +123,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     if (this.phase === 'done') return;
     this.phase = 'done';
     this.j = -1;
-    this.matches = null;
-    this.leftTable?.free();
-    this.rightTable?.free();
-    this.leftTable = this.rightTable = null;
+    this.table.free();
     try {
       this.left.close();
     } finally {
@@ -136,12 +131,11 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     }
   }
 
-  private probe(t: Tuple, isLeft: boolean, other: HashTable): void {
-    const j = other.head(isLeft ? this.leftKey(t) : this.rightKey(t));
+  /** Start emitting the matches of `t`: the chain from `head` on the other side. */
+  private emitFrom(t: Tuple, isLeft: boolean, head: number): void {
     this.current = t;
     this.currentIsLeft = isLeft;
-    this.matches = other;
-    this.j = j;
+    this.j = head;
   }
 
   private switchTo(phase: 'pullLeft' | 'pullRight'): void {
@@ -149,17 +143,135 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     this.batchLeft = this.batchSize;
   }
 
-  /** pullLeft → leftDone: no left row will ever probe the right table again, so free it. */
+  /** pullLeft → leftDone: no left row will ever probe the right side's rows again, so free them. */
   private leftExhausted(): void {
     this.left.close();
-    this.rightTable!.free();
+    this.table.right.free();
     this.phase = 'leftDone';
   }
 
-  /** pullRight → rightDone: symmetrically, the left table is no longer needed. */
+  /** pullRight → rightDone: symmetrically, the left side's rows are no longer needed. */
   private rightExhausted(): void {
     this.right.close();
-    this.leftTable!.free();
+    this.table.left.free();
     this.phase = 'rightDone';
   }
 }
+
+/** The newest row index of each side for one key. One object per distinct key. */
+class Heads {
+  left = -1;
+  right = -1;
+}
+
+/** One side's rows and chain links (see `HashTable` for the layout). */
+class Side {
+  rows: Tuple[] = [];
+  chain: Int32Array;
+  size = 0;
+  reserved = 0;
+
+  constructor(private readonly ctx: ExecutionContext, private readonly operator: string, capacity: number) {
+    this.chain = new Int32Array(capacity);
+    this.rows = new Array<Tuple>(capacity);
+    this.reserve(capacity * (SLOT_BYTES + 4));
+  }
+
+  /** Append `t`, linked to the previous row with its key; returns its index. */
+  push(t: Tuple, prev: number): number {
+    const i = this.size;
+    if (i === this.chain.length) {
+      this.reserve(i * (SLOT_BYTES + 4));
+      const chain = new Int32Array(i * 2);
+      chain.set(this.chain);
+      this.chain = chain;
+      this.rows.length = i * 2;
+    }
+    this.reserve(bufferedTupleBytes(t));
+    this.rows[i] = t;
+    this.chain[i] = prev;
+    this.size = i + 1;
+    return i;
+  }
+
+  reserve(bytes: number): void {
+    this.ctx.memory.reserve(bytes, this.operator);
+    this.reserved += bytes;
+  }
+
+  free(): void {
+    this.rows = [];
+    this.chain = new Int32Array(0);
+    this.size = 0;
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+  }
+}
+
+/**
+ * Both sides' hash tables in one map: key → the newest row index on each side. Inserting a row
+ * and finding the other side's matches is a single Map lookup (two for a new key), where two
+ * separate tables need three; this is most of what keeps the symmetric join near the standard
+ * one, which does one lookup per build row and one per probe row.
+ */
+class SymmetricTable {
+  readonly left: Side;
+  readonly right: Side;
+  private readonly heads = new Map<Key, Heads>();
+  private keyBytes = 0;
+
+  constructor(private readonly ctx: ExecutionContext) {
+    const cap = ctx.options.hashTableInitialSize;
+    this.left = new Side(ctx, 'symmetric hash join (left rows)', cap);
+    this.right = new Side(ctx, 'symmetric hash join (right rows)', cap);
+  }
+
+  /** Insert a left row; returns the head of the right rows with the same key (-1 if none). */
+  insertLeft(t: Tuple, k: Key): number {
+    const h = this.entry(k);
+    h.left = this.left.push(t, h.left);
+    return h.right;
+  }
+
+  /** Insert a right row; returns the head of the left rows with the same key. */
+  insertRight(t: Tuple, k: Key): number {
+    const h = this.entry(k);
+    h.right = this.right.push(t, h.right);
+    return h.left;
+  }
+
+  /** Head of the left rows with key `k` (probe only). */
+  leftHead(k: Key): number {
+    const h = this.heads.get(k);
+    return h === undefined ? -1 : h.left;
+  }
+
+  /** Head of the right rows with key `k` (probe only). */
+  rightHead(k: Key): number {
+    const h = this.heads.get(k);
+    return h === undefined ? -1 : h.right;
+  }
+
+  free(): void {
+    this.left.free();
+    this.right.free();
+    this.heads.clear();
+    this.ctx.memory.release(this.keyBytes);
+    this.keyBytes = 0;
+  }
+
+  private entry(k: Key): Heads {
+    let h = this.heads.get(k);
+    if (h === undefined) {
+      const bytes = hashEntryBytes(k) + HEADS_BYTES;
+      this.ctx.memory.reserve(bytes, 'symmetric hash join (keys)');
+      this.keyBytes += bytes;
+      h = new Heads();
+      this.heads.set(k, h);
+    }
+    return h;
+  }
+}
+
+/** A `Heads` object: header and two small-integer fields. */
+const HEADS_BYTES = 32;
