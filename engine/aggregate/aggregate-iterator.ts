@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { keyFunction, type Key } from '../key.js';
-import { bufferedTupleBytes, hashEntryBytes, tupleBytes } from '../memory/byte-model.js';
+import { TupleSizer, hashEntryBytes, tupleBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 import { makeAccumulator, type Accumulator } from './accumulators.js';
@@ -23,6 +23,7 @@ export class AggregateIterator implements TupleIterator {
   private reserved = 0;
   private closed = false;
   private readonly operator: string;
+  private readonly sizer = new TupleSizer();
 
   constructor(
     private readonly input: TupleIterator,
@@ -95,7 +96,7 @@ export class AggregateIterator implements TupleIterator {
           g = newGroup(t, k);
           members.push([]);
         }
-        const bytes = bufferedTupleBytes(t);
+        const bytes = this.sizer.charge(t);
         this.reserve(bytes);
         memberBytes += bytes;
         members[g]!.push(t);

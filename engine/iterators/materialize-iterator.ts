@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { bufferedTupleBytes } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -12,6 +12,7 @@ export class MaterializeIterator implements TupleIterator {
   private rows: Tuple[] | null = null;
   private pos = 0;
   private reserved = 0;
+  private readonly sizer = new TupleSizer();
   private source: TupleIterator | null;
 
   constructor(
@@ -44,7 +45,7 @@ export class MaterializeIterator implements TupleIterator {
     const rows: Tuple[] = [];
     const mem = this.ctx.memory;
     for (let t = src.next(); t !== undefined; t = src.next()) {
-      const bytes = bufferedTupleBytes(t);
+      const bytes = this.sizer.charge(t);
       mem.reserve(bytes, this.operator);
       this.reserved += bytes;
       rows.push(t);

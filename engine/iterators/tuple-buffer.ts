@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { bufferedTupleBytes } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -27,6 +27,7 @@ export class TupleBuffer {
   sourceError: unknown = undefined;
   private source: TupleIterator | null;
   private reservedBytes = 0;
+  private readonly sizer = new TupleSizer();
 
   constructor(
     source: TupleIterator,
@@ -52,7 +53,7 @@ export class TupleBuffer {
       this.finishSource();
       return undefined;
     }
-    const bytes = bufferedTupleBytes(t);
+    const bytes = this.sizer.charge(t);
     this.ctx.memory.reserve(bytes, this.operator);
     this.reservedBytes += bytes;
     this.rows.push(t);

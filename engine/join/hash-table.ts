@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { hasNullAt, keyFunction, type Key } from '../key.js';
-import { bufferedTupleBytes, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
+import { TupleSizer, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 
 /** Bytes per row slot of the table's own arrays: a row reference and a 4-byte chain link. */
@@ -29,6 +29,7 @@ export class HashTable {
   private readonly heads = new Map<Key, number>();
   private readonly keyOf: (t: Tuple) => Key;
   private reserved = 0;
+  private readonly sizer = new TupleSizer();
 
   constructor(
     private readonly keyIndices: readonly number[],
@@ -48,7 +49,7 @@ export class HashTable {
     if (hasNullAt(t, this.keyIndices)) return;
     const k = this.keyOf(t);
     const prev = this.heads.get(k);
-    this.reserve(prev === undefined ? bufferedTupleBytes(t) + hashEntryBytes(k) : bufferedTupleBytes(t));
+    this.reserve(prev === undefined ? this.sizer.charge(t) + hashEntryBytes(k) : this.sizer.charge(t));
     const i = this.size;
     if (i === this.chain.length) this.grow();
     this.rows[i] = t;

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { bufferedTupleBytes } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -14,6 +14,7 @@ export class NestedLoopIterator implements TupleIterator {
   private buffer: Tuple[] | null = null;
   private pos = 0;
   private reserved = 0;
+  private readonly sizer = new TupleSizer();
   private closed = false;
 
   constructor(
@@ -73,7 +74,7 @@ export class NestedLoopIterator implements TupleIterator {
     const it = this.openRight();
     try {
       for (let t = it.next(); t !== undefined; t = it.next()) {
-        const bytes = bufferedTupleBytes(t);
+        const bytes = this.sizer.charge(t);
         this.ctx.memory.reserve(bytes, 'cross product (buffered right side)');
         this.reserved += bytes;
         rows.push(t);

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '../context.js';
 import { hasNullAt, keyFunction, type Key } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { bufferedTupleBytes, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
+import { TupleSizer, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
 
 /**
  * Where the symmetric hash join is. Drawn:
@@ -170,6 +170,7 @@ class Side {
   chain: Int32Array;
   size = 0;
   reserved = 0;
+  private readonly sizer = new TupleSizer();
 
   constructor(private readonly ctx: ExecutionContext, private readonly operator: string, capacity: number) {
     this.chain = new Int32Array(capacity);
@@ -187,7 +188,7 @@ class Side {
       this.chain = chain;
       this.rows.length = i * 2;
     }
-    this.reserve(bufferedTupleBytes(t));
+    this.reserve(this.sizer.charge(t));
     this.rows[i] = t;
     this.chain[i] = prev;
     this.size = i + 1;

@@ -4,7 +4,7 @@ import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
 import { tupleKey, type Key } from '../key.js';
 import { PlanError } from '../errors.js';
-import { bufferedTupleBytes, hashEntryBytes } from '../memory/byte-model.js';
+import { TupleSizer, hashEntryBytes } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
@@ -258,6 +258,7 @@ export class MaterializedRelation implements Relation {
 class ResultBuilder {
   readonly rows: Tuple[] = [];
   private reserved = 0;
+  private readonly sizer = new TupleSizer();
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -265,7 +266,7 @@ class ResultBuilder {
   ) {}
 
   push(t: Tuple): void {
-    const bytes = bufferedTupleBytes(t);
+    const bytes = this.sizer.charge(t);
     this.ctx.memory.reserve(bytes, this.operator);
     this.reserved += bytes;
     this.rows.push(t);

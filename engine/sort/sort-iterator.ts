@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { bufferedTupleBytes } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -11,6 +11,7 @@ export class SortIterator implements TupleIterator {
   private rows: Tuple[] | null = null;
   private pos = 0;
   private reserved = 0;
+  private readonly sizer = new TupleSizer();
   private closed = false;
 
   constructor(
@@ -41,7 +42,7 @@ export class SortIterator implements TupleIterator {
     const rows: Tuple[] = [];
     const src = this.input;
     for (let t = src.next(); t !== undefined; t = src.next()) {
-      const bytes = bufferedTupleBytes(t);
+      const bytes = this.sizer.charge(t);
       this.ctx.memory.reserve(bytes, this.operator);
       this.reserved += bytes;
       rows.push(t);

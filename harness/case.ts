@@ -1,0 +1,63 @@
+import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
+import { getScenario, resolveParams, type Params } from '../scenarios/index.js';
+
+/** What runs a case: one of the two engines, or the scenario's hand-written limit baseline. */
+export type Runner = 'materialized' | 'streaming' | 'baseline';
+export const RUNNERS: readonly Runner[] = ['materialized', 'streaming', 'baseline'];
+
+/** One measured unit: scenario × params × engine × options, with a stable id. */
+export interface CaseSpec {
+  readonly id: string;
+  /** Cases with the same group (scenario and params) must return the same rows. */
+  readonly group: string;
+  readonly scenario: string;
+  readonly params: Params;
+  readonly engine: Runner;
+  /** Only the options that differ from the defaults (the baseline has none). */
+  readonly options: EngineOptions;
+  /** Data generator seed. */
+  readonly seed: number;
+}
+
+/** The default data seed (any fixed number would do; this one is recorded in every case). */
+export const DEFAULT_SEED = 20251013;
+
+/** `k=v,k=v` in the given key order. */
+function pairs(o: Readonly<Record<string, unknown>>, keys: readonly string[]): string {
+  return keys.filter((k) => o[k] !== undefined).map((k) => `${k}=${String(o[k])}`).join(',');
+}
+
+/**
+ * Build a case, checking everything: the scenario, its parameters, the engine and the options.
+ * The id is `scenario/params/engine[+options]`, with parameters in the scenario's declared order
+ * and options in the option table's order, so the same case always has the same id.
+ * @throws ConfigError naming what was wrong.
+ */
+export function makeCase(scenarioId: string, params: Readonly<Record<string, unknown>>, engine: string, options: EngineOptions = {}, seed = DEFAULT_SEED): CaseSpec {
+  const scenario = getScenario(scenarioId);
+  const p = resolveParams(scenario, params);
+  if (!(RUNNERS as readonly string[]).includes(engine)) {
+    throw new ConfigError(`unknown engine '${engine}'; expected one of ${RUNNERS.join(', ')}`);
+  }
+  if (engine === 'baseline' && !scenario.baseline) {
+    throw new ConfigError(`scenario '${scenario.id}' has no limit baseline (only the filter/project families do)`);
+  }
+  const resolved = resolveOptions(options);
+  const changed: Record<string, unknown> = {};
+  if (engine !== 'baseline') {
+    for (const k of Object.keys(OPTION_SPECS) as (keyof EngineOptions)[]) {
+      if (resolved[k] !== OPTION_SPECS[k].default) changed[k] = resolved[k];
+    }
+  }
+  const group = `${scenario.id}/${pairs(p, Object.keys(scenario.params))}`;
+  const opts = pairs(changed, Object.keys(OPTION_SPECS));
+  return {
+    id: `${group}/${engine}${opts ? `+${opts}` : ''}`,
+    group,
+    scenario: scenario.id,
+    params: p,
+    engine: engine as Runner,
+    options: changed as EngineOptions,
+    seed,
+  };
+}

@@ -1,0 +1,106 @@
+import { createEngine, type Engine, type Tuple } from '../../engine/index.js';
+import { getScenario, type Dataset } from '../../scenarios/index.js';
+import type { CaseSpec } from '../case.js';
+import { BagChecksum } from './checksum.js';
+
+/** A case made ready to run repeatedly on its (already generated) data. */
+export interface PreparedCase {
+  /** Rows in the input tables, summed. */
+  readonly inputRows: number;
+  /** Run the query once; returns the output row count. Used in the timed loop. */
+  run(): number;
+  /** Run once and checksum the output (never in the timed loop). */
+  runChecked(): { rows: number; checksum: string };
+  /** Nanoseconds from building the query (where the materialized engine computes) to its first row. */
+  firstRowNs(): number | null;
+  /** The memory tracker's peak in the last `run()` (null for the baseline, which has none). */
+  trackerPeak(): number | null;
+  /** Run and keep the whole output (for its retained size). */
+  collect(): Tuple[];
+}
+
+/** Thrown by the baseline's sink to stop at the first row. */
+const FIRST_ROW = Symbol('first row');
+
+/** The row most recently handed to a sink, so the JIT cannot drop the work of producing it. */
+export let lastRow: Tuple | undefined;
+
+/** Build the data of `spec` and wrap its query for the measurement loops. */
+export function prepareCase(spec: CaseSpec): PreparedCase {
+  const scenario = getScenario(spec.scenario);
+  const data: Dataset = scenario.data(spec.params, spec.seed);
+  const inputRows = Object.values(data).reduce((n, t) => n + t.rows.length, 0);
+  if (spec.engine === 'baseline') {
+    const baseline = scenario.baseline!;
+    return {
+      inputRows,
+      run: () => baseline(data, spec.params, (t) => void (lastRow = t)),
+      runChecked: () => {
+        const sum = new BagChecksum();
+        baseline(data, spec.params, (t) => sum.add(t));
+        return { rows: sum.rows, checksum: sum.value };
+      },
+      firstRowNs: () => {
+        const t0 = process.hrtime.bigint();
+        try {
+          baseline(data, spec.params, () => {
+            throw FIRST_ROW;
+          });
+        } catch (e) {
+          if (e !== FIRST_ROW) throw e;
+        }
+        return Number(process.hrtime.bigint() - t0);
+      },
+      trackerPeak: () => null,
+      collect: () => {
+        const out: Tuple[] = [];
+        baseline(data, spec.params, (t) => void out.push(t));
+        return out;
+      },
+    };
+  }
+  const kind = spec.engine;
+  let last: Engine | undefined;
+  const build = () => {
+    last = createEngine(kind, spec.options);
+    return scenario.build(last, data, spec.params);
+  };
+  return {
+    inputRows,
+    run: () => {
+      const it = build().open();
+      let n = 0;
+      try {
+        for (let t = it.next(); t !== undefined; t = it.next()) {
+          lastRow = t;
+          n++;
+        }
+      } finally {
+        it.close();
+      }
+      return n;
+    },
+    runChecked: () => {
+      const sum = new BagChecksum();
+      const it = build().open();
+      try {
+        for (let t = it.next(); t !== undefined; t = it.next()) sum.add(t);
+      } finally {
+        it.close();
+      }
+      return { rows: sum.rows, checksum: sum.value };
+    },
+    firstRowNs: () => {
+      const t0 = process.hrtime.bigint();
+      const it = build().open();
+      try {
+        it.next();
+        return Number(process.hrtime.bigint() - t0);
+      } finally {
+        it.close();
+      }
+    },
+    trackerPeak: () => last?.context.memory.peak ?? null,
+    collect: () => build().toArray(),
+  };
+}

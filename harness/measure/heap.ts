@@ -1,0 +1,74 @@
+import v8 from 'node:v8';
+
+/** What one heap measurement saw. */
+export interface HeapFigures {
+  /** Highest used heap during the run (just before any GC, or at the end) above the baseline. */
+  peakBytes: number;
+  /** Bytes allocated during the run: heap growth between GCs plus what each GC reclaimed. */
+  allocatedBytes: number;
+  /** GCs during the run. */
+  gcCount: number;
+}
+
+/** `globalThis.gc`, present when node runs with --expose-gc. */
+export function requireGc(): () => void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') throw new Error('heap measurement needs node --expose-gc');
+  return gc;
+}
+
+/**
+ * Measure the heap while `run` executes, from V8's own GC statistics (`v8.GCProfiler`): before
+ * the run the heap is collected to a baseline; during it, every GC reports the used heap before
+ * and after; after it, the used heap is read once more before anything is collected.
+ *
+ * - peak = max(used before each GC, used at the end) − baseline. Between GCs the heap only grows,
+ *   so its maximum is always just before a GC or at the end. It includes young garbage not yet
+ *   collected; run with a small `--max-semi-space-size` to bring it close to the live peak.
+ * - allocated = Σ (used before GC − used after the previous GC, or the baseline) + (end − used
+ *   after the last GC).
+ *
+ * Nothing here is computed from row counts or formulas: these are V8's numbers.
+ */
+export function measureHeap<T>(run: () => T): { result: T; heap: HeapFigures } {
+  const gc = requireGc();
+  gc();
+  gc();
+  const baseline = v8.getHeapStatistics().used_heap_size;
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  let result: T;
+  let end: number;
+  try {
+    result = run();
+  } finally {
+    end = v8.getHeapStatistics().used_heap_size;
+  }
+  const stats = profiler.stop().statistics;
+  let peak = end, allocated = 0, prevAfter = baseline;
+  for (const s of stats) {
+    const before = s.beforeGC.heapStatistics.usedHeapSize;
+    const after = s.afterGC.heapStatistics.usedHeapSize;
+    if (before > peak) peak = before;
+    allocated += Math.max(0, before - prevAfter);
+    prevAfter = after;
+  }
+  allocated += Math.max(0, end - prevAfter);
+  return { result, heap: { peakBytes: Math.max(0, peak - baseline), allocatedBytes: allocated, gcCount: stats.length } };
+}
+
+/**
+ * Retained size of a value: the used heap after a full GC with it alive, minus before it existed.
+ * `make` builds the value; it is kept alive until the second measurement.
+ */
+export function measureRetained<T>(make: () => T): { value: T; retainedBytes: number } {
+  const gc = requireGc();
+  gc();
+  gc();
+  const before = v8.getHeapStatistics().used_heap_size;
+  const value = make();
+  gc();
+  gc();
+  const after = v8.getHeapStatistics().used_heap_size;
+  return { value, retainedBytes: Math.max(0, after - before) };
+}

@@ -1,0 +1,219 @@
+import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
+import { getScenario, type ParamValue } from '../scenarios/index.js';
+import { makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
+
+/** One line of a suite: a scenario, a grid of parameter values, and what runs each point. */
+interface SuiteEntry {
+  readonly scenario: string;
+  readonly grid: Readonly<Record<string, readonly ParamValue[]>>;
+  readonly runs: readonly { readonly engine: Runner; readonly options?: EngineOptions }[];
+}
+
+const ENGINES_AND_LIMIT = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'baseline' }] as const;
+const WITH_COMPOSITION_OFF = [...ENGINES_AND_LIMIT, { engine: 'streaming', options: { enableIteratorComposition: false } }] as const;
+const JOIN_RUNS = [
+  { engine: 'materialized' },
+  { engine: 'streaming', options: { enableSymmetricHashJoin: false } },
+  { engine: 'streaming', options: { enableSymmetricHashJoin: true } },
+] as const;
+const AGG_RUNS = [
+  { engine: 'materialized', options: { enableStreamingAggregation: false } },
+  { engine: 'materialized', options: { enableStreamingAggregation: true } },
+  { engine: 'streaming', options: { enableStreamingAggregation: false } },
+  { engine: 'streaming', options: { enableStreamingAggregation: true } },
+] as const;
+
+/**
+ * The suites. `reference` reproduces the published report's tables plus our additions (the
+ * limit baseline, composition off, sizes up to 1M); `quick` is the CI-sized subset (at most
+ * 3 minutes on 2 cores); `full` widens every grid.
+ */
+export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
+  quick: [
+    { scenario: 'selectivity', grid: { rows: [10_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'pipeline-depth', grid: { rows: [10_000], depth: [1, 4, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'join', grid: { rows: [10_000], multiplicity: [1], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
+    { scenario: 'ohlc', grid: { symbols: [3], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
+  ],
+  reference: [
+    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'pipeline-depth', grid: { rows: [100_000], depth: [1, 2, 3, 4, 5, 6, 7, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
+    { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
+  ],
+  full: [
+    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'multiple-filters', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'complex-pipeline', grid: { rows: [5_000, 100_000, 1_000_000] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'pipeline-depth', grid: { rows: [10_000, 100_000, 1_000_000], depth: [1, 2, 3, 4, 5, 6, 7, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10, 100], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
+    { scenario: 'ohlc', grid: { symbols: [3, 30, 100], days: [10, 20], barsPerDay: [390] }, runs: AGG_RUNS },
+  ],
+};
+
+/** How to narrow or adjust a suite. */
+export interface PlanFilter {
+  /** Glob over case ids (`*` matches anything, `?` one character). */
+  readonly filter?: string;
+  /** Keep only these runners. */
+  readonly engines?: readonly Runner[];
+  /** Options applied to every engine case (on top of the suite's own). */
+  readonly set?: EngineOptions;
+  readonly seed?: number;
+}
+
+/** Cartesian product of a parameter grid, in declaration order. */
+function expandGrid(grid: Readonly<Record<string, readonly ParamValue[]>>): Record<string, ParamValue>[] {
+  let points: Record<string, ParamValue>[] = [{}];
+  for (const [name, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => ({ ...p, [name]: v })));
+  return points;
+}
+
+/**
+ * Expand a suite into cases, in a stable order: grouped by scenario and params, engines together
+ * within a group (so the runner can interleave them and compare their outputs).
+ * @throws ConfigError for an unknown suite, engine or option, or a filter that matches nothing.
+ */
+export function planSuite(suite: string, f: PlanFilter = {}): CaseSpec[] {
+  const entries = SUITES[suite];
+  if (!entries) throw new ConfigError(`unknown suite '${suite}'; known suites: ${Object.keys(SUITES).join(', ')}`);
+  const set = f.set ?? {};
+  resolveOptions(set);
+  const cases: CaseSpec[] = [];
+  const seen = new Set<string>();
+  for (const e of entries) {
+    for (const point of expandGrid(e.grid)) {
+      for (const run of e.runs) {
+        if (f.engines && !f.engines.includes(run.engine)) continue;
+        const options = run.engine === 'baseline' ? {} : { ...run.options, ...set };
+        const c = makeCase(e.scenario, point, run.engine, options, f.seed);
+        if (seen.has(c.id)) continue; // --set can make two runs identical
+        seen.add(c.id);
+        cases.push(c);
+      }
+    }
+  }
+  return applyFilter(cases, f.filter, `suite '${suite}'`);
+}
+
+/** Keep the cases whose id matches `glob`; an empty result is an error, not a silent no-op. */
+export function applyFilter(cases: CaseSpec[], glob: string | undefined, what: string): CaseSpec[] {
+  if (glob === undefined) return cases;
+  const re = globToRegExp(glob);
+  const kept = cases.filter((c) => re.test(c.id));
+  if (kept.length === 0) throw new ConfigError(`--filter '${glob}' matches no case of ${what} (see 'sluice list')`);
+  return kept;
+}
+
+/** `*` → any run of characters, `?` → one character; everything else literal; anchored. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * Keep shard `index` of `count` (1-based), splitting by group so that every engine of a group
+ * lands in the same shard (the runner compares their outputs).
+ * @throws ConfigError for a malformed shard.
+ */
+export function shard(cases: CaseSpec[], spec: string): CaseSpec[] {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new ConfigError(`--shard must look like i/n with 1 <= i <= n (for example 2/4), got '${spec}'`);
+  }
+  const groups = [...new Set(cases.map((c) => c.group))];
+  const mine = new Set(groups.filter((_, i) => i % count === index - 1));
+  return cases.filter((c) => mine.has(c.group));
+}
+
+/**
+ * Parse `--set` values: `name=value` with a known option; booleans as true/false, numbers as
+ * numbers (Infinity allowed for memoryLimit).
+ * @throws ConfigError naming the malformed argument or the unknown option.
+ */
+export function parseSet(items: readonly string[]): EngineOptions {
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set takes option=value (for example --set enableSymmetricHashJoin=true), got '${item}'`);
+    const name = item.slice(0, eq), raw = item.slice(eq + 1);
+    if (!Object.hasOwn(OPTION_SPECS, name)) {
+      throw new ConfigError(`--set: unknown engine option '${name}'; known options: ${Object.keys(OPTION_SPECS).join(', ')}`);
+    }
+    out[name] = parseOptionValue(name, raw);
+  }
+  resolveOptions(out as EngineOptions);
+  return out as EngineOptions;
+}
+
+function parseOptionValue(name: string, raw: string): boolean | number {
+  const kind = OPTION_SPECS[name as keyof EngineOptions].kind;
+  if (kind === 'boolean') {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new ConfigError(`option '${name}' takes true or false, got '${raw}'`);
+  }
+  const n = raw === 'Infinity' ? Infinity : Number(raw);
+  if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`option '${name}' takes a number, got '${raw}'`);
+  return n;
+}
+
+/**
+ * A sweep: every combination of the varied options, on the given engines, for one scenario.
+ * `vary` items are a boolean option name (false and true) or `name=v1,v2,...`.
+ * @throws ConfigError for an unknown option, a malformed value list, or nothing to vary.
+ */
+export function planSweep(scenarioId: string, vary: readonly string[], opts: { params?: Record<string, unknown>; engines?: readonly Runner[]; seed?: number; set?: EngineOptions } = {}): CaseSpec[] {
+  const scenario = getScenario(scenarioId);
+  if (vary.length === 0) throw new ConfigError('sweep needs at least one --vary option');
+  const axes: [string, (boolean | number)[]][] = [];
+  for (const item of vary.flatMap((v) => splitVary(v))) {
+    const eq = item.indexOf('=');
+    const name = eq < 0 ? item : item.slice(0, eq);
+    if (!Object.hasOwn(OPTION_SPECS, name)) {
+      throw new ConfigError(`--vary: unknown engine option '${name}'; known options: ${Object.keys(OPTION_SPECS).join(', ')}`);
+    }
+    const spec = OPTION_SPECS[name as keyof EngineOptions];
+    let values: (boolean | number)[];
+    if (eq < 0) {
+      if (spec.kind !== 'boolean') throw new ConfigError(`--vary ${name} needs values, for example --vary ${name}=16,64,256`);
+      values = [false, true];
+    } else {
+      values = item.slice(eq + 1).split('|').map((v) => parseOptionValue(name, v));
+    }
+    if (axes.some(([n]) => n === name)) throw new ConfigError(`--vary lists option '${name}' twice`);
+    axes.push([name, values]);
+  }
+  let grid: Record<string, boolean | number>[] = [{}];
+  for (const [name, values] of axes) grid = grid.flatMap((g) => values.map((v) => ({ ...g, [name]: v })));
+  const engines = (opts.engines ?? ['materialized', 'streaming']).filter((e) => e !== 'baseline');
+  const cases: CaseSpec[] = [];
+  for (const options of grid) {
+    for (const engine of engines) cases.push(makeCase(scenario.id, opts.params ?? {}, engine, { ...opts.set, ...options } as EngineOptions, opts.seed));
+  }
+  if (scenario.baseline && (opts.engines ?? ['baseline']).includes('baseline')) cases.push(makeCase(scenario.id, opts.params ?? {}, 'baseline', {}, opts.seed));
+  // Identical option sets on one engine (an option that one engine ignores still differs by id) are kept once.
+  return [...new Map(cases.map((c) => [c.id, c])).values()];
+}
+
+/**
+ * `--vary a,b,c=1,2` is read as the options a, b and c=1|2: a comma starts a new option unless
+ * the text after it is a value of the current one.
+ */
+function splitVary(v: string): string[] {
+  const out: string[] = [];
+  for (const part of v.split(',')) {
+    if (out.length > 0 && out.at(-1)!.includes('=') && (!/^[A-Za-z]/.test(part) || part === 'Infinity')) out[out.length - 1] += `|${part}`;
+    else out.push(part);
+  }
+  return out;
+}
+
+export { RUNNERS };

@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../engine/index.js';
+import type { CaseSpec } from './case.js';
+import type { TimeSummary } from './stats/descriptive.js';
+
+/** Identifies the file format. Bump `RESULTS_VERSION` on any incompatible change. */
+export const RESULTS_SCHEMA = 'sluice-results';
+export const RESULTS_VERSION = 1;
+
+/** Where and how a results file was measured. Comparisons refuse to mix environments. */
+export interface Environment {
+  node: string;
+  v8: string;
+  cpuModel: string;
+  cores: number;
+  os: string;
+  gitSha: string;
+  /** SHA-256 of package-lock.json (dependency versions). */
+  lockfileHash: string;
+  /** Flags of the measuring child processes (time pass, heap pass). */
+  nodeFlags: { time: string[]; heap: string[] };
+}
+
+/** Memory figures of one case, from the heap pass. */
+export interface HeapRecord {
+  /** V8 used heap above the baseline at its highest during the query (semi-space 1 MB). */
+  peakBytes: number;
+  /** Bytes V8 allocated during the query. */
+  allocatedBytes: number;
+  gcCount: number;
+  /** The memory tracker's deterministic peak (null for the baseline loop). */
+  trackerPeakBytes: number | null;
+  /** Heap retained by the full result held as an array. */
+  retainedBytes: number;
+  /** The heap child's max resident set size. */
+  maxRssBytes: number;
+}
+
+/** One case in a results file. */
+export interface CaseRecord {
+  id: string;
+  group: string;
+  scenario: string;
+  family: string;
+  params: CaseSpec['params'];
+  engine: CaseSpec['engine'];
+  options: CaseSpec['options'];
+  seed: number;
+  status: 'ok' | 'errored' | 'pending';
+  /** Why it errored: crash, timeout, out of memory, engines disagreeing, a thrown error. */
+  error?: string;
+  inputRows?: number;
+  output?: { rows: number; checksum: string };
+  /** Every timing sample (ns per query), per round, in order. */
+  rounds: number[][];
+  summary?: TimeSummary;
+  firstRowNs?: number | null;
+  heap?: HeapRecord;
+}
+
+/** A whole results file. */
+export interface ResultsFile {
+  schema: typeof RESULTS_SCHEMA;
+  version: typeof RESULTS_VERSION;
+  suite: string;
+  createdAt: string;
+  environment: Environment;
+  settings: RunSettings;
+  cases: CaseRecord[];
+}
+
+/** How a run measured (recorded so that a resume uses the same settings). */
+export interface RunSettings {
+  rounds: number;
+  maxTime: number;
+  minSamples: number;
+  warmupRuns: number;
+  timeoutSec: number;
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Describe this machine and build. */
+export function captureEnvironment(root: string, nodeFlags: Environment['nodeFlags']): Environment {
+  const sha = git(['-C', root, 'rev-parse', 'HEAD']);
+  const dirty = sha !== undefined && (git(['-C', root, 'status', '--porcelain', '--untracked-files=no']) ?? '') !== '';
+  const lock = path.join(root, 'package-lock.json');
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    gitSha: sha === undefined ? 'unknown' : `${sha}${dirty ? '+dirty' : ''}`,
+    lockfileHash: existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex').slice(0, 16) : 'none',
+    nodeFlags,
+  };
+}
+
+/** The fields that must match for two results files to be comparable. */
+export function environmentMismatches(a: Environment, b: Environment): string[] {
+  const out: string[] = [];
+  if (a.cpuModel !== b.cpuModel) out.push(`CPU model (${a.cpuModel} vs ${b.cpuModel})`);
+  if (a.cores !== b.cores) out.push(`core count (${a.cores} vs ${b.cores})`);
+  if (a.node !== b.node) out.push(`node version (${a.node} vs ${b.node})`);
+  if (a.lockfileHash !== b.lockfileHash) out.push(`lockfile (${a.lockfileHash} vs ${b.lockfileHash})`);
+  return out;
+}
+
+/**
+ * Write a results file atomically: to a temporary file beside it, then rename. A reader (or a
+ * crash) sees the old file or the new one, never half of one.
+ * @throws ConfigError when the directory is not writable.
+ */
+export function writeResults(file: string, results: ResultsFile): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(results, null, 1) + '\n');
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new ConfigError(`cannot write results file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Read and validate a results file.
+ * @throws ConfigError for a missing file, invalid JSON, another schema or version, or a malformed record.
+ */
+export function readResults(file: string): ResultsFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read results file '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`results file '${file}' is not valid JSON (${(e as Error).message})`);
+  }
+  return validateResults(data, file);
+}
+
+/** Check the shape of parsed results; see {@link readResults}. */
+export function validateResults(data: unknown, file: string): ResultsFile {
+  const d = data as Partial<ResultsFile> | null;
+  if (d === null || typeof d !== 'object' || d.schema !== RESULTS_SCHEMA) {
+    throw new ConfigError(`'${file}' is not a sluice results file (no "schema": "${RESULTS_SCHEMA}")`);
+  }
+  if (d.version !== RESULTS_VERSION) {
+    throw new ConfigError(`results file '${file}' has schema version ${String(d.version)}; this sluice reads version ${RESULTS_VERSION}`);
+  }
+  if (typeof d.suite !== 'string' || !d.environment || typeof d.environment !== 'object' || !d.settings || !Array.isArray(d.cases)) {
+    throw new ConfigError(`results file '${file}' is missing its suite, environment, settings or cases`);
+  }
+  d.cases.forEach((c, i) => {
+    const ok = c && typeof c.id === 'string' && typeof c.scenario === 'string' && typeof c.engine === 'string' &&
+      ['ok', 'errored', 'pending'].includes(c.status) && Array.isArray(c.rounds) && c.rounds.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number'));
+    if (!ok) throw new ConfigError(`results file '${file}': case ${i} is malformed`);
+  });
+  return d as ResultsFile;
+}

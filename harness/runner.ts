@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../engine/index.js';
+import { getScenario } from '../scenarios/index.js';
+import type { CaseSpec } from './case.js';
+import { RESULT_MARKER, type ChildJob } from './measure/protocol.js';
+import {
+  captureEnvironment, environmentMismatches, readResults, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
+} from './results.js';
+import { summarize } from './stats/descriptive.js';
+
+/** Node flags of the two kinds of measuring child. The heap pass keeps the young generation small
+ * (1 MB semi-spaces) so that "peak heap" is close to the live peak rather than to nursery size. */
+export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'] };
+
+/** Defaults per suite size: enough samples to compare, small enough for the time budgets. */
+export const DEFAULT_SETTINGS: RunSettings = { rounds: 2, maxTime: 0.4, minSamples: 8, warmupRuns: 3, timeoutSec: 120 };
+
+/** The project root (where package.json is), from this file's location in src or dist. */
+export const PROJECT_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+/** How to start the measuring child: compiled JS from dist/, or the TypeScript source via tsx. */
+function childCommand(): { script: string; preload: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return { script: path.join(path.dirname(here), 'measure', 'child.ts'), preload: ['--import', 'tsx'] };
+  return { script: path.join(path.dirname(here), 'measure', 'child.js'), preload: [] };
+}
+
+/** What a child reported, or why it produced nothing. */
+export type ChildOutcome = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+
+/** Run one measuring child; never throws for the child's own failures. */
+export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void): Promise<ChildOutcome> {
+  const { script, preload } = childCommand();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutSec * 1000);
+    onSpawn?.(() => child.kill('SIGKILL'));
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8000)));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `could not start the measuring process: ${e.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (line) {
+        try {
+          return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildOutcome);
+        } catch {
+          /* fall through: treat as a crash */
+        }
+      }
+      if (timedOut) return resolve({ ok: false, error: `timed out after ${timeoutSec} s` });
+      if (/heap out of memory|Allocation failed|JavaScript heap/.test(stderr)) return resolve({ ok: false, error: 'out of memory (the V8 heap limit was reached)' });
+      const last = stderr.trim().split('\n').filter((l) => l.trim()).at(-1) ?? '';
+      resolve({ ok: false, error: `crashed (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}` });
+    });
+  });
+}
+
+/** A fresh record for a planned case. */
+function pendingRecord(c: CaseSpec): CaseRecord {
+  return {
+    id: c.id, group: c.group, scenario: c.scenario, family: getScenario(c.scenario).family, params: c.params, engine: c.engine,
+    options: c.options, seed: c.seed, status: 'pending', rounds: [],
+  };
+}
+
+export interface RunRequest {
+  suite: string;
+  cases: CaseSpec[];
+  out: string;
+  resume?: boolean;
+  force?: boolean;
+  settings?: Partial<RunSettings>;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Run cases, each pass in its own child process, and write the results file after every
+ * measurement (atomically), so an interruption loses nothing already measured.
+ *
+ * Order: for each round, for each group (scenario and params), every engine of the group in turn,
+ * the engine order rotating from round to round, so that machine drift hits every engine alike.
+ * The heap pass runs once per case, in round 1. After a group's first round, the outputs of its
+ * engines (row count and checksum) are compared; a disagreement marks the group's cases errored.
+ * @throws ConfigError for an existing output without --resume/--force, or a resume that does not fit.
+ */
+export async function runCases(req: RunRequest): Promise<ResultsFile> {
+  const log = req.log ?? (() => {});
+  let results: ResultsFile;
+  if (req.resume) {
+    if (!existsSync(req.out)) throw new ConfigError(`--resume: results file '${req.out}' does not exist`);
+    results = readResults(req.out);
+    if (results.suite !== req.suite) throw new ConfigError(`--resume: '${req.out}' holds suite '${results.suite}', not '${req.suite}'`);
+    const mismatch = environmentMismatches(results.environment, captureEnvironment(PROJECT_ROOT, CHILD_FLAGS));
+    if (mismatch.length) throw new ConfigError(`--resume: '${req.out}' was measured in another environment: ${mismatch.join('; ')}`);
+  } else {
+    if (existsSync(req.out) && !req.force) {
+      throw new ConfigError(`results file '${req.out}' already exists; pass --resume to continue it or --force to overwrite it`);
+    }
+    mkdirSync(path.dirname(path.resolve(req.out)), { recursive: true });
+    results = {
+      schema: 'sluice-results', version: 1, suite: req.suite, createdAt: new Date().toISOString(),
+      environment: captureEnvironment(PROJECT_ROOT, CHILD_FLAGS), settings: { ...DEFAULT_SETTINGS, ...req.settings }, cases: [],
+    };
+  }
+  const settings = results.settings;
+  const records = new Map(results.cases.map((r) => [r.id, r]));
+  for (const c of req.cases) {
+    if (!records.has(c.id)) {
+      const r = pendingRecord(c);
+      records.set(c.id, r);
+      results.cases.push(r);
+    }
+  }
+  writeResults(req.out, results);
+
+  const groups = new Map<string, CaseSpec[]>();
+  for (const c of req.cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  const units = (r: CaseRecord) => (r.status === 'errored' ? 0 : settings.rounds - r.rounds.length + (r.heap ? 0 : 1));
+  const total = req.cases.reduce((n, c) => n + units(records.get(c.id)!), 0);
+  let done = 0;
+  const started = Date.now();
+  let killCurrent: (() => void) | undefined;
+  const onSigint = () => {
+    killCurrent?.();
+    log(`\ninterrupted: ${done} of ${total} measurements are saved in ${req.out}; continue with --resume`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+
+  const progress = (c: CaseSpec, what: string) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = done > 0 ? ((elapsed / done) * (total - done)).toFixed(0) : '?';
+    log(`[${done + 1}/${total}] ${c.id} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${eta} s)`);
+  };
+  const fail = (rec: CaseRecord, error: string) => {
+    rec.status = 'errored';
+    rec.error = error;
+    log(`  errored: ${error}`);
+  };
+
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const [, members] of groups) {
+        const order = members.map((_, i) => members[(i + round - 1) % members.length]!);
+        for (const c of order) {
+          const rec = records.get(c.id)!;
+          if (rec.status === 'errored' || rec.rounds.length >= round) continue;
+          progress(c, `time pass, round ${round}/${settings.rounds}`);
+          const t = await runChild({ mode: 'time', case: c, settings }, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k));
+          done++;
+          if (!t.ok) fail(rec, t.error);
+          else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t as never)}`);
+          else {
+            rec.output = { rows: t.rows as number, checksum: t.checksum as string };
+            rec.inputRows = t.inputRows as number;
+            rec.rounds.push(t.samplesNs as number[]);
+            rec.summary = summarize(rec.rounds.flat());
+            if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs as number | null;
+            else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
+          }
+          if (!errored(rec) && !rec.heap) {
+            progress(c, 'heap pass');
+            const h = await runChild({ mode: 'heap', case: c }, CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k));
+            done++;
+            if (!h.ok) fail(rec, `heap pass: ${h.error}`);
+            else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
+            else {
+              const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes } = h as Record<string, number>;
+              rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, retainedBytes: retainedBytes!, maxRssBytes: maxRssBytes! };
+            }
+          }
+          if (!errored(rec) && rec.rounds.length >= settings.rounds && rec.heap) rec.status = 'ok';
+          writeResults(req.out, results);
+        }
+        if (round === 1) checkAgreement(members.map((c) => records.get(c.id)!), log);
+        writeResults(req.out, results);
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  return results;
+}
+
+/** A read of the status that TypeScript does not narrow away (fail() changes it behind its back). */
+function errored(rec: CaseRecord): boolean {
+  return rec.status === 'errored';
+}
+
+function describeOutput(o: { rows: number; checksum: string } | undefined): string {
+  return o ? `${o.rows} rows #${o.checksum}` : 'nothing';
+}
+
+function sameOutput(rec: CaseRecord, o: Record<string, unknown>): boolean {
+  return rec.output === undefined || (rec.output.rows === o.rows && rec.output.checksum === o.checksum);
+}
+
+/**
+ * Every engine of a group must return the same rows. If they do not, no timing of the group can
+ * be trusted: all its cases become errors that list each engine's output.
+ */
+export function checkAgreement(group: CaseRecord[], log: (line: string) => void = () => {}): boolean {
+  const measured = group.filter((r) => r.output !== undefined);
+  const outputs = new Set(measured.map((r) => describeOutput(r.output)));
+  if (outputs.size <= 1) return true;
+  const detail = measured.map((r) => `${r.engine}${Object.keys(r.options).length ? '+' + JSON.stringify(r.options) : ''}: ${describeOutput(r.output)}`).join('; ');
+  for (const r of group) {
+    r.status = 'errored';
+    r.error = `engines disagree on the result: ${detail}`;
+  }
+  log(`  engines disagree in ${group[0]!.group}: ${detail}`);
+  return false;
+}

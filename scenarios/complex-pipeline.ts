@@ -1,0 +1,36 @@
+import { col, lt, mul } from '../engine/index.js';
+import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
+import type { Scenario } from './types.js';
+
+/** The published "Complex Pipeline" row: filter, extend, project, filter, distinct; 5% overall. */
+export const complexPipeline: Scenario = {
+  id: 'complex-pipeline',
+  family: 'selectivity',
+  title: 'filter 10% → extend notional → project → filter 50% → distinct',
+  params: { rows: { default: 5_000, doc: 'input rows' } },
+  data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
+  build: (engine, data) =>
+    engine
+      .from(data.trades!.schema, data.trades!.rows)
+      .filter(lt(col('u'), 0.1 * U_RANGE))
+      .extend('notional', mul(col('price'), col('qty')))
+      .project(['id', 'sym', 'notional', 'u2'])
+      .filter(lt(col('u2'), 0.5 * U_RANGE))
+      .distinct(),
+  baseline: (data, _p, sink) => {
+    const rows = data.trades!.rows;
+    // ids are unique, so every surviving row is distinct; a seen-set keeps the loop honest anyway.
+    const seen = new Set<unknown>();
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const t = rows[i]!;
+      if ((t[5] as number) >= 0.1 * U_RANGE || (t[6] as number) >= 0.5 * U_RANGE) continue;
+      if (seen.has(t[0])) continue;
+      seen.add(t[0]);
+      sink([t[0]!, t[1]!, (t[2] as number) * (t[3] as number), t[6]!]);
+      n++;
+    }
+    return n;
+  },
+  relevantOptions: ['enableIteratorComposition'],
+};

@@ -1,0 +1,57 @@
+import { ConfigError } from '../engine/index.js';
+import { aggregation } from './aggregation.js';
+import { complexPipeline } from './complex-pipeline.js';
+import { join } from './join.js';
+import { memoryCharacteristics } from './memory-characteristics.js';
+import { multipleFilters } from './multiple-filters.js';
+import { pipelineDepth } from './pipeline-depth.js';
+import { selectivity } from './selectivity.js';
+import type { Params, ParamValue, Scenario } from './types.js';
+
+export type { Scenario, Params, ParamValue, Dataset, Baseline, ParamSpec } from './types.js';
+export { OHLC_AGGREGATES } from './aggregation.js';
+
+/** Every scenario, by id. The one registry the harness and the CLI read. */
+export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
+  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation].map((s) => [s.id, s]),
+);
+
+/**
+ * Look a scenario up by id.
+ * @throws ConfigError naming the known scenarios.
+ */
+export function getScenario(id: string): Scenario {
+  const s = SCENARIOS.get(id);
+  if (!s) throw new ConfigError(`unknown scenario '${id}'; known scenarios: ${[...SCENARIOS.keys()].join(', ')}`);
+  return s;
+}
+
+/**
+ * Fill defaults and check every parameter of `scenario`.
+ * @throws ConfigError naming the parameter and what it accepts.
+ */
+export function resolveParams(scenario: Scenario, given: Readonly<Record<string, unknown>> = {}): Params {
+  const out: Record<string, ParamValue> = {};
+  for (const name of Object.keys(given)) {
+    if (!(name in scenario.params)) {
+      throw new ConfigError(`scenario '${scenario.id}' has no parameter '${name}'; its parameters: ${Object.keys(scenario.params).join(', ')}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(scenario.params)) {
+    let v = given[name] ?? spec.default;
+    if (typeof spec.default === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) v = Number(v);
+    if (spec.values) {
+      if (!spec.values.includes(v as ParamValue)) {
+        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be one of ${spec.values.join(', ')}, got ${JSON.stringify(v)}`);
+      }
+    } else if (typeof spec.default === 'number') {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a positive integer, got ${JSON.stringify(v)}`);
+      }
+    } else if (typeof v !== typeof spec.default) {
+      throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a ${typeof spec.default}, got ${JSON.stringify(v)}`);
+    }
+    out[name] = v as ParamValue;
+  }
+  return Object.freeze(out);
+}

@@ -1,0 +1,42 @@
+import { col, lt } from '../engine/index.js';
+import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
+import type { Scenario } from './types.js';
+
+/** The three shapes of the published "Memory characteristics" table. */
+const VARIANTS = {
+  aggressive: { rows: 100_000, keep: 0.001 },
+  moderate: { rows: 10_000, keep: 0.1 },
+  'projection-only': { rows: 5_000, keep: 1 },
+} as const;
+
+type Variant = keyof typeof VARIANTS;
+
+/** Aggressive filter 100K→100, moderate 10K→1K, projection only 5K→5K. */
+export const memoryCharacteristics: Scenario = {
+  id: 'memory',
+  family: 'memory-characteristics',
+  title: 'memory characteristics: aggressive filter, moderate filter, projection only',
+  params: {
+    variant: { default: 'moderate', values: Object.keys(VARIANTS), doc: 'aggressive (100K→100), moderate (10K→1K) or projection-only (5K→5K)' },
+  },
+  data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(VARIANTS[p.variant as Variant].rows, seed) } }),
+  build: (engine, data, p) => {
+    const v = VARIANTS[p.variant as Variant];
+    const base = engine.from(data.trades!.schema, data.trades!.rows);
+    return (v.keep < 1 ? base.filter(lt(col('u'), v.keep * U_RANGE)) : base).project(['id', 'price', 'qty']);
+  },
+  baseline: (data, p, sink) => {
+    const cut = VARIANTS[p.variant as Variant].keep * U_RANGE;
+    const rows = data.trades!.rows;
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const t = rows[i]!;
+      if (cut >= U_RANGE || (t[5] as number) < cut) {
+        sink([t[0]!, t[2]!, t[3]!]);
+        n++;
+      }
+    }
+    return n;
+  },
+  relevantOptions: ['enableIteratorComposition'],
+};

@@ -1,0 +1,32 @@
+import { col, le, lt } from '../engine/index.js';
+import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
+import type { Scenario } from './types.js';
+
+/** The published "Multiple Filters" row: three independent filters, 20% overall, then project. */
+export const multipleFilters: Scenario = {
+  id: 'multiple-filters',
+  family: 'selectivity',
+  title: 'three filters (50% x 80% x 50% = 20%), then project',
+  params: { rows: { default: 10_000, doc: 'input rows' } },
+  data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
+  build: (engine, data) =>
+    engine
+      .from(data.trades!.schema, data.trades!.rows)
+      .filter(lt(col('u'), 0.5 * U_RANGE))
+      .filter(le(col('qty'), 800))
+      .filter(lt(col('u2'), 0.5 * U_RANGE))
+      .project(['id', 'sym', 'price']),
+  baseline: (data, _p, sink) => {
+    const rows = data.trades!.rows;
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const t = rows[i]!;
+      if ((t[5] as number) < 0.5 * U_RANGE && (t[3] as number) <= 800 && (t[6] as number) < 0.5 * U_RANGE) {
+        sink([t[0]!, t[1]!, t[2]!]);
+        n++;
+      }
+    }
+    return n;
+  },
+  relevantOptions: ['enableIteratorComposition'],
+};

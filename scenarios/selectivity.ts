@@ -1,0 +1,33 @@
+import { col, lt } from '../engine/index.js';
+import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
+import type { Scenario } from './types.js';
+
+/** The published report's "Query pattern performance" rows: filter at a selectivity, then project. */
+export const selectivity: Scenario = {
+  id: 'selectivity',
+  family: 'selectivity',
+  title: 'filter at a given selectivity, then project 3 of 7 columns',
+  params: {
+    rows: { default: 10_000, doc: 'input rows' },
+    selectivity: { default: 0.1, values: [0.001, 0.01, 0.1, 0.2, 0.5, 1], doc: 'fraction of rows the filter keeps' },
+  },
+  data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
+  build: (engine, data, p) =>
+    engine
+      .from(data.trades!.schema, data.trades!.rows)
+      .filter(lt(col('u'), (p.selectivity as number) * U_RANGE))
+      .project(['id', 'price', 'qty']),
+  baseline: (data, p, sink) => {
+    const rows = data.trades!.rows, cut = (p.selectivity as number) * U_RANGE;
+    let n = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const t = rows[i]!;
+      if ((t[5] as number) < cut) {
+        sink([t[0]!, t[2]!, t[3]!]);
+        n++;
+      }
+    }
+    return n;
+  },
+  relevantOptions: ['enableIteratorComposition'],
+};
