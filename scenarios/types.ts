@@ -40,6 +40,11 @@ export interface Scenario {
   build(engine: Engine, data: Dataset, params: Params): Relation;
   /** The limit baseline (filter/project families only). */
   readonly baseline?: Baseline;
+  /**
+   * True when the result depends on row order (for example a `limit` after a join, whose order is
+   * unspecified): engines must then agree on the row count only, not on which rows.
+   */
+  readonly orderSensitive?: (params: Params) => boolean;
   /** The engine options that matter for this scenario (for sweeps and the report). */
   readonly relevantOptions?: readonly string[];
 }
