@@ -1,0 +1,123 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeCase } from '../../harness/case.js';
+import { readResults, type CaseRecord } from '../../harness/results.js';
+import { checkAgreement, runCases, runChild } from '../../harness/runner.js';
+
+const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-runner-'));
+
+test('a tiny run measures every case in its own process and records time, heap and output', async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  const cases = ['materialized', 'streaming', 'baseline'].map((e) => makeCase('selectivity', { rows: 300, selectivity: 0.5 }, e));
+  const lines: string[] = [];
+  const r = await runCases({ suite: 'test', cases, out, settings: FAST, log: (l) => lines.push(l) });
+  t.is(r.cases.length, 3);
+  for (const c of r.cases) {
+    t.is(c.status, 'ok', c.error);
+    t.true(c.rounds[0]!.length >= 2, 'every benchmark.js sample is kept');
+    t.true(c.summary!.medianNs > 0);
+    t.true(c.heap!.allocatedBytes > 0, 'allocation was measured');
+    t.is(c.output!.rows, r.cases[0]!.output!.rows, 'all runners return the same rows');
+    t.is(c.inputRows, 300);
+  }
+  t.is(r.cases.find((c) => c.engine === 'baseline')!.heap!.trackerPeakBytes, null);
+  t.deepEqual(readResults(out).cases.map((c) => c.id), cases.map((c) => c.id), 'the file on disk has every case');
+  t.true(lines.some((l) => /^\[1\/6\] selectivity\/rows=300,selectivity=0.5\/materialized time pass/.test(l)), 'progress names the case');
+  t.true(lines.some((l) => /ETA \d+ s/.test(l)));
+  t.truthy(r.environment.cpuModel);
+  t.regex(r.environment.lockfileHash, /^[0-9a-f]{16}$/);
+});
+
+test('a case that throws, or runs past its timeout, is recorded as errored and the run goes on', async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  const cases = [
+    makeCase('selectivity', { rows: 2000, selectivity: 1 }, 'materialized', { memoryLimit: 1000 }),
+    makeCase('selectivity', { rows: 200, selectivity: 1 }, 'streaming'),
+  ];
+  const r = await runCases({ suite: 'test', cases, out, settings: FAST });
+  t.is(r.cases[0]!.status, 'errored');
+  t.regex(r.cases[0]!.error!, /ResourcesExhaustedError: materialized filter needed \d+ more bytes/);
+  t.is(r.cases[1]!.status, 'ok');
+
+  const slow = await runChild({ mode: 'time', case: makeCase('selectivity', { rows: 1_000_000, selectivity: 1 }, 'materialized'), settings: FAST }, ['--expose-gc'], 0.3);
+  t.deepEqual(slow, { ok: false, error: 'timed out after 0.3 s' });
+});
+
+test('engines that disagree are flagged, and order-sensitive scenarios compare counts only', (t) => {
+  const rec = (engine: string, rows: number, checksum: string, scenario = 'selectivity', params = {}): CaseRecord =>
+    ({ id: engine, group: 'g', scenario, family: 'f', params, engine, options: {}, seed: 1, status: 'ok', rounds: [], output: { rows, checksum } }) as CaseRecord;
+  const group = [rec('materialized', 10, 'aaaa'), rec('streaming', 10, 'bbbb')];
+  t.false(checkAgreement(group));
+  t.true(group.every((c) => c.status === 'errored' && /engines disagree on the result: materialized: 10 rows #aaaa; streaming: 10 rows #bbbb/.test(c.error!)));
+  const limited = [rec('materialized', 10, 'aaaa', 'join', { variant: 'limit10' }), rec('streaming', 10, 'bbbb', 'join', { variant: 'limit10' })];
+  t.true(checkAgreement(limited), 'which 10 rows a limit after a join keeps is unspecified');
+  const wrongCount = [rec('materialized', 10, 'aaaa', 'join', { variant: 'limit10' }), rec('streaming', 9, 'aaaa', 'join', { variant: 'limit10' })];
+  t.false(checkAgreement(wrongCount));
+});
+
+test('the runner refuses to overwrite a results file unless told, and --resume needs the file', async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  writeFileSync(out, '{}');
+  await t.throwsAsync(runCases({ suite: 'test', cases: [], out }), { message: /already exists; pass --resume to continue it or --force to overwrite it/ });
+  t.is(readFileSync(out, 'utf8'), '{}', 'nothing was touched');
+  await t.throwsAsync(runCases({ suite: 'test', cases: [], out: path.join(tmp(), 'none.json'), resume: true }), { message: /does not exist/ });
+});
+
+test('killing the runner mid-run and resuming loses and duplicates nothing', async (t) => {
+  const dir = tmp();
+  const out = path.join(dir, 'r.json');
+  const cli = path.resolve('harness/cli.ts');
+  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,baseline', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2'];
+  const first = spawn(process.execPath, args, { stdio: 'ignore' });
+  // Wait until at least two measurements are on disk, then kill the runner hard.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      try {
+        if (existsSync(out) && readResults(out).cases.filter((c) => c.rounds.length > 0).length >= 2) {
+          clearInterval(timer);
+          first.kill('SIGKILL');
+          resolve();
+        }
+      } catch {
+        /* the file is replaced atomically; a read never sees half of it, but may see none yet */
+      }
+    }, 50);
+    first.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the runner finished before it could be killed'));
+    });
+  }).catch((e) => t.fail(String(e)));
+  await new Promise((r) => first.on('close', r));
+  const partial = readResults(out);
+  const measuredBefore = partial.cases.filter((c) => c.rounds.length > 0).map((c) => [c.id, c.rounds[0]]);
+  t.true(partial.cases.some((c) => c.status !== 'ok'), 'the run was interrupted');
+
+  const second = spawn(process.execPath, [...args, '--resume'], { stdio: 'ignore' });
+  const code = await new Promise((r) => second.on('close', r));
+  t.is(code, 0);
+  const final = readResults(out);
+  t.is(final.cases.length, 8);
+  t.is(new Set(final.cases.map((c) => c.id)).size, 8, 'no case is duplicated');
+  t.true(final.cases.every((c) => c.status === 'ok' && c.rounds.length === 2), 'every case finished both rounds');
+  for (const [id, samples] of measuredBefore) {
+    t.deepEqual(final.cases.find((c) => c.id === id)!.rounds[0], samples, `${id}: samples measured before the kill are kept`);
+  }
+});
+
+test('heap calibration: a kernel that retains a known number of bytes is measured within 10%', async (t) => {
+  for (const [count, length] of [[40, 125_000], [400, 1000]] as const) {
+    const r = (await runChild({ mode: 'calibrate', kernel: 'retain', count, length }, ['--expose-gc', '--max-semi-space-size=1'], 60)) as Record<string, number>;
+    const peakErr = r.measuredPeakBytes! / r.truePeakBytes! - 1;
+    const allocErr = r.measuredAllocatedBytes! / r.trueAllocatedBytes! - 1;
+    t.log(`retain ${count} x ${length}: peak error ${(peakErr * 100).toFixed(2)}%, allocated error ${(allocErr * 100).toFixed(2)}%`);
+    t.true(Math.abs(peakErr) <= 0.1, `peak ${r.measuredPeakBytes} vs true ${r.truePeakBytes}`);
+    t.true(Math.abs(allocErr) <= 0.1, `allocated ${r.measuredAllocatedBytes} vs true ${r.trueAllocatedBytes}`);
+  }
+  const tr = (await runChild({ mode: 'calibrate', kernel: 'transient', count: 40, length: 125_000 }, ['--expose-gc', '--max-semi-space-size=1'], 60)) as Record<string, number>;
+  t.true(Math.abs(tr.measuredAllocatedBytes! / tr.trueAllocatedBytes! - 1) <= 0.1, 'transient allocation is measured within 10%');
+  t.true(tr.measuredPeakBytes! < tr.trueAllocatedBytes! / 10, 'transient peak is a small fraction of the allocation');
+});
