@@ -73,9 +73,9 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
     seed: positiveNumber('seed', a.seed, true),
   });
   if (a.shard !== undefined) cases = shard(cases, String(a.shard));
+  const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(suite);
-  process.stderr.write(`sluice: running ${cases.length} cases of suite '${suite}' into ${out}\n`);
-  const results = await runCases({ suite, cases, out, resume: !!a.resume, force: !!a.force, settings: settingsFrom(a), log: (l) => process.stderr.write(l + '\n') });
+  const results = await runCases({ suite, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
   return finish(results, out);
 }
 
@@ -97,9 +97,9 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const cases = planSweep(scenario, (a.vary as string[] | undefined) ?? [], {
     params, engines: parseEngines(a.engine as string | undefined), seed: positiveNumber('seed', a.seed, true), set: parseSet((a.set as string[] | undefined) ?? []),
   });
+  const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(`sweep-${scenario}`);
-  process.stderr.write(`sluice: sweeping ${cases.length} option combinations of '${scenario}' into ${out}\n`);
-  const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings: settingsFrom(a), log: (l) => process.stderr.write(l + '\n') });
+  const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
   process.stdout.write('\nBest option combination per engine (lowest median time):\n' + bestPerEngine(results) + '\n');
   return finish(results, out);
 }

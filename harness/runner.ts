@@ -119,7 +119,11 @@ export async function runCases(req: RunRequest): Promise<ResultsFile> {
     if (existsSync(req.out) && !req.force) {
       throw new ConfigError(`results file '${req.out}' already exists; pass --resume to continue it or --force to overwrite it`);
     }
-    mkdirSync(path.dirname(path.resolve(req.out)), { recursive: true });
+    try {
+      mkdirSync(path.dirname(path.resolve(req.out)), { recursive: true });
+    } catch (e) {
+      throw new ConfigError(`cannot write results file '${req.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     results = {
       schema: 'sluice-results', version: 1, suite: req.suite, createdAt: new Date().toISOString(),
       environment: captureEnvironment(PROJECT_ROOT, CHILD_FLAGS), settings: { ...DEFAULT_SETTINGS, ...SUITE_SETTINGS[req.suite], ...req.settings }, cases: [],
@@ -142,6 +146,7 @@ export async function runCases(req: RunRequest): Promise<ResultsFile> {
   const total = req.cases.reduce((n, c) => n + units(records.get(c.id)!), 0);
   let done = 0;
   const started = Date.now();
+  log(`sluice: ${req.cases.length} cases of '${req.suite}', ${total} measurements to make, into ${req.out}`);
   let killCurrent: (() => void) | undefined;
   const onSigint = () => {
     killCurrent?.();

@@ -1,0 +1,67 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const CLI = path.resolve('harness/cli.ts');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-'));
+
+/** Run the CLI from source; resolves with its exit code and output. */
+export function sluice(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const corrupt = path.join(dir, 'corrupt.json');
+writeFileSync(corrupt, '{"schema": "sluice-results", "version": 1, "cases": [');
+const otherSchema = path.join(dir, 'other.json');
+writeFileSync(otherSchema, JSON.stringify({ schema: 'sluice-results', version: 99 }));
+
+const BAD: [string[], RegExp][] = [
+  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, full$/],
+  [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, baseline$/],
+  [['run', '--set', 'enableSymmetricHashJoin'], /^sluice: --set takes option=value/],
+  [['run', '--set', 'warp=9'], /^sluice: --set: unknown engine option 'warp'/],
+  [['run', '--shard', '5/4'], /^sluice: --shard must look like i\/n/],
+  [['run', '--filter', 'zzz*'], /^sluice: --filter 'zzz\*' matches no case/],
+  [['run', '--rounds', '0'], /^sluice: --rounds must be a positive integer, got '0'$/],
+  [['run', '--filter', 'selectivity/rows=10000,selectivity=0.01/baseline', '--out', path.join(corrupt, 'sub', 'r.json')], /^sluice: cannot write results file '.*corrupt.json\/sub\/r.json': ENOTDIR$/],
+  [['sweep', '--scenario', 'nope', '--vary', 'enableSymmetricHashJoin'], /^sluice: unknown scenario 'nope'/],
+  [['sweep', '--scenario', 'join'], /^sluice: sweep needs at least one --vary option$/],
+  [['merge', corrupt, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*corrupt.json' is not valid JSON/],
+  [['merge', otherSchema, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*other.json' has schema version 99; this sluice reads version 1$/],
+  [['frobnicate'], /^sluice: Unknown argument: frobnicate$/],
+  [[], /^sluice: name a command: list, run, sweep or merge$/],
+];
+
+test('bad input: one line on stderr naming what was wrong, exit code 2, no stack trace', async (t) => {
+  const results = await Promise.all(BAD.map(([args]) => sluice(args)));
+  results.forEach((r, i) => {
+    const [args, re] = BAD[i]!;
+    t.is(r.code, 2, `sluice ${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    t.is(lines.length, 1, `sluice ${args.join(' ')} printed ${lines.length} lines:\n${r.stderr}`);
+    t.regex(lines[0]!, re);
+  });
+});
+
+test('list prints scenarios and suites; --help has an example for every command', async (t) => {
+  const [list, cases, ...helps] = await Promise.all([
+    sluice(['list']), sluice(['list', '--suite', 'quick', '--filter', 'join/*']),
+    ...['run', 'sweep', 'merge', 'list'].map((c) => sluice([c, '--help'])),
+  ]);
+  t.is(list.code, 0);
+  t.regex(list.stdout, /^selectivity {2}\(selectivity\)/m);
+  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), full \(\d+ cases\)/);
+  t.is(cases.stdout.trim().split('\n').length, 6);
+  for (const h of helps) {
+    t.is(h.code, 0);
+    t.regex(h.stdout, /Examples:/);
+  }
+});
