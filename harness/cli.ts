@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { RUNNERS, type Runner } from './case.js';
+import { renderReport } from '../reports/render.js';
 import { mergeResults } from './merge.js';
 import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
 import { writeResults, type ResultsFile } from './results.js';
@@ -61,7 +62,8 @@ function withRunFlags<T>(y: Argv<T>) {
     .option('max-time', { type: 'number', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime})` })
     .option('min-samples', { type: 'number', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
     .option('timeout', { type: 'number', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` })
-    .option('seed', { type: 'number', describe: 'data generator seed' });
+    .option('seed', { type: 'number', describe: 'data generator seed' })
+    .option('report', { type: 'string', describe: 'also render the report into this directory when done' });
 }
 
 async function runCommand(a: Record<string, unknown>): Promise<number> {
@@ -79,10 +81,15 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
   return finish(results, out);
 }
 
-function finish(results: ResultsFile, out: string): number {
+function finish(results: ResultsFile, out: string, reportDir: string | undefined): number {
   process.stdout.write(formatMedianTable(results) + '\n');
   const errored = results.cases.filter((c) => c.status === 'errored');
   process.stderr.write(`sluice: wrote ${out} (${results.cases.length - errored.length} ok, ${errored.length} errored)\n`);
+  if (reportDir !== undefined) {
+    const r = renderReport(out, reportDir);
+    process.stderr.write(`sluice: report written; open ${path.resolve(r.index)}\n`);
+    process.stdout.write(path.resolve(r.index) + '\n');
+  }
   return errored.length ? EXIT.finding : EXIT.ok;
 }
 
@@ -101,7 +108,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const out = (a.out as string | undefined) ?? defaultOut(`sweep-${scenario}`);
   const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
   process.stdout.write('\nBest option combination per engine (lowest median time):\n' + bestPerEngine(results) + '\n');
-  return finish(results, out);
+  return finish(results, out, a.report as string | undefined);
 }
 
 function listCommand(a: Record<string, unknown>): number {
@@ -118,6 +125,15 @@ function listCommand(a: Record<string, unknown>): number {
     }
   }
   process.stdout.write(`\nsuites: ${Object.entries(SUITES).map(([k]) => `${k} (${planSuite(k).length} cases)`).join(', ')}\n`);
+  return EXIT.ok;
+}
+
+function reportCommand(a: Record<string, unknown>): number {
+  const file = String(a.results);
+  const out = (a.out as string | undefined) ?? path.join(path.dirname(file), path.basename(file, '.json') + '-report');
+  const r = renderReport(file, out);
+  process.stderr.write(`sluice: wrote ${r.files.length} files into ${r.dir}\n`);
+  process.stdout.write(path.resolve(r.index) + '\n');
   return EXIT.ok;
 }
 
@@ -156,13 +172,18 @@ export function buildCli(argv: string[]) {
         .option('param', { type: 'string', array: true, describe: 'scenario parameter, name=value (repeatable)' }))
         .example('$0 sweep --scenario join --vary enableSymmetricHashJoin --vary symmetricJoinBatchSize=16,64,256', 'six combinations on both engines'),
     async (a) => void (exitCode = await sweepCommand(a)))
+    .command('report <results>', 'render a results file as report.md, PNG charts and a self-contained index.html', (y) =>
+      y.positional('results', { type: 'string', demandOption: true, describe: 'results file (from sluice run or sweep)' })
+        .option('out', { type: 'string', describe: 'output directory (default: beside the results file, <name>-report/)' })
+        .example('$0 report results/reference.json --out report', 'write report/index.html, report/report.md and the charts'),
+    (a) => void (exitCode = reportCommand(a)))
     .command('merge <files..>', 'join results files from shards of one run', (y) =>
       y.positional('files', { type: 'string', array: true, describe: 'results files' })
         .option('out', { type: 'string', demandOption: true, describe: 'merged results file' })
         .option('allow-env-mismatch', { type: 'boolean', describe: 'merge files from different environments (and say so)' })
         .example('$0 merge shard1.json shard2.json --out all.json', 'one results file from two shards'),
     (a) => void (exitCode = mergeCommand(a)))
-    .demandCommand(1, 'name a command: list, run, sweep or merge')
+    .demandCommand(1, 'name a command: list, run, sweep, report or merge')
     .strict()
     .help()
     .version(false)

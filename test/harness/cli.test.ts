@@ -37,7 +37,7 @@ const BAD: [string[], RegExp][] = [
   [['merge', corrupt, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*corrupt.json' is not valid JSON/],
   [['merge', otherSchema, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*other.json' has schema version 99; this sluice reads version 1$/],
   [['frobnicate'], /^sluice: Unknown argument: frobnicate$/],
-  [[], /^sluice: name a command: list, run, sweep or merge$/],
+  [[], /^sluice: name a command: list, run, sweep, report or merge$/],
 ];
 
 test('bad input: one line on stderr naming what was wrong, exit code 2, no stack trace', async (t) => {

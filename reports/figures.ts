@@ -1,0 +1,115 @@
+import type { CaseRecord } from '../harness/results.js';
+import { PALETTE } from './charts/canvas.js';
+import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
+import { CaseIndex, formatNs, ratio, runnerLabel, usable } from './model.js';
+
+/** A rendered chart: its file name, title (alt text) and PNG bytes. */
+export interface Figure {
+  file: string;
+  title: string;
+  png: Buffer;
+}
+
+interface Runner {
+  name: string;
+  engine: string;
+  options?: Record<string, unknown>;
+  color: string;
+  marker: Marker;
+  dash?: number[];
+}
+
+const ENGINES: Runner[] = [
+  { name: 'materialized', engine: 'materialized', color: PALETTE.materialized, marker: 'square' },
+  { name: 'streaming', engine: 'streaming', color: PALETTE.streaming, marker: 'circle' },
+  { name: 'streaming, composition off', engine: 'streaming', options: { enableIteratorComposition: false }, color: PALETTE.alt2, marker: 'diamond', dash: [6, 4] },
+  { name: 'limit (hand-written loop)', engine: 'baseline', color: PALETTE.baseline, marker: 'triangle', dash: [2, 4] },
+];
+
+const timePoint = (x: number, c: CaseRecord | undefined): Point | null =>
+  usable(c) ? { x, y: c.summary.medianNs, lo: c.summary.ci95Ns[0], hi: c.summary.ci95Ns[1] } : null;
+const heapPoint = (x: number, c: CaseRecord | undefined): Point | null => (c?.status === 'ok' && c.heap ? { x, y: Math.max(1, c.heap.peakBytes) } : null);
+
+/** One series per runner that has at least one point. */
+function seriesOver(xs: number[], runners: Runner[], find: (x: number, r: Runner) => CaseRecord | undefined, point: typeof timePoint): Series[] {
+  return runners
+    .map((r) => ({ name: r.name, color: r.color, marker: r.marker, dash: r.dash, points: xs.map((x) => point(x, find(x, r))).filter((p): p is Point => p !== null) }))
+    .filter((s) => s.points.length > 0);
+}
+
+/** Decimal byte units for chart ticks (the axes step in 1-2-5 decimal multiples). */
+function formatBytesSI(b: number): string {
+  if (b < 1e3) return `${b} B`;
+  if (b < 1e6) return `${Number((b / 1e3).toPrecision(3))} kB`;
+  if (b < 1e9) return `${Number((b / 1e6).toPrecision(3))} MB`;
+  return `${Number((b / 1e9).toPrecision(3))} GB`;
+}
+
+const pct = (v: number) => `${Number((v * 100).toPrecision(3))}%`;
+
+/** Every chart the results file can fill. */
+export function allFigures(ix: CaseIndex): Figure[] {
+  const out: Figure[] = [];
+  // Time and peak heap vs selectivity, one chart per size.
+  const sels = ix.values('selectivity', 'selectivity') as number[];
+  for (const n of ix.values('selectivity', 'rows') as number[]) {
+    const find = (sel: number, r: Runner) => ix.get('selectivity', { rows: n, selectivity: sel }, r.engine, r.options);
+    const runners = ENGINES.filter((r) => r.options === undefined);
+    const time = seriesOver(sels, runners, find, timePoint), mem = seriesOver(sels, runners, find, heapPoint);
+    const rows = n.toLocaleString('en-US');
+    if (time.length) out.push({ file: `selectivity-time-${n}.png`, title: `Time vs selectivity, ${rows} rows`, png: lineChart({ title: `Filter → project over ${rows} rows: time per query`, subtitle: 'median with 95% CI; lower is better', xLabel: 'selectivity (fraction of rows kept)', yLabel: 'time per query', xLog: true, xTicks: sels, xFormat: pct, yFormat: formatNs, series: time }) });
+    if (mem.length) out.push({ file: `selectivity-heap-${n}.png`, title: `Peak heap vs selectivity, ${rows} rows`, png: lineChart({ title: `Filter → project over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query (1 MB semi-space); lower is better', xLabel: 'selectivity (fraction of rows kept)', yLabel: 'peak heap', xLog: true, xTicks: sels, xFormat: pct, yFormat: formatBytesSI, series: mem }) });
+  }
+  // Time and heap vs pipeline depth (largest size measured).
+  const depthRows = Math.max(0, ...(ix.values('pipeline-depth', 'rows') as number[]));
+  if (depthRows > 0) {
+    const depths = ix.values('pipeline-depth', 'depth') as number[];
+    const find = (d: number, r: Runner) => ix.get('pipeline-depth', { rows: depthRows, depth: d }, r.engine, r.options);
+    const rows = depthRows.toLocaleString('en-US');
+    out.push({ file: 'depth-time.png', title: 'Time vs pipeline depth', png: lineChart({ title: `Pipeline depth over ${rows} rows: time per query`, subtitle: 'median with 95% CI; lower is better', xLabel: 'stages (alternating filter and extend+project)', yLabel: 'time per query', xTicks: depths, xFormat: (v) => String(v), yFormat: formatNs, series: seriesOver(depths, ENGINES, find, timePoint) }) });
+    out.push({ file: 'depth-heap.png', title: 'Peak heap vs pipeline depth', png: lineChart({ title: `Pipeline depth over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query; lower is better', xLabel: 'stages (alternating filter and extend+project)', yLabel: 'peak heap', xTicks: depths, xFormat: (v) => String(v), yFormat: formatBytesSI, series: seriesOver(depths, ENGINES, find, heapPoint) }) });
+  }
+  // Joins: grouped bars per configuration.
+  const joinCases = ix.of('join');
+  if (joinCases.length) {
+    const groups = [...new Map(joinCases.map((c) => [c.group, c.params])).values()];
+    const label = (p: CaseRecord['params']) => `${Number(p.rows).toLocaleString('en-US')}, x${p.multiplicity}${p.variant === 'limit10' ? ', limit 10' : ''}`;
+    const bars = [
+      { name: 'materialized hash join', color: PALETTE.materialized, find: (p: CaseRecord['params']) => ix.get('join', p, 'materialized') },
+      { name: 'streaming hash join', color: PALETTE.streaming, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: false }) ?? ix.get('join', p, 'streaming') },
+      { name: 'streaming symmetric hash join', color: PALETTE.alt1, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: true }) },
+    ];
+    out.push({ file: 'joins.png', title: 'Join time by configuration', png: barChart({ title: 'Joins: time per query', subtitle: 'rows per side, right rows per key; median with 95% CI; lower is better', yLabel: 'time per query', yFormat: formatNs, categories: groups.map(label), series: bars.map((b) => ({ name: b.name, color: b.color, values: groups.map((p) => timePoint(0, b.find(p))) })) }) });
+    out.push({ file: 'joins-first-row.png', title: 'Join time to first row', png: barChart({ title: 'Joins: time to first row', subtitle: 'from building the query to its first output row; lower is better', yLabel: 'time to first row', yFormat: formatNs, categories: groups.map(label), series: bars.map((b) => ({ name: b.name, color: b.color, values: groups.map((p) => { const c = b.find(p); return c?.status === 'ok' && typeof c.firstRowNs === 'number' ? { x: 0, y: c.firstRowNs } : null; }) })) }) });
+  }
+  // Aggregation: grouped bars per shape and engine.
+  const agg = ix.of('ohlc');
+  if (agg.length) {
+    const cats = [...new Map(agg.flatMap((c) => ['materialized', 'streaming'].map((e) => [`${c.group}|${e}`, { p: c.params, e }]))).values()];
+    const label = (x: { p: CaseRecord['params']; e: string }) => `${x.p.symbols}x${x.p.days}x${x.p.barsPerDay} ${x.e}`;
+    out.push({ file: 'aggregation.png', title: 'OHLC aggregation time', png: barChart({ title: 'OHLC aggregation: time per query', subtitle: 'symbols x days x bars per day, engine; median with 95% CI; lower is better', yLabel: 'time per query', yFormat: formatNs, categories: cats.map(label), series: [
+      { name: 'one pass (streaming aggregation)', color: PALETTE.streaming, values: cats.map((x) => timePoint(0, ix.get('ohlc', x.p, x.e, {}) ?? ix.get('ohlc', x.p, x.e, { enableStreamingAggregation: true }))) },
+      { name: 'collect then reduce', color: PALETTE.materialized, values: cats.map((x) => timePoint(0, ix.get('ohlc', x.p, x.e, { enableStreamingAggregation: false }))) },
+    ] }) });
+  }
+  // Sweep: speedup of every option combination over the engine's default options.
+  if (ix.results.suite.startsWith('sweep:')) {
+    const cases = ix.results.cases.filter((c) => c.engine !== 'baseline');
+    const engines = [...new Set(cases.map((c) => c.engine))];
+    const combos = [...new Set(cases.map((c) => optionsLabel(c.options as Record<string, unknown>)))];
+    const values = combos.map((o) => engines.map((e) => {
+      const c = cases.find((x) => x.engine === e && optionsLabel(x.options as Record<string, unknown>) === o);
+      const ref = cases.find((x) => x.engine === e && Object.keys(x.options).length === 0) ?? cases.find((x) => x.engine === e);
+      return ratio(ref, c)?.value ?? null;
+    }));
+    out.push({ file: 'sweep-heatmap.png', title: 'Speedup over the option grid', png: heatmap({ title: `Option sweep (${ix.results.suite.slice(6)}): speedup over each engine's defaults`, subtitle: 'median time with default options / median time with these options; blue is faster, orange slower', xLabel: 'engine', yLabel: 'options', xCategories: engines, yCategories: combos, values, format: (v) => `${v.toFixed(2)}x`, midpoint: 1 }) });
+  }
+  return out;
+}
+
+function optionsLabel(o: Record<string, unknown>): string {
+  const keys = Object.keys(o).sort();
+  return keys.length ? keys.map((k) => `${k}=${String(o[k])}`).join(' ') : 'defaults';
+}
+
+export { runnerLabel };
