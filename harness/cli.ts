@@ -78,7 +78,7 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
   const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(suite);
   const results = await runCases({ suite, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
-  return finish(results, out);
+  return finish(results, out, a.report as string | undefined);
 }
 
 function finish(results: ResultsFile, out: string, reportDir: string | undefined): number {
