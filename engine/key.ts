@@ -1,53 +1,123 @@
-import type { Tuple, Value } from './types.js';
+import { HASH_ENTRY_BYTES, valueBytes } from './memory/byte-model.js';
+import type { Tuple } from './types.js';
 
 /**
- * Hash keys for distinct, joins and grouping.
+ * Dense ids for distinct key tuples: the one hashing structure behind distinct, hash joins,
+ * semi/anti joins and grouping.
  *
- * A single value is used as a Map/Set key directly: JavaScript's SameValueZero already keeps
- * `1`, `'1'`, `true` and `null` apart, treats `NaN` as equal to itself and `-0` as `0`.
- * Several values are encoded into one string, so a composite key costs one string per row
- * and no array. The encoding is injective: each value carries a type tag, and strings carry
- * their length, so no separator inside a string can make two different keys collide.
+ * `id(t, indices)` returns 0, 1, 2, … for each new combination of the values at `indices`, and
+ * the same id for the same combination again; `find` returns the id or -1 without adding one.
+ * Consumers then keep their per-key state in plain arrays indexed by id.
+ *
+ * Equality is JavaScript's SameValueZero per value: `1`, `'1'`, `true` and `null` are four
+ * different values; `NaN` equals itself; `-0` equals `0`.
+ *
+ * A one-column key is a single Map lookup on the value itself. A wider key never builds a string
+ * or an array per row (measured: building a composite string key, with its number-to-string
+ * conversions, was most of the cost of grouping by two columns): each column's values are interned
+ * to small integers, and the ids are folded pairwise, `pair(prefixId, valueId)`, through one Map
+ * per position keyed by the number `prefixId · 2^26 + valueId`. Every new entry is reported to
+ * `reserve` so its owner can account for it.
  */
-export type Key = Value;
+export class KeyIds {
+  private readonly values: Map<unknown, number>[] = [];
+  private readonly pairs: Map<number, number>[] = [];
+  private count = 0;
 
-/** Append the encoding of one value to `acc`. */
-function encodeValue(acc: string, v: Value): string {
-  switch (typeof v) {
-    case 'number': return acc + 'n' + (v === 0 ? '0' : String(v)) + ';';
-    case 'string': return acc + 's' + v.length + ':' + v;
-    case 'boolean': return acc + (v ? 'T' : 'F');
-    default: return acc + 'N';
+  constructor(
+    readonly width: number,
+    private readonly reserve: (bytes: number) => void = () => {},
+  ) {
+    for (let i = 0; i < Math.max(1, width); i++) {
+      this.values.push(new Map());
+      this.pairs.push(new Map());
+    }
+  }
+
+  /** Number of distinct keys seen. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The id of the key at `indices` of `t`, assigning the next id to a new key. */
+  id(t: Tuple, indices: readonly number[]): number {
+    const n = indices.length;
+    if (n === 0) return this.single(0);
+    if (n === 1) return this.single(t[indices[0]!]);
+    let id = this.intern(0, t[indices[0]!]);
+    for (let i = 1; i < n; i++) {
+      const v = this.intern(i, t[indices[i]!]);
+      const pk = id * PAIR_BASE + v;
+      const pairs = this.pairs[i]!;
+      let p = pairs.get(pk);
+      if (p === undefined) {
+        p = i === n - 1 ? this.count++ : pairs.size;
+        pairs.set(pk, p);
+        this.reserve(HASH_ENTRY_BYTES);
+      }
+      id = p;
+    }
+    return id;
+  }
+
+  /** The id of the key at `indices` of `t`, or -1 if that key was never seen. */
+  find(t: Tuple, indices: readonly number[]): number {
+    const n = indices.length;
+    if (n === 0) return this.count > 0 ? 0 : -1;
+    if (n === 1) {
+      const id = this.values[0]!.get(t[indices[0]!]);
+      return id === undefined ? -1 : id;
+    }
+    let id = this.values[0]!.get(t[indices[0]!]);
+    if (id === undefined) return -1;
+    for (let i = 1; i < n; i++) {
+      const v = this.values[i]!.get(t[indices[i]!]);
+      if (v === undefined) return -1;
+      const p = this.pairs[i]!.get(id * PAIR_BASE + v);
+      if (p === undefined) return -1;
+      id = p;
+    }
+    return id;
+  }
+
+  /** Drop every key (ids start again from 0). */
+  clear(): void {
+    for (const m of this.values) m.clear();
+    for (const m of this.pairs) m.clear();
+    this.count = 0;
+  }
+
+  private single(v: unknown): number {
+    const m = this.values[0]!;
+    let id = m.get(v);
+    if (id === undefined) {
+      id = this.count++;
+      m.set(v, id);
+      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
+    }
+    return id;
+  }
+
+  /** Small integer for value `v` in key position `pos` (per-position numbering). */
+  private intern(pos: number, v: unknown): number {
+    const m = this.values[pos]!;
+    let id = m.get(v);
+    if (id === undefined) {
+      id = m.size;
+      if (id >= PAIR_BASE) throw new RangeError(`more than ${PAIR_BASE} distinct values in one key column`);
+      m.set(v, id);
+      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
+    }
+    return id;
   }
 }
 
-/** Encode the whole tuple into one key. */
-export function tupleKey(t: Tuple): Key {
-  if (t.length === 1) return t[0]!;
-  let k = '';
-  for (let i = 0; i < t.length; i++) k = encodeValue(k, t[i]!);
-  return k;
-}
+/** Ids per position stay below 2^26, so `prefix · 2^26 + value` stays an exact integer. */
+const PAIR_BASE = 2 ** 26;
 
-/**
- * A key function over the given column indices: the value itself for one column, an encoded
- * string for several. Built once per operator, so the per-row work is a loop with no allocation
- * beyond the key string.
- */
-export function keyFunction(indices: readonly number[]): (t: Tuple) => Key {
-  if (indices.length === 1) {
-    const i = indices[0]!;
-    return (t) => t[i]!;
-  }
-  if (indices.length === 2) {
-    const [i, j] = indices as [number, number];
-    return (t) => encodeValue(encodeValue('', t[i]!), t[j]!);
-  }
-  return (t) => {
-    let k = '';
-    for (let x = 0; x < indices.length; x++) k = encodeValue(k, t[indices[x]!]!);
-    return k;
-  };
+/** Indices 0..n-1 (for keys over a whole tuple). */
+export function allIndices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** True when any of the key columns is null (null keys never match in joins). */

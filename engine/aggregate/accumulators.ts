@@ -1,7 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { PlanError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
-import type { Key } from '../key.js';
 import { hashEntryBytes, SLOT_BYTES, valueBytes } from '../memory/byte-model.js';
 import type { Tuple, Value } from '../types.js';
 
@@ -89,7 +88,7 @@ class Count extends Base {
 }
 
 class CountDistinct extends Base {
-  readonly sets: Set<Key>[] = [];
+  readonly sets: Set<Value>[] = [];
   constructor(ctx: ExecutionContext, op: string, private readonly col: number) { super(ctx, op, SLOT_BYTES + 64); }
   protected grow(): void { this.sets.push(new Set()); }
   add(g: number, t: Tuple): void {
@@ -101,7 +100,7 @@ class CountDistinct extends Base {
     for (const v of (o as CountDistinct).sets[og]!) this.insert(into, v);
   }
   result(g: number): Value { return this.sets[g]!.size; }
-  private insert(set: Set<Key>, v: Key): void {
+  private insert(set: Set<Value>, v: Value): void {
     if (set.has(v)) return;
     this.mem.take(hashEntryBytes(v));
     set.add(v);

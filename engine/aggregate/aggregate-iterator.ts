@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '../context.js';
-import { keyFunction, type Key } from '../key.js';
-import { TupleSizer, hashEntryBytes, tupleBytes } from '../memory/byte-model.js';
+import { KeyIds } from '../key.js';
+import { TupleSizer, tupleBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 import { makeAccumulator, type Accumulator } from './accumulators.js';
@@ -65,37 +65,33 @@ export class AggregateIterator implements TupleIterator {
     const accs = this.plan.aggs.map((a) => makeAccumulator(a, this.ctx, this.operator));
     this.accs = accs;
     const groupIdx = this.plan.groupBy;
-    const keyOf = groupIdx.length === 0 ? () => 0 : keyFunction(groupIdx);
-    const groups = new Map<Key, number>();
+    // Group ids are dense and in first-seen order, so they index the accumulators directly.
+    const groups = new KeyIds(groupIdx.length, (bytes) => this.reserve(bytes));
     const src = this.input;
-    const newGroup = (t: Tuple, k: Key): number => {
-      const g = this.groupValues.length;
-      const values = groupIdx.map((i) => t[i]!);
-      this.reserve(hashEntryBytes(k) + tupleBytes(values));
-      groups.set(k, g);
-      this.groupValues.push(values);
-      for (let a = 0; a < accs.length; a++) accs[a]!.init();
+    const groupOf = (t: Tuple): number => {
+      const g = groups.id(t, groupIdx);
+      if (g === this.groupValues.length) {
+        const values = groupIdx.map((i) => t[i]!);
+        this.reserve(tupleBytes(values));
+        this.groupValues.push(values);
+        for (let a = 0; a < accs.length; a++) accs[a]!.init();
+      }
       return g;
     };
-    if (groupIdx.length === 0) newGroup([], 0);
+    // With no group-by columns there is exactly one group, even for empty input.
+    if (groupIdx.length === 0) groupOf([]);
 
     if (this.ctx.options.enableStreamingAggregation) {
       for (let t = src.next(); t !== undefined; t = src.next()) {
-        const k = keyOf(t);
-        let g = groups.get(k);
-        if (g === undefined) g = newGroup(t, k);
+        const g = groupOf(t);
         for (let a = 0; a < accs.length; a++) accs[a]!.add(g, t);
       }
     } else {
       const members: Tuple[][] = this.groupValues.map(() => []);
       let memberBytes = 0;
       for (let t = src.next(); t !== undefined; t = src.next()) {
-        const k = keyOf(t);
-        let g = groups.get(k);
-        if (g === undefined) {
-          g = newGroup(t, k);
-          members.push([]);
-        }
+        const g = groupOf(t);
+        if (g === members.length) members.push([]);
         const bytes = this.sizer.charge(t);
         this.reserve(bytes);
         memberBytes += bytes;

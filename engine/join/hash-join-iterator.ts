@@ -1,5 +1,4 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, keyFunction, type Key } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { HashTable } from './hash-table.js';
@@ -14,7 +13,6 @@ export class HashJoinIterator implements TupleIterator {
   private probeRow: Tuple = [];
   private j = -1;
   private closed = false;
-  private readonly probeKey: (t: Tuple) => Key;
 
   constructor(
     private readonly build: TupleIterator,
@@ -28,9 +26,7 @@ export class HashJoinIterator implements TupleIterator {
     /** Rows to pre-size the table for (the build side's known size, else the option). */
     private readonly capacity: number,
     private readonly operator: string,
-  ) {
-    this.probeKey = keyFunction(probeKeys);
-  }
+  ) {}
 
   next(): Tuple | undefined {
     let table = this.table;
@@ -50,8 +46,7 @@ export class HashJoinIterator implements TupleIterator {
         this.close();
         return undefined;
       }
-      if (hasNullAt(p, this.probeKeys)) continue;
-      this.j = table.head(this.probeKey(p));
+      this.j = table.head(p, this.probeKeys);
       this.probeRow = p;
     }
   }

@@ -1,33 +1,33 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, keyFunction, type Key } from '../key.js';
-import { TupleSizer, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
+import { hasNullAt, KeyIds } from '../key.js';
+import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 
 /** Bytes per row slot of the table's own arrays: a row reference and a 4-byte chain link. */
 const ROW_SLOT_BYTES = SLOT_BYTES + 4;
 
 /**
- * A multimap from join key to rows, built for probing. Rows live in one array; each key maps to
- * the index of its most recent row, and `chain[i]` links row i to the previous row with the same
- * key (-1 ends the chain). A key with many rows costs no per-key array, and a probe walks the
- * chain with no allocation:
+ * A multimap from join key to rows, built for probing. Keys get dense ids ({@link KeyIds});
+ * `heads[id]` is the index of the newest row with that key, and `chain[i]` links row i to the
+ * previous row with the same key (-1 ends the chain). A key with many rows costs no per-key
+ * array, and a probe walks the chain with no allocation:
  *
  * ```ts
- * for (let j = table.head(key); j >= 0; j = table.chain[j]) use(table.rows[j]);
+ * for (let j = table.head(probeRow, probeKeys); j >= 0; j = table.chain[j]) use(table.rows[j]);
  * ```
  *
  * The row and chain arrays are pre-sized to `capacity` (the build side's known size, else the
- * `hashTableInitialSize` option) and doubled when full; JavaScript's Map cannot be pre-sized.
- * Rows with a null key column are never inserted (null keys never match). The arrays, every
- * retained row and every distinct key are reserved from the memory tracker; `free()` releases all.
+ * `hashTableInitialSize` option) and doubled when full. Rows with a null key column are never
+ * inserted (null keys never match). The arrays, every retained row and every distinct key are
+ * reserved from the memory tracker; `free()` releases all.
  */
 export class HashTable {
   rows: Tuple[];
   chain: Int32Array;
   /** Rows inserted. */
   size = 0;
-  private readonly heads = new Map<Key, number>();
-  private readonly keyOf: (t: Tuple) => Key;
+  private heads: number[] = [];
+  private readonly keys: KeyIds;
   private reserved = 0;
   private readonly sizer = new TupleSizer();
 
@@ -37,7 +37,7 @@ export class HashTable {
     private readonly operator: string,
     capacity: number = ctx.options.hashTableInitialSize,
   ) {
-    this.keyOf = keyFunction(keyIndices);
+    this.keys = new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES));
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);
     this.rows = new Array<Tuple>(cap);
@@ -47,31 +47,33 @@ export class HashTable {
   /** Insert a row; a row with a null key column is skipped. */
   insert(t: Tuple): void {
     if (hasNullAt(t, this.keyIndices)) return;
-    const k = this.keyOf(t);
-    const prev = this.heads.get(k);
-    this.reserve(prev === undefined ? this.sizer.charge(t) + hashEntryBytes(k) : this.sizer.charge(t));
+    const id = this.keys.id(t, this.keyIndices);
+    const heads = this.heads;
+    const prev = id < heads.length ? heads[id]! : -1;
+    this.reserve(this.sizer.charge(t));
     const i = this.size;
     if (i === this.chain.length) this.grow();
     this.rows[i] = t;
-    this.chain[i] = prev === undefined ? -1 : prev;
-    this.heads.set(k, i);
+    this.chain[i] = prev;
+    if (id < heads.length) heads[id] = i;
+    else heads.push(i);
     this.size = i + 1;
   }
 
-  /** Index of the newest row with key `k`, or -1. Follow `chain` for the others. */
-  head(k: Key): number {
-    const i = this.heads.get(k);
-    return i === undefined ? -1 : i;
-  }
-
-  /** Whether any row has key `k`. */
-  has(k: Key): boolean {
-    return this.heads.has(k);
+  /**
+   * Index of the newest row whose key equals the values of `probe` at `probeKeys`, or -1 (also
+   * for a null probe key). Follow `chain` for the others.
+   */
+  head(probe: Tuple, probeKeys: readonly number[]): number {
+    if (hasNullAt(probe, probeKeys)) return -1;
+    const id = this.keys.find(probe, probeKeys);
+    return id < 0 ? -1 : this.heads[id]!;
   }
 
   /** Drop everything and release the reservation. Idempotent. */
   free(): void {
-    this.heads.clear();
+    this.keys.clear();
+    this.heads = [];
     this.rows = [];
     this.chain = new Int32Array(0);
     this.size = 0;

@@ -1,6 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, keyFunction, type Key } from '../key.js';
-import { hashEntryBytes } from '../memory/byte-model.js';
+import { hasNullAt, KeyIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -11,10 +10,9 @@ import type { Tuple } from '../types.js';
  * anti join keeps left rows with a null key (NOT EXISTS semantics).
  */
 export class SemiJoinIterator implements TupleIterator {
-  private keys: Set<Key> | null = null;
+  private keys: KeyIds | null = null;
   private reserved = 0;
   private closed = false;
-  private readonly leftKey: (t: Tuple) => Key;
 
   constructor(
     private readonly left: TupleIterator,
@@ -23,16 +21,14 @@ export class SemiJoinIterator implements TupleIterator {
     private readonly rightKeys: readonly number[],
     private readonly anti: boolean,
     private readonly ctx: ExecutionContext,
-  ) {
-    this.leftKey = keyFunction(leftKeys);
-  }
+  ) {}
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
     const keys = (this.keys ??= this.readKeys());
     const anti = this.anti;
     for (let t = this.left.next(); t !== undefined; t = this.left.next()) {
-      const found = !hasNullAt(t, this.leftKeys) && keys.has(this.leftKey(t));
+      const found = !hasNullAt(t, this.leftKeys) && keys.find(t, this.leftKeys) >= 0;
       if (found !== anti) return t;
     }
     this.close();
@@ -52,19 +48,15 @@ export class SemiJoinIterator implements TupleIterator {
     }
   }
 
-  private readKeys(): Set<Key> {
-    const keys = new Set<Key>();
-    const keyOf = keyFunction(this.rightKeys);
+  private readKeys(): KeyIds {
     const operator = this.anti ? 'anti join (key set)' : 'semi join (key set)';
-    const src = this.right;
-    for (let t = src.next(); t !== undefined; t = src.next()) {
-      if (hasNullAt(t, this.rightKeys)) continue;
-      const k = keyOf(t);
-      if (keys.has(k)) continue;
-      const bytes = hashEntryBytes(k);
+    const keys = new KeyIds(this.rightKeys.length, (bytes) => {
       this.ctx.memory.reserve(bytes, operator);
       this.reserved += bytes;
-      keys.add(k);
+    });
+    const src = this.right;
+    for (let t = src.next(); t !== undefined; t = src.next()) {
+      if (!hasNullAt(t, this.rightKeys)) keys.id(t, this.rightKeys);
     }
     src.close();
     return keys;

@@ -1,8 +1,8 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, keyFunction, type Key } from '../key.js';
+import { hasNullAt, KeyIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { TupleSizer, hashEntryBytes, SLOT_BYTES } from '../memory/byte-model.js';
+import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
 
 /**
  * Where the symmetric hash join is. Drawn:
@@ -39,8 +39,6 @@ export class SymmetricHashJoinIterator implements TupleIterator {
   private batchLeft: number;
   private readonly batchSize: number;
   private readonly table: SymmetricTable;
-  private readonly leftKey: (t: Tuple) => Key;
-  private readonly rightKey: (t: Tuple) => Key;
   /** Row whose matches are being emitted, its side, and the next chain position on the other side. */
   private current: Tuple = [];
   private currentIsLeft = true;
@@ -55,9 +53,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     ctx: ExecutionContext,
   ) {
     this.batchSize = this.batchLeft = ctx.options.symmetricJoinBatchSize;
-    this.leftKey = keyFunction(leftKeys);
-    this.rightKey = keyFunction(rightKeys);
-    this.table = new SymmetricTable(ctx);
+    this.table = new SymmetricTable(leftKeys.length, ctx);
   }
 
   next(): Tuple | undefined {
@@ -81,7 +77,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
           }
           if (--this.batchLeft === 0) this.switchTo('pullRight');
           if (hasNullAt(t, this.leftKeys)) break;
-          this.emitFrom(t, true, table.insertLeft(t, this.leftKey(t)));
+          this.emitFrom(t, true, table.insertLeft(t, this.leftKeys));
           break;
         }
         case 'pullRight': {
@@ -92,7 +88,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
           }
           if (--this.batchLeft === 0) this.switchTo('pullLeft');
           if (hasNullAt(t, this.rightKeys)) break;
-          this.emitFrom(t, false, table.insertRight(t, this.rightKey(t)));
+          this.emitFrom(t, false, table.insertRight(t, this.rightKeys));
           break;
         }
         case 'leftDone': {
@@ -101,7 +97,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
             this.close();
             break;
           }
-          if (!hasNullAt(t, this.rightKeys)) this.emitFrom(t, false, table.leftHead(this.rightKey(t)));
+          if (!hasNullAt(t, this.rightKeys)) this.emitFrom(t, false, table.leftHead(t, this.rightKeys));
           break;
         }
         case 'rightDone': {
@@ -110,7 +106,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
             this.close();
             break;
           }
-          if (!hasNullAt(t, this.leftKeys)) this.emitFrom(t, true, table.rightHead(this.leftKey(t)));
+          if (!hasNullAt(t, this.leftKeys)) this.emitFrom(t, true, table.rightHead(t, this.leftKeys));
           break;
         }
         case 'done':
@@ -156,12 +152,6 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     this.table.left.free();
     this.phase = 'rightDone';
   }
-}
-
-/** The newest row index of each side for one key. One object per distinct key. */
-class Heads {
-  left = -1;
-  right = -1;
 }
 
 /** One side's rows and chain links (see `HashTable` for the layout). */
@@ -210,69 +200,71 @@ class Side {
 }
 
 /**
- * Both sides' hash tables in one map: key → the newest row index on each side. Inserting a row
- * and finding the other side's matches is a single Map lookup (two for a new key), where two
- * separate tables need three; this is most of what keeps the symmetric join near the standard
- * one, which does one lookup per build row and one per probe row.
+ * Both sides' hash tables over one set of key ids: key → the newest row index on each side, in
+ * two arrays indexed by the key's dense id. Inserting a row and finding the other side's matches
+ * is a single key lookup, where two separate tables need three; this is most of what keeps the
+ * symmetric join near the standard one, which does one lookup per build row and one per probe row.
  */
 class SymmetricTable {
   readonly left: Side;
   readonly right: Side;
-  private readonly heads = new Map<Key, Heads>();
+  private readonly keys: KeyIds;
+  private leftHeads: number[] = [];
+  private rightHeads: number[] = [];
   private keyBytes = 0;
 
-  constructor(private readonly ctx: ExecutionContext) {
+  constructor(width: number, private readonly ctx: ExecutionContext) {
     const cap = ctx.options.hashTableInitialSize;
     this.left = new Side(ctx, 'symmetric hash join (left rows)', cap);
     this.right = new Side(ctx, 'symmetric hash join (right rows)', cap);
+    this.keys = new KeyIds(width, (bytes) => {
+      ctx.memory.reserve(bytes + 2 * SLOT_BYTES, 'symmetric hash join (keys)');
+      this.keyBytes += bytes + 2 * SLOT_BYTES;
+    });
   }
 
   /** Insert a left row; returns the head of the right rows with the same key (-1 if none). */
-  insertLeft(t: Tuple, k: Key): number {
-    const h = this.entry(k);
-    h.left = this.left.push(t, h.left);
-    return h.right;
+  insertLeft(t: Tuple, keyCols: readonly number[]): number {
+    const id = this.entry(t, keyCols);
+    this.leftHeads[id] = this.left.push(t, this.leftHeads[id]!);
+    return this.rightHeads[id]!;
   }
 
   /** Insert a right row; returns the head of the left rows with the same key. */
-  insertRight(t: Tuple, k: Key): number {
-    const h = this.entry(k);
-    h.right = this.right.push(t, h.right);
-    return h.left;
+  insertRight(t: Tuple, keyCols: readonly number[]): number {
+    const id = this.entry(t, keyCols);
+    this.rightHeads[id] = this.right.push(t, this.rightHeads[id]!);
+    return this.leftHeads[id]!;
   }
 
-  /** Head of the left rows with key `k` (probe only). */
-  leftHead(k: Key): number {
-    const h = this.heads.get(k);
-    return h === undefined ? -1 : h.left;
+  /** Head of the left rows with the key of `t` at `keyCols` (probe only). */
+  leftHead(t: Tuple, keyCols: readonly number[]): number {
+    const id = this.keys.find(t, keyCols);
+    return id < 0 ? -1 : this.leftHeads[id]!;
   }
 
-  /** Head of the right rows with key `k` (probe only). */
-  rightHead(k: Key): number {
-    const h = this.heads.get(k);
-    return h === undefined ? -1 : h.right;
+  /** Head of the right rows with the key of `t` at `keyCols` (probe only). */
+  rightHead(t: Tuple, keyCols: readonly number[]): number {
+    const id = this.keys.find(t, keyCols);
+    return id < 0 ? -1 : this.rightHeads[id]!;
   }
 
   free(): void {
     this.left.free();
     this.right.free();
-    this.heads.clear();
+    this.keys.clear();
+    this.leftHeads = [];
+    this.rightHeads = [];
     this.ctx.memory.release(this.keyBytes);
     this.keyBytes = 0;
   }
 
-  private entry(k: Key): Heads {
-    let h = this.heads.get(k);
-    if (h === undefined) {
-      const bytes = hashEntryBytes(k) + HEADS_BYTES;
-      this.ctx.memory.reserve(bytes, 'symmetric hash join (keys)');
-      this.keyBytes += bytes;
-      h = new Heads();
-      this.heads.set(k, h);
+  private entry(t: Tuple, keyCols: readonly number[]): number {
+    const id = this.keys.id(t, keyCols);
+    if (id === this.leftHeads.length) {
+      this.leftHeads.push(-1);
+      this.rightHeads.push(-1);
     }
-    return h;
+    return id;
   }
 }
-
-/** A `Heads` object: header and two small-integer fields. */
-const HEADS_BYTES = 32;

@@ -2,9 +2,9 @@ import type { ExecutionContext } from '../context.js';
 import type { Expr } from '../expr/expr.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
-import { tupleKey, type Key } from '../key.js';
+import { allIndices, KeyIds } from '../key.js';
 import { PlanError } from '../errors.js';
-import { TupleSizer, hashEntryBytes } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
@@ -114,21 +114,19 @@ export class MaterializedRelation implements Relation {
   }
 
   distinct(): Relation {
-    const rows = this.rows, n = rows.length;
+    const rows = this.rows, n = rows.length, cols = allIndices(this.schema.length);
     const mem = this.ctx.memory;
-    const seen = new Set<Key>();
     let setBytes = 0;
+    const seen = new KeyIds(cols.length, (bytes) => {
+      mem.reserve(bytes, 'materialized distinct');
+      setBytes += bytes;
+    });
     try {
       return this.compute('materialized distinct', this.schema, (b) => {
         for (let i = 0; i < n; i++) {
           const t = rows[i]!;
-          const k = tupleKey(t);
-          if (seen.has(k)) continue;
-          const bytes = hashEntryBytes(k);
-          mem.reserve(bytes, 'materialized distinct');
-          setBytes += bytes;
-          seen.add(k);
-          b.push(t);
+          const before = seen.size;
+          if (seen.id(t, cols) === before) b.push(t);
         }
       });
     } finally {

@@ -196,7 +196,7 @@ export class StreamingRelation implements Relation {
 
   distinct(): Relation {
     const ctx = this.ctx;
-    return this.derive(this.schema, 'distinct', (input) => new DistinctIterator(input, ctx), () => {
+    return this.derive(this.schema, 'distinct', (input) => new DistinctIterator(input, this.schema.length, ctx), () => {
       const n = this.knownSize();
       return n === 0 || n === 1 ? n : -1;
     });

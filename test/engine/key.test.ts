@@ -1,26 +1,55 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { keyFunction, tupleKey } from '../../engine/key.js';
-import type { Value } from '../../engine/index.js';
+import { allIndices, KeyIds } from '../../engine/key.js';
+import type { Tuple, Value } from '../../engine/index.js';
 
 const valueArb: fc.Arbitrary<Value> = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true }), fc.string({ maxLength: 4 }));
+const sameValueZero = (a: Value, b: Value) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
-test('composite keys are injective: different tuples never share a key', (t) => {
-  fc.assert(
-    fc.property(fc.array(valueArb, { minLength: 2, maxLength: 4 }), fc.array(valueArb, { minLength: 2, maxLength: 4 }), (a, b) => {
-      const same = a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (v === 0 && b[i] === 0));
-      return (tupleKey(a) === tupleKey(b)) === same;
-    }),
-    { numRuns: 2000 },
-  );
-  t.not(tupleKey(['a;', 'b']), tupleKey(['a', ';b']));
-  t.not(tupleKey([1, '2']), tupleKey(['1', 2]));
-  t.not(tupleKey([null, 'N']), tupleKey(['N', null]));
+for (const width of [1, 2, 3]) {
+  test(`width ${width}: equal keys get equal ids, different keys different ids, ids are dense in first-seen order`, (t) => {
+    fc.assert(
+      fc.property(fc.array(fc.array(valueArb, { minLength: width, maxLength: width }), { maxLength: 60 }), (rows) => {
+        const ids = new KeyIds(width);
+        const cols = allIndices(width);
+        const got = rows.map((r) => ids.id(r, cols));
+        for (let i = 0; i < rows.length; i++) {
+          for (let j = 0; j < i; j++) {
+            const equal = rows[i]!.every((v, k) => sameValueZero(v, rows[j]![k]!));
+            if ((got[i] === got[j]) !== equal) throw new Error(`${JSON.stringify(rows[i])} vs ${JSON.stringify(rows[j])}: ids ${got[i]}, ${got[j]}`);
+          }
+        }
+        let next = 0;
+        for (const id of got) if (id === next) next++; else if (id > next) throw new Error('ids are not dense');
+        rows.forEach((r, i) => {
+          if (ids.find(r, cols) !== got[i]) throw new Error('find disagrees with id');
+        });
+      }),
+      { numRuns: 300 },
+    );
+    t.pass();
+  });
+}
+
+test('keys over different column positions of two layouts share ids; find never adds', (t) => {
+  const ids = new KeyIds(2);
+  const left: Tuple = ['x', 1, 'ignored'], right: Tuple = [0, 1, 'x'];
+  const id = ids.id(left, [0, 1]);
+  t.is(ids.find(right, [2, 1]), id);
+  t.is(ids.find(['y', 1], [0, 1]), -1);
+  t.is(ids.find(['x', 2], [0, 1]), -1);
+  t.is(ids.size, 1);
+  t.not(ids.id([1, 'x'], [0, 1]), id, 'order of values matters');
+  t.not(ids.id(['1', 1], [0, 1]), ids.id([1, 1], [0, 1]), "'1' and 1 differ");
 });
 
-test('keyFunction over indices agrees with tupleKey on the projected values', (t) => {
-  const row: Value[] = [1, 'x', null, true];
-  t.is(keyFunction([1])(row), 'x');
-  t.is(keyFunction([0, 3])(row), tupleKey([1, true]));
-  t.is(keyFunction([3, 2, 1])(row), tupleKey([true, null, 'x']));
+test('every new entry is reported for memory accounting', (t) => {
+  let bytes = 0;
+  const ids = new KeyIds(2, (b) => (bytes += b));
+  ids.id(['a', 1], [0, 1]);
+  const afterOne = bytes;
+  ids.id(['a', 1], [0, 1]);
+  t.is(bytes, afterOne, 'a repeated key costs nothing');
+  ids.id(['a', 2], [0, 1]);
+  t.true(bytes > afterOne);
 });
