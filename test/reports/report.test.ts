@@ -1,0 +1,88 @@
+import test from 'ava';
+import { Image } from '@napi-rs/canvas';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../engine/index.js';
+import { writeResults } from '../../harness/results.js';
+import { createCanvas } from '@napi-rs/canvas';
+import { PALETTE } from '../../reports/charts/canvas.js';
+import { renderReport } from '../../reports/render.js';
+import { fixtureResults } from './fixture.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-report-'));
+const GOLDEN = path.resolve('test/fixtures/report.golden.md');
+
+function fixtureFile(): string {
+  const f = path.join(tmp(), 'fixture.json');
+  writeResults(f, fixtureResults());
+  return f;
+}
+
+test('golden: a fixed results file renders to the expected Markdown', (t) => {
+  const out = renderReport(fixtureFile(), tmp());
+  const md = readFileSync(path.join(out.dir, 'report.md'), 'utf8');
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, md);
+  t.is(md, readFileSync(GOLDEN, 'utf8'));
+});
+
+test('every table the fixture can fill is there, errored cases show as errors, verdicts are stated', (t) => {
+  const out = renderReport(fixtureFile(), tmp());
+  const md = readFileSync(path.join(out.dir, 'report.md'), 'utf8');
+  for (const title of ['Query pattern performance', 'Iterator composition', 'Memory characteristics', 'Joins: standard vs symmetric hash join', 'Aggregation (OHLC)', 'Pipeline depth', 'Selectivity sweep over sizes']) {
+    t.true(md.includes(`## ${title}`), title);
+  }
+  t.regex(md, /\| aggressive \|[^\n]*errored: out of memory/);
+  t.regex(md, /## Errored cases/);
+  t.regex(md, /\*\*smaller than published\*\*/);
+  t.regex(md, /formula/);
+  const html = readFileSync(out.index, 'utf8');
+  t.regex(html, /Test CPU, 2 cores/);
+  t.regex(html, /<img alt="Time vs selectivity, 10,000 rows" src="data:image\/png;base64,/);
+});
+
+test('rendering is deterministic: the same results file gives byte-identical files', (t) => {
+  const f = fixtureFile();
+  const a = renderReport(f, tmp()), b = renderReport(f, tmp());
+  t.deepEqual(readdirSync(a.dir).sort(), readdirSync(b.dir).sort());
+  for (const name of readdirSync(a.dir)) t.true(readFileSync(path.join(a.dir, name)).equals(readFileSync(path.join(b.dir, name))), name);
+});
+
+/** Pixels of the plot area whose colour is close to `hex`. */
+function countColour(png: Buffer, hex: string): { width: number; height: number; count: number } {
+  const img = new Image();
+  img.src = png;
+  const c = createCanvas(img.width, img.height);
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const { data } = g.getImageData(96, 70, img.width - 96 - 230, img.height - 70 - 76);
+  const [r, gg, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r!) < 40 && Math.abs(data[i + 1]! - gg!) < 40 && Math.abs(data[i + 2]! - b!) < 40) count++;
+  return { width: img.width, height: img.height, count };
+}
+
+test('charts: each is a 960x560 PNG whose plot area actually holds the data', (t) => {
+  const out = renderReport(fixtureFile(), tmp());
+  const pngs = out.files.filter((f) => f.endsWith('.png'));
+  t.deepEqual(pngs.map((f) => path.basename(f)).sort(), ['aggregation.png', 'depth-heap.png', 'depth-time.png', 'joins-first-row.png', 'joins.png', 'selectivity-heap-10000.png', 'selectivity-time-10000.png']);
+  for (const f of pngs) {
+    const png = readFileSync(f);
+    const streaming = countColour(png, PALETTE.streaming);
+    t.is(streaming.width, 960, f);
+    t.is(streaming.height, 560, f);
+    t.true(streaming.count > 150, `${path.basename(f)}: only ${streaming.count} streaming-coloured pixels in the plot area`);
+  }
+  const lines = countColour(readFileSync(path.join(out.dir, 'selectivity-time-10000.png')), PALETTE.materialized);
+  t.true(lines.count > 150, 'the materialized line is drawn too');
+});
+
+test('bad input: a missing, corrupt or wrong-schema results file is refused', (t) => {
+  const dir = tmp();
+  t.throws(() => renderReport(path.join(dir, 'none.json'), dir), { instanceOf: ConfigError, message: /no such file/ });
+  writeFileSync(path.join(dir, 'c.json'), '{"schema":');
+  t.throws(() => renderReport(path.join(dir, 'c.json'), dir), { instanceOf: ConfigError, message: /not valid JSON/ });
+  writeFileSync(path.join(dir, 's.json'), JSON.stringify({ schema: 'sluice-results', version: 7 }));
+  t.throws(() => renderReport(path.join(dir, 's.json'), dir), { instanceOf: ConfigError, message: /schema version 7/ });
+  t.false(existsSync(path.join(dir, 'index.html')), 'nothing was written');
+});
