@@ -11,6 +11,7 @@ import { SCENARIOS } from '../scenarios/index.js';
 import { RUNNERS, type Runner } from './case.js';
 import { renderReport } from '../reports/render.js';
 import { mergeResults } from './merge.js';
+import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
 import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
 import { writeResults, type ResultsFile } from './results.js';
 import { DEFAULT_SETTINGS, runCases } from './runner.js';
@@ -137,6 +138,30 @@ function reportCommand(a: Record<string, unknown>): number {
   return EXIT.ok;
 }
 
+async function profileCommand(a: Record<string, unknown>): Promise<number> {
+  const tool = String(a.tool) as ProfileTool;
+  if (!(PROFILE_TOOLS as readonly string[]).includes(tool)) throw new ConfigError(`--tool: unknown profiling tool '${tool}'; accepted: ${PROFILE_TOOLS.join(', ')}`);
+  let c;
+  if (a.case !== undefined) {
+    if (a.scenario !== undefined) throw new ConfigError('give either a case id or --scenario, not both');
+    c = parseCaseId(String(a.case));
+  } else {
+    if (a.scenario === undefined) throw new ConfigError('name a case id (see sluice list --suite reference) or --scenario with --engine');
+    c = caseFromFlags(String(a.scenario), String(a.engine ?? 'streaming'), (a.param as string[] | undefined) ?? [], (a.set as string[] | undefined) ?? []);
+  }
+  const duration = parseDuration(String(a.duration ?? '10s'));
+  const out = (a.out as string | undefined) ?? defaultProfileDir(c, tool);
+  prepareDir(out);
+  process.stderr.write(`sluice: profiling ${c.id} with ${tool} for ${duration} s into ${out}\n`);
+  const r = await profileCase(c, tool, duration, out);
+  if (!r.ok) {
+    process.stderr.write(`sluice: ${r.reason}\n`);
+    return EXIT.finding;
+  }
+  process.stdout.write(path.resolve(r.file) + '\n');
+  return EXIT.ok;
+}
+
 function mergeCommand(a: Record<string, unknown>): number {
   const files = (a.files as string[] | undefined) ?? [];
   const { merged, warnings } = mergeResults(files, !!a['allow-env-mismatch']);
@@ -177,13 +202,25 @@ export function buildCli(argv: string[]) {
         .option('out', { type: 'string', describe: 'output directory (default: beside the results file, <name>-report/)' })
         .example('$0 report results/reference.json --out report', 'write report/index.html, report/report.md and the charts'),
     (a) => void (exitCode = reportCommand(a)))
+    .command('profile [case]', 'profile one case with Clinic.js or V8\'s profilers, running exactly the measured code path', (y) =>
+      y.positional('case', { type: 'string', describe: 'case id (see sluice list --suite reference)' })
+        .option('tool', { type: 'string', demandOption: true, describe: `profiler: ${PROFILE_TOOLS.join(', ')}` })
+        .option('scenario', { type: 'string', describe: 'instead of a case id: the scenario' })
+        .option('engine', { type: 'string', describe: 'with --scenario: materialized, streaming or baseline (default streaming)' })
+        .option('param', { type: 'string', array: true, describe: 'with --scenario: scenario parameter, name=value (repeatable)' })
+        .option('set', { type: 'string', array: true, describe: 'with --scenario: engine option, option=value (repeatable)' })
+        .option('duration', { type: 'string', describe: 'how long to run the query in a loop (default 10s)' })
+        .option('out', { type: 'string', describe: 'output directory (default results/profiles/<case>/<tool>/)' })
+        .example("$0 profile 'selectivity/rows=100000,selectivity=0.1/streaming' --tool flame", 'a flame graph of one case')
+        .example('$0 profile --scenario join --engine streaming --set enableSymmetricHashJoin=true --tool cpu-prof --duration 5s', 'a V8 CPU profile'),
+    async (a) => void (exitCode = await profileCommand(a)))
     .command('merge <files..>', 'join results files from shards of one run', (y) =>
       y.positional('files', { type: 'string', array: true, describe: 'results files' })
         .option('out', { type: 'string', demandOption: true, describe: 'merged results file' })
         .option('allow-env-mismatch', { type: 'boolean', describe: 'merge files from different environments (and say so)' })
         .example('$0 merge shard1.json shard2.json --out all.json', 'one results file from two shards'),
     (a) => void (exitCode = mergeCommand(a)))
-    .demandCommand(1, 'name a command: list, run, sweep, report or merge')
+    .demandCommand(1, 'name a command: list, run, sweep, report, profile or merge')
     .strict()
     .help()
     .version(false)

@@ -42,7 +42,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
-    { scenario: 'pipeline-depth', grid: { rows: [100_000], depth: [1, 2, 3, 4, 5, 6, 7, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'pipeline-depth', grid: { rows: [50_000], depth: [1, 2, 4, 6, 8] }, runs: WITH_COMPOSITION_OFF },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },

@@ -93,6 +93,11 @@ export function renderHtml(r: ResultsFile, tables: Table[], figures: Figure[], p
   return parts.join('\n') + '\n';
 }
 
+/** The command that profiles a case, shown beside each HTML table row. */
+export function defaultProfileCommand(caseId: string): string {
+  return `npx sluice profile '${caseId}' --tool flame`;
+}
+
 /** What `sluice report` wrote. */
 export interface ReportOutput {
   dir: string;
@@ -105,7 +110,7 @@ export interface ReportOutput {
  * Deterministic: the same results file gives byte-identical files.
  * @throws ConfigError for an unreadable, corrupt or wrong-schema results file, or an unwritable directory.
  */
-export function renderReport(resultsFile: string, outDir: string, profileCommand?: (caseId: string) => string): ReportOutput {
+export function renderReport(resultsFile: string, outDir: string, profileCommand: (caseId: string) => string = defaultProfileCommand): ReportOutput {
   const results = readResults(resultsFile);
   const ix = new CaseIndex(results);
   const tables = allTables(ix);

@@ -1,22 +1,10 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sluice } from '../cli-helper.js';
 
-const CLI = path.resolve('harness/cli.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-'));
-
-/** Run the CLI from source; resolves with its exit code and output. */
-export function sluice(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const corrupt = path.join(dir, 'corrupt.json');
 writeFileSync(corrupt, '{"schema": "sluice-results", "version": 1, "cases": [');
@@ -37,7 +25,7 @@ const BAD: [string[], RegExp][] = [
   [['merge', corrupt, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*corrupt.json' is not valid JSON/],
   [['merge', otherSchema, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*other.json' has schema version 99; this sluice reads version 1$/],
   [['frobnicate'], /^sluice: Unknown argument: frobnicate$/],
-  [[], /^sluice: name a command: list, run, sweep, report or merge$/],
+  [[], /^sluice: name a command: list, run, sweep, report, profile or merge$/],
 ];
 
 test('bad input: one line on stderr naming what was wrong, exit code 2, no stack trace', async (t) => {

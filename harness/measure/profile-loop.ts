@@ -1,0 +1,29 @@
+/**
+ * The profiled child: runs one case's query in a loop for a given time, through exactly the code
+ * path the measurements use (`prepareCase`: same data generator, same query, same options), so a
+ * profile explains the numbers in a report. Started by `sluice profile` under a profiler, as
+ * `node [profiler flags] profile-loop.js <job-json>`; prints one summary line.
+ */
+import type { CaseSpec } from '../case.js';
+import { prepareCase } from './case-runner.js';
+
+interface ProfileJob {
+  case: CaseSpec;
+  durationSec: number;
+}
+
+function main(): void {
+  const job = JSON.parse(process.argv[2] ?? '') as ProfileJob;
+  const c = prepareCase(job.case);
+  const expected = c.runChecked().rows;
+  const until = Date.now() + job.durationSec * 1000;
+  let runs = 0;
+  while (Date.now() < until || runs === 0) {
+    const rows = c.run();
+    if (rows !== expected) throw new Error(`the query returned ${rows} rows, expected ${expected}`);
+    runs++;
+  }
+  process.stdout.write(`profiled ${job.case.id}: ${runs} runs of ${expected} rows in ${job.durationSec} s\n`);
+}
+
+main();
