@@ -1,11 +1,10 @@
 import test from 'ava';
-import { Image } from '@napi-rs/canvas';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { writeResults } from '../../harness/results.js';
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PALETTE } from '../../reports/charts/canvas.js';
 import { renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
@@ -49,9 +48,8 @@ test('rendering is deterministic: the same results file gives byte-identical fil
 });
 
 /** Pixels of the plot area whose colour is close to `hex`. */
-function countColour(png: Buffer, hex: string): { width: number; height: number; count: number } {
-  const img = new Image();
-  img.src = png;
+async function countColour(png: Buffer, hex: string): Promise<{ width: number; height: number; count: number }> {
+  const img = await loadImage(png);
   const c = createCanvas(img.width, img.height);
   const g = c.getContext('2d');
   g.drawImage(img, 0, 0);
@@ -62,18 +60,18 @@ function countColour(png: Buffer, hex: string): { width: number; height: number;
   return { width: img.width, height: img.height, count };
 }
 
-test('charts: each is a 960x560 PNG whose plot area actually holds the data', (t) => {
+test('charts: each is a 960x560 PNG whose plot area actually holds the data', async (t) => {
   const out = renderReport(fixtureFile(), tmp());
   const pngs = out.files.filter((f) => f.endsWith('.png'));
   t.deepEqual(pngs.map((f) => path.basename(f)).sort(), ['aggregation.png', 'depth-heap.png', 'depth-time.png', 'joins-first-row.png', 'joins.png', 'selectivity-heap-10000.png', 'selectivity-time-10000.png']);
   for (const f of pngs) {
     const png = readFileSync(f);
-    const streaming = countColour(png, PALETTE.streaming);
+    const streaming = await countColour(png, PALETTE.streaming);
     t.is(streaming.width, 960, f);
     t.is(streaming.height, 560, f);
     t.true(streaming.count > 150, `${path.basename(f)}: only ${streaming.count} streaming-coloured pixels in the plot area`);
   }
-  const lines = countColour(readFileSync(path.join(out.dir, 'selectivity-time-10000.png')), PALETTE.materialized);
+  const lines = await countColour(readFileSync(path.join(out.dir, 'selectivity-time-10000.png')), PALETTE.materialized);
   t.true(lines.count > 150, 'the materialized line is drawn too');
 });
 
