@@ -21,6 +21,14 @@ export interface EngineOptions {
    */
   enableTrueStreaming?: boolean;
   /**
+   * Compile each maximal run of `filter`/`extend`/`project` whose expressions are data (not JS
+   * functions) into one generated function: a single loop over the run's input, with no
+   * intermediate tuples. Streaming engine only, and only with iterator composition on. Changes
+   * speed, never results.
+   * @default false
+   */
+  enablePipelineFusion?: boolean;
+  /**
    * Join two streaming inputs with a symmetric hash join: pull both sides alternately in batches,
    * insert each row into its side's table and probe the other's, so output starts before either
    * input ends. Only the streaming engine, and only when neither input is re-readable; otherwise
@@ -69,6 +77,7 @@ interface OptionSpec {
 export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
   enableIteratorComposition: { kind: 'boolean', default: true },
   enableTrueStreaming: { kind: 'boolean', default: true },
+  enablePipelineFusion: { kind: 'boolean', default: false },
   enableSymmetricHashJoin: { kind: 'boolean', default: false },
   enableStreamingAggregation: { kind: 'boolean', default: true },
   hashTableInitialSize: { kind: 'positiveInt', default: 1024 },

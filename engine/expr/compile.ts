@@ -52,7 +52,7 @@ export function referencedColumns(e: Expr, out: string[] = []): string[] {
 }
 
 /** Structural check for expressions that arrive as JSON (results files, CLI). */
-function validate(e: unknown, path = 'expression'): void {
+export function validate(e: unknown, path = 'expression'): void {
   if (e === null || typeof e !== 'object') throw new PlanError(`${path} must be an expression object, got ${String(e)}`);
   const x = e as Record<string, unknown>;
   switch (x.op) {
@@ -136,7 +136,8 @@ function compile(e: Expr, schema: Schema): CompiledExpr {
   }
 }
 
-function badOperand(op: string, v: Value, e: Expr): PlanError {
+/** The error for an operand of the wrong type (shared with generated code, so messages match). */
+export function badOperand(op: string, v: Value, e: Expr): PlanError {
   return new PlanError(`'${op}' got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}; it takes ${op === 'startsWith' || op === 'contains' ? 'strings' : 'numbers'}`);
 }
 
@@ -168,7 +169,7 @@ function compileCompare(op: CompareOp, left: Expr, right: Expr, schema: Schema):
   }
 }
 
-function test(op: CompareOp, c: number): boolean {
+export function test(op: CompareOp, c: number): boolean {
   switch (op) {
     case 'eq': return c === 0;
     case 'ne': return c !== 0;
@@ -196,13 +197,14 @@ function compileArith(op: ArithOp, l: CompiledExpr, r: CompiledExpr, e: Expr): C
 function compileAnd(args: CompiledExpr[]): CompiledExpr {
   if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === null ? null : v === true; }; }
   if (args.length === 2) {
+    // Same rule as the general case: anything but true or null counts as false and stops.
     const [a, b] = args as [CompiledExpr, CompiledExpr];
     return (t) => {
       const x = a(t);
-      if (x === false) return false;
+      if (x !== true && x !== null) return false;
       const y = b(t);
-      if (y === false) return false;
-      return x === null || y === null ? null : x === true && y === true;
+      if (y !== true && y !== null) return false;
+      return x === null || y === null ? null : true;
     };
   }
   return (t) => {

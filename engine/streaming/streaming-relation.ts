@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
-import type { Expr } from '../expr/expr.js';
+import { isExpr, type Expr } from '../expr/expr.js';
+import { compileRun, type Stage } from '../fusion/codegen.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
 import { LazyCache } from '../iterators/caching-iterator.js';
@@ -83,13 +84,20 @@ export class StreamingRelation implements Relation {
     private readonly sizeHint: () => number,
     /** Set on an `orderBy` result: its input and comparator, so a following `limit` can use top-k. */
     private readonly sorted: { readonly input: StreamingRelation; readonly compare: (a: Tuple, b: Tuple) => number } | null = null,
+    /** Set on a fused run (pipeline fusion): the run's input and its stages. */
+    private readonly fused: { readonly base: StreamingRelation; readonly stages: readonly Stage[] } | null = null,
   ) {}
+
+  /** The caller's rows, for a source made by `from()` (fused runs loop over them directly). */
+  private sourceRows: readonly Tuple[] | null = null;
 
   /** A source over the caller's rows (validated, not copied). Its size is known. */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): StreamingRelation {
     const s = checkSchema(schema, 'from');
     const r = checkRows(s, rows, 'from');
-    return new StreamingRelation(s, ctx, () => new ArrayIterator(r, ctx), () => r.length);
+    const rel = new StreamingRelation(s, ctx, () => new ArrayIterator(r, ctx), () => r.length);
+    rel.sourceRows = r;
+    return rel;
   }
 
   /** A source over an iterator the caller opens on demand (called at most once unless materialized). */
@@ -179,17 +187,20 @@ export class StreamingRelation implements Relation {
   }
 
   filter(predicate: Expr | RowPredicate): Relation {
+    if (this.canFuse(predicate)) return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     const p = planFilter(this.schema, predicate);
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
   }
 
   project(columns: readonly string[]): Relation {
     const indices = planProject(this.schema, columns);
+    if (this.canFuse()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices });
     return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
   }
 
   extend(column: string, value: Expr | RowFunction): Relation {
     const plan = planExtend(this.schema, column, value);
+    if (this.canFuse(value)) return this.fuse(plan.schema, { kind: 'extend', expr: value as Expr, input: this.schema });
     const step = extender(this.schema.length, plan.value);
     return this.derive(plan.schema, 'extend', (input) => new ExtendIterator(input, step), () => this.knownSize());
   }
@@ -311,6 +322,41 @@ export class StreamingRelation implements Relation {
       const [l, r] = openBoth(this, other, (it) => this.input(it, operator));
       return new SemiJoinIterator(l, r, leftKeys, rightKeys, anti, this.ctx);
     }, () => -1);
+  }
+
+  /**
+   * Pipeline fusion applies to filter/extend/project whose expressions are data, with both
+   * `enablePipelineFusion` and iterator composition on. A JS function breaks the run: it falls
+   * back to the composed iterators.
+   */
+  private canFuse(e?: unknown): boolean {
+    const o = this.ctx.options;
+    return o.enablePipelineFusion && o.enableIteratorComposition && (e === undefined || isExpr(e));
+  }
+
+  /**
+   * Extend this relation's fused run by one stage (or start one on this relation). The whole
+   * run is compiled now, so plan errors surface at once; the code is cached by shape.
+   */
+  private fuse(schema: Schema, stage: Stage): StreamingRelation {
+    // Only a fresh, unpeeked, unarmed run can be extended; otherwise it is the new run's input.
+    const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
+    const base = extendable ? this.fused!.base : this;
+    const stages = extendable ? [...this.fused!.stages, stage] : [stage];
+    const plan = compileRun(base.schema.length, stages);
+    const ctx = this.ctx;
+    const hasFilter = stages.some((s) => s.kind === 'filter');
+    return new StreamingRelation(schema, ctx, () => {
+      const rows = base.takeArraySource();
+      return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(base.open(), ctx);
+    }, () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });
+  }
+
+  /** A fresh `from()` source hands its rows to a fused run directly (and is consumed). */
+  private takeArraySource(): readonly Tuple[] | null {
+    if (this.sourceRows === null || this.state !== 'fresh' || this.peeked !== null) return null;
+    this.state = 'consumed';
+    return this.sourceRows;
   }
 
   /** An operator's input: the iterator itself, or (composition off) a buffer of all of it. */

@@ -56,7 +56,7 @@ for (const kind of ENGINE_KINDS) {
 test('bad options are ConfigErrors naming the option', (t) => {
   t.throws(() => createEngine('streaming', { enableTrueStreeming: true } as never), {
     instanceOf: ConfigError,
-    message: /unknown engine option 'enableTrueStreeming' \(known options: enableIteratorComposition, enableTrueStreaming, enableSymmetricHashJoin, /,
+    message: /unknown engine option 'enableTrueStreeming' \(known options: enableIteratorComposition, enableTrueStreaming, enablePipelineFusion, enableSymmetricHashJoin, /,
   });
   t.throws(() => resolveOptions({ enableIteratorComposition: 'yes' } as never), {
     instanceOf: ConfigError,
@@ -70,7 +70,7 @@ test('bad options are ConfigErrors naming the option', (t) => {
 test('options resolve once to frozen defaults', (t) => {
   const o = resolveOptions({ enableTrueStreaming: false });
   t.deepEqual({ ...o }, {
-    enableIteratorComposition: true, enableTrueStreaming: false, enableSymmetricHashJoin: false, enableStreamingAggregation: true,
+    enableIteratorComposition: true, enableTrueStreaming: false, enablePipelineFusion: false, enableSymmetricHashJoin: false, enableStreamingAggregation: true,
     hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, memoryLimit: Infinity,
   });
   t.throws(() => resolveOptions({ symmetricJoinBatchSize: 0 }), { instanceOf: ConfigError, message: /'symmetricJoinBatchSize' must be a positive integer, got number 0/ });

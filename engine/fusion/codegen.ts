@@ -1,0 +1,225 @@
+import type { ExecutionContext } from '../context.js';
+import { compareValues } from '../expr/compare.js';
+import { badOperand, columnIndex, test, validate } from '../expr/compile.js';
+import type { ArithOp, CompareOp, Expr } from '../expr/expr.js';
+import type { TupleIterator } from '../relation.js';
+import type { Schema, Tuple, Value } from '../types.js';
+
+/** One step of a fusable run, resolved against the schema it reads. */
+export type Stage =
+  | { readonly kind: 'filter'; readonly expr: Expr; readonly input: Schema }
+  | { readonly kind: 'extend'; readonly expr: Expr; readonly input: Schema }
+  | { readonly kind: 'project'; readonly indices: readonly number[] };
+
+/**
+ * Helpers the generated code calls on slow paths (nulls, mixed types, errors), so it has exactly
+ * the semantics of the compiled closures in `expr/compile.ts`.
+ */
+const H = {
+  cmp(op: CompareOp, a: Value, b: Value): boolean | null {
+    if (a === null || b === null) return null;
+    if (op === 'eq') return a === b;
+    if (op === 'ne') return a !== b;
+    return test(op, compareValues(a, b));
+  },
+  arith(op: ArithOp, a: Value, b: Value, e: Expr): null {
+    if (a === null || b === null) return null;
+    throw badOperand(op, typeof a !== 'number' ? a : b, e);
+  },
+  neg(v: Value, e: Expr): null {
+    if (v === null) return null;
+    throw badOperand('neg', v, e);
+  },
+  str(starts: boolean, s: Value, q: Value, e: Expr): boolean | null {
+    if (s === null || q === null) return null;
+    if (typeof s !== 'string' || typeof q !== 'string') throw badOperand(starts ? 'startsWith' : 'contains', typeof s !== 'string' ? s : q, e);
+    return starts ? s.startsWith(q) : s.includes(q);
+  },
+};
+
+const JS_CMP: Record<CompareOp, string> = { eq: '===', ne: '!==', lt: '<', le: '<=', gt: '>', ge: '>=' };
+const JS_ARITH: Record<ArithOp, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
+
+/**
+ * Generates the source of one fused run. Safety: no user text ever reaches the source. Columns
+ * become integer indices (`t[3]`) or generated local names (`v0`); every literal, and every
+ * expression object an error message needs, is passed in the constants array `C` and referenced
+ * as `c0`, `c1`, …; operators come from the fixed tables above.
+ */
+class Generator {
+  readonly consts: unknown[] = [];
+  private temps = 0;
+  private values = 0;
+  readonly lines: string[] = [];
+
+  constant(v: unknown): string {
+    this.consts.push(v);
+    return `c${this.consts.length - 1}`;
+  }
+
+  temp(): string {
+    return `x${this.temps++}`;
+  }
+
+  get tempCount(): number {
+    return this.temps;
+  }
+
+  value(): string {
+    return `v${this.values++}`;
+  }
+
+  /** JS expression for `e`, where column i of `schema` is the JS expression `slots[i]`. */
+  expr(e: Expr, schema: Schema, slots: readonly string[]): string {
+    switch (e.op) {
+      case 'col':
+        return slots[columnIndex(schema, e.name)]!;
+      case 'lit':
+        return this.constant(e.value);
+      case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge': {
+        const a = this.temp(), b = this.temp();
+        const l = this.expr(e.left, schema, slots), r = this.expr(e.right, schema, slots);
+        const fast = e.op === 'eq' || e.op === 'ne'
+          ? `(${a} === null || ${b} === null ? null : ${a} ${JS_CMP[e.op]} ${b})`
+          : `(typeof ${a} === 'number' && typeof ${b} === 'number' ? ${a} ${JS_CMP[e.op]} ${b} : H.cmp('${e.op}', ${a}, ${b}))`;
+        return `(${a} = ${l}, ${b} = ${r}, ${fast})`;
+      }
+      case 'add': case 'sub': case 'mul': case 'div': case 'mod': {
+        const a = this.temp(), b = this.temp(), node = this.constant(e);
+        const l = this.expr(e.left, schema, slots), r = this.expr(e.right, schema, slots);
+        const op = JS_ARITH[e.op];
+        const num = e.op === 'div' || e.op === 'mod' ? `(${b} === 0 ? null : ${a} ${op} ${b})` : `${a} ${op} ${b}`;
+        return `(${a} = ${l}, ${b} = ${r}, typeof ${a} === 'number' && typeof ${b} === 'number' ? ${num} : H.arith('${e.op}', ${a}, ${b}, ${node}))`;
+      }
+      case 'neg': {
+        const a = this.temp(), node = this.constant(e);
+        return `(${a} = ${this.expr(e.arg, schema, slots)}, typeof ${a} === 'number' ? -${a} : H.neg(${a}, ${node}))`;
+      }
+      case 'and': case 'or': {
+        // Exactly the closures' rule. and: false (or any non-boolean) stops with false, null makes
+        // the result unknown; or: true stops with true, null makes it unknown.
+        const u = this.temp(), v = this.temp();
+        let code = e.op === 'and' ? `(${u} ? null : true)` : `(${u} ? null : false)`;
+        for (const arg of [...e.args].reverse()) {
+          const a = this.expr(arg, schema, slots);
+          code = e.op === 'and'
+            ? `((${v} = ${a}) !== true && ${v} !== null ? false : (${v} === null && (${u} = true), ${code}))`
+            : `((${v} = ${a}) === true ? true : (${v} === null && (${u} = true), ${code}))`;
+        }
+        return `(${u} = false, ${code})`;
+      }
+      case 'not': {
+        const a = this.temp();
+        return `(${a} = ${this.expr(e.arg, schema, slots)}, ${a} === null ? null : ${a} !== true)`;
+      }
+      case 'isNull':
+        return `(${this.expr(e.arg, schema, slots)} === null)`;
+      case 'startsWith': case 'contains': {
+        const node = this.constant(e);
+        return `H.str(${e.op === 'startsWith'}, ${this.expr(e.arg, schema, slots)}, ${this.expr(e.pattern, schema, slots)}, ${node})`;
+      }
+    }
+  }
+}
+
+/** What a fused run looks like once compiled: the shape's factory and this query's constants. */
+export interface FusedPlan {
+  /** The generated body, which is also the cache key (constants are not part of it). */
+  readonly source: string;
+  readonly consts: readonly unknown[];
+  /** Open over an array of rows (the fastest path: a plain indexed loop). */
+  overArray(rows: readonly Tuple[], ctx: ExecutionContext): TupleIterator;
+  /** Open over any input iterator. */
+  overIterator(src: TupleIterator, ctx: ExecutionContext): TupleIterator;
+}
+
+type Maker = (h: typeof H, ctx: ExecutionContext, input: unknown, C: readonly unknown[]) => TupleIterator;
+
+/** Generated code by shape; repeated queries of the same shape reuse warm code. */
+const CACHE = new Map<string, { array: Maker; iterator: Maker }>();
+
+/** Shapes compiled so far (for tests and the compile-time figure). */
+export function fusionCacheSize(): number {
+  return CACHE.size;
+}
+
+/**
+ * Compile a run of stages over input rows of `width` columns. Expressions are validated and
+ * their columns resolved now (an unknown column is a PlanError at plan time, as without fusion).
+ */
+export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
+  const g = new Generator();
+  let slots = Array.from({ length: width }, (_, i) => `t[${i}]`);
+  for (const s of stages) {
+    if (s.kind === 'project') {
+      slots = s.indices.map((i) => slots[i]!);
+      continue;
+    }
+    validate(s.expr);
+    const code = g.expr(s.expr, s.input, slots);
+    if (s.kind === 'filter') g.lines.push(`if (${code} !== true) continue;`);
+    else {
+      const v = g.value();
+      g.lines.push(`const ${v} = ${code};`);
+      slots = [...slots, v];
+    }
+  }
+  const temps = g.tempCount ? `let ${Array.from({ length: g.tempCount }, (_, i) => `x${i}`).join(', ')};` : '';
+  const consts = g.consts.length ? `const ${g.consts.map((_, i) => `c${i} = C[${i}]`).join(', ')};` : '';
+  const body = [...g.lines, `return [${slots.join(', ')}];`].join('\n        ');
+  const source = `${consts}\n${temps}\n${body}`;
+  let makers = CACHE.get(source);
+  if (makers === undefined) {
+    makers = {
+      array: new Function('H', 'ctx', 'rows', 'C', `'use strict';
+  ${consts}
+  const n = rows.length;
+  let pos = 0, closed = false;
+  return {
+    next() {
+      ${temps}
+      while (pos < n) {
+        if ((pos & 1023) === 0) ctx.checkAborted();
+        const t = rows[pos++];
+        ${body}
+      }
+      return undefined;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      ctx.metrics.sourceRows += pos;
+      pos = n;
+    },
+  };`) as Maker,
+      iterator: new Function('H', 'ctx', 'src', 'C', `'use strict';
+  ${consts}
+  let done = false;
+  return {
+    next() {
+      ${temps}
+      while (!done) {
+        const t = src.next();
+        if (t === undefined) return undefined;
+        ${body}
+      }
+      return undefined;
+    },
+    close() {
+      if (done) return;
+      done = true;
+      src.close();
+    },
+  };`) as Maker,
+    };
+    CACHE.set(source, makers);
+  }
+  const m = makers;
+  const C = g.consts;
+  return {
+    source,
+    consts: C,
+    overArray: (rows, ctx) => m.array(H, ctx, rows, C),
+    overIterator: (src, ctx) => m.iterator(H, ctx, src, C),
+  };
+}

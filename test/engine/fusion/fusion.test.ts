@@ -1,0 +1,81 @@
+import test from 'ava';
+import { add, and, col, contains, createEngine, div, eq, gt, isNull, lt, mul, not, or, PlanError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
+import { compileRun, fusionCacheSize } from '../../../engine/fusion/codegen.js';
+import { bag, readAll } from '../../helpers.js';
+
+const HOSTILE = ['a"b', "c'd", 'e`f', '*/ g /*', 'line\nbreak', '${process.exit(3)}', "'); throw new Error('pwned'); ('", 'constructor'];
+
+function hostileRows(): Tuple[] {
+  return Array.from({ length: 50 }, (_, i) => [i, HOSTILE[i % HOSTILE.length]!, i % 7 === 0 ? null : i * 1.5, `${HOSTILE[(i + 3) % HOSTILE.length]}${i}`, i % 3, 'x', i % 2 === 0, i - 25]);
+}
+
+function hostileQuery(r: Relation): Relation {
+  const [n0, n1, n2, n3, n4] = HOSTILE;
+  return r
+    .filter(or(startsWith(col(n1!), "'"), contains(col(n3!), '${'), gt(col(n2!), 10)))
+    .extend('`${x}`', add(col(n2!), col(n4!)))
+    .filter(not(isNull(col('`${x}`'))))
+    .project([n0!, '`${x}`', n3!])
+    .extend('*/', div(col('`${x}`'), 3))
+    .filter(and(lt(col('*/'), 1000), not(eq(col(n0!), 7))));
+}
+
+test('hostile column names and values are data: fused and unfused results agree and no value becomes code', (t) => {
+  const schema = [...HOSTILE];
+  const rows = hostileRows();
+  const plain = readAll(hostileQuery(createEngine('streaming').from(schema, rows)));
+  const fused = readAll(hostileQuery(createEngine('streaming', { enablePipelineFusion: true }).from(schema, rows)));
+  t.true(plain.length > 5);
+  t.deepEqual(bag(fused), bag(plain));
+  t.deepEqual(bag(readAll(hostileQuery(createEngine('materialized').from(schema, rows)))), bag(plain));
+});
+
+test('generated source holds indices and parameters only, never names or literal values', (t) => {
+  const schema = [...HOSTILE];
+  const plan = compileRun(schema.length, [
+    { kind: 'filter', expr: eq(col(HOSTILE[6]!), "'); process.exit(4); ('"), input: schema },
+    { kind: 'extend', expr: mul(col(HOSTILE[2]!), 2), input: schema },
+    { kind: 'project', indices: [0, 8] },
+  ]);
+  for (const text of [...HOSTILE, 'process.exit', 'pwned']) t.false(plan.source.includes(text), `source contains ${JSON.stringify(text)}`);
+  t.regex(plan.source, /t\[6\]/);
+  t.deepEqual(plan.consts.filter((c) => typeof c !== 'object'), ["'); process.exit(4); ('", 2]);
+});
+
+test('code is cached by query shape: new constants reuse it, a new shape compiles once', (t) => {
+  const e = createEngine('streaming', { enablePipelineFusion: true });
+  const rows: Tuple[] = Array.from({ length: 100 }, (_, i) => [i, i % 10]);
+  const q = (k: number) => e.from(['a', 'b'], rows).filter(lt(col('a'), k)).extend('c', add(col('b'), k)).project(['c']);
+  q(5).toArray();
+  const before = fusionCacheSize();
+  t.is(q(50).toArray().length, 50);
+  t.is(q(7).toArray().length, 7);
+  t.is(fusionCacheSize(), before, 'same shape, different constants: no new code');
+  e.from(['a', 'b'], rows).filter(gt(col('a'), 5)).toArray();
+  t.is(fusionCacheSize(), before + 1);
+});
+
+test('a function predicate breaks the run and falls back to composed iterators, with the same result', (t) => {
+  const rows: Tuple[] = Array.from({ length: 200 }, (_, i) => [i, i % 10]);
+  const build = (r: Relation) => r.filter(lt(col('a'), 150)).filter((row) => (row[1] as number) > 3).extend('c', mul(col('a'), 2)).project(['c']);
+  const fused = build(createEngine('streaming', { enablePipelineFusion: true }).from(['a', 'b'], rows)).toArray();
+  const plain = build(createEngine('streaming').from(['a', 'b'], rows)).toArray();
+  t.deepEqual(fused, plain);
+});
+
+test('fused runs keep the engine contract: lazy, single pass, plan errors at plan time, runtime type errors named', (t) => {
+  const e = createEngine('streaming', { enablePipelineFusion: true });
+  let opened = 0;
+  const src = e.fromIterator(['a'], () => {
+    opened++;
+    let i = 0;
+    return { next: () => (i < 5 ? [i++] : undefined), close: () => {} };
+  });
+  const q = src.filter(gt(col('a'), 1)).extend('b', add(col('a'), 1));
+  t.is(opened, 0);
+  t.deepEqual(q.toArray(), [[2, 3], [3, 4], [4, 5]]);
+  t.throws(() => q.toArray(), { message: /already opened once/ });
+  t.throws(() => e.from(['a'], []).filter(gt(col('zz'), 1)), { instanceOf: PlanError, message: /unknown column 'zz'/ });
+  t.throws(() => e.from(['a'], [['x']]).extend('b', add(col('a'), 1)).toArray(), { instanceOf: PlanError, message: `'add' got string "x" in (a + 1); it takes numbers` });
+  t.is(e.context.memory.reserved, 0);
+});
