@@ -11,6 +11,10 @@ interface SuiteEntry {
 
 const ENGINES_AND_LIMIT = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'baseline' }] as const;
 const WITH_COMPOSITION_OFF = [...ENGINES_AND_LIMIT, { engine: 'streaming', options: { enableIteratorComposition: false } }] as const;
+const FUSION = { engine: 'streaming', options: { enablePipelineFusion: true } } as const;
+const WITH_FUSION = [...ENGINES_AND_LIMIT, FUSION] as const;
+const WITH_FUSION_AND_COMPOSITION_OFF = [...WITH_COMPOSITION_OFF, FUSION] as const;
+const FUSION_RUNS = [{ engine: 'streaming' }, FUSION, { engine: 'baseline' }] as const;
 const JOIN_RUNS = [
   { engine: 'materialized' },
   { engine: 'streaming', options: { enableSymmetricHashJoin: false } },
@@ -24,7 +28,7 @@ const AGG_RUNS = [
 ] as const;
 
 /**
- * The suites. `reference` reproduces the published report's tables plus our additions (the
+ * The suites. `fusion` measures pipeline fusion over its grid. `reference` reproduces the published report's tables plus our additions (the
  * limit baseline, composition off, sizes up to 1M); `quick` is the CI-sized subset (at most
  * 3 minutes on 2 cores); `full` widens every grid.
  */
@@ -39,19 +43,24 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'ohlc', grid: { symbols: [3], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
   ],
   reference: [
-    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: WITH_FUSION },
     { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
-    { scenario: 'pipeline-depth', grid: { rows: [50_000], depth: [1, 2, 4, 6, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'pipeline-depth', grid: { rows: [50_000], depth: [1, 2, 4, 6, 8] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
   ],
+  // Pipeline fusion against composed iterators and the limit loop: selectivity x depth, 100K and 1M rows.
+  fusion: [
+    { scenario: 'selectivity', grid: { rows: [100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: FUSION_RUNS },
+    { scenario: 'pipeline-depth', grid: { rows: [100_000, 1_000_000], depth: [2, 4, 8] }, runs: FUSION_RUNS },
+  ],
   full: [
-    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
     { scenario: 'multiple-filters', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: WITH_COMPOSITION_OFF },
     { scenario: 'complex-pipeline', grid: { rows: [5_000, 100_000, 1_000_000] }, runs: WITH_COMPOSITION_OFF },
-    { scenario: 'pipeline-depth', grid: { rows: [10_000, 100_000, 1_000_000], depth: [1, 2, 3, 4, 5, 6, 7, 8] }, runs: WITH_COMPOSITION_OFF },
+    { scenario: 'pipeline-depth', grid: { rows: [10_000, 100_000, 1_000_000], depth: [1, 2, 3, 4, 5, 6, 7, 8] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: WITH_COMPOSITION_OFF },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10, 100], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30, 100], days: [10, 20], barsPerDay: [390] }, runs: AGG_RUNS },

@@ -22,6 +22,7 @@ export const DEFAULT_SETTINGS: RunSettings = { rounds: 2, maxTime: 0.4, minSampl
 export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
   quick: { maxTime: 0.2, minSamples: 6 },
   reference: { maxTime: 0.4 },
+  fusion: { maxTime: 0.4 },
   full: { maxTime: 1, rounds: 3 },
 };
 

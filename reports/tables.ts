@@ -232,9 +232,36 @@ export function sweepTable(ix: CaseIndex): Table | null {
   };
 }
 
+/** Pipeline fusion vs composed iterators vs the limit loop, with the geometric mean of the ratios. */
+export function pipelineFusion(ix: CaseIndex): Table | null {
+  const rows: string[][] = [], rowCases: string[][] = [], ratios: number[] = [];
+  const fusedOf = (scenario: string) => ix.of(scenario).filter((c) => c.options.enablePipelineFusion === true);
+  for (const scenario of ['selectivity', 'pipeline-depth']) {
+    for (const f of fusedOf(scenario)) {
+      const p = f.params as Record<string, unknown>;
+      const s = ix.get(scenario, p, 'streaming'), b = ix.get(scenario, p, 'baseline');
+      const fb = ratio(f, b);
+      if (fb) ratios.push(fb.value);
+      const label = scenario === 'selectivity' ? `filter ${Number(p.selectivity) * 100}% → project` : `depth ${String(p.depth)}`;
+      rows.push([label, Number(p.rows).toLocaleString('en-US'), timeWithCI(s), timeWithCI(f), timeCell(b), ratioCell(ratio(s, f)), ratioCell(fb)]);
+      rowCases.push(ids(s, f, b));
+    }
+  }
+  if (rows.length === 0) return null;
+  const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+  const worst = Math.max(...ratios);
+  return {
+    id: 'pipeline-fusion', title: 'Pipeline fusion',
+    what: `Streaming engine with enablePipelineFusion (each run of filter/extend/project compiled into one generated loop) against composed iterators and the hand-written limit loop. Time: ${TIME_HOW}.`,
+    columns: ['Query', 'Rows', 'Composed', 'Fused', 'Limit loop', 'Composed / fused', 'Fused / limit'],
+    rows, rowCases,
+    notes: [`Fused / limit: geometric mean ${geo.toFixed(2)}x over ${ratios.length} cells, worst ${worst.toFixed(2)}x (target: at most 1.2x and 1.5x).`],
+  };
+}
+
 /** Every table the results file can fill, in report order. */
 export function allTables(ix: CaseIndex): Table[] {
-  return [queryPatterns, iteratorComposition, memoryCharacteristics, joins, aggregation, pipelineDepth, selectivitySweep, sweepTable]
+  return [queryPatterns, iteratorComposition, memoryCharacteristics, joins, aggregation, pipelineDepth, selectivitySweep, pipelineFusion, sweepTable]
     .map((f) => f(ix))
     .filter((t): t is Table => t !== null);
 }

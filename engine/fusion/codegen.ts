@@ -77,6 +77,11 @@ class Generator {
       case 'lit':
         return this.constant(e.value);
       case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge': {
+        if (e.right.op === 'lit' && typeof e.right.value === 'number') {
+          // The common shape `expr <op> number`: the constant's type is known, test only the column.
+          const a = this.temp(), c = this.constant(e.right.value);
+          return `(${a} = ${this.expr(e.left, schema, slots)}, typeof ${a} === 'number' ? ${a} ${JS_CMP[e.op]} ${c} : H.cmp('${e.op}', ${a}, ${c}))`;
+        }
         const a = this.temp(), b = this.temp();
         const l = this.expr(e.left, schema, slots), r = this.expr(e.right, schema, slots);
         const fast = e.op === 'eq' || e.op === 'ne'
@@ -85,6 +90,10 @@ class Generator {
         return `(${a} = ${l}, ${b} = ${r}, ${fast})`;
       }
       case 'add': case 'sub': case 'mul': case 'div': case 'mod': {
+        if (e.right.op === 'lit' && typeof e.right.value === 'number' && e.right.value !== 0) {
+          const a = this.temp(), node = this.constant(e), c = this.constant(e.right.value);
+          return `(${a} = ${this.expr(e.left, schema, slots)}, typeof ${a} === 'number' ? ${a} ${JS_ARITH[e.op]} ${c} : H.arith('${e.op}', ${a}, ${c}, ${node}))`;
+        }
         const a = this.temp(), b = this.temp(), node = this.constant(e);
         const l = this.expr(e.left, schema, slots), r = this.expr(e.right, schema, slots);
         const op = JS_ARITH[e.op];

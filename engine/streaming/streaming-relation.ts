@@ -187,8 +187,8 @@ export class StreamingRelation implements Relation {
   }
 
   filter(predicate: Expr | RowPredicate): Relation {
-    if (this.canFuse(predicate)) return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     const p = planFilter(this.schema, predicate);
+    if (this.canFuse(predicate)) return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
   }
 
@@ -335,18 +335,20 @@ export class StreamingRelation implements Relation {
   }
 
   /**
-   * Extend this relation's fused run by one stage (or start one on this relation). The whole
-   * run is compiled now, so plan errors surface at once; the code is cached by shape.
+   * Extend this relation's fused run by one stage (or start one on this relation). The caller
+   * has already planned the stage the ordinary way (so plan errors surface at once, exactly as
+   * without fusion); the run is compiled when it is opened, once, and the code is cached by shape,
+   * so building a deep pipeline does not regenerate its prefix at every stage.
    */
   private fuse(schema: Schema, stage: Stage): StreamingRelation {
     // Only a fresh, unpeeked, unarmed run can be extended; otherwise it is the new run's input.
     const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
     const base = extendable ? this.fused!.base : this;
     const stages = extendable ? [...this.fused!.stages, stage] : [stage];
-    const plan = compileRun(base.schema.length, stages);
     const ctx = this.ctx;
     const hasFilter = stages.some((s) => s.kind === 'filter');
     return new StreamingRelation(schema, ctx, () => {
+      const plan = compileRun(base.schema.length, stages);
       const rows = base.takeArraySource();
       return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(base.open(), ctx);
     }, () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });

@@ -12,7 +12,7 @@ const otherSchema = path.join(dir, 'other.json');
 writeFileSync(otherSchema, JSON.stringify({ schema: 'sluice-results', version: 99 }));
 
 const BAD: [string[], RegExp][] = [
-  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, full$/],
+  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, full$/],
   [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, baseline$/],
   [['run', '--set', 'enableSymmetricHashJoin'], /^sluice: --set takes option=value/],
   [['run', '--set', 'warp=9'], /^sluice: --set: unknown engine option 'warp'/],
@@ -46,7 +46,7 @@ test('list prints scenarios and suites; --help has an example for every command'
   ]);
   t.is(list.code, 0);
   t.regex(list.stdout, /^selectivity {2}\(selectivity\)/m);
-  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), full \(\d+ cases\)/);
+  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), full \(\d+ cases\)/);
   t.is(cases.stdout.trim().split('\n').length, 6);
   for (const h of helps) {
     t.is(h.code, 0);
