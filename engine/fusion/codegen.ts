@@ -176,6 +176,7 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
   const temps = g.tempCount ? `let ${Array.from({ length: g.tempCount }, (_, i) => `x${i}`).join(', ')};` : '';
   const consts = g.consts.length ? `const ${g.consts.map((_, i) => `c${i} = C[${i}]`).join(', ')};` : '';
   const body = [...g.lines, `return [${slots.join(', ')}];`].join('\n        ');
+  const arrayBody = [...g.lines, `pos = p;`, `return [${slots.join(', ')}];`].join('\n        ');
   const source = `${consts}\n${temps}\n${body}`;
   let makers = CACHE.get(source);
   if (makers === undefined) {
@@ -187,11 +188,15 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
   return {
     next() {
       ${temps}
-      while (pos < n) {
-        if ((pos & 1023) === 0) ctx.checkAborted();
-        const t = rows[pos++];
-        ${body}
+      // The cursor lives in a local while the loop runs (a closure variable would be loaded
+      // and stored on every row); it is written back before every return.
+      let p = pos;
+      while (p < n) {
+        if ((p & 1023) === 0) { pos = p; ctx.checkAborted(); }
+        const t = rows[p++];
+        ${arrayBody}
       }
+      pos = p;
       return undefined;
     },
     close() {
