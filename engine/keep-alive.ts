@@ -29,14 +29,13 @@ function pin(): unknown[] {
   const held: unknown[] = [];
   for (const composition of [true, false]) {
     const ctx = new ExecutionContext({ enableIteratorComposition: composition });
-    const other = () => StreamingRelation.from(['a', 'b'], ROWS, ctx);
-    const s = StreamingRelation.fromIterator(['a', 'b'], () => new CountingIterator(other().open()), ctx)
+    const s = StreamingRelation.fromIterator(['a', 'b'], () => new CountingIterator(other(ctx).open()), ctx)
       .filter(gt(col('a'), 0))
       .filter((t) => t[0] !== null)
       .extend('c', mul(col('a'), 2))
       .project(['a', 'b'])
       .distinct()
-      .concat(other())
+      .concat(other(ctx))
       .limit(10);
     s.isEmpty();
     held.push(open1(s.materialize().open()));
@@ -48,8 +47,8 @@ function pin(): unknown[] {
       held.push(open1(a().join(b().materialize()).orderBy(['a']).limit(1).open()));
       held.push(open1(a().join(StreamingRelation.from(['z'], ROWS.map((r) => [r[0]!]), jctx)).semiJoin(b()).antiJoin(b()).open()));
     }
-    held.push(open1(BufferedIterator.over(other().open(), ctx).clone()));
-    held.push(open1(new MaterializeIterator(other().open(), ctx, 'keep-alive')));
+    held.push(open1(BufferedIterator.over(other(ctx).open(), ctx).clone()));
+    held.push(open1(new MaterializeIterator(other(ctx).open(), ctx, 'keep-alive')));
   }
   const mctx = new ExecutionContext({});
   const m = MaterializedRelation.from(['a', 'b'], ROWS, mctx).filter(gt(col('a'), 0)).extend('c', mul(col('a'), 2)).project(['a', 'b']).distinct();

@@ -62,13 +62,19 @@ export function planProject(schema: Schema, columns: readonly string[]): number[
 
 /** Check the new column name and compile its value. */
 export function planExtend(schema: Schema, column: string, value: Expr | RowFunction): { schema: Schema; value: (t: Tuple) => Value } {
-  if (typeof column !== 'string' || column === '') throw new PlanError('extend needs a non-empty column name');
-  if (schema.includes(column)) throw new PlanError(`extend: column '${column}' already exists; available columns: ${schema.join(', ')}`);
+  const out = planExtendSchema(schema, column);
   let fn: (t: Tuple) => Value;
   if (typeof value === 'function') fn = value;
   else if (isExpr(value)) fn = compileExpr(value, schema);
   else throw new PlanError(`extend '${column}' takes an expression or a function, got ${typeof value}`);
-  return { schema: Object.freeze([...schema, column]), value: fn };
+  return { schema: out, value: fn };
+}
+
+/** Check the name of a new column; returns the schema with it appended. */
+export function planExtendSchema(schema: Schema, column: string): Schema {
+  if (typeof column !== 'string' || column === '') throw new PlanError('extend needs a non-empty column name');
+  if (schema.includes(column)) throw new PlanError(`extend: column '${column}' already exists; available columns: ${schema.join(', ')}`);
+  return Object.freeze([...schema, column]);
 }
 
 /** Check that `other` can be concatenated to a relation of `schema`. */

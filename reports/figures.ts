@@ -1,7 +1,7 @@
 import type { CaseRecord } from '../harness/results.js';
 import { PALETTE } from './charts/canvas.js';
 import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
-import { CaseIndex, formatNs, ratio, runnerLabel, usable } from './model.js';
+import { CaseIndex, formatNs, ratio, usable } from './model.js';
 
 /** A rendered chart: its file name, title (alt text) and PNG bytes. */
 export interface Figure {
@@ -112,4 +112,3 @@ function optionsLabel(o: Record<string, unknown>): string {
   return keys.length ? keys.map((k) => `${k}=${String(o[k])}`).join(' ') : 'defaults';
 }
 
-export { runnerLabel };

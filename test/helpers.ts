@@ -1,3 +1,4 @@
+import { drain } from '../engine/plan.js';
 import { BOOLEAN_OPTIONS, createEngine, ENGINE_KINDS, type Engine, type EngineOptions, type Relation, type Tuple, type TupleIterator } from '../engine/index.js';
 
 /** Every combination of the boolean engine options (2^k objects). */
@@ -56,14 +57,7 @@ export class ProbeSource implements TupleIterator {
 
 /** Read every tuple of a relation through open()/next()/close(). */
 export function readAll(r: Relation): Tuple[] {
-  const it = r.open();
-  const out: Tuple[] = [];
-  try {
-    for (let t = it.next(); t !== undefined; t = it.next()) out.push(t);
-  } finally {
-    it.close();
-  }
-  return out;
+  return drain(r.open());
 }
 
 /** Integer rows [i, i % m] for i < n. */

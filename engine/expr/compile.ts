@@ -38,6 +38,16 @@ export function compilePredicate(e: Expr, schema: Schema): (t: Tuple) => boolean
   return (t) => f(t) === true;
 }
 
+/**
+ * Check `e` against `schema` without compiling it: the same PlanErrors, in the same order, as
+ * `compileExpr` (structure first, then the first unknown column in evaluation order). Used where
+ * the expression is compiled some other way (pipeline fusion).
+ */
+export function checkExpr(e: Expr, schema: Schema): void {
+  validate(e);
+  for (const name of referencedColumns(e)) columnIndex(schema, name);
+}
+
 /** Names of the columns `e` reads, in first-use order. */
 export function referencedColumns(e: Expr, out: string[] = []): string[] {
   switch (e.op) {

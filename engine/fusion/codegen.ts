@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { compareValues } from '../expr/compare.js';
-import { badOperand, columnIndex, test, validate } from '../expr/compile.js';
+import { badOperand, columnIndex, test } from '../expr/compile.js';
 import type { ArithOp, CompareOp, Expr } from '../expr/expr.js';
 import type { TupleIterator } from '../relation.js';
 import type { Schema, Tuple, Value } from '../types.js';
@@ -153,8 +153,8 @@ export function fusionCacheSize(): number {
 }
 
 /**
- * Compile a run of stages over input rows of `width` columns. Expressions are validated and
- * their columns resolved now (an unknown column is a PlanError at plan time, as without fusion).
+ * Compile a run of stages over input rows of `width` columns. Callers check each stage's
+ * expression when the stage is planned (`checkExpr`), so plan errors surface at plan time.
  */
 export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
   const g = new Generator();
@@ -164,7 +164,6 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
       slots = s.indices.map((i) => slots[i]!);
       continue;
     }
-    validate(s.expr);
     const code = g.expr(s.expr, s.input, slots);
     if (s.kind === 'filter') g.lines.push(`if (${code} !== true) continue;`);
     else {

@@ -63,6 +63,19 @@ export class HashJoinIterator implements TupleIterator {
     }
   }
 
+  /**
+   * A hash join of `left` and `right` built on the side `buildLeft` names: the one place that
+   * swaps inputs and keys for the build side (output columns stay left-then-right).
+   * `buildSize` is that side's known size (-1 when unknown: `hashTableInitialSize` is used).
+   */
+  static oriented(left: TupleIterator, right: TupleIterator, plan: { leftKeys: readonly number[]; rightKeys: readonly number[]; combine: (l: Tuple, r: Tuple) => Tuple }, buildLeft: boolean, buildSize: number, ctx: ExecutionContext, operator: string): HashJoinIterator {
+    return new HashJoinIterator(
+      buildLeft ? left : right, buildLeft ? right : left,
+      buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
+      buildLeft, plan.combine, ctx, buildSize > 0 ? buildSize : ctx.options.hashTableInitialSize, operator,
+    );
+  }
+
   private buildTable(): HashTable {
     const table = new HashTable(this.buildKeys, this.ctx, this.operator, this.capacity);
     this.table = table;

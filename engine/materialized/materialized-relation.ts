@@ -167,11 +167,7 @@ export class MaterializedRelation implements Relation {
     const build = buildLeft ? this : other;
     return this.drainInto('materialized hash join', plan.schema, () => {
       const [l, r] = openBoth(this, other);
-      return new HashJoinIterator(
-        buildLeft ? l : r, buildLeft ? r : l,
-        buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
-        buildLeft, plan.combine, ctx, Math.max(1, build.size() >= 0 ? build.size() : ctx.options.hashTableInitialSize), 'materialized hash join',
-      );
+      return HashJoinIterator.oriented(l, r, plan, buildLeft, build.size(), ctx, 'materialized hash join');
     });
   }
 

@@ -14,7 +14,8 @@ import { MaterializeIterator } from '../iterators/materialize-iterator.js';
 import { ProjectIterator } from '../iterators/project-iterator.js';
 import { extender } from '../iterators/projector.js';
 import { SourceIterator } from '../iterators/source-iterator.js';
-import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
+import { checkExpr } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
@@ -187,8 +188,11 @@ export class StreamingRelation implements Relation {
   }
 
   filter(predicate: Expr | RowPredicate): Relation {
+    if (this.canFuse(predicate)) {
+      checkExpr(predicate as Expr, this.schema);
+      return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
+    }
     const p = planFilter(this.schema, predicate);
-    if (this.canFuse(predicate)) return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
   }
 
@@ -199,8 +203,12 @@ export class StreamingRelation implements Relation {
   }
 
   extend(column: string, value: Expr | RowFunction): Relation {
+    if (this.canFuse(value)) {
+      const schema = planExtendSchema(this.schema, column);
+      checkExpr(value as Expr, this.schema);
+      return this.fuse(schema, { kind: 'extend', expr: value as Expr, input: this.schema });
+    }
     const plan = planExtend(this.schema, column, value);
-    if (this.canFuse(value)) return this.fuse(plan.schema, { kind: 'extend', expr: value as Expr, input: this.schema });
     const step = extender(this.schema.length, plan.value);
     return this.derive(plan.schema, 'extend', (input) => new ExtendIterator(input, step), () => this.knownSize());
   }
@@ -261,12 +269,7 @@ export class StreamingRelation implements Relation {
       // Build side: the re-readable (materialized) one, else the smaller known size, else the right.
       const ls = this.knownSize(), rs = knownSize(other);
       const buildLeft = selfRe !== otherRe ? selfRe : ls >= 0 && rs >= 0 ? ls < rs : false;
-      const buildSize = buildLeft ? ls : rs;
-      return new HashJoinIterator(
-        buildLeft ? l : r, buildLeft ? r : l,
-        buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
-        buildLeft, plan.combine, ctx, buildSize > 0 ? buildSize : ctx.options.hashTableInitialSize, 'streaming hash join',
-      );
+      return HashJoinIterator.oriented(l, r, plan, buildLeft, buildLeft ? ls : rs, ctx, 'streaming hash join');
     }, () => -1);
   }
 

@@ -108,6 +108,18 @@ function legend(s: Surface, items: { name: string; color: string; marker?: Marke
   }
 }
 
+/** A vertical error bar from `lo` to `hi` (pixels) at `x`, with caps `cap` pixels wide each side. */
+function errorBar(g: SKRSContext2D, x: number, lo: number, hi: number, cap: number): void {
+  g.beginPath();
+  g.moveTo(x, lo);
+  g.lineTo(x, hi);
+  g.moveTo(x - cap, lo);
+  g.lineTo(x + cap, lo);
+  g.moveTo(x - cap, hi);
+  g.lineTo(x + cap, hi);
+  g.stroke();
+}
+
 /** Break text into lines of at most `n` characters at spaces. */
 export function wrap(text: string, n: number): string[] {
   const out: string[] = [];
@@ -154,16 +166,7 @@ export function lineChart(spec: LineChartSpec): Buffer {
     g.lineWidth = 1.5;
     for (const p of points) {
       const x = xScale.map(p.x);
-      if (p.lo !== undefined && p.hi !== undefined) {
-        g.beginPath();
-        g.moveTo(x, yScale.map(p.lo));
-        g.lineTo(x, yScale.map(p.hi));
-        g.moveTo(x - 5, yScale.map(p.lo));
-        g.lineTo(x + 5, yScale.map(p.lo));
-        g.moveTo(x - 5, yScale.map(p.hi));
-        g.lineTo(x + 5, yScale.map(p.hi));
-        g.stroke();
-      }
+      if (p.lo !== undefined && p.hi !== undefined) errorBar(g, x, yScale.map(p.lo), yScale.map(p.hi), 5);
       drawMarker(g, se.marker, x, yScale.map(p.y));
     }
   }
@@ -212,15 +215,7 @@ export function barChart(spec: BarChartSpec): Buffer {
       if (v.lo !== undefined && v.hi !== undefined) {
         g.strokeStyle = PALETTE.text;
         g.lineWidth = 1.4;
-        const mx = bx + barW / 2;
-        g.beginPath();
-        g.moveTo(mx, yScale.map(v.lo));
-        g.lineTo(mx, yScale.map(v.hi));
-        g.moveTo(mx - 4, yScale.map(v.lo));
-        g.lineTo(mx + 4, yScale.map(v.lo));
-        g.moveTo(mx - 4, yScale.map(v.hi));
-        g.lineTo(mx + 4, yScale.map(v.hi));
-        g.stroke();
+        errorBar(g, bx + barW / 2, yScale.map(v.lo), yScale.map(v.hi), 4);
       }
     });
     font(g, 12);
