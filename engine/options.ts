@@ -61,6 +61,11 @@ export interface EngineOptions {
    * @default Infinity
    */
   memoryLimit?: number;
+  /**
+   * Rows per batch (one written segment) in storage ingest, when an insert does not say.
+   * @default 1000
+   */
+  ingestBatchSize?: number;
 }
 
 /** Options with every default filled in. Frozen. */
@@ -83,6 +88,7 @@ export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
   hashTableInitialSize: { kind: 'positiveInt', default: 1024 },
   symmetricJoinBatchSize: { kind: 'positiveInt', default: 64 },
   memoryLimit: { kind: 'bytes', default: Infinity },
+  ingestBatchSize: { kind: 'positiveInt', default: 1000 },
 };
 
 /** Names of the boolean options, in declaration order (for option grids). */

@@ -39,8 +39,8 @@ export function makeCase(scenarioId: string, params: Readonly<Record<string, unk
   if (!(RUNNERS as readonly string[]).includes(engine)) {
     throw new ConfigError(`unknown engine '${engine}'; expected one of ${RUNNERS.join(', ')}`);
   }
-  if (engine === 'baseline' && !scenario.baseline) {
-    throw new ConfigError(`scenario '${scenario.id}' has no limit baseline (only the filter/project families do)`);
+  if (engine === 'baseline' && !scenario.baseline && !scenario.hasBaseline) {
+    throw new ConfigError(`scenario '${scenario.id}' has no limit baseline (only the filter/project families and ingest do)`);
   }
   const resolved = resolveOptions(options);
   const changed: Record<string, unknown> = {};

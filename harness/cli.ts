@@ -13,7 +13,12 @@ import { renderReport } from '../reports/render.js';
 import { mergeResults } from './merge.js';
 import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
 import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
-import { writeResults, type ResultsFile } from './results.js';
+import { readResults, writeResults, type ResultsFile } from './results.js';
+import { compareResults, COMPARE_DEFAULTS, formatComparison, type CompareSettings } from './gate/compare.js';
+import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
+import { GATE_SETTINGS, runGate } from './gate/gate.js';
+import { runCalibration } from './gate/calibrate.js';
+import { renameSync, writeFileSync } from 'node:fs';
 import { DEFAULT_SETTINGS, runCases } from './runner.js';
 import { bestPerEngine, formatMedianTable } from './summary.js';
 
@@ -37,9 +42,51 @@ function positiveNumber(name: string, v: unknown, integer = false): number | und
   return n;
 }
 
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
 function defaultOut(kind: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return path.join('results', `${kind}-${stamp}.json`);
+  return path.join('results', `${kind}-${stamp()}.json`);
+}
+
+/**
+ * A fraction given as a percentage ("10%") or a plain fraction ("0.1").
+ * @throws ConfigError for anything else, or a bare number above 1 (is "10" ten percent?).
+ */
+export function parseFraction(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const text = String(v).trim();
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(%?)$/.exec(text);
+  if (!m) throw new ConfigError(`--${name} must be a percentage like 10% or a fraction like 0.1, got '${text}'`);
+  const n = Number(m[1]);
+  if (m[2] === '%') return n / 100;
+  if (n > 1) throw new ConfigError(`--${name} '${text}' is ambiguous: write ${text}% for a percentage or a fraction up to 1`);
+  return n;
+}
+
+/** The decision rule's flags, shared by compare, gate and calibrate. */
+function compareFrom(a: Record<string, unknown>): Partial<CompareSettings> {
+  const alpha = a.alpha === undefined ? undefined : Number(a.alpha);
+  if (alpha !== undefined && !(alpha > 0 && alpha < 1)) throw new ConfigError(`--alpha must be a number between 0 and 1, got '${String(a.alpha)}'`);
+  return {
+    ...(a['time-threshold'] !== undefined && { timeThreshold: parseFraction('time-threshold', a['time-threshold'])! }),
+    ...(a['memory-threshold'] !== undefined && { memoryThreshold: parseFraction('memory-threshold', a['memory-threshold'])! }),
+    ...(alpha !== undefined && { alpha }),
+  };
+}
+
+function withCompareFlags<T>(y: Argv<T>) {
+  return y
+    .option('time-threshold', { type: 'string', describe: `smallest time change that counts (default ${COMPARE_DEFAULTS.timeThreshold * 100}%)` })
+    .option('memory-threshold', { type: 'string', describe: `smallest memory change that counts (default ${COMPARE_DEFAULTS.memoryThreshold * 100}%)` })
+    .option('alpha', { type: 'number', describe: `significance level after Holm correction (default ${COMPARE_DEFAULTS.alpha})` });
+}
+
+function formatFlag(v: unknown): 'md' | 'json' {
+  const f = String(v ?? 'md');
+  if (f !== 'md' && f !== 'json') throw new ConfigError(`--format must be md or json, got '${f}'`);
+  return f;
 }
 
 /** Settings flags shared by run and sweep. */
@@ -171,6 +218,75 @@ function mergeCommand(a: Record<string, unknown>): number {
   return EXIT.ok;
 }
 
+function compareCommand(a: Record<string, unknown>): number {
+  const format = formatFlag(a.format);
+  const settings = compareFrom(a);
+  const baseFile = String(a.base), headFile = String(a.head);
+  const c = compareResults(readResults(baseFile), readResults(headFile), { ...settings, allowEnvMismatch: !!a['allow-env-mismatch'], baseFile, headFile });
+  process.stdout.write(format === 'json' ? JSON.stringify(c, null, 1) + '\n' : formatComparison(c));
+  if (c.environmentMismatches.length) process.stderr.write(`sluice: warning: compared across environments: ${c.environmentMismatches.join('; ')}\n`);
+  process.stderr.write(`sluice compare: ${c.failed ? 'FAILED' : 'passed'}: ${c.counts.regressed} regressed, ${c.counts.errored} errored, ${c.counts['output-changed']} with changed output, ${c.counts.improved} improved, ${c.counts.unchanged} unchanged\n`);
+  return c.failed ? EXIT.finding : EXIT.ok;
+}
+
+/** The cases of a gate or calibration: the suite, without the hand-written loop unless asked. */
+function gateCases(a: Record<string, unknown>) {
+  return planSuite(String(a.suite), {
+    filter: a.filter as string | undefined,
+    engines: parseEngines(a.engine as string | undefined) ?? ['materialized', 'streaming'],
+  });
+}
+
+async function gateCommand(a: Record<string, unknown>): Promise<number> {
+  const format = formatFlag(a.format);
+  const compare = compareFrom(a);
+  const cases = gateCases(a);
+  if (cases.length === 0) throw new ConfigError('the gate has no cases to run (check --suite, --filter and --engine)');
+  const outDir = (a.out as string | undefined) ?? path.join('results', `gate-${stamp()}`);
+  const log = (l: string) => process.stderr.write(l + '\n');
+  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: settingsFrom(a), compare, log });
+  process.stdout.write(format === 'json' ? JSON.stringify(r.comparison, null, 1) + '\n' : r.markdown);
+  log(`sluice gate: ${r.comparison.failed ? 'FAILED' : 'passed'} in ${r.wallSeconds.toFixed(0)} s; wrote ${r.files.markdown} and ${r.files.json}`);
+  return r.comparison.failed ? EXIT.finding : EXIT.ok;
+}
+
+async function calibrateCommand(a: Record<string, unknown>): Promise<number> {
+  const slowdown = parseFraction('calibration-slowdown', a['calibration-slowdown'] ?? '10%')!;
+  if (slowdown <= 0) throw new ConfigError('--calibration-slowdown must be above 0%');
+  const runs = positiveNumber('runs', a.runs ?? 20, true)!;
+  const compare = compareFrom(a);
+  const thresholds = [...new Set([compare.timeThreshold ?? COMPARE_DEFAULTS.timeThreshold, 0.05, 0.1].map((t) => Math.round(t * 1e4) / 1e4))].sort((x, y) => x - y);
+  const from = a.from as string | undefined;
+  const outDir = from ?? (a.out as string | undefined) ?? path.join('results', `calibrate-${stamp()}`);
+  const r = await runCalibration({
+    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: settingsFrom(a), reuse: from !== undefined,
+    runs, slowdown, thresholds, compare, seed: positiveNumber('seed', a.seed ?? 1, true)!, log: (l) => process.stderr.write(l + '\n'),
+  });
+  process.stdout.write(r.markdown);
+  process.stderr.write(`sluice calibrate: wrote ${r.file}\n`);
+  return EXIT.ok;
+}
+
+function exportCommand(a: Record<string, unknown>): number {
+  const format = String(a.format);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format: unknown export format '${format}'; accepted: ${EXPORT_FORMATS.join(', ')}`);
+  const { entries, skipped } = toGithubActionBenchmark(readResults(String(a.results)));
+  const text = JSON.stringify(entries, null, 1) + '\n';
+  if (a.out !== undefined) {
+    const out = String(a.out);
+    const tmp = `${out}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, text);
+      renameSync(tmp, out);
+    } catch (e) {
+      throw new ConfigError(`cannot write '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    process.stderr.write(`sluice export: wrote ${entries.length} entries to ${out}\n`);
+  } else process.stdout.write(text);
+  if (skipped) process.stderr.write(`sluice export: left out ${skipped} cases that did not finish ok\n`);
+  return EXIT.ok;
+}
+
 /** Build the parser; exported so tests can drive it without spawning. */
 export function buildCli(argv: string[]) {
   let exitCode: number = EXIT.ok;
@@ -220,7 +336,52 @@ export function buildCli(argv: string[]) {
         .option('allow-env-mismatch', { type: 'boolean', describe: 'merge files from different environments (and say so)' })
         .example('$0 merge shard1.json shard2.json --out all.json', 'one results file from two shards'),
     (a) => void (exitCode = mergeCommand(a)))
-    .demandCommand(1, 'name a command: list, run, sweep, report, profile or merge')
+    .command('compare <base> <head>', 'compare two results files: Mann–Whitney U per case, Holm-corrected, with thresholds; exit 1 on a regression', (y) =>
+      withCompareFlags(y.positional('base', { type: 'string', demandOption: true, describe: 'results file of the base' })
+        .positional('head', { type: 'string', demandOption: true, describe: 'results file of the head' }))
+        .option('format', { type: 'string', default: 'md', describe: 'md (a report) or json (stable; see docs/compare-format.md)' })
+        .option('allow-env-mismatch', { type: 'boolean', describe: 'compare results from different environments (and say so)' })
+        .example('$0 compare base.json head.json --time-threshold 5%', 'exit 1 if a case got more than 5% slower, significantly'),
+    (a) => void (exitCode = compareCommand(a)))
+    .command('gate', 'run a base build and this build interleaved on this machine, then compare them (exit 1 on a regression)', (y) =>
+      withCompareFlags(y.option('base', { type: 'string', demandOption: true, describe: 'base: a sluice checkout directory or a git ref (e.g. origin/main)' })
+        .option('suite', { type: 'string', default: 'quick', describe: `suite to run (${Object.keys(SUITES).join(', ')})` })
+        .option('filter', { type: 'string', describe: 'glob over case ids' })
+        .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
+        .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
+        .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
+        .option('format', { type: 'string', default: 'md', describe: 'md or json' })
+        .option('rounds', { type: 'number', describe: `processes per case and build (default ${GATE_SETTINGS.rounds})` })
+        .option('max-time', { type: 'number', describe: 'benchmark.js seconds per case and round' })
+        .option('min-samples', { type: 'number', describe: 'benchmark.js minimum samples' })
+        .option('timeout', { type: 'number', describe: "seconds before a case's process is killed" }))
+        .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
+        .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
+    async (a) => void (exitCode = await gateCommand(a)))
+    .command('calibrate', 'measure the gate on this machine: A/A false positives and detection of a known slowdown', (y) =>
+      withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
+        .option('runs', { type: 'number', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
+        .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (a busy-wait proportional to rows processed; calibrate only)' })
+        .option('filter', { type: 'string', describe: 'glob over case ids' })
+        .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
+        .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
+        .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
+        .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
+        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })
+        .option('rounds', { type: 'number', describe: `processes per case and arm, as in the gate (default ${GATE_SETTINGS.rounds})` })
+        .option('max-time', { type: 'number', describe: 'benchmark.js seconds per case and round' })
+        .option('min-samples', { type: 'number', describe: 'benchmark.js minimum samples' })
+        .option('timeout', { type: 'number', describe: "seconds before a case's process is killed" }))
+        .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
+        .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
+    async (a) => void (exitCode = await calibrateCommand(a)))
+    .command('export <results>', 'convert a results file for other tools (github-action-benchmark)', (y) =>
+      y.positional('results', { type: 'string', demandOption: true, describe: 'results file' })
+        .option('format', { type: 'string', demandOption: true, describe: `output format: ${EXPORT_FORMATS.join(', ')}` })
+        .option('out', { type: 'string', describe: 'file to write (default stdout)' })
+        .example('$0 export results/quick.json --format github-action-benchmark --out bench.json', 'entries for tool: customSmallerIsBetter'),
+    (a) => void (exitCode = exportCommand(a)))
+    .demandCommand(1, 'name a command: list, run, sweep, report, profile, merge, compare, gate, calibrate or export')
     .strict()
     .help()
     .version(false)

@@ -15,6 +15,8 @@ const FUSION = { engine: 'streaming', options: { enablePipelineFusion: true } } 
 const WITH_FUSION = [...ENGINES_AND_LIMIT, FUSION] as const;
 const WITH_FUSION_AND_COMPOSITION_OFF = [...WITH_COMPOSITION_OFF, FUSION] as const;
 const FUSION_RUNS = [{ engine: 'streaming' }, FUSION, { engine: 'baseline' }] as const;
+const INGEST_RUNS = [{ engine: 'streaming' }, { engine: 'materialized' }, { engine: 'baseline' }] as const;
+const READ_RUNS = [{ engine: 'streaming' }, { engine: 'materialized' }] as const;
 const JOIN_RUNS = [
   { engine: 'materialized' },
   { engine: 'streaming', options: { enableSymmetricHashJoin: false } },
@@ -56,6 +58,11 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'selectivity', grid: { rows: [100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: FUSION_RUNS },
     { scenario: 'pipeline-depth', grid: { rows: [100_000, 1_000_000], depth: [2, 4, 8] }, runs: FUSION_RUNS },
   ],
+  // Storage: streaming ingest and read against materializing ones and the parse-only limit.
+  ingest: [
+    { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: INGEST_RUNS },
+    { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: READ_RUNS },
+  ],
   full: [
     { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
     { scenario: 'multiple-filters', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: WITH_COMPOSITION_OFF },
@@ -64,6 +71,8 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: WITH_COMPOSITION_OFF },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10, 100], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30, 100], days: [10, 20], barsPerDay: [390] }, runs: AGG_RUNS },
+    { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000], batchSize: [100, 1000, 10_000] }, runs: INGEST_RUNS },
+    { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: READ_RUNS },
   ],
 };
 

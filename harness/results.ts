@@ -38,6 +38,10 @@ export interface HeapRecord {
   retainedBytes: number;
   /** The heap child's max resident set size. */
   maxRssBytes: number;
+  /** Every measured run's peak (peakBytes is their median); absent in files from before they were kept. */
+  peakSamples?: number[];
+  /** Every measured run's allocated bytes (allocatedBytes is their median). */
+  allocatedSamples?: number[];
 }
 
 /** One case in a results file. */
@@ -80,6 +84,8 @@ export interface RunSettings {
   minSamples: number;
   warmupRuns: number;
   timeoutSec: number;
+  /** Measured runs in the heap pass (samples of peak and allocated bytes); 3 when absent. */
+  heapRuns?: number;
 }
 
 function git(args: string[]): string | undefined {

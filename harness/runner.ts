@@ -16,13 +16,14 @@ import { summarize } from './stats/descriptive.js';
 export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'] };
 
 /** Defaults: enough samples to compare, small enough for the time budgets. */
-export const DEFAULT_SETTINGS: RunSettings = { rounds: 2, maxTime: 0.4, minSamples: 8, warmupRuns: 3, timeoutSec: 120 };
+export const DEFAULT_SETTINGS: RunSettings = { rounds: 2, maxTime: 0.4, minSamples: 8, warmupRuns: 3, timeoutSec: 120, heapRuns: 5 };
 
 /** Per-suite adjustments: quick must finish in 3 minutes on 2 cores; full can afford more. */
 export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
   quick: { maxTime: 0.2, minSamples: 6 },
   reference: { maxTime: 0.4 },
   fusion: { maxTime: 0.4 },
+  ingest: { maxTime: 1 },
   full: { maxTime: 1, rounds: 3 },
 };
 
@@ -33,8 +34,14 @@ export const PROJECT_ROOT = (() => {
   return dir;
 })();
 
-/** How to start the measuring child: compiled JS from dist/, or the TypeScript source via tsx. */
-function childCommand(): { script: string; preload: string[] } {
+/** How to start a measuring child: a script, and node arguments that go before it. */
+export interface ChildCommand {
+  script: string;
+  preload: string[];
+}
+
+/** How to start this build's measuring child: compiled JS from dist/, or the TypeScript source via tsx. */
+export function childCommand(): ChildCommand {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return { script: path.join(path.dirname(here), 'measure', 'child.ts'), preload: ['--import', 'tsx'] };
   return { script: path.join(path.dirname(here), 'measure', 'child.js'), preload: [] };
@@ -44,8 +51,8 @@ function childCommand(): { script: string; preload: string[] } {
 export type ChildOutcome = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
 /** Run one measuring child; never throws for the child's own failures. */
-export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void): Promise<ChildOutcome> {
-  const { script, preload } = childCommand();
+export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void, command: ChildCommand = childCommand()): Promise<ChildOutcome> {
+  const { script, preload } = command;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '', timedOut = false;
@@ -97,18 +104,39 @@ export interface RunRequest {
   log?: (line: string) => void;
 }
 
+/** Settings for a new run of `suite`: defaults, then the suite's, then the caller's. */
+export function suiteSettings(suite: string, settings: Partial<RunSettings> = {}): RunSettings {
+  return { ...DEFAULT_SETTINGS, ...SUITE_SETTINGS[suite], ...settings };
+}
+
+/** A new, empty results file for `suite`, measured by the build at `root`. */
+export function newResults(suite: string, settings: RunSettings, root: string = PROJECT_ROOT): ResultsFile {
+  return {
+    schema: 'sluice-results', version: 1, suite, createdAt: new Date().toISOString(),
+    environment: captureEnvironment(root, CHILD_FLAGS), settings, cases: [],
+  };
+}
+
+/**
+ * Check that `out` may be written: absent, or `force`; its directory is created.
+ * @throws ConfigError otherwise.
+ */
+export function claimOutput(out: string, force: boolean, hint = 'pass --resume to continue it or --force to overwrite it'): void {
+  if (existsSync(out) && !force) throw new ConfigError(`results file '${out}' already exists; ${hint}`);
+  try {
+    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  } catch (e) {
+    throw new ConfigError(`cannot write results file '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /**
  * Run cases, each pass in its own child process, and write the results file after every
  * measurement (atomically), so an interruption loses nothing already measured.
- *
- * Order: for each round, for each group (scenario and params), every engine of the group in turn,
- * the engine order rotating from round to round, so that machine drift hits every engine alike.
- * The heap pass runs once per case, in round 1. After a group's first round, the outputs of its
- * engines (row count and checksum) are compared; a disagreement marks the group's cases errored.
+ * See {@link measureArms} for the order.
  * @throws ConfigError for an existing output without --resume/--force, or a resume that does not fit.
  */
 export async function runCases(req: RunRequest): Promise<ResultsFile> {
-  const log = req.log ?? (() => {});
   let results: ResultsFile;
   if (req.resume) {
     if (!existsSync(req.out)) throw new ConfigError(`--resume: results file '${req.out}' does not exist`);
@@ -117,49 +145,78 @@ export async function runCases(req: RunRequest): Promise<ResultsFile> {
     const mismatch = environmentMismatches(results.environment, captureEnvironment(PROJECT_ROOT, CHILD_FLAGS));
     if (mismatch.length) throw new ConfigError(`--resume: '${req.out}' was measured in another environment: ${mismatch.join('; ')}`);
   } else {
-    if (existsSync(req.out) && !req.force) {
-      throw new ConfigError(`results file '${req.out}' already exists; pass --resume to continue it or --force to overwrite it`);
-    }
-    try {
-      mkdirSync(path.dirname(path.resolve(req.out)), { recursive: true });
-    } catch (e) {
-      throw new ConfigError(`cannot write results file '${req.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    results = {
-      schema: 'sluice-results', version: 1, suite: req.suite, createdAt: new Date().toISOString(),
-      environment: captureEnvironment(PROJECT_ROOT, CHILD_FLAGS), settings: { ...DEFAULT_SETTINGS, ...SUITE_SETTINGS[req.suite], ...req.settings }, cases: [],
-    };
+    claimOutput(req.out, !!req.force);
+    results = newResults(req.suite, suiteSettings(req.suite, req.settings));
   }
-  const settings = results.settings;
-  const records = new Map(results.cases.map((r) => [r.id, r]));
-  for (const c of req.cases) {
-    if (!records.has(c.id)) {
-      const r = pendingRecord(c);
-      records.set(c.id, r);
-      results.cases.push(r);
+  await measureArms([{ name: '', out: req.out, results }], req.cases, req.log);
+  return results;
+}
+
+/**
+ * One build being measured, with its own results file. A plain run has one arm; the gate has
+ * two (base and head builds) and calibration has the same build twice, once slowed down.
+ */
+export interface Arm {
+  /** Label in progress lines ('base', 'head'); empty for a plain run. */
+  name: string;
+  out: string;
+  /** The results being filled in (records of cases already measured are continued). */
+  results: ResultsFile;
+  /** How to start this arm's measuring child (default: this build's). */
+  child?: ChildCommand;
+  /** Calibration only: see `ChildJob.slowdown`. */
+  slowdown?: number;
+  /** Time passes only (calibration's slowed arms: a busy-wait has nothing to say about memory). */
+  skipHeap?: boolean;
+}
+
+/**
+ * Measure `cases` on every arm, each pass in its own child process, writing each arm's results
+ * file after every measurement.
+ *
+ * Order: for each round, for each group (scenario and params), every engine of the group in turn,
+ * the engine order rotating from round to round so that machine drift hits every engine alike;
+ * with several arms, each case runs on every arm back to back (base, head, then head, base for the
+ * next case...), so both builds see the same machine. The heap pass runs once per case and arm,
+ * in round 1. After a group's first round, the outputs of its engines (row count and checksum)
+ * are compared within each arm; a disagreement marks the group's cases errored.
+ */
+export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void): Promise<void> {
+  const log = logFn ?? (() => {});
+  const state = arms.map((arm) => {
+    const records = new Map(arm.results.cases.map((r) => [r.id, r]));
+    for (const c of cases) {
+      if (!records.has(c.id)) {
+        const r = pendingRecord(c);
+        records.set(c.id, r);
+        arm.results.cases.push(r);
+      }
     }
-  }
-  writeResults(req.out, results);
+    writeResults(arm.out, arm.results);
+    return { arm, records, settings: arm.results.settings };
+  });
 
   const groups = new Map<string, CaseSpec[]>();
-  for (const c of req.cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  const units = (r: CaseRecord) => (r.status === 'errored' ? 0 : settings.rounds - r.rounds.length + (r.heap ? 0 : 1));
-  const total = req.cases.reduce((n, c) => n + units(records.get(c.id)!), 0);
-  let done = 0;
+  for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, a.results.settings.rounds - r.rounds.length) + (r.heap || a.skipHeap ? 0 : 1));
+  const total = state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
+  const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
+  let done = 0, caseIndex = 0;
   const started = Date.now();
-  log(`sluice: ${req.cases.length} cases of '${req.suite}', ${total} measurements to make, into ${req.out}`);
+  const where = arms.length === 1 ? `into ${arms[0]!.out}` : arms.map((a) => `${a.name} into ${a.out}`).join(', ');
+  log(`sluice: ${cases.length} cases of '${arms[0]?.results.suite ?? ''}'${arms.length > 1 ? ` on ${arms.length} builds` : ''}, ${total} measurements to make, ${where}`);
   let killCurrent: (() => void) | undefined;
   const onSigint = () => {
     killCurrent?.();
-    log(`\ninterrupted: ${done} of ${total} measurements are saved in ${req.out}; continue with --resume`);
+    log(`\ninterrupted: ${done} of ${total} measurements are saved in ${arms.map((a) => a.out).join(', ')}${arms.length === 1 ? '; continue with --resume' : ''}`);
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
 
-  const progress = (c: CaseSpec, what: string) => {
+  const progress = (c: CaseSpec, arm: Arm, what: string) => {
     const elapsed = (Date.now() - started) / 1000;
     const eta = done > 0 ? ((elapsed / done) * (total - done)).toFixed(0) : '?';
-    log(`[${done + 1}/${total}] ${c.id} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${eta} s)`);
+    log(`[${done + 1}/${total}] ${c.id}${arm.name ? ` [${arm.name}]` : ''} ${what} (elapsed ${elapsed.toFixed(0)} s, ETA ${eta} s)`);
   };
   const fail = (rec: CaseRecord, error: string) => {
     rec.status = 'errored';
@@ -167,48 +224,61 @@ export async function runCases(req: RunRequest): Promise<ResultsFile> {
     log(`  errored: ${error}`);
   };
 
+  const measureOne = async (c: CaseSpec, a: (typeof state)[number], round: number) => {
+    const { arm, settings } = a;
+    const rec = a.records.get(c.id)!;
+    if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
+    progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
+    const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
+    const t = await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
+    done++;
+    if (!t.ok) fail(rec, t.error);
+    else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t as never)}`);
+    else {
+      rec.output = { rows: t.rows as number, checksum: t.checksum as string };
+      rec.inputRows = t.inputRows as number;
+      rec.rounds.push(t.samplesNs as number[]);
+      rec.summary = summarize(rec.rounds.flat());
+      if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs as number | null;
+      else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
+    }
+    if (!errored(rec) && !rec.heap && !arm.skipHeap) {
+      progress(c, arm, 'heap pass');
+      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
+      done++;
+      if (!h.ok) fail(rec, `heap pass: ${h.error}`);
+      else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
+      else {
+        const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes } = h as Record<string, number>;
+        rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, retainedBytes: retainedBytes!, maxRssBytes: maxRssBytes! };
+        if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples as number[];
+        if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples as number[];
+      }
+    }
+    if (!errored(rec) && rec.rounds.length >= settings.rounds && (rec.heap || arm.skipHeap)) rec.status = 'ok';
+    writeResults(arm.out, arm.results);
+  };
+
   try {
-    for (let round = 1; round <= settings.rounds; round++) {
+    for (let round = 1; round <= maxRounds; round++) {
       for (const [, members] of groups) {
         const order = members.map((_, i) => members[(i + round - 1) % members.length]!);
         for (const c of order) {
-          const rec = records.get(c.id)!;
-          if (rec.status === 'errored' || rec.rounds.length >= round) continue;
-          progress(c, `time pass, round ${round}/${settings.rounds}`);
-          const t = await runChild({ mode: 'time', case: c, settings }, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k));
-          done++;
-          if (!t.ok) fail(rec, t.error);
-          else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t as never)}`);
-          else {
-            rec.output = { rows: t.rows as number, checksum: t.checksum as string };
-            rec.inputRows = t.inputRows as number;
-            rec.rounds.push(t.samplesNs as number[]);
-            rec.summary = summarize(rec.rounds.flat());
-            if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs as number | null;
-            else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
-          }
-          if (!errored(rec) && !rec.heap) {
-            progress(c, 'heap pass');
-            const h = await runChild({ mode: 'heap', case: c }, CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k));
-            done++;
-            if (!h.ok) fail(rec, `heap pass: ${h.error}`);
-            else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
-            else {
-              const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes } = h as Record<string, number>;
-              rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, retainedBytes: retainedBytes!, maxRssBytes: maxRssBytes! };
-            }
-          }
-          if (!errored(rec) && rec.rounds.length >= settings.rounds && rec.heap) rec.status = 'ok';
-          writeResults(req.out, results);
+          // Alternate which build goes first, so neither always runs on a machine the other warmed.
+          const first = caseIndex++ % state.length;
+          for (let k = 0; k < state.length; k++) await measureOne(c, state[(first + k) % state.length]!, round);
         }
-        if (round === 1) checkAgreement(members.map((c) => records.get(c.id)!), log);
-        writeResults(req.out, results);
+        if (round === 1) {
+          for (const a of state) {
+            checkAgreement(members.map((c) => a.records.get(c.id)!), log);
+            writeResults(a.arm.out, a.arm.results);
+          }
+        }
       }
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  return results;
 }
 
 /** A read of the status that TypeScript does not narrow away (fail() changes it behind its back). */

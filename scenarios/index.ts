@@ -1,6 +1,7 @@
 import { ConfigError } from '../engine/index.js';
 import { aggregation } from './aggregation.js';
 import { complexPipeline } from './complex-pipeline.js';
+import { ingest, read } from './ingest.js';
 import { join } from './join.js';
 import { memoryCharacteristics } from './memory-characteristics.js';
 import { multipleFilters } from './multiple-filters.js';
@@ -8,12 +9,12 @@ import { pipelineDepth } from './pipeline-depth.js';
 import { selectivity } from './selectivity.js';
 import type { Params, ParamValue, Scenario } from './types.js';
 
-export type { Scenario, Params, ParamValue, Dataset, Baseline, ParamSpec } from './types.js';
+export type { Scenario, Params, ParamValue, Dataset, Baseline, ParamSpec, TaskCase, OutputChecksum } from './types.js';
 export { OHLC_AGGREGATES } from './aggregation.js';
 
 /** Every scenario, by id. The one registry the harness and the CLI read. */
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation].map((s) => [s.id, s]),
+  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation, ingest, read].map((s) => [s.id, s]),
 );
 
 /**

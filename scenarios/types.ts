@@ -47,4 +47,26 @@ export interface Scenario {
   readonly orderSensitive?: (params: Params) => boolean;
   /** The engine options that matter for this scenario (for sweeps and the report). */
   readonly relevantOptions?: readonly string[];
+  /**
+   * A task scenario (asynchronous work with I/O, such as ingest) instead of a query: the harness
+   * calls `task` for every runner and times `run()`; `data` and `build` are not used.
+   */
+  readonly task?: (runner: 'materialized' | 'streaming' | 'baseline', params: Params, seed: number, checksum: OutputChecksum) => Promise<TaskCase>;
+  /** A task scenario whose `task` accepts the `baseline` runner (query scenarios say so with `baseline`). */
+  readonly hasBaseline?: boolean;
+  /** Timing settings for this scenario's time pass (long-running tasks take fewer samples). */
+  readonly timing?: { readonly minSamples?: number };
+}
+
+/** The harness's order-independent checksum of a bag of rows. */
+export type OutputChecksum = (rows: readonly Tuple[]) => { rows: number; checksum: string };
+
+/** One runner of a task scenario, ready to run repeatedly. */
+export interface TaskCase {
+  /** Rows of input the task processes. */
+  readonly inputRows: number;
+  /** Do the work once; resolves with the number of rows produced or stored. */
+  run(): Promise<number>;
+  /** After a run: the output's row count and checksum (never timed). */
+  output(): Promise<{ rows: number; checksum: string }>;
 }

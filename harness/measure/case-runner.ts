@@ -1,5 +1,5 @@
 import { createEngine, type Engine, type Tuple } from '../../engine/index.js';
-import { getScenario, type Dataset } from '../../scenarios/index.js';
+import { getScenario, type Dataset, type TaskCase } from '../../scenarios/index.js';
 import type { CaseSpec } from '../case.js';
 import { BagChecksum } from './checksum.js';
 
@@ -103,4 +103,19 @@ export function prepareCase(spec: CaseSpec): PreparedCase {
     trackerPeak: () => last?.context.memory.peak ?? null,
     collect: () => build().toArray(),
   };
+}
+
+/** True when `spec` is a task scenario (asynchronous, see `Scenario.task`). */
+export function isTask(spec: CaseSpec): boolean {
+  return getScenario(spec.scenario).task !== undefined;
+}
+
+/** Prepare one runner of a task scenario, with the harness's checksum. */
+export function prepareTask(spec: CaseSpec): Promise<TaskCase> {
+  const task = getScenario(spec.scenario).task!;
+  return task(spec.engine, spec.params, spec.seed, (rows) => {
+    const sum = new BagChecksum();
+    for (const t of rows) sum.add(t);
+    return { rows: sum.rows, checksum: sum.value };
+  });
 }

@@ -6,25 +6,63 @@
  */
 import Benchmark from 'benchmark';
 import type { CaseSpec } from '../case.js';
-import { prepareCase } from './case-runner.js';
-import { measureHeap, measureRetained, requireGc } from './heap.js';
+import { isTask, prepareCase, prepareTask } from './case-runner.js';
+import { getScenario } from '../../scenarios/index.js';
+import { measureHeap, measureHeapAsync, measureRetained, requireGc } from './heap.js';
 import { calibrationKernel } from './calibration.js';
 import { RESULT_MARKER, type ChildJob, type TimeSettings } from './protocol.js';
 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-function timePass(spec: CaseSpec, settings: TimeSettings) {
+/** Spin (not sleep: a sleeping process gives its core away, a slow query does not) for `ns`. */
+function busyWait(ns: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ns));
+  while (process.hrtime.bigint() < end) { /* spin */ }
+}
+
+/**
+ * Calibration only: a copy of the query that also busy-waits for `fraction` of its own warm
+ * median time after each run (the same cost per row processed on every run), so that a gate can
+ * be shown a slowdown of known size.
+ */
+function slowed(run: () => number, fraction: number): { run: () => number; busyWaitNs: number; warmMedianNs: number } {
+  // Warm up first (the first runs are slower: they would inflate the busy-wait), for at least
+  // 0.2 s, then take the median of 15 runs.
+  const until = process.hrtime.bigint() + 200_000_000n;
+  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) run();
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t0 = process.hrtime.bigint();
+    run();
+    times.push(Number(process.hrtime.bigint() - t0));
+  }
+  const warmMedianNs = median(times);
+  const busyWaitNs = fraction * warmMedianNs;
+  return {
+    run: () => {
+      const n = run();
+      busyWait(busyWaitNs);
+      return n;
+    },
+    busyWaitNs,
+    warmMedianNs,
+  };
+}
+
+function timePass(spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
   const c = prepareCase(spec);
   const expected = c.runChecked();
   for (let i = 0; i < settings.warmupRuns; i++) c.run();
+  const slow = slowdown > 0 ? slowed(() => c.run(), slowdown) : undefined;
+  const run = slow ? slow.run : () => c.run();
   // benchmark.js would otherwise recompile the function from its source text, cutting it off from
   // its closure; with decompilation off it calls our function, which really runs the query.
   (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
   let calls = 0, lastCount = -1;
   const bench = new Benchmark('case', () => {
     calls++;
-    lastCount = c.run();
+    lastCount = run();
   }, { maxTime: settings.maxTime, minSamples: settings.minSamples, initCount: 1, async: false });
   bench.run();
   if (bench.error) throw bench.error;
@@ -42,16 +80,18 @@ function timePass(spec: CaseSpec, settings: TimeSettings) {
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9),
     calls,
     firstRowNs: first.length ? median(first) : null,
+    busyWaitNs: slow?.busyWaitNs ?? 0,
+    warmMedianNs: slow?.warmMedianNs ?? null,
   };
 }
 
-function heapPass(spec: CaseSpec) {
+function heapPass(spec: CaseSpec, measuredRuns = 3) {
   const c = prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
   // otherwise be counted as the query's allocation.
   for (let i = 0; i < 5; i++) c.run();
-  const runs = [0, 1, 2].map(() => {
+  const runs = Array.from({ length: measuredRuns }, () => {
     const { result, heap } = measureHeap(() => c.run());
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
@@ -71,6 +111,8 @@ function heapPass(spec: CaseSpec) {
     checksum: expected.checksum,
     inputRows: c.inputRows,
     peakBytes: median(runs.map((r) => r.peakBytes)),
+    peakSamples: runs.map((r) => r.peakBytes),
+    allocatedSamples: runs.map((r) => r.allocatedBytes),
     allocatedBytes: median(runs.map((r) => r.allocatedBytes)),
     gcCount: median(runs.map((r) => r.gcCount)),
     trackerPeakBytes: runs[0]!.trackerPeakBytes,
@@ -79,19 +121,82 @@ function heapPass(spec: CaseSpec) {
   };
 }
 
-function main(): void {
+/**
+ * The time pass of a task scenario: benchmark.js in deferred mode (each sample awaits the task),
+ * fewer samples when the scenario asks (a 1M-row ingest takes seconds).
+ */
+async function timePassTask(spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
+  if (slowdown > 0) throw new Error('the calibration slowdown applies to query scenarios only');
+  const c = await prepareTask(spec);
+  await c.run();
+  const expected = await c.output();
+  for (let i = 0; i < settings.warmupRuns; i++) await c.run();
+  (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
+  let calls = 0, lastCount = -1, failure: unknown;
+  const minSamples = getScenario(spec.scenario).timing?.minSamples ?? settings.minSamples;
+  const bench = new Benchmark('case', {
+    defer: true,
+    fn: (deferred: { resolve(): void }) => {
+      calls++;
+      c.run().then((n) => {
+        lastCount = n;
+        deferred.resolve();
+      }, (e: unknown) => {
+        failure ??= e;
+        deferred.resolve();
+      });
+    },
+    maxTime: settings.maxTime, minSamples: Math.min(minSamples, settings.minSamples), initCount: 1,
+  } as unknown as Benchmark.Options);
+  await new Promise<void>((resolve) => {
+    bench.on('complete', () => resolve());
+    bench.run({ async: true });
+  });
+  if (failure) throw failure;
+  if (bench.error) throw bench.error;
+  if (calls === 0) throw new Error('benchmark.js never called the task');
+  if (lastCount !== expected.rows) throw new Error(`the task produced ${lastCount} rows under timing but ${expected.rows} when checked`);
+  return {
+    rows: expected.rows, checksum: expected.checksum, inputRows: c.inputRows,
+    samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, firstRowNs: null, busyWaitNs: 0, warmMedianNs: null,
+  };
+}
+
+/** The heap pass of a task scenario: one warm-up, then measured runs (at most 3: tasks are long). */
+async function heapPassTask(spec: CaseSpec, measuredRuns = 3) {
+  const c = await prepareTask(spec);
+  await c.run();
+  const expected = await c.output();
+  await c.run();
+  const runs = [];
+  for (let i = 0; i < Math.min(3, measuredRuns); i++) {
+    const { result, heap } = await measureHeapAsync(() => c.run());
+    if (result !== expected.rows) throw new Error(`the task produced ${result} rows in the heap pass, expected ${expected.rows}`);
+    runs.push(heap);
+  }
+  return {
+    rows: expected.rows, checksum: expected.checksum, inputRows: c.inputRows,
+    peakBytes: median(runs.map((r) => r.peakBytes)), peakSamples: runs.map((r) => r.peakBytes), allocatedSamples: runs.map((r) => r.allocatedBytes),
+    allocatedBytes: median(runs.map((r) => r.allocatedBytes)), gcCount: median(runs.map((r) => r.gcCount)),
+    trackerPeakBytes: null, retainedBytes: 0, maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+async function main(): Promise<void> {
   let outcome: unknown;
   try {
     const job = JSON.parse(process.argv[2] ?? '') as ChildJob;
     requireGc();
-    if (job.mode === 'time') outcome = { ok: true, ...timePass(job.case, job.settings) };
-    else if (job.mode === 'heap') outcome = { ok: true, ...heapPass(job.case) };
+    if (job.mode === 'time') outcome = { ok: true, ...(isTask(job.case) ? await timePassTask(job.case, job.settings, job.slowdown) : timePass(job.case, job.settings, job.slowdown)) };
+    else if (job.mode === 'heap') outcome = { ok: true, ...(isTask(job.case) ? await heapPassTask(job.case, job.runs) : heapPass(job.case, job.runs)) };
     else outcome = { ok: true, ...calibrationKernel(job.kernel, job.count, job.length) };
   } catch (e) {
     const err = e as Error;
     outcome = { ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}` };
   }
-  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(outcome)}\n`);
+  // Exit once the line is flushed: a task may leave handles (file streams) that would keep the
+  // process alive until the runner's timeout.
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(outcome)}\n`, () => process.exit(0));
 }
 
-main();
+await main();

@@ -44,7 +44,11 @@ export function measureHeap<T>(run: () => T): { result: T; heap: HeapFigures } {
   } finally {
     end = v8.getHeapStatistics().used_heap_size;
   }
-  const stats = profiler.stop().statistics;
+  return { result, heap: figures(profiler.stop().statistics, baseline, end) };
+}
+
+/** Peak and allocation from the GC statistics of a measured interval (see {@link measureHeap}). */
+function figures(stats: v8.GCProfilerResult['statistics'], baseline: number, end: number): HeapFigures {
   let peak = end, allocated = 0, prevAfter = baseline;
   for (const s of stats) {
     const before = s.beforeGC.heapStatistics.usedHeapSize;
@@ -54,7 +58,25 @@ export function measureHeap<T>(run: () => T): { result: T; heap: HeapFigures } {
     prevAfter = after;
   }
   allocated += Math.max(0, end - prevAfter);
-  return { result, heap: { peakBytes: Math.max(0, peak - baseline), allocatedBytes: allocated, gcCount: stats.length } };
+  return { peakBytes: Math.max(0, peak - baseline), allocatedBytes: allocated, gcCount: stats.length };
+}
+
+/** {@link measureHeap} for asynchronous work: the child runs nothing else while it waits. */
+export async function measureHeapAsync<T>(run: () => Promise<T>): Promise<{ result: T; heap: HeapFigures }> {
+  const gc = requireGc();
+  gc();
+  gc();
+  const baseline = v8.getHeapStatistics().used_heap_size;
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  let result: T;
+  let end: number;
+  try {
+    result = await run();
+  } finally {
+    end = v8.getHeapStatistics().used_heap_size;
+  }
+  return { result, heap: figures(profiler.stop().statistics, baseline, end) };
 }
 
 /**

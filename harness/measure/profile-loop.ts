@@ -5,15 +5,28 @@
  * `node [profiler flags] profile-loop.js <job-json>`; prints one summary line.
  */
 import type { CaseSpec } from '../case.js';
-import { prepareCase } from './case-runner.js';
+import { isTask, prepareCase, prepareTask } from './case-runner.js';
 
 interface ProfileJob {
   case: CaseSpec;
   durationSec: number;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as ProfileJob;
+  if (isTask(job.case)) {
+    const t = await prepareTask(job.case);
+    const expected = await t.run();
+    const until = Date.now() + job.durationSec * 1000;
+    let runs = 0;
+    while (Date.now() < until || runs === 0) {
+      const rows = await t.run();
+      if (rows !== expected) throw new Error(`the task produced ${rows} rows, expected ${expected}`);
+      runs++;
+    }
+    process.stdout.write(`profiled ${job.case.id}: ${runs} runs of ${expected} rows in ${job.durationSec} s\n`);
+    return;
+  }
   const c = prepareCase(job.case);
   const expected = c.runChecked().rows;
   const until = Date.now() + job.durationSec * 1000;
@@ -26,4 +39,4 @@ function main(): void {
   process.stdout.write(`profiled ${job.case.id}: ${runs} runs of ${expected} rows in ${job.durationSec} s\n`);
 }
 
-main();
+await main();

@@ -11,10 +11,18 @@ export interface TimeSettings {
   warmupRuns: number;
 }
 
-/** What the runner asks a measuring child to do (passed as JSON in argv[2]). */
+/**
+ * What the runner asks a measuring child to do (passed as JSON in argv[2]).
+ * - `slowdown` (calibration only, set by `sluice calibrate`, never by `run` or `gate`): after each
+ *   query, busy-wait for `slowdown` × the query's own warm median time, i.e. a fixed cost per row
+ *   processed; the gate must detect it.
+ * - `runs`: measured heap runs (each one sample of peak and allocated bytes); default 3.
+ * The gate runs children of another build (the base), so fields are only ever added, with
+ * defaults that keep older children working.
+ */
 export type ChildJob =
-  | { mode: 'time'; case: CaseSpec; settings: TimeSettings }
-  | { mode: 'heap'; case: CaseSpec }
+  | { mode: 'time'; case: CaseSpec; settings: TimeSettings; slowdown?: number }
+  | { mode: 'heap'; case: CaseSpec; runs?: number }
   | { mode: 'calibrate'; kernel: KernelName; count: number; length: number };
 
 /** The child's one result line starts with this. */

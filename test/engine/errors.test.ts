@@ -71,7 +71,7 @@ test('options resolve once to frozen defaults', (t) => {
   const o = resolveOptions({ enableTrueStreaming: false });
   t.deepEqual({ ...o }, {
     enableIteratorComposition: true, enableTrueStreaming: false, enablePipelineFusion: false, enableSymmetricHashJoin: false, enableStreamingAggregation: true,
-    hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, memoryLimit: Infinity,
+    hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, memoryLimit: Infinity, ingestBatchSize: 1000,
   });
   t.throws(() => resolveOptions({ symmetricJoinBatchSize: 0 }), { instanceOf: ConfigError, message: /'symmetricJoinBatchSize' must be a positive integer, got number 0/ });
   t.throws(() => resolveOptions({ hashTableInitialSize: 2.5 }), { instanceOf: ConfigError, message: /'hashTableInitialSize' must be a positive integer/ });

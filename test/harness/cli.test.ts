@@ -12,7 +12,7 @@ const otherSchema = path.join(dir, 'other.json');
 writeFileSync(otherSchema, JSON.stringify({ schema: 'sluice-results', version: 99 }));
 
 const BAD: [string[], RegExp][] = [
-  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, full$/],
+  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, ingest, full$/],
   [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, baseline$/],
   [['run', '--set', 'enableSymmetricHashJoin'], /^sluice: --set takes option=value/],
   [['run', '--set', 'warp=9'], /^sluice: --set: unknown engine option 'warp'/],
@@ -25,7 +25,7 @@ const BAD: [string[], RegExp][] = [
   [['merge', corrupt, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*corrupt.json' is not valid JSON/],
   [['merge', otherSchema, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*other.json' has schema version 99; this sluice reads version 1$/],
   [['frobnicate'], /^sluice: Unknown argument: frobnicate$/],
-  [[], /^sluice: name a command: list, run, sweep, report, profile or merge$/],
+  [[], /^sluice: name a command: list, run, sweep, report, profile, merge, compare, gate, calibrate or export$/],
 ];
 
 test('bad input: one line on stderr naming what was wrong, exit code 2, no stack trace', async (t) => {
@@ -42,11 +42,11 @@ test('bad input: one line on stderr naming what was wrong, exit code 2, no stack
 test('list prints scenarios and suites; --help has an example for every command', async (t) => {
   const [list, cases, ...helps] = await Promise.all([
     sluice(['list']), sluice(['list', '--suite', 'quick', '--filter', 'join/*']),
-    ...['run', 'sweep', 'merge', 'list'].map((c) => sluice([c, '--help'])),
+    ...['run', 'sweep', 'merge', 'list', 'compare', 'gate', 'calibrate', 'export'].map((c) => sluice([c, '--help'])),
   ]);
   t.is(list.code, 0);
   t.regex(list.stdout, /^selectivity {2}\(selectivity\)/m);
-  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), full \(\d+ cases\)/);
+  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), ingest \(\d+ cases\), full \(\d+ cases\)/);
   t.is(cases.stdout.trim().split('\n').length, 6);
   for (const h of helps) {
     t.is(h.code, 0);

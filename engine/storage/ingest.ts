@@ -1,0 +1,282 @@
+/**
+ * Streaming ingest: rows arrive as NDJSON or one JSON array, in chunks of any size, and are
+ * parsed, checked, converted and written in batches while the input is still arriving. Memory is
+ * bounded by one chunk plus one batch, whatever the input size, and accounted in a
+ * {@link MemoryTracker} (the batch's tuples with the engine's byte model; the text in transit at
+ * one byte per character).
+ *
+ * An insert is all-or-nothing: its batches go to a {@link TableWriter} and become visible only at
+ * commit; any failure (bad JSON, a row that does not fit the schema, an abort, an error of the
+ * source) aborts the writer, which deletes what it wrote. A crash leaves orphan segments that the
+ * next open of the catalog deletes.
+ */
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { JSONParser } from '@streamparser/json';
+import { ConfigError, IngestError, SluiceError } from '../errors.js';
+import { TupleSizer } from '../memory/byte-model.js';
+import { MemoryTracker } from '../memory/memory-tracker.js';
+import { DEFAULT_OPTIONS } from '../options.js';
+import type { Tuple } from '../types.js';
+import { table, type Database, type Table } from './catalog.js';
+import { rowConverter } from './schema.js';
+import type { TableWriter } from './store.js';
+
+export type IngestFormat = 'ndjson' | 'json-array';
+export const INGEST_FORMATS: readonly IngestFormat[] = ['ndjson', 'json-array'];
+
+export interface InsertOptions {
+  format?: IngestFormat;
+  /** Rows per written batch (segment); default the engine option `ingestBatchSize` (1000). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Account the insert's buffers here (default: a tracker of its own, reported in the result). */
+  memory?: MemoryTracker;
+}
+
+export interface InsertResult {
+  rows: number;
+  batches: number;
+  /** Input bytes read. */
+  bytes: number;
+  /** The tracker's peak during the insert. */
+  memoryPeakBytes: number;
+}
+
+/** A chunk source: a Node Readable or any (async) iterable of strings or bytes. */
+export type ChunkSource = Readable | AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+function checkBatchSize(v: unknown): number {
+  const n = v ?? DEFAULT_OPTIONS.ingestBatchSize;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new ConfigError(`batchSize must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Batches converted tuples and writes each full batch; charges buffered tuples to the tracker. */
+class BatchSink {
+  private batch: Tuple[] = [];
+  private charged = 0;
+  private sizer = new TupleSizer();
+  rows = 0;
+  batches = 0;
+
+  constructor(private readonly writer: TableWriter, private readonly size: number, private readonly memory: MemoryTracker) {}
+
+  add(t: Tuple): void {
+    const b = this.sizer.charge(t);
+    this.memory.reserve(b, 'ingest batch');
+    this.charged += b;
+    this.batch.push(t);
+  }
+
+  /** Write every full batch (all of them with `all`). */
+  async drain(all = false): Promise<void> {
+    while (this.batch.length >= this.size || (all && this.batch.length > 0)) {
+      const rows = this.batch.length > this.size ? this.batch.slice(0, this.size) : this.batch;
+      this.batch = rows === this.batch ? [] : this.batch.slice(this.size);
+      await this.writer.writeBatch(rows);
+      this.rows += rows.length;
+      this.batches++;
+      // Release the written rows' share of the charge (the rest stays with the remainder).
+      const share = this.batch.length === 0 ? this.charged : Math.round((this.charged * rows.length) / (rows.length + this.batch.length));
+      this.memory.release(share);
+      this.charged -= share;
+    }
+  }
+
+  /** Release whatever is still charged (after a failure). */
+  discard(): void {
+    this.memory.release(this.charged);
+    this.charged = 0;
+    this.batch = [];
+  }
+}
+
+/** Parses text chunks into row values, calling `onRow` for each, synchronously within `push`. */
+interface RowParser {
+  push(chunk: string | Uint8Array): void;
+  end(): void;
+}
+
+/** NDJSON: one JSON value per line; blank lines are skipped; errors name the line. */
+function ndjsonParser(onRow: (v: unknown) => void, label: string): RowParser {
+  const decoder = new StringDecoder('utf8');
+  let rest = '', line = 0;
+  const parseLine = (text: string) => {
+    line++;
+    if (text.length === 0 || /^\s*$/.test(text)) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new IngestError(`malformed JSON on line ${line} of the input for ${label}: ${(e as Error).message}`);
+    }
+    onRow(v);
+  };
+  return {
+    push(chunk) {
+      const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        parseLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
+        start = nl + 1;
+      }
+      rest = start === 0 ? text : text.slice(start);
+    },
+    end() {
+      const text = rest + decoder.end();
+      rest = '';
+      if (text.length) parseLine(text);
+    },
+  };
+}
+
+/** One JSON array of rows, parsed incrementally by @streamparser/json; errors name the byte offset. */
+function jsonArrayParser(onRow: (v: unknown) => void, label: string): RowParser {
+  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
+  let bytes = 0, sawArray = false, failure: unknown;
+  parser.onValue = ({ value, stack }) => {
+    if (stack.length === 1) onRow(value);
+  };
+  parser.onError = (e) => {
+    failure ??= e;
+  };
+  const raise = (e: unknown): never => {
+    if (e instanceof SluiceError) throw e;
+    const msg = (e as Error).message ?? String(e);
+    const pos = /position "?(\d+)"?/.exec(msg);
+    throw new IngestError(`malformed JSON at byte ${pos ? pos[1] : bytes} of the input for ${label}: ${msg.replace(/\s+at position.*$/, '')}`);
+  };
+  return {
+    push(chunk) {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+      if (!sawArray) {
+        const first = text.trimStart()[0];
+        if (first !== undefined) {
+          if (first !== '[') throw new IngestError(`malformed input for ${label}: the json-array format must start with '[', got '${first}' (is it NDJSON?)`);
+          sawArray = true;
+        }
+      }
+      try {
+        parser.write(chunk);
+      } catch (e) {
+        raise(e);
+      }
+      if (failure !== undefined) raise(failure);
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    },
+    end() {
+      if (!sawArray) throw new IngestError(`malformed input for ${label}: the input is empty, expected a JSON array`);
+      if (failure !== undefined) raise(failure);
+      if (!parser.isEnded) {
+        try {
+          parser.end();
+        } catch {
+          /* reported below: the array is not closed */
+        }
+      }
+      if (!parser.isEnded) throw new IngestError(`malformed JSON: the input for ${label} ended inside the array (after ${bytes} bytes)`);
+    },
+  };
+}
+
+function aborted(t: Table): IngestError {
+  return new IngestError(`insert into ${t.label} was aborted; the table is unchanged`);
+}
+
+/** The chunks of `source`, stopping with an error as soon as `signal` aborts (even mid-wait). */
+async function* chunksOf(source: ChunkSource, signal: AbortSignal | undefined, t: Table): AsyncGenerator<string | Uint8Array> {
+  if (signal?.aborted) throw aborted(t);
+  const it = (Symbol.asyncIterator in source ? (source as AsyncIterable<string | Uint8Array>)[Symbol.asyncIterator]() : (source as Iterable<string | Uint8Array>)[Symbol.iterator]()) as AsyncIterator<string | Uint8Array> | Iterator<string | Uint8Array>;
+  let onAbort: (() => void) | undefined;
+  const abortP = signal ? new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(aborted(t))), { once: true })) : undefined;
+  abortP?.catch(() => {});
+  try {
+    for (;;) {
+      const step = abortP ? await Promise.race([it.next(), abortP]) : await it.next();
+      if (step.done) return;
+      const chunk = step.value;
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) throw new IngestError(`the input for ${t.label} produced a ${typeof chunk} chunk; expected strings or bytes`);
+      yield chunk;
+      if (signal?.aborted) throw aborted(t);
+    }
+  } finally {
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+    await it.return?.();
+    if (source instanceof Readable && !source.destroyed) source.destroy();
+  }
+}
+
+/**
+ * Insert rows from a stream, all or nothing; see the module comment.
+ * @throws PlanError for an unknown database or table; ConfigError for bad options; IngestError for
+ *   malformed input, a row that does not fit the schema, an abort or a failing source.
+ */
+export async function insertStream(db: Database, tableName: string, source: ChunkSource, opts: InsertOptions = {}): Promise<InsertResult> {
+  const t = table(db, tableName);
+  const format = opts.format ?? 'ndjson';
+  if (!INGEST_FORMATS.includes(format)) throw new ConfigError(`unknown ingest format ${JSON.stringify(format)}; expected ${INGEST_FORMATS.join(' or ')}`);
+  const batchSize = checkBatchSize(opts.batchSize);
+  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
+    throw new ConfigError(`the source for ${t.label} must be a Readable or an iterable of chunks`);
+  }
+  const memory = opts.memory ?? new MemoryTracker();
+  const convert = rowConverter(t.schema, t.label);
+  const writer = t.store.begin();
+  const sink = new BatchSink(writer, batchSize, memory);
+  let rowNumber = 0, bytes = 0;
+  const onRow = (v: unknown) => sink.add(convert(v, ++rowNumber));
+  const parser = format === 'ndjson' ? ndjsonParser(onRow, t.label) : jsonArrayParser(onRow, t.label);
+  try {
+    for await (const chunk of chunksOf(source, opts.signal, t)) {
+      const n = typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+      memory.reserve(n, 'ingest chunk');
+      try {
+        parser.push(chunk);
+      } finally {
+        memory.release(n);
+      }
+      bytes += n;
+      await sink.drain();
+    }
+    parser.end();
+    await sink.drain(true);
+    if (opts.signal?.aborted) throw aborted(t);
+    await writer.commit();
+  } catch (e) {
+    sink.discard();
+    await writer.abort();
+    if (e instanceof SluiceError) throw e;
+    const err = e as Error;
+    throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${err?.name === 'AbortError' ? 'the source was aborted' : (err?.message ?? String(e))}`);
+  }
+  return { rows: sink.rows, batches: sink.batches, bytes, memoryPeakBytes: memory.peak };
+}
+
+/**
+ * Insert in-memory rows (arrays in schema order or objects by column name) in batches of
+ * `batchSize`, all or nothing, with the same checks as {@link insertStream}.
+ */
+export async function insertBatches(db: Database, tableName: string, rows: readonly unknown[], batchSize?: number): Promise<InsertResult> {
+  const t = table(db, tableName);
+  const size = checkBatchSize(batchSize);
+  if (!Array.isArray(rows)) throw new ConfigError(`rows for ${t.label} must be an array`);
+  const memory = new MemoryTracker();
+  const convert = rowConverter(t.schema, t.label);
+  const writer = t.store.begin();
+  const sink = new BatchSink(writer, size, memory);
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      sink.add(convert(rows[i], i + 1));
+      if ((i + 1) % size === 0) await sink.drain();
+    }
+    await sink.drain(true);
+    await writer.commit();
+  } catch (e) {
+    sink.discard();
+    await writer.abort();
+    throw e;
+  }
+  return { rows: sink.rows, batches: sink.batches, bytes: 0, memoryPeakBytes: memory.peak };
+}
+

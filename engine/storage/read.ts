@@ -1,0 +1,115 @@
+/**
+ * Reading stored tables: as a byte stream (NDJSON), as an array, or as a {@link Relation} that
+ * either engine can query. Every read takes the table's committed segment list once, at its
+ * start, so an insert committing meanwhile is either wholly visible (it committed before) or not
+ * at all.
+ */
+import { Readable } from 'node:stream';
+import type { Engine } from '../engine.js';
+import { ConfigError } from '../errors.js';
+import type { Relation, TupleIterator } from '../relation.js';
+import type { Tuple } from '../types.js';
+import { table, type Database } from './catalog.js';
+import { rowObject } from './schema.js';
+
+export interface ReadOptions {
+  /** Stop after this many rows (no later segment is read). */
+  limit?: number;
+  /** Only NDJSON for now: one JSON object per row, keyed by column name, timestamps as ISO-8601. */
+  format?: 'ndjson';
+}
+
+function checkLimit(limit: unknown): number {
+  if (limit === undefined) return Infinity;
+  if (typeof limit !== 'number' || !(limit >= 0) || (Number.isFinite(limit) && !Number.isInteger(limit))) {
+    throw new ConfigError(`limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  }
+  return limit;
+}
+
+/** Counts of work done by reads, for tests and reports: segments read from the store. */
+export const readStats = { segmentsRead: 0 };
+
+/**
+ * A Readable of the table as NDJSON, produced one segment at a time and only when the consumer
+ * asks (back-pressure): a segment is read when the stream's buffer has room, and a destroyed or
+ * limited stream reads no further segment.
+ * @throws PlanError for an unknown database or table; ConfigError for a bad limit or format.
+ */
+export function readStream(db: Database, tableName: string, opts: ReadOptions = {}): Readable {
+  const t = table(db, tableName);
+  const limit = checkLimit(opts.limit);
+  if ((opts.format ?? 'ndjson') !== 'ndjson') throw new ConfigError(`unknown read format ${JSON.stringify(opts.format)}; expected 'ndjson'`);
+  const segments = t.store.snapshot();
+  const toObject = rowObject(t.schema);
+  async function* lines(): AsyncGenerator<string> {
+    let left = limit;
+    for (const s of segments) {
+      if (left <= 0) return;
+      const rows = t.store.readSegment(s);
+      readStats.segmentsRead++;
+      const n = Math.min(rows.length, left);
+      let text = '';
+      for (let i = 0; i < n; i++) text += JSON.stringify(toObject(rows[i]!)) + '\n';
+      left -= n;
+      yield text;
+    }
+  }
+  return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
+}
+
+/**
+ * The table's rows (tuples in schema order; timestamps as epoch milliseconds), at most `limit`.
+ * @throws PlanError for an unknown database or table.
+ */
+export function getTableData(db: Database, tableName: string, limit?: number): Tuple[] {
+  const t = table(db, tableName);
+  const max = checkLimit(limit);
+  const out: Tuple[] = [];
+  for (const s of t.store.snapshot()) {
+    if (out.length >= max) break;
+    const rows = t.store.readSegment(s);
+    readStats.segmentsRead++;
+    for (let i = 0; i < rows.length && out.length < max; i++) out.push(rows[i]!);
+  }
+  return out;
+}
+
+/** Iterates the segments of a snapshot, reading each only when the previous one is used up. */
+class SegmentIterator implements TupleIterator {
+  private rows: readonly Tuple[] = [];
+  private i = 0;
+  private seg = 0;
+  constructor(private readonly read: (k: number) => readonly Tuple[], private readonly count: number) {}
+
+  next(): Tuple | undefined {
+    while (this.i >= this.rows.length) {
+      if (this.seg >= this.count) return undefined;
+      this.rows = this.read(this.seg++);
+      this.i = 0;
+    }
+    return this.rows[this.i++];
+  }
+
+  close(): void {
+    this.rows = [];
+    this.seg = this.count;
+  }
+}
+
+/**
+ * The table as a relation of `engine`: the streaming engine reads it segment by segment as the
+ * query pulls rows; the materialized engine reads it all at once. Column names are the schema's.
+ * @throws PlanError for an unknown database or table.
+ */
+export function scan(db: Database, tableName: string, engine: Engine): Relation {
+  const t = table(db, tableName);
+  const schema = t.schema.map((c) => c.name);
+  return engine.fromIterator(schema, () => {
+    const segments = t.store.snapshot();
+    return new SegmentIterator((k) => {
+      readStats.segmentsRead++;
+      return t.store.readSegment(segments[k]!);
+    }, segments.length);
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Table schemas and row conversion for storage: every row that enters a table is checked against
+ * its schema and converted to the engine's value model (timestamps become epoch milliseconds).
+ */
+import { ConfigError, IngestError } from '../errors.js';
+import type { Tuple, Value } from '../types.js';
+
+/** Column types a stored table can have. */
+export type ColumnType = 'int' | 'float' | 'string' | 'bool' | 'timestamp';
+export const COLUMN_TYPES: readonly ColumnType[] = ['int', 'float', 'string', 'bool', 'timestamp'];
+
+export interface ColumnDef {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+}
+
+/** Columns in tuple order. */
+export type TableSchema = readonly ColumnDef[];
+
+/** Names of databases, tables and columns: safe as file names and unambiguous in messages. */
+const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+/** @throws ConfigError when `name` is not a valid name of a `what`. */
+export function checkName(what: string, name: unknown): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new ConfigError(`${what} name ${JSON.stringify(name)} is not valid: use letters, digits, _ and -, starting with a letter or _`);
+  }
+  return name;
+}
+
+/**
+ * Check a schema given by a caller (or read from disk).
+ * @throws ConfigError naming the first column that is wrong.
+ */
+export function checkSchema(schema: unknown): TableSchema {
+  if (!Array.isArray(schema) || schema.length === 0) throw new ConfigError('a table schema must be a non-empty array of { name, type, nullable } columns');
+  const seen = new Set<string>();
+  return schema.map((c: Partial<ColumnDef> | null, i) => {
+    if (c === null || typeof c !== 'object') throw new ConfigError(`schema column ${i} must be an object { name, type, nullable }`);
+    const name = checkName('column', c.name);
+    if (seen.has(name)) throw new ConfigError(`schema column '${name}' appears twice`);
+    seen.add(name);
+    if (!COLUMN_TYPES.includes(c.type as ColumnType)) throw new ConfigError(`schema column '${name}' has type ${JSON.stringify(c.type)}; expected one of ${COLUMN_TYPES.join(', ')}`);
+    if (c.nullable !== undefined && typeof c.nullable !== 'boolean') throw new ConfigError(`schema column '${name}': nullable must be true or false`);
+    return { name, type: c.type as ColumnType, nullable: c.nullable ?? false };
+  });
+}
+
+/** Strict ISO-8601 date or date-time (what `Date.parse` accepts reliably). */
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+const EXPECTED: Record<ColumnType, string> = {
+  int: 'an integer', float: 'a number', string: 'a string', bool: 'a boolean', timestamp: 'an ISO-8601 timestamp string or epoch milliseconds',
+};
+
+/** Convert one value to `type`, or return undefined when it does not fit. */
+function convert(type: ColumnType, v: unknown): Value | undefined {
+  switch (type) {
+    case 'int':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+    case 'float':
+      return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+    case 'string':
+      return typeof v === 'string' ? v : undefined;
+    case 'bool':
+      return typeof v === 'boolean' ? v : undefined;
+    case 'timestamp': {
+      if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+      if (typeof v !== 'string' || !ISO.test(v)) return undefined;
+      const ms = Date.parse(v);
+      return Number.isNaN(ms) ? undefined : ms;
+    }
+  }
+}
+
+/**
+ * A converter for rows of `schema`: a row is an array in schema order or an object keyed by
+ * column name (a missing key is null). `rowNumber` (1-based) and `table` only make messages.
+ * @throws IngestError naming the row, the column, what was expected and what came.
+ */
+export function rowConverter(schema: TableSchema, table: string): (row: unknown, rowNumber: number) => Tuple {
+  const n = schema.length;
+  const names = schema.map((c) => c.name);
+  const known = new Set(names);
+  const cell = (row: number, c: ColumnDef, v: unknown): Value => {
+    if (v === null || v === undefined) {
+      if (!c.nullable) throw new IngestError(`row ${row} of ${table}: column '${c.name}' is not nullable but got ${v === null ? 'null' : 'no value'}`);
+      return null;
+    }
+    const out = convert(c.type, v);
+    if (out === undefined) throw new IngestError(`row ${row} of ${table}: column '${c.name}' expected ${EXPECTED[c.type]}, got ${describe(v)}`);
+    return out;
+  };
+  return (row, rowNumber) => {
+    if (Array.isArray(row)) {
+      if (row.length !== n) throw new IngestError(`row ${rowNumber} of ${table}: expected ${n} values (${names.join(', ')}), got ${row.length}`);
+      const t = new Array<Value>(n);
+      for (let i = 0; i < n; i++) t[i] = cell(rowNumber, schema[i]!, row[i]);
+      return t;
+    }
+    if (row === null || typeof row !== 'object') throw new IngestError(`row ${rowNumber} of ${table}: expected an array or an object, got ${describe(row)}`);
+    const o = row as Record<string, unknown>;
+    for (const k in o) {
+      if (!known.has(k)) throw new IngestError(`row ${rowNumber} of ${table}: unknown column '${k}'; the columns are ${names.join(', ')}`);
+    }
+    const t = new Array<Value>(n);
+    for (let i = 0; i < n; i++) t[i] = cell(rowNumber, schema[i]!, o[names[i]!]);
+    return t;
+  };
+}
+
+/** A stored tuple as a JSON object keyed by column name (timestamps as ISO-8601 strings). */
+export function rowObject(schema: TableSchema): (t: Tuple) => Record<string, Value> {
+  return (t) => {
+    const o: Record<string, Value> = {};
+    for (let i = 0; i < schema.length; i++) {
+      const c = schema[i]!, v = t[i]!;
+      o[c.name] = c.type === 'timestamp' && typeof v === 'number' ? new Date(v).toISOString() : v;
+    }
+    return o;
+  };
+}

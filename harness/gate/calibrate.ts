@@ -1,0 +1,247 @@
+/**
+ * `sluice calibrate`: measure how far the gate can be trusted on this machine.
+ *
+ * Four arms measure every case, interleaved like the gate (each arm a separate process per case
+ * and round): A and B are this build, S1 and S2 are this build slowed by a known amount (the
+ * calibration-only busy-wait, see `ChildJob.slowdown`). Then:
+ *
+ * - **A/A**: the 2R processes of A and B are split into two groups of R, as a gate with R rounds
+ *   would see them; each split is compared with the gate's rule. A case flagged `regressed` is a
+ *   false positive. The rate is reported per case and for the suite (runs in which any case was
+ *   flagged). With R processes per side there are C(2R, R) ordered splits; more runs than that are
+ *   not made (they would repeat a split).
+ * - **sensitivity**: R of the unslowed processes against R of the slowed ones, drawn at random
+ *   (seeded); the rate at which the slowed case is flagged `regressed`.
+ * - **heap A/A**: A's heap pass against B's, with the gate's memory rule (one comparison per case).
+ *
+ * Splitting a pool of processes is a resampling shortcut: runs share processes, so they are not
+ * independent and the rates are less precise than N independent gate runs would give, but every
+ * run compares exactly what a gate compares (R whole processes per side). The dominating noise on
+ * a shared machine is between processes, which is what the splits vary.
+ */
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { CaseSpec } from '../case.js';
+import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
+import { claimOutput, measureArms, newResults, suiteSettings, type Arm } from '../runner.js';
+import { median } from '../stats/descriptive.js';
+import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
+import { GATE_SETTINGS } from './gate.js';
+
+export interface CalibrationOptions {
+  /** A/A splits and sensitivity draws to evaluate. */
+  runs: number;
+  /** The slowdown the sensitivity check must find, as a fraction (0.10 = +10%). */
+  slowdown: number;
+  /** Time thresholds to evaluate (the report has one row each). */
+  thresholds: number[];
+  compare: Partial<CompareSettings>;
+  seed: number;
+}
+
+export interface CaseCalibration {
+  id: string;
+  aaFalsePositiveRate: number;
+  detectionRate: number;
+  /** Median time of the slowed processes over the unslowed ones: the slowdown actually applied. */
+  appliedSlowdown: number;
+}
+
+export interface ThresholdCalibration {
+  threshold: number;
+  aaRuns: number;
+  sensitivityRuns: number;
+  /** Mean and worst (highest) per-case A/A false-positive rate. */
+  aaPerCaseMean: number;
+  aaPerCaseWorst: number;
+  /** Fraction of A/A runs in which any case of the suite was flagged. */
+  aaSuite: number;
+  /** Mean and worst (lowest) per-case detection rate of the slowdown. */
+  detectionMean: number;
+  detectionWorst: number;
+  cases: CaseCalibration[];
+}
+
+export interface Calibration {
+  suite: string;
+  rounds: number;
+  slowdown: number;
+  alpha: number;
+  cases: number;
+  thresholds: ThresholdCalibration[];
+  heapAA: { compared: number; flagged: string[] };
+}
+
+/** The four arms' results. */
+export interface CalibrationArms {
+  a: ResultsFile;
+  b: ResultsFile;
+  s1: ResultsFile;
+  s2: ResultsFile;
+}
+
+/** Deterministic PRNG (mulberry32) for the draws. */
+function prng(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), t | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every subset of size k of 0..n-1, in lexicographic order. */
+function subsets(n: number, k: number): number[][] {
+  const out: number[][] = [];
+  const rec = (start: number, acc: number[]) => {
+    if (acc.length === k) return void out.push([...acc]);
+    for (let i = start; i < n; i++) rec(i + 1, [...acc, i]);
+  };
+  rec(0, []);
+  return out;
+}
+
+function sample(n: number, k: number, r: () => number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, k);
+}
+
+/** A results file whose cases hold only the chosen rounds (process indices) of each pool. */
+function synth(template: ResultsFile, pools: Map<string, { rec: CaseRecord; rounds: number[][] }>, pick: number[]): ResultsFile {
+  return {
+    ...template,
+    cases: [...pools.values()].map(({ rec, rounds }) => ({ ...rec, rounds: pick.map((i) => rounds[i]!).filter(Boolean), heap: undefined })),
+  };
+}
+
+/**
+ * Evaluate the gate's rule on measured arms (pure: no measuring; `sluice calibrate --from` re-runs
+ * it on files of an earlier calibration).
+ */
+export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOptions): Calibration {
+  const byId = (r: ResultsFile) => new Map(r.cases.filter((c) => c.status === 'ok').map((c) => [c.id, c]));
+  const [a, b, s1, s2] = [arms.a, arms.b, arms.s1, arms.s2].map(byId) as [Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>];
+  const ids = [...a.keys()].filter((id) => b.has(id) && s1.has(id) && s2.has(id));
+  const rounds = arms.a.settings.rounds;
+  const pool = new Map(ids.map((id) => [id, { rec: a.get(id)!, rounds: [...a.get(id)!.rounds, ...b.get(id)!.rounds] }]));
+  const slow = new Map(ids.map((id) => [id, { rec: a.get(id)!, rounds: [...s1.get(id)!.rounds, ...s2.get(id)!.rounds] }]));
+  const poolSize = 2 * rounds;
+  const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
+  const r = prng(opts.seed);
+
+  // A/A: ordered splits of the pool (a split and its complement are both gates: base/head swapped).
+  let splits = subsets(poolSize, rounds).map((s) => [s, [...Array(poolSize).keys()].filter((i) => !s.includes(i))] as const);
+  if (splits.length > opts.runs) splits = sample(splits.length, opts.runs, r).map((i) => splits[i]!);
+  const draws = Array.from({ length: opts.runs }, () => [sample(poolSize, rounds, r), sample(poolSize, rounds, r)] as const);
+
+  type Flags = { ratio: number; pAdj: number }[];
+  const evaluate = (basePools: typeof pool, headPools: typeof pool, basePick: number[], headPick: number[]): Map<string, Flags[number]> => {
+    const c = compareResults(synth(arms.a, basePools, basePick), synth(arms.a, headPools, headPick), {
+      ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true,
+    });
+    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
+  };
+  const aa = splits.map(([x, y]) => evaluate(pool, pool, [...x], [...y]));
+  const sens = draws.map(([x, y]) => evaluate(pool, slow, x, y));
+  const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
+
+  const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
+    const cases = ids.map((id): CaseCalibration => {
+      const p = pool.get(id)!.rounds.flat(), q = slow.get(id)!.rounds.flat();
+      return {
+        id,
+        aaFalsePositiveRate: aa.filter((m) => flagged(m.get(id), t)).length / Math.max(1, aa.length),
+        detectionRate: sens.filter((m) => flagged(m.get(id), t)).length / Math.max(1, sens.length),
+        appliedSlowdown: median(q) / median(p) - 1,
+      };
+    });
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+    return {
+      threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
+      aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)),
+      aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
+      aaSuite: aa.filter((m) => ids.some((id) => flagged(m.get(id), t))).length / Math.max(1, aa.length),
+      detectionMean: mean(cases.map((c) => c.detectionRate)),
+      detectionWorst: Math.min(1, ...cases.map((c) => c.detectionRate)),
+      cases,
+    };
+  });
+
+  const heap = compareResults(arms.a, arms.b, { ...compare, metrics: ['peakHeap', 'allocated', 'trackerPeak'], intervals: false, allowEnvMismatch: true });
+  return {
+    suite: arms.a.suite, rounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
+    heapAA: { compared: heap.cases.length, flagged: heap.cases.filter((c) => c.verdict === 'regressed').map((c) => c.id) },
+  };
+}
+
+const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The calibration as Markdown, with the targets of the gate checked. */
+export function formatCalibration(c: Calibration): string {
+  const out = [
+    `# sluice calibrate: suite '${c.suite}', ${c.cases} cases`, '',
+    `Each gate run compares ${c.rounds} processes per side; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
+    '| time threshold | A/A runs | A/A false positives per case: mean | worst case | A/A runs with any false positive (suite) | +' + (c.slowdown * 100).toFixed(0) + '% runs | detected per case: mean | worst case |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const t of c.thresholds) {
+    out.push(`| ${pc(t.threshold)} | ${t.aaRuns} | ${pc(t.aaPerCaseMean)} | ${pc(t.aaPerCaseWorst)} | ${pc(t.aaSuite)} | ${t.sensitivityRuns} | ${pc(t.detectionMean)} | ${pc(t.detectionWorst)} |`);
+  }
+  out.push('', 'Targets: A/A at most 1% per case and 5% for the suite; the slowdown detected in at least 90% of runs.', '');
+  for (const t of c.thresholds) {
+    const ok = t.aaPerCaseWorst <= 0.01 && t.aaSuite <= 0.05 && t.detectionWorst >= 0.9;
+    out.push(`- threshold ${pc(t.threshold)}: ${ok ? 'all targets met' : 'targets NOT met'} (worst per-case A/A ${pc(t.aaPerCaseWorst)}, suite A/A ${pc(t.aaSuite)}, worst detection ${pc(t.detectionWorst)})`);
+  }
+  out.push('', `Heap A/A (one base/head heap pass per case, memory rule): ${c.heapAA.flagged.length} of ${c.heapAA.compared} cases flagged${c.heapAA.flagged.length ? `: ${c.heapAA.flagged.join(', ')}` : ''}.`, '');
+  const first = c.thresholds[0];
+  if (first) {
+    out.push(`## Per case at threshold ${pc(first.threshold)}`, '', '| case | A/A false positives | detected | slowdown applied (median ratio − 1) |', '|---|---:|---:|---:|');
+    for (const x of first.cases) out.push(`| ${x.id} | ${pc(x.aaFalsePositiveRate)} | ${pc(x.detectionRate)} | ${pc(x.appliedSlowdown)} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export interface CalibrateRequest extends CalibrationOptions {
+  suite: string;
+  cases: CaseSpec[];
+  outDir: string;
+  force?: boolean;
+  settings?: Partial<RunSettings>;
+  /** Re-evaluate the arms in outDir instead of measuring. */
+  reuse?: boolean;
+  log?: (l: string) => void;
+}
+
+const ARM_FILES = { a: 'aa-a.json', b: 'aa-b.json', s1: 'slowed-1.json', s2: 'slowed-2.json' } as const;
+
+/** Measure (unless reusing) and evaluate; writes calibration.md and calibration.json into outDir. */
+export async function runCalibration(req: CalibrateRequest): Promise<{ calibration: Calibration; markdown: string; file: string }> {
+  const files = Object.fromEntries(Object.entries(ARM_FILES).map(([k, f]) => [k, path.join(req.outDir, f)])) as Record<keyof typeof ARM_FILES, string>;
+  let arms: CalibrationArms;
+  if (req.reuse) {
+    arms = { a: readResults(files.a), b: readResults(files.b), s1: readResults(files.s1), s2: readResults(files.s2) };
+  } else {
+    for (const f of Object.values(files)) claimOutput(f, !!req.force, 'pass --force to overwrite it, or --from to re-evaluate it');
+    const settings = suiteSettings(req.suite, { ...GATE_SETTINGS, ...req.settings });
+    const list: Arm[] = [
+      { name: 'A', out: files.a, results: newResults(req.suite, settings) },
+      { name: 'B', out: files.b, results: newResults(req.suite, settings) },
+      { name: 'slowed-1', out: files.s1, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
+      { name: 'slowed-2', out: files.s2, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
+    ];
+    await measureArms(list, req.cases, req.log);
+    for (const a of list) writeResults(a.out, a.results);
+    arms = { a: list[0]!.results, b: list[1]!.results, s1: list[2]!.results, s2: list[3]!.results };
+  }
+  const calibration = evaluateCalibration(arms, req);
+  const markdown = formatCalibration(calibration);
+  const file = path.join(req.outDir, 'calibration.md');
+  writeFileSync(file, markdown);
+  writeFileSync(path.join(req.outDir, 'calibration.json'), JSON.stringify(calibration, null, 1) + '\n');
+  return { calibration, markdown, file };
+}

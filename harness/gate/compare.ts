@@ -1,0 +1,276 @@
+/**
+ * `sluice compare`: decide, case by case, whether a head results file regressed against a base.
+ *
+ * Per metric, per case:
+ * - **time** (every timing sample of every round) and the **measured heap** figures (peak and
+ *   allocated bytes, one sample per measured heap run): Mann–Whitney U test of head against base,
+ *   p-values Holm-corrected across all compared cases of that metric; the effect is the ratio of
+ *   medians (head / base) with a bootstrap 95% interval. `regressed` needs the ratio above
+ *   1 + threshold **and** an adjusted p below alpha; `improved` needs it below 1 / (1 + threshold)
+ *   and the same significance; anything else is `unchanged`.
+ * - the **tracker peak** (the MemoryTracker's deterministic figure): compared exactly, within the
+ *   memory threshold, no statistics.
+ *
+ * A case whose head output (row count, checksum) differs from the base is `output-changed`; a
+ * case that errored in the head but not in the base is `errored`. Both fail the gate, like a
+ * regression. Cases on one side only are listed, never dropped.
+ */
+import { ConfigError } from '../../engine/index.js';
+import { environmentMismatches, type CaseRecord, type ResultsFile } from '../results.js';
+import { median, ratioCI } from '../stats/descriptive.js';
+import { holm, mannWhitney } from '../stats/mann-whitney.js';
+import { formatBytes, formatNs } from '../summary.js';
+
+export const COMPARE_SCHEMA = 'sluice-compare';
+export const COMPARE_VERSION = 1;
+
+/** The decision rule's knobs. */
+export interface CompareSettings {
+  /** Smallest time ratio change that counts, as a fraction (0.10 = 10%). */
+  timeThreshold: number;
+  /** Smallest memory change that counts, as a fraction. */
+  memoryThreshold: number;
+  /** Family-wise significance level (per metric, across cases, after Holm). */
+  alpha: number;
+  /**
+   * Heap differences below this many bytes are never called (V8 heap figures move in pages and
+   * GC timing; a 2 KiB change on a 40 KiB peak is not a finding).
+   */
+  memoryFloorBytes: number;
+}
+
+export const COMPARE_DEFAULTS: CompareSettings = { timeThreshold: 0.1, memoryThreshold: 0.05, alpha: 0.05, memoryFloorBytes: 16 * 1024 };
+
+export type Verdict = 'regressed' | 'improved' | 'unchanged';
+export type MetricName = 'time' | 'peakHeap' | 'allocated' | 'trackerPeak';
+export const METRICS: readonly MetricName[] = ['time', 'peakHeap', 'allocated', 'trackerPeak'];
+
+/** One metric of one case. Medians in `unit`; `ratio` is head / base. */
+export interface MetricComparison {
+  metric: MetricName;
+  unit: 'ns' | 'bytes';
+  /** `mann-whitney` for sampled figures, `exact` for the deterministic tracker peak. */
+  method: 'mann-whitney' | 'exact';
+  base: number;
+  head: number;
+  ratio: number;
+  /** 95% bootstrap interval of the ratio (sampled metrics only). */
+  ci: [number, number] | null;
+  nBase: number;
+  nHead: number;
+  p: number | null;
+  /** Holm-adjusted across the compared cases of this metric. */
+  pAdjusted: number | null;
+  verdict: Verdict;
+}
+
+export type CaseVerdict = Verdict | 'errored' | 'output-changed';
+
+export interface CaseComparison {
+  id: string;
+  verdict: CaseVerdict;
+  /** Why the case errored or its output changed. */
+  detail?: string;
+  metrics: MetricComparison[];
+}
+
+/** The whole comparison: the `--format json` output (documented in docs/compare-format.md). */
+export interface Comparison {
+  schema: typeof COMPARE_SCHEMA;
+  version: typeof COMPARE_VERSION;
+  base: { file: string; suite: string; gitSha: string; createdAt: string };
+  head: { file: string; suite: string; gitSha: string; createdAt: string };
+  settings: CompareSettings;
+  /** Environment differences; non-empty only with allowEnvMismatch. */
+  environmentMismatches: string[];
+  /** Exit status the CLI uses: true when any case regressed, errored anew or changed output. */
+  failed: boolean;
+  counts: Record<CaseVerdict, number> & { onlyInBase: number; onlyInHead: number };
+  cases: CaseComparison[];
+  onlyInBase: string[];
+  onlyInHead: string[];
+  /** Cases that errored on both sides (listed; not a new failure). */
+  erroredInBoth: string[];
+}
+
+export interface CompareOptions extends Partial<CompareSettings> {
+  allowEnvMismatch?: boolean;
+  /** Only these metrics (calibration compares time alone). */
+  metrics?: readonly MetricName[];
+  baseFile?: string;
+  headFile?: string;
+  /** Skip the bootstrap intervals (calibration evaluates thousands of comparisons). */
+  intervals?: boolean;
+}
+
+/** Samples of a metric in a record, or undefined when it has none. */
+function samplesOf(r: CaseRecord, m: MetricName): number[] | undefined {
+  switch (m) {
+    case 'time': {
+      const xs = r.rounds.flat();
+      return xs.length ? xs : undefined;
+    }
+    case 'peakHeap':
+      return r.heap?.peakSamples ?? (r.heap ? [r.heap.peakBytes] : undefined);
+    case 'allocated':
+      return r.heap?.allocatedSamples ?? (r.heap ? [r.heap.allocatedBytes] : undefined);
+    case 'trackerPeak':
+      return r.heap && r.heap.trackerPeakBytes !== null ? [r.heap.trackerPeakBytes] : undefined;
+  }
+}
+
+function effectVerdict(ratio: number, threshold: number, significant: boolean): Verdict {
+  if (!significant) return 'unchanged';
+  if (ratio > 1 + threshold) return 'regressed';
+  if (ratio < 1 / (1 + threshold)) return 'improved';
+  return 'unchanged';
+}
+
+function check(s: CompareSettings): void {
+  const bad = (name: string, v: number, ok: boolean) => {
+    if (!ok) throw new ConfigError(`${name} must be ${name === '--alpha' ? 'between 0 and 1' : 'a non-negative fraction'}, got ${v}`);
+  };
+  bad('--time-threshold', s.timeThreshold, Number.isFinite(s.timeThreshold) && s.timeThreshold >= 0);
+  bad('--memory-threshold', s.memoryThreshold, Number.isFinite(s.memoryThreshold) && s.memoryThreshold >= 0);
+  bad('--alpha', s.alpha, s.alpha > 0 && s.alpha < 1);
+}
+
+/**
+ * Compare `head` against `base`.
+ * @throws ConfigError for results from different environments (unless allowEnvMismatch) or bad settings.
+ */
+export function compareResults(base: ResultsFile, head: ResultsFile, opts: CompareOptions = {}): Comparison {
+  const settings: CompareSettings = {
+    timeThreshold: opts.timeThreshold ?? COMPARE_DEFAULTS.timeThreshold,
+    memoryThreshold: opts.memoryThreshold ?? COMPARE_DEFAULTS.memoryThreshold,
+    alpha: opts.alpha ?? COMPARE_DEFAULTS.alpha,
+    memoryFloorBytes: opts.memoryFloorBytes ?? COMPARE_DEFAULTS.memoryFloorBytes,
+  };
+  check(settings);
+  const mismatches = environmentMismatches(base.environment, head.environment);
+  if (mismatches.length && !opts.allowEnvMismatch) {
+    throw new ConfigError(`refusing to compare results from different environments: ${mismatches.join('; ')} (pass --allow-env-mismatch to compare anyway)`);
+  }
+  const metrics = opts.metrics ?? METRICS;
+  const baseById = new Map(base.cases.map((c) => [c.id, c]));
+  const headById = new Map(head.cases.map((c) => [c.id, c]));
+  const onlyInBase = base.cases.filter((c) => !headById.has(c.id)).map((c) => c.id);
+  const onlyInHead = head.cases.filter((c) => !baseById.has(c.id)).map((c) => c.id);
+  const erroredInBoth: string[] = [];
+  const cases: CaseComparison[] = [];
+  const compared: { cc: CaseComparison; b: CaseRecord; h: CaseRecord }[] = [];
+
+  for (const h of head.cases) {
+    const b = baseById.get(h.id);
+    if (!b) continue;
+    if (h.status === 'errored' && b.status === 'errored') {
+      erroredInBoth.push(h.id);
+      continue;
+    }
+    if (h.status === 'errored') {
+      cases.push({ id: h.id, verdict: 'errored', detail: `errored in head: ${h.error ?? 'unknown'}`, metrics: [] });
+      continue;
+    }
+    if (b.status === 'errored') {
+      cases.push({ id: h.id, verdict: 'unchanged', detail: `errored in base only (${b.error ?? 'unknown'}); nothing to compare`, metrics: [] });
+      continue;
+    }
+    if (b.output && h.output && (b.output.rows !== h.output.rows || b.output.checksum !== h.output.checksum)) {
+      cases.push({ id: h.id, verdict: 'output-changed', detail: `base returned ${b.output.rows} rows #${b.output.checksum}, head ${h.output.rows} rows #${h.output.checksum}`, metrics: [] });
+      continue;
+    }
+    const cc: CaseComparison = { id: h.id, verdict: 'unchanged', metrics: [] };
+    cases.push(cc);
+    compared.push({ cc, b, h });
+  }
+
+  for (const metric of metrics) {
+    const rows: { cc: CaseComparison; m: MetricComparison; bs: number[]; hs: number[] }[] = [];
+    for (const { cc, b, h } of compared) {
+      const bs = samplesOf(b, metric), hs = samplesOf(h, metric);
+      if (!bs || !hs) continue;
+      const mb = median(bs), mh = median(hs);
+      const m: MetricComparison = {
+        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : 'mann-whitney',
+        base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
+        p: null, pAdjusted: null, verdict: 'unchanged',
+      };
+      if (metric === 'trackerPeak') {
+        m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
+      } else {
+        m.p = mannWhitney(hs, bs).p;
+        if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
+      }
+      cc.metrics.push(m);
+      rows.push({ cc, m, bs, hs });
+    }
+    if (metric === 'trackerPeak') continue;
+    const adjusted = holm(rows.map((r) => r.m.p!));
+    rows.forEach(({ m }, i) => {
+      m.pAdjusted = adjusted[i]!;
+      const threshold = metric === 'time' ? settings.timeThreshold : settings.memoryThreshold;
+      const bigEnough = metric === 'time' || Math.abs(m.head - m.base) >= settings.memoryFloorBytes;
+      m.verdict = effectVerdict(m.ratio, threshold, bigEnough && m.pAdjusted < settings.alpha);
+    });
+  }
+  for (const { cc } of compared) {
+    const vs = cc.metrics.map((m) => m.verdict);
+    cc.verdict = vs.includes('regressed') ? 'regressed' : vs.includes('improved') ? 'improved' : 'unchanged';
+  }
+
+  const counts = { regressed: 0, improved: 0, unchanged: 0, errored: 0, 'output-changed': 0, onlyInBase: onlyInBase.length, onlyInHead: onlyInHead.length };
+  for (const c of cases) counts[c.verdict]++;
+  const describe = (r: ResultsFile, file: string) => ({ file, suite: r.suite, gitSha: r.environment.gitSha, createdAt: r.createdAt });
+  return {
+    schema: COMPARE_SCHEMA, version: COMPARE_VERSION,
+    base: describe(base, opts.baseFile ?? ''), head: describe(head, opts.headFile ?? ''),
+    settings, environmentMismatches: mismatches,
+    failed: counts.regressed + counts.errored + counts['output-changed'] > 0,
+    counts, cases, onlyInBase, onlyInHead, erroredInBoth,
+  };
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(3)}x` : '∞');
+const fmtP = (p: number | null) => (p === null ? '–' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+const fmtValue = (m: MetricComparison, v: number) => (m.unit === 'ns' ? formatNs(v) : formatBytes(v));
+const LABEL: Record<MetricName, string> = { time: 'time', peakHeap: 'peak heap', allocated: 'allocated', trackerPeak: 'tracker peak' };
+const MARK: Record<CaseVerdict, string> = { regressed: '**regressed**', improved: 'improved', unchanged: 'unchanged', errored: '**errored**', 'output-changed': '**output changed**' };
+
+/** The Markdown report of a comparison: a verdict line, findings first, then every case. */
+export function formatComparison(c: Comparison): string {
+  const s = c.settings;
+  const out: string[] = [];
+  out.push(`# sluice compare: ${c.failed ? 'FAILED' : 'passed'}`, '');
+  out.push(`base \`${c.base.file}\` (${c.base.gitSha}) → head \`${c.head.file}\` (${c.head.gitSha})  `);
+  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
+  if (c.environmentMismatches.length) out.push(`> **Warning**: compared across environments (--allow-env-mismatch): ${c.environmentMismatches.join('; ')}. Differences may come from the machine, not the code.`, '');
+  if (c.base.suite !== c.head.suite) out.push(`> Note: the base ran suite '${c.base.suite}', the head '${c.head.suite}'; cases are matched by id.`, '');
+  const k = c.counts;
+  out.push(`${k.regressed} regressed, ${k.improved} improved, ${k.unchanged} unchanged, ${k.errored} errored in head, ${k['output-changed']} with changed output; ${k.onlyInBase} only in base, ${k.onlyInHead} only in head, ${c.erroredInBoth.length} errored in both.`, '');
+  const findings = c.cases.filter((x) => x.verdict !== 'unchanged');
+  if (findings.length) {
+    out.push('## Findings', '', '| case | verdict | metric | base | head | ratio | 95% CI | p (Holm) |', '|---|---|---|---:|---:|---:|---:|---:|');
+    for (const x of findings) {
+      if (x.detail) out.push(`| ${x.id} | ${MARK[x.verdict]} | ${x.detail} | | | | | |`);
+      for (const m of x.metrics.filter((m) => m.verdict !== 'unchanged')) {
+        out.push(`| ${x.id} | ${MARK[m.verdict]} | ${LABEL[m.metric]} | ${fmtValue(m, m.base)} | ${fmtValue(m, m.head)} | ${fmtRatio(m.ratio)} | ${m.ci ? `${m.ci[0].toFixed(3)}–${m.ci[1].toFixed(3)}` : 'exact'} | ${fmtP(m.pAdjusted)} |`);
+      }
+    }
+    out.push('');
+  }
+  out.push('## All cases', '', '| case | verdict | time base → head | time ratio (95% CI) | p (Holm) | peak heap | allocated | tracker peak |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const x of c.cases) {
+    const m = (name: MetricName) => x.metrics.find((y) => y.metric === name);
+    const t = m('time');
+    const mem = (name: MetricName) => {
+      const y = m(name);
+      return y ? `${fmtValue(y, y.head)} (${y.base === 0 && y.head === 0 ? '=' : pct(y.ratio - 1)})` : '–';
+    };
+    out.push(`| ${x.id} | ${MARK[x.verdict]}${x.detail ? `: ${x.detail}` : ''} | ${t ? `${formatNs(t.base)} → ${formatNs(t.head)}` : '–'} | ${t ? `${fmtRatio(t.ratio)}${t.ci ? ` (${t.ci[0].toFixed(3)}–${t.ci[1].toFixed(3)})` : ''}` : '–'} | ${fmtP(t?.pAdjusted ?? null)} | ${mem('peakHeap')} | ${mem('allocated')} | ${mem('trackerPeak')} |`);
+  }
+  for (const [title, list] of [['Only in base', c.onlyInBase], ['Only in head', c.onlyInHead], ['Errored in both', c.erroredInBoth]] as const) {
+    if (list.length) out.push('', `## ${title}`, '', ...list.map((id) => `- ${id}`));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,161 @@
+/**
+ * `sluice gate`: measure a base build and this (head) build interleaved in one job, then compare.
+ *
+ * A baseline stored from another machine, or from the same machine an hour ago, measures the
+ * machine as much as the code; on a shared CI runner that is most of the difference. So the gate
+ * runs both builds itself: for every case, a base process and a head process back to back (the
+ * order alternating), round after round, then applies `compare`'s rule to the two results files.
+ *
+ * The base is a directory holding a sluice checkout, or a git ref of this repository; a ref is
+ * checked out as a git worktree under `.sluice/base/<sha>`, installed (node_modules linked from the
+ * head when the lockfiles are identical, else `npm ci`) and built, once; later gates reuse it.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, SluiceError } from '../../engine/index.js';
+import type { CaseSpec } from '../case.js';
+import { writeResults, type RunSettings } from '../results.js';
+import { childCommand, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
+import { compareResults, formatComparison, type Comparison, type CompareSettings } from './compare.js';
+
+/** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
+export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };
+
+/** A base build ready to measure. */
+export interface BaseBuild {
+  root: string;
+  child: ChildCommand;
+  /** What was done to prepare it (said on stderr, kept in the comparison's Markdown). */
+  steps: string[];
+}
+
+function run(cmd: string, args: string[], cwd: string, what: string): void {
+  try {
+    execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    const last = `${err.stderr ?? ''}\n${err.stdout ?? ''}`.trim().split('\n').filter((l) => l.trim() && !l.includes('npm warn')).at(-1) ?? err.message;
+    throw new SluiceError(`gate: ${what} failed in ${cwd}: ${last.trim()}`);
+  }
+}
+
+function lockHash(root: string): string | undefined {
+  const f = path.join(root, 'package-lock.json');
+  return existsSync(f) ? createHash('sha256').update(readFileSync(f)).digest('hex') : undefined;
+}
+
+const CHILD = path.join('dist', 'harness', 'measure', 'child.js');
+
+/** Install (when needed) and build the checkout at `root`, recording each step. */
+function installAndBuild(root: string, steps: string[], log: (l: string) => void, rebuild: boolean): void {
+  if (!existsSync(path.join(root, 'node_modules'))) {
+    const same = lockHash(root) !== undefined && lockHash(root) === lockHash(PROJECT_ROOT) && existsSync(path.join(PROJECT_ROOT, 'node_modules'));
+    if (same) {
+      symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+      steps.push(`linked node_modules from the head (identical package-lock.json)`);
+    } else {
+      log(`sluice gate: installing the base's dependencies (npm ci) in ${root}`);
+      run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], root, 'npm ci');
+      steps.push('installed its dependencies with npm ci (its package-lock.json differs from the head\'s)');
+    }
+  }
+  if (rebuild || !existsSync(path.join(root, CHILD))) {
+    log(`sluice gate: building the base (npm run build) in ${root}`);
+    run('npm', ['run', 'build'], root, 'npm run build');
+    steps.push('built it with npm run build');
+  }
+  if (!existsSync(path.join(root, CHILD))) throw new SluiceError(`gate: the base at ${root} has no ${CHILD} after building; it predates the harness`);
+}
+
+/**
+ * Make `spec` (a directory or a git ref) ready to measure.
+ * @throws ConfigError when it is neither; SluiceError when preparing it fails.
+ */
+export function prepareBase(spec: string, log: (l: string) => void = () => {}): BaseBuild {
+  const steps: string[] = [];
+  if (existsSync(spec) && statSync(spec).isDirectory()) {
+    const root = path.resolve(spec);
+    let name: unknown;
+    try {
+      name = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).name;
+    } catch {
+      name = undefined;
+    }
+    if (name !== 'sluice') throw new ConfigError(`--base: directory '${spec}' is not a sluice checkout (no package.json named sluice)`);
+    steps.push(`base: directory ${root}`);
+    installAndBuild(root, steps, log, false);
+    return { root, child: { script: path.join(root, CHILD), preload: [] }, steps };
+  }
+  let sha: string;
+  try {
+    sha = execFileSync('git', ['-C', PROJECT_ROOT, 'rev-parse', '--verify', '--quiet', `${spec}^{commit}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    throw new ConfigError(`--base: '${spec}' is neither a directory nor a git ref of ${PROJECT_ROOT}`);
+  }
+  const root = path.join(PROJECT_ROOT, '.sluice', 'base', sha.slice(0, 12));
+  const ready = path.join(root, '.sluice-ready');
+  steps.push(`base: git ref ${spec} = ${sha.slice(0, 12)}`);
+  if (existsSync(ready)) {
+    steps.push(`reused the worktree prepared earlier at ${root}`);
+  } else {
+    if (existsSync(root)) {
+      run('git', ['-C', PROJECT_ROOT, 'worktree', 'remove', '--force', root], PROJECT_ROOT, 'removing a half-prepared worktree');
+      rmSync(root, { recursive: true, force: true });
+    }
+    mkdirSync(path.dirname(root), { recursive: true });
+    log(`sluice gate: checking out ${spec} (${sha.slice(0, 12)}) as a worktree at ${root}`);
+    run('git', ['-C', PROJECT_ROOT, 'worktree', 'add', '--detach', root, sha], PROJECT_ROOT, 'git worktree add');
+    steps.push(`checked it out as a git worktree at ${root}`);
+    installAndBuild(root, steps, log, true);
+    writeFileSync(ready, `${sha}\n`);
+  }
+  return { root, child: { script: path.join(root, CHILD), preload: [] }, steps };
+}
+
+export interface GateRequest {
+  base: string;
+  suite: string;
+  cases: CaseSpec[];
+  /** Directory for base.json, head.json, compare.md and compare.json. */
+  outDir: string;
+  force?: boolean;
+  settings?: Partial<RunSettings>;
+  compare?: Partial<CompareSettings>;
+  log?: (l: string) => void;
+}
+
+export interface GateResult {
+  comparison: Comparison;
+  markdown: string;
+  files: { base: string; head: string; markdown: string; json: string };
+  wallSeconds: number;
+}
+
+/** Run the gate; see the module comment. */
+export async function runGate(req: GateRequest): Promise<GateResult> {
+  const log = req.log ?? (() => {});
+  const started = Date.now();
+  const files = {
+    base: path.join(req.outDir, 'base.json'), head: path.join(req.outDir, 'head.json'),
+    markdown: path.join(req.outDir, 'compare.md'), json: path.join(req.outDir, 'compare.json'),
+  };
+  for (const f of [files.base, files.head]) claimOutput(f, !!req.force, 'pass --force to overwrite it or choose another --out');
+  const base = prepareBase(req.base, log);
+  for (const s of base.steps) log(`sluice gate: ${s}`);
+  const settings = suiteSettings(req.suite, { ...GATE_SETTINGS, ...req.settings });
+  const arms: Arm[] = [
+    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root), child: base.child },
+    { name: 'head', out: files.head, results: newResults(req.suite, settings), child: childCommand() },
+  ];
+  await measureArms(arms, req.cases, log);
+  // Both builds ran on this machine in this job; a differing lockfile is the change under test.
+  const comparison = compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
+  const wallSeconds = (Date.now() - started) / 1000;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} interleaved processes per case and build (plus one heap process each), in ${wallSeconds.toFixed(0)} s\n`;
+  writeFileSync(files.markdown, markdown);
+  writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
+  for (const a of arms) writeResults(a.out, a.results);
+  return { comparison, markdown, files, wallSeconds };
+}

@@ -1,0 +1,219 @@
+/**
+ * The ingest family: getting rows into and out of table storage, streaming against
+ * materializing, with JSON parsing as the practical limit.
+ *
+ * - `ingest`: an NDJSON file of `rows` trades (generated once per process, on disk) goes into a
+ *   fresh filesystem table on every run.
+ *   - streaming: `insertStream` from a file read stream (64 KiB chunks), batches of `batchSize`;
+ *   - materialized: read the whole file, parse every line into an array, then `insertBatches`
+ *     (what the published engine did: decode the whole body at once);
+ *   - baseline: stream the file and `JSON.parse` each line, keeping nothing (the parse-only limit
+ *     that streaming ingest is measured against).
+ * - `read`: the same rows, stored once, read back as NDJSON text.
+ *   - streaming: consume `readStream` (segment by segment);
+ *   - materialized: `getTableData`, then every row's NDJSON line in one array.
+ *
+ * These scenarios are tasks (asynchronous, with I/O), not queries: they define `task` instead of
+ * `build`. Output checksums are over the stored rows (ingest) or the produced lines (read), so
+ * the runners of a group must agree exactly.
+ */
+import { createReadStream, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { InternalError, type Tuple } from '../engine/index.js';
+import {
+  createDatabase, createTable, dropTable, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, rowObject,
+  type Database, type TableSchema,
+} from '../engine/storage/index.js';
+import { rng, SYMBOLS } from './data.js';
+import type { Params, Scenario, TaskCase } from './types.js';
+
+/** The stored trades' schema. */
+export const INGEST_SCHEMA: TableSchema = [
+  { name: 'id', type: 'int', nullable: false },
+  { name: 'sym', type: 'string', nullable: false },
+  { name: 'price', type: 'float', nullable: false },
+  { name: 'qty', type: 'int', nullable: false },
+  { name: 'ts', type: 'timestamp', nullable: false },
+  { name: 'venue', type: 'string', nullable: true },
+];
+
+/** Write `n` seeded trades as NDJSON (arrays in schema order) to `file`, 10,000 rows at a time. */
+export function writeTradesNdjson(file: string, n: number, seed: number): number {
+  const r = rng(seed);
+  const t0 = Date.UTC(2026, 0, 5, 14, 30);
+  writeFileSync(file, '');
+  let bytes = 0;
+  for (let i = 0; i < n; i += 10_000) {
+    let s = '';
+    for (let k = i; k < Math.min(n, i + 10_000); k++) {
+      const price = Math.round((50 + r() * 450) * 100) / 100;
+      const venue = r() < 0.2 ? null : r() < 0.5 ? 'XNAS' : 'XNYS';
+      s += JSON.stringify([k, SYMBOLS[(r() * SYMBOLS.length) | 0], price, 1 + ((r() * 500) | 0), t0 + k * 37, venue]) + '\n';
+    }
+    appendFileSync(file, s);
+    bytes += Buffer.byteLength(s);
+  }
+  return bytes;
+}
+
+/** A scratch directory for one process's files, removed at exit. */
+function scratch(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ingest-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Lines of a file, parsed, with nothing kept: the parse-only limit. */
+async function parseOnly(file: string, onRow: (t: Tuple) => void): Promise<number> {
+  let rest = '', n = 0;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      if (nl > start) {
+        onRow(JSON.parse(text.slice(start, nl)) as Tuple);
+        n++;
+      }
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest.trim()) {
+    onRow(JSON.parse(rest) as Tuple);
+    n++;
+  }
+  return n;
+}
+
+const sink = { last: undefined as unknown };
+
+function freshTable(db: Database): void {
+  if (listTables(db).some((t) => t.name === 'trades')) dropTable(db, 'trades');
+  createTable(db, 'trades', INGEST_SCHEMA, { store: 'filesystem' });
+}
+
+function params(p: Params): { rows: number; batchSize: number } {
+  return { rows: p.rows as number, batchSize: p.batchSize as number };
+}
+
+function notAQuery(): never {
+  throw new InternalError('ingest scenarios are tasks: the harness runs task(), not build()');
+}
+
+export const ingest: Scenario = {
+  id: 'ingest',
+  family: 'ingest',
+  title: 'NDJSON into a filesystem table: streaming insert vs read-all-then-insert vs parse-only',
+  params: {
+    rows: { default: 100_000, doc: 'rows in the NDJSON input' },
+    batchSize: { default: 1000, doc: 'rows per written batch' },
+  },
+  data: () => ({}),
+  build: notAQuery,
+  hasBaseline: true,
+  timing: { minSamples: 5 },
+  async task(runner, p, seed, checksum): Promise<TaskCase> {
+    const { rows, batchSize } = params(p);
+    const dir = scratch();
+    const file = path.join(dir, 'input.ndjson');
+    writeTradesNdjson(file, rows, seed);
+    const db = createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench');
+    const stored = () => getTableData(db, 'trades');
+    switch (runner) {
+      case 'streaming':
+        return {
+          inputRows: rows,
+          run: async () => {
+            freshTable(db);
+            return (await insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows;
+          },
+          output: async () => checksum(stored()),
+        };
+      case 'materialized':
+        return {
+          inputRows: rows,
+          run: async () => {
+            freshTable(db);
+            const text = await readFile(file, 'utf8');
+            const all = text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as unknown);
+            return (await insertBatches(db, 'trades', all, batchSize)).rows;
+          },
+          output: async () => checksum(stored()),
+        };
+      case 'baseline': {
+        let seen: Tuple[] | undefined;
+        return {
+          inputRows: rows,
+          run: () => parseOnly(file, (t) => {
+            sink.last = t;
+            seen?.push(t);
+          }),
+          output: async () => {
+            seen = [];
+            await parseOnly(file, (t) => seen!.push(t));
+            const c = checksum(seen);
+            seen = undefined;
+            return c;
+          },
+        };
+      }
+    }
+  },
+};
+
+export const read: Scenario = {
+  id: 'read',
+  family: 'ingest',
+  title: 'a stored table read back as NDJSON: readStream vs getTableData',
+  params: {
+    rows: { default: 100_000, doc: 'rows in the stored table' },
+    batchSize: { default: 1000, doc: 'rows per stored segment' },
+  },
+  data: () => ({}),
+  build: notAQuery,
+  timing: { minSamples: 5 },
+  async task(runner, p, seed, checksum): Promise<TaskCase> {
+    const { rows, batchSize } = params(p);
+    const dir = scratch();
+    const file = path.join(dir, 'input.ndjson');
+    writeTradesNdjson(file, rows, seed);
+    const db = createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench');
+    freshTable(db);
+    await insertStream(db, 'trades', createReadStream(file), { batchSize });
+    rmSync(file);
+    const toObject = rowObject(INGEST_SCHEMA);
+    const lines = async (each: (line: string) => void): Promise<number> => {
+      if (runner === 'streaming') {
+        let n = 0, rest = '';
+        for await (const chunk of readStream(db, 'trades')) {
+          const text = rest + String(chunk);
+          let start = 0;
+          for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+            each(text.slice(start, nl));
+            n++;
+            start = nl + 1;
+          }
+          rest = text.slice(start);
+        }
+        return n;
+      }
+      if (runner === 'materialized') {
+        const all = getTableData(db, 'trades').map((t) => JSON.stringify(toObject(t)));
+        for (const l of all) each(l);
+        return all.length;
+      }
+      throw new InternalError('the read scenario has no baseline');
+    };
+    return {
+      inputRows: rows,
+      run: () => lines((l) => void (sink.last = l)),
+      output: async () => {
+        const seen: Tuple[] = [];
+        await lines((l) => seen.push([l]));
+        return checksum(seen);
+      },
+    };
+  },
+};

@@ -1,0 +1,73 @@
+import test from 'ava';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { evaluateCalibration, formatCalibration } from '../../../harness/gate/calibrate.js';
+import { makeCase } from '../../../harness/case.js';
+import { runChild } from '../../../harness/runner.js';
+import { PROJECT_ROOT } from '../../../harness/runner.js';
+import { sluice } from '../../cli-helper.js';
+import { suiteCases, synthResults } from './synthetic.js';
+
+const opts = { runs: 20, slowdown: 0.3, thresholds: [0.05, 0.1], compare: {}, seed: 1 };
+
+test('calibration on synthetic arms: identical builds give no false positives, a 30% slowdown is always found', (t) => {
+  const cases = suiteCases();
+  const slow = cases.map((c) => ({ ...c, time: c.time * 1.3 }));
+  const c = evaluateCalibration({ a: synthResults(cases, 1), b: synthResults(cases, 2), s1: synthResults(slow, 3), s2: synthResults(slow, 4) }, opts);
+  t.is(c.cases, 36);
+  t.is(c.rounds, 3);
+  for (const th of c.thresholds) {
+    t.is(th.aaRuns, 20, 'C(6,3) = 20 ordered splits');
+    t.is(th.aaSuite, 0);
+    t.is(th.detectionWorst, 1);
+    for (const x of th.cases) t.true(Math.abs(x.appliedSlowdown - 0.3) < 0.05, `${x.id}: ${x.appliedSlowdown}`);
+  }
+  t.regex(formatCalibration(c), /threshold 5\.0%: all targets met/);
+});
+
+test('calibration exposes a gate that fires on noise: one slow process per case is a false positive at a 5% threshold', (t) => {
+  const cases = suiteCases();
+  const a = synthResults(cases, 1);
+  // Build B's first process 25% slower in every case: splits that put it alone on one side flag it.
+  const b = synthResults(cases, 2);
+  for (const c of b.cases) c.rounds[0] = c.rounds[0]!.map((x) => x * 1.25);
+  const c = evaluateCalibration({ a, b, s1: synthResults(cases, 3), s2: synthResults(cases, 4) }, opts);
+  const at5 = c.thresholds.find((x) => x.threshold === 0.05)!;
+  t.true(at5.aaSuite > 0.05, `suite A/A ${at5.aaSuite}`);
+  t.regex(formatCalibration(c), /targets NOT met/);
+});
+
+test('the calibration slowdown busy-waits the requested fraction of the query\'s own time', async (t) => {
+  const c = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
+  const settings = { maxTime: 0.05, minSamples: 2, warmupRuns: 1 };
+  const r = await runChild({ mode: 'time', case: c, settings, slowdown: 0.25 }, ['--expose-gc'], 60);
+  t.true(r.ok, JSON.stringify(r));
+  const { busyWaitNs, warmMedianNs } = r as unknown as { busyWaitNs: number; warmMedianNs: number };
+  t.true(warmMedianNs > 0);
+  t.is(busyWaitNs, 0.25 * warmMedianNs);
+  const plain = await runChild({ mode: 'time', case: c, settings }, ['--expose-gc'], 60);
+  t.is((plain as unknown as { busyWaitNs: number }).busyWaitNs, 0, 'no busy-wait outside calibration');
+  const run = await sluice(['run', '--calibration-slowdown', '10%', '--filter', 'x']);
+  t.is(run.code, 2, 'the slowdown is not an option of run');
+  t.regex(run.stderr, /Unknown argument/);
+});
+
+test('gate end to end: a base directory and this build, interleaved, compared (and bad bases refused)', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
+  const r = await sluice(['gate', '--base', PROJECT_ROOT, '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
+    '--rounds', '2', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
+  t.true(r.code === 0, `${r.code}: ${r.stderr.slice(-600)}`);
+  for (const f of ['base.json', 'head.json', 'compare.md', 'compare.json']) t.true(existsSync(path.join(out, f)), f);
+  const order = r.stderr.split('\n').filter((l) => /time pass, round 1\/2/.test(l)).map((l) => /\[(base|head)\]/.exec(l)![1]);
+  t.deepEqual(order, ['base', 'head', 'head', 'base'], 'interleaved, alternating which build goes first');
+  const cmp = JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8'));
+  t.is(cmp.cases.length, 2);
+  t.regex(r.stdout, /## How the gate ran[\s\S]*base: directory/);
+  const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--base: 'no-such-ref-or-dir' is neither a directory nor a git ref/);
+  const notSluice = await sluice(['gate', '--base', os.tmpdir()]);
+  t.is(notSluice.code, 2);
+  t.regex(notSluice.stderr, /is not a sluice checkout/);
+});

@@ -1,0 +1,160 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../../engine/index.js';
+import { compareResults, formatComparison } from '../../../harness/gate/compare.js';
+import { toGithubActionBenchmark } from '../../../harness/gate/export.js';
+import { writeResults, type ResultsFile } from '../../../harness/results.js';
+import { sluice } from '../../cli-helper.js';
+import { suiteCases, synthResults, type SynthCase } from './synthetic.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-compare-'));
+const put = (name: string, r: ResultsFile) => {
+  const f = path.join(dir, name);
+  writeResults(f, r);
+  return f;
+};
+const slowed = (cases: SynthCase[], factor: number, which: (i: number) => boolean) => cases.map((c, i) => (which(i) ? { ...c, time: c.time * factor } : c));
+
+test('gate self-test: a known 30% slowdown exits 1, identical distributions exit 0', async (t) => {
+  const cases = suiteCases();
+  const base = put('base.json', synthResults(cases, 1));
+  const same = put('same.json', synthResults(cases, 2));
+  const slow = put('slow.json', synthResults(slowed(cases, 1.3, (i) => i === 7), 3));
+  const a = await sluice(['compare', base, same]);
+  t.is(a.code, 0, a.stderr);
+  t.regex(a.stdout, /passed/);
+  const b = await sluice(['compare', base, slow]);
+  t.is(b.code, 1, b.stderr);
+  t.regex(b.stdout, /scenario7\/rows=8000\/streaming \| \*\*regressed\*\* \| time/);
+  t.regex(b.stderr, /FAILED: 1 regressed/);
+});
+
+test('a regression needs both the threshold and significance; improvements are reported', (t) => {
+  const cases = suiteCases();
+  const base = synthResults(cases, 11);
+  // +30% on case 0 (regressed), +5% on case 1 (below the 10% threshold), −30% on case 2 (improved).
+  const head = synthResults(cases.map((c, i) => ({ ...c, time: c.time * (i === 0 ? 1.3 : i === 1 ? 1.05 : i === 2 ? 0.7 : 1) })), 12);
+  const c = compareResults(base, head);
+  const v = (i: number) => c.cases.find((x) => x.id === cases[i]!.id)!;
+  t.is(v(0).verdict, 'regressed');
+  t.is(v(1).verdict, 'unchanged');
+  t.is(v(2).verdict, 'improved');
+  const time0 = v(0).metrics.find((m) => m.metric === 'time')!;
+  t.true(time0.ratio > 1.2 && time0.ratio < 1.4, `ratio ${time0.ratio}`);
+  t.true(time0.ci![0] < time0.ratio && time0.ratio < time0.ci![1]);
+  t.true(time0.pAdjusted! < 0.05 && time0.pAdjusted! >= time0.p!, 'Holm never lowers a p-value');
+  t.true(c.failed);
+  t.is(c.counts.regressed, 1);
+  t.is(c.counts.improved, 1);
+  // The same +5% is a regression at a 2% threshold.
+  t.is(compareResults(base, head, { timeThreshold: 0.02 }).cases.find((x) => x.id === cases[1]!.id)!.verdict, 'regressed');
+  // With only 2 samples per side nothing can be significant after Holm, whatever the ratio.
+  const tiny = (r: ResultsFile) => ({ ...r, cases: r.cases.map((x) => ({ ...x, rounds: [x.rounds[0]!.slice(0, 2)] })) });
+  t.false(compareResults(tiny(base), tiny(head)).failed);
+});
+
+test('memory: tracker peak is compared exactly, measured heap statistically with a floor', (t) => {
+  const cases: SynthCase[] = [
+    { id: 'a/x=1/streaming', time: 1e5, heap: { peak: 1_000_000, allocated: 2_000_000, tracker: 100_000 } },
+    { id: 'b/x=1/streaming', time: 1e5, heap: { peak: 1_000_000, allocated: 2_000_000, tracker: 100_000 } },
+    { id: 'c/x=1/streaming', time: 1e5, heap: { peak: 100_000, allocated: 100_000, tracker: null } },
+  ];
+  const base = synthResults(cases, 5);
+  const head = synthResults([
+    { ...cases[0]!, heap: { ...cases[0]!.heap!, tracker: 106_000 } }, // tracker +6% > 5%
+    { ...cases[1]!, heap: { ...cases[1]!.heap!, peak: 1_300_000 } }, // measured peak +30%
+    { ...cases[2]!, heap: { peak: 110_000, allocated: 110_000, tracker: null } }, // +10% but under the 16 KiB floor
+  ], 6);
+  const c = compareResults(base, head);
+  const metric = (id: string, m: string) => c.cases.find((x) => x.id === id)!.metrics.find((y) => y.metric === m)!;
+  t.is(metric('a/x=1/streaming', 'trackerPeak').verdict, 'regressed');
+  t.is(metric('a/x=1/streaming', 'trackerPeak').method, 'exact');
+  t.is(metric('b/x=1/streaming', 'peakHeap').verdict, 'regressed');
+  t.is(metric('b/x=1/streaming', 'trackerPeak').verdict, 'unchanged');
+  t.is(metric('c/x=1/streaming', 'peakHeap').verdict, 'unchanged');
+  t.falsy(c.cases.find((x) => x.id === 'c/x=1/streaming')!.metrics.find((m) => m.metric === 'trackerPeak'), 'no tracker for the baseline loop');
+  // 5% tracker growth is within a 10% memory threshold.
+  t.is(compareResults(base, head, { memoryThreshold: 0.1 }).cases.find((x) => x.id === 'a/x=1/streaming')!.verdict, 'unchanged');
+});
+
+test('cases on one side, errored cases and changed outputs are listed, never dropped', (t) => {
+  const base = synthResults([
+    { id: 'a/x=1/streaming', time: 1e5 }, { id: 'gone/x=1/streaming', time: 1e5 }, { id: 'e/x=1/streaming', time: 1e5 },
+    { id: 'both/x=1/streaming', time: 1e5, status: 'errored', error: 'boom' }, { id: 'o/x=1/streaming', time: 1e5 },
+  ], 1);
+  const head = synthResults([
+    { id: 'a/x=1/streaming', time: 1e5 }, { id: 'new/x=1/streaming', time: 1e5 }, { id: 'e/x=1/streaming', time: 1e5, status: 'errored', error: 'timed out after 60 s' },
+    { id: 'both/x=1/streaming', time: 1e5, status: 'errored', error: 'boom' }, { id: 'o/x=1/streaming', time: 1e5, checksum: 'ffff0000' },
+  ], 2);
+  const c = compareResults(base, head);
+  t.deepEqual(c.onlyInBase, ['gone/x=1/streaming']);
+  t.deepEqual(c.onlyInHead, ['new/x=1/streaming']);
+  t.deepEqual(c.erroredInBoth, ['both/x=1/streaming']);
+  t.is(c.cases.find((x) => x.id === 'e/x=1/streaming')!.verdict, 'errored');
+  t.regex(c.cases.find((x) => x.id === 'e/x=1/streaming')!.detail!, /timed out/);
+  t.is(c.cases.find((x) => x.id === 'o/x=1/streaming')!.verdict, 'output-changed');
+  t.true(c.failed);
+  const md = formatComparison(c);
+  for (const s of ['## Only in base', 'gone/x=1/streaming', '## Only in head', 'new/x=1/streaming', '## Errored in both', '**output changed**', '**errored**']) t.true(md.includes(s), s);
+});
+
+test('results from different environments are refused unless allowed, and then flagged', (t) => {
+  const base = synthResults([{ id: 'a/x=1/streaming', time: 1e5 }], 1);
+  const head = synthResults([{ id: 'a/x=1/streaming', time: 1e5 }], 2);
+  head.environment = { ...head.environment, cpuModel: 'Some Other CPU', node: 'v18.0.0' };
+  t.throws(() => compareResults(base, head), { instanceOf: ConfigError, message: /different environments: CPU model .*node version.*--allow-env-mismatch/ });
+  const c = compareResults(base, head, { allowEnvMismatch: true });
+  t.is(c.environmentMismatches.length, 2);
+  t.regex(formatComparison(c), /Warning.*compared across environments/);
+});
+
+test('compare --format json is the documented, stable shape', async (t) => {
+  const base = put('j-base.json', synthResults(suiteCases().slice(0, 3), 1));
+  const head = put('j-head.json', synthResults(suiteCases().slice(0, 3), 2));
+  const r = await sluice(['compare', base, head, '--format', 'json', '--time-threshold', '5%', '--alpha', '0.01']);
+  t.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.is(j.schema, 'sluice-compare');
+  t.is(j.version, 1);
+  t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'settings', 'version']);
+  t.deepEqual(j.settings, { timeThreshold: 0.05, memoryThreshold: 0.05, alpha: 0.01, memoryFloorBytes: 16384 });
+  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'p', 'pAdjusted', 'ratio', 'unit', 'verdict']);
+});
+
+test('compare: bad input is one line and exit 2', async (t) => {
+  const good = put('g.json', synthResults([{ id: 'a/x=1/streaming', time: 1e5 }], 1));
+  const notResults = path.join(dir, 'not.json');
+  writeFileSync(notResults, '{"hello": 1}');
+  for (const [args, msg] of [
+    [[good, path.join(dir, 'missing.json')], /cannot read results file .*no such file/],
+    [[good, notResults], /is not a sluice results file/],
+    [[good, good, '--time-threshold', 'ten'], /--time-threshold must be a percentage like 10% or a fraction like 0.1/],
+    [[good, good, '--time-threshold', '10'], /ambiguous: write 10% for a percentage/],
+    [[good, good, '--alpha', '2'], /--alpha must be a number between 0 and 1/],
+    [[good, good, '--format', 'xml'], /--format must be md or json/],
+    [[good], /Not enough non-option arguments|head/],
+  ] as const) {
+    const r = await sluice(['compare', ...args]);
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, msg);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('export --format github-action-benchmark writes smaller-is-better entries', async (t) => {
+  const r = synthResults([{ id: 'a/x=1/streaming', time: 1e5, heap: { peak: 1000, allocated: 2000, tracker: 500 } }, { id: 'b/x=1/streaming', time: 1e5, status: 'errored', error: 'x' }], 1);
+  const { entries, skipped } = toGithubActionBenchmark(r);
+  t.is(skipped, 1);
+  t.deepEqual(entries.map((e) => [e.name, e.unit]), [['a/x=1/streaming time', 'ns'], ['a/x=1/streaming peak heap', 'bytes'], ['a/x=1/streaming tracker peak', 'bytes']]);
+  t.true(entries.every((e) => typeof e.value === 'number' && Number.isFinite(e.value)));
+  const file = put('e.json', r);
+  const out = path.join(dir, 'bench.json');
+  const cli = await sluice(['export', file, '--format', 'github-action-benchmark', '--out', out]);
+  t.is(cli.code, 0, cli.stderr);
+  t.regex(cli.stderr, /wrote 3 entries.*\n.*left out 1 case/);
+  const bad = await sluice(['export', file, '--format', 'csv']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /unknown export format 'csv'; accepted: github-action-benchmark/);
+});

@@ -1,0 +1,33 @@
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeCase } from '../../harness/case.js';
+import { runCases } from '../../harness/runner.js';
+import { CaseIndex } from '../../reports/model.js';
+import { storage } from '../../reports/tables.js';
+
+test('the ingest family runs as tasks in child processes: every runner agrees on the stored rows, time and heap are measured', async (t) => {
+  const cases = [
+    makeCase('ingest', { rows: 3000, batchSize: 500 }, 'streaming'),
+    makeCase('ingest', { rows: 3000, batchSize: 500 }, 'materialized'),
+    makeCase('ingest', { rows: 3000, batchSize: 500 }, 'baseline'),
+    makeCase('read', { rows: 3000, batchSize: 500 }, 'streaming'),
+    makeCase('read', { rows: 3000, batchSize: 500 }, 'materialized'),
+  ];
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-ingest-')), 'r.json');
+  const r = await runCases({ suite: 'ingest', cases, out, settings: { rounds: 1, maxTime: 0.05, minSamples: 2, warmupRuns: 1, heapRuns: 2 } });
+  for (const c of r.cases) {
+    t.is(c.status, 'ok', `${c.id}: ${c.error}`);
+    t.is(c.output!.rows, 3000);
+    t.true(c.rounds[0]!.length >= 2);
+    t.true(c.heap!.allocatedBytes > 0, `${c.id} allocated ${c.heap!.allocatedBytes}`);
+  }
+  const ingest = r.cases.filter((c) => c.scenario === 'ingest');
+  t.is(new Set(ingest.map((c) => c.output!.checksum)).size, 1, 'stored rows = parsed rows');
+  const table = storage(new CaseIndex(r));
+  t.truthy(table);
+  t.is(table!.rows.length, 5);
+  t.regex(table!.notes.join('\n'), /parse-only limit's throughput/);
+  t.throws(() => makeCase('read', {}, 'baseline'), { message: /has no limit baseline/ });
+});
