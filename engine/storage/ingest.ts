@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
 import { ConfigError, IngestError, SluiceError } from '../errors.js';
-import { TupleSizer } from '../memory/byte-model.js';
+import { STRING_BASE_BYTES, TupleSizer } from '../memory/byte-model.js';
 import { MemoryTracker } from '../memory/memory-tracker.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import type { Tuple } from '../types.js';
@@ -55,6 +55,8 @@ function checkBatchSize(v: unknown): number {
 /** Batches converted tuples and writes each full batch; charges buffered tuples to the tracker. */
 class BatchSink {
   private batch: Tuple[] = [];
+  /** The input text of each row, when the converter says it is the stored tuple's text. */
+  private texts: (string | undefined)[] = [];
   private charged = 0;
   private sizer = new TupleSizer();
   rows = 0;
@@ -62,33 +64,56 @@ class BatchSink {
 
   constructor(private readonly writer: TableWriter, private readonly size: number, private readonly memory: MemoryTracker) {}
 
-  add(t: Tuple): void {
-    const b = this.sizer.charge(t);
+  add(t: Tuple, text?: string): void {
+    const b = this.sizer.charge(t) + (text === undefined ? 0 : STRING_BASE_BYTES + text.length);
     this.memory.reserve(b, 'ingest batch');
     this.charged += b;
     this.batch.push(t);
+    this.texts.push(text);
   }
 
-  /** Write every full batch (all of them with `all`). */
+  /** The write in flight, if any: parsing goes on while one batch is being written. */
+  private inFlight: Promise<void> | undefined;
+
+  /**
+   * Start writing every full batch (all of them with `all`), keeping at most one write in flight:
+   * the next batch is parsed while the previous one is written, and memory holds at most two.
+   */
   async drain(all = false): Promise<void> {
     while (this.batch.length >= this.size || (all && this.batch.length > 0)) {
       const rows = this.batch.length > this.size ? this.batch.slice(0, this.size) : this.batch;
+      const texts = this.texts.length > this.size ? this.texts.slice(0, this.size) : this.texts;
       this.batch = rows === this.batch ? [] : this.batch.slice(this.size);
-      await this.writer.writeBatch(rows);
-      this.rows += rows.length;
-      this.batches++;
-      // Release the written rows' share of the charge (the rest stays with the remainder).
+      this.texts = texts === this.texts ? [] : this.texts.slice(this.size);
+      // The written rows' share of the charge, released once they are on their way out.
       const share = this.batch.length === 0 ? this.charged : Math.round((this.charged * rows.length) / (rows.length + this.batch.length));
-      this.memory.release(share);
       this.charged -= share;
+      await this.inFlight;
+      const w = this.writer.writeBatch(rows, texts).finally(() => this.memory.release(share)).then(() => {
+        this.rows += rows.length;
+        this.batches++;
+      });
+      w.catch(() => {}); // a failure is seen by the next await of inFlight, never "unhandled"
+      this.inFlight = w;
     }
+    if (all) await this.flush();
   }
 
-  /** Release whatever is still charged (after a failure). */
-  discard(): void {
+  /** Wait for the write in flight. */
+  async flush(): Promise<void> {
+    const w = this.inFlight;
+    this.inFlight = undefined;
+    await w;
+  }
+
+  /** After a failure: wait out the write in flight (so abort can delete its file), release the rest. */
+  async discard(): Promise<void> {
+    await this.inFlight?.catch(() => {});
+    this.inFlight = undefined;
     this.memory.release(this.charged);
     this.charged = 0;
     this.batch = [];
+    this.texts = [];
   }
 }
 
@@ -99,7 +124,7 @@ interface RowParser {
 }
 
 /** NDJSON: one JSON value per line; blank lines are skipped; errors name the line. */
-function ndjsonParser(onRow: (v: unknown) => void, label: string): RowParser {
+function ndjsonParser(onRow: (v: unknown, text?: string) => void, label: string): RowParser {
   const decoder = new StringDecoder('utf8');
   let rest = '', line = 0;
   const parseLine = (text: string) => {
@@ -111,7 +136,7 @@ function ndjsonParser(onRow: (v: unknown) => void, label: string): RowParser {
     } catch (e) {
       throw new IngestError(`malformed JSON on line ${line} of the input for ${label}: ${(e as Error).message}`);
     }
-    onRow(v);
+    onRow(v, text);
   };
   return {
     push(chunk) {
@@ -225,7 +250,11 @@ export async function insertStream(db: Database, tableName: string, source: Chun
   const writer = t.store.begin();
   const sink = new BatchSink(writer, batchSize, memory);
   let rowNumber = 0, bytes = 0;
-  const onRow = (v: unknown) => sink.add(convert(v, ++rowNumber));
+  // NDJSON lines that are arrays needing no conversion are stored as they came (no re-serializing).
+  const onRow = (v: unknown, text?: string) => {
+    const t = convert(v, ++rowNumber);
+    sink.add(t, text !== undefined && convert.exact ? text : undefined);
+  };
   const parser = format === 'ndjson' ? ndjsonParser(onRow, t.label) : jsonArrayParser(onRow, t.label);
   try {
     for await (const chunk of chunksOf(source, opts.signal, t)) {
@@ -244,7 +273,7 @@ export async function insertStream(db: Database, tableName: string, source: Chun
     if (opts.signal?.aborted) throw aborted(t);
     await writer.commit();
   } catch (e) {
-    sink.discard();
+    await sink.discard();
     await writer.abort();
     if (e instanceof SluiceError) throw e;
     const err = e as Error;
@@ -273,7 +302,7 @@ export async function insertBatches(db: Database, tableName: string, rows: reado
     await sink.drain(true);
     await writer.commit();
   } catch (e) {
-    sink.discard();
+    await sink.discard();
     await writer.abort();
     throw e;
   }

@@ -84,11 +84,21 @@ function convert(type: ColumnType, v: unknown): Value | undefined {
 }
 
 /**
+ * Converts one row (see {@link rowConverter}). `exact` tells whether the last row converted was an
+ * array whose JSON text already is the stored tuple's (nothing was converted), so a writer may keep
+ * the input text instead of serializing the tuple again.
+ */
+export interface RowConverter {
+  (row: unknown, rowNumber: number): Tuple;
+  exact: boolean;
+}
+
+/**
  * A converter for rows of `schema`: a row is an array in schema order or an object keyed by
  * column name (a missing key is null). `rowNumber` (1-based) and `table` only make messages.
  * @throws IngestError naming the row, the column, what was expected and what came.
  */
-export function rowConverter(schema: TableSchema, table: string): (row: unknown, rowNumber: number) => Tuple {
+export function rowConverter(schema: TableSchema, table: string): RowConverter {
   const n = schema.length;
   const names = schema.map((c) => c.name);
   const known = new Set(names);
@@ -101,13 +111,21 @@ export function rowConverter(schema: TableSchema, table: string): (row: unknown,
     if (out === undefined) throw new IngestError(`row ${row} of ${table}: column '${c.name}' expected ${EXPECTED[c.type]}, got ${describe(v)}`);
     return out;
   };
-  return (row, rowNumber) => {
+  const isTimestamp = schema.map((c) => c.type === 'timestamp');
+  const f = ((row: unknown, rowNumber: number): Tuple => {
     if (Array.isArray(row)) {
       if (row.length !== n) throw new IngestError(`row ${rowNumber} of ${table}: expected ${n} values (${names.join(', ')}), got ${row.length}`);
       const t = new Array<Value>(n);
-      for (let i = 0; i < n; i++) t[i] = cell(rowNumber, schema[i]!, row[i]);
+      let exact = true;
+      for (let i = 0; i < n; i++) {
+        const v = row[i];
+        if (isTimestamp[i] && typeof v === 'string') exact = false;
+        t[i] = cell(rowNumber, schema[i]!, v);
+      }
+      f.exact = exact;
       return t;
     }
+    f.exact = false;
     if (row === null || typeof row !== 'object') throw new IngestError(`row ${rowNumber} of ${table}: expected an array or an object, got ${describe(row)}`);
     const o = row as Record<string, unknown>;
     for (const k in o) {
@@ -116,7 +134,9 @@ export function rowConverter(schema: TableSchema, table: string): (row: unknown,
     const t = new Array<Value>(n);
     for (let i = 0; i < n; i++) t[i] = cell(rowNumber, schema[i]!, o[names[i]!]);
     return t;
-  };
+  }) as RowConverter;
+  f.exact = false;
+  return f;
 }
 
 /** A stored tuple as a JSON object keyed by column name (timestamps as ISO-8601 strings). */

@@ -4,8 +4,9 @@
  * the list before a commit keeps reading exactly the old contents.
  *
  * - {@link MemoryTableStore}: segments are arrays in this process.
- * - {@link FileTableStore}: segments are files of NDJSON tuples in the table's directory, and the
- *   list is `manifest.json`. An insert writes new segment files, then commits by writing the new
+ * - {@link FileTableStore}: segments are byte ranges of files in the table's directory (one file per
+ *   insert, one JSON array of tuples per segment), and the list is `manifest.json`. An insert
+ *   writes a new file, then commits by syncing it and writing the new
  *   manifest to a temporary file, syncing it and renaming it over the old one (atomic on POSIX).
  *   A crash before the rename leaves the old manifest and orphan segment files; opening the table
  *   deletes every file the manifest does not name. Readers read the manifest once, then only
@@ -14,8 +15,8 @@
  * One process writes a table at a time; inserts within the process commit one after another.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { IngestError } from '../errors.js';
 import type { Tuple } from '../types.js';
@@ -27,13 +28,19 @@ export interface Segment {
   readonly rows: number;
   /** Memory store: the rows. */
   readonly data?: readonly Tuple[];
-  /** File store: the file name inside the table directory. */
+  /** File store: the file inside the table directory, and the segment's byte range in it. */
   readonly file?: string;
+  readonly offset?: number;
+  readonly bytes?: number;
 }
 
 /** An insert in progress: batches written but not visible until commit. */
 export interface TableWriter {
-  writeBatch(rows: readonly Tuple[]): Promise<void>;
+  /**
+   * Write one batch. `texts[i]`, when given, is the JSON text of `rows[i]` as it arrived (a store
+   * that serializes may use it instead of serializing the tuple again).
+   */
+  writeBatch(rows: readonly Tuple[], texts?: readonly (string | undefined)[]): Promise<void>;
   /** Publish every batch at once. */
   commit(): Promise<void>;
   /** Forget every batch (delete what was written). Safe to call after a failed write. */
@@ -100,7 +107,7 @@ export class MemoryTableStore implements TableStore {
 /** The on-disk manifest of a file table. */
 interface Manifest {
   version: number;
-  segments: { file: string; rows: number }[];
+  segments: { file: string; offset: number; bytes: number; rows: number }[];
 }
 
 const MANIFEST = 'manifest.json';
@@ -152,7 +159,7 @@ export class FileTableStore implements TableStore {
       unlinkSync(path.join(dir, f));
       this.cleaned.push(f);
     }
-    this.segments = this.manifest.segments.map((s) => ({ rows: s.rows, file: s.file }));
+    this.segments = this.manifest.segments.map((s) => ({ ...s }));
   }
 
   snapshot(): readonly Segment[] {
@@ -162,46 +169,81 @@ export class FileTableStore implements TableStore {
   readSegment(s: Segment): readonly Tuple[] {
     let text: string;
     try {
-      text = readFileSync(path.join(this.dir, s.file!), 'utf8');
+      const fd = openSync(path.join(this.dir, s.file!), 'r');
+      try {
+        const buf = Buffer.allocUnsafe(s.bytes!);
+        let got = 0;
+        while (got < s.bytes!) {
+          const n = readSync(fd, buf, got, s.bytes! - got, s.offset! + got);
+          if (n === 0) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is truncated`);
+          got += n;
+        }
+        text = buf.toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
+      if (e instanceof IngestError) throw e;
       throw new IngestError(`cannot read segment ${s.file} of ${this.label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (was the table dropped?)`);
     }
-    const out: Tuple[] = new Array(s.rows);
-    let start = 0, i = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      out[i++] = JSON.parse(text.slice(start, nl)) as Tuple;
-      start = nl + 1;
+    let out: Tuple[];
+    try {
+      out = JSON.parse(text) as Tuple[];
+    } catch (e) {
+      throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: ${(e as Error).message}`);
     }
-    if (i !== s.rows) throw new IngestError(`segment ${s.file} of ${this.label} holds ${i} rows, its manifest says ${s.rows}`);
+    if (out.length !== s.rows) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} holds ${out.length} rows, its manifest says ${s.rows}`);
     return out;
   }
 
+  /**
+   * An insert appends its batches to one new file of its own (one JSON array per batch, each a
+   * segment by byte range): one file created per insert, not per batch, which on a slow disk is
+   * most of the cost of writing. The file is synced at commit, before the manifest names it.
+   */
   begin(): TableWriter {
-    const tx = randomBytes(6).toString('hex');
-    let written: { file: string; rows: number }[] | undefined = [];
-    const all: string[] = [];
+    const file = `seg-${randomBytes(6).toString('hex')}.json`;
+    const full = path.join(this.dir, file);
+    let written: Manifest['segments'] | undefined = [];
+    let handle: FileHandle | undefined, offset = 0, created = false;
     return {
-      writeBatch: async (rows) => {
+      writeBatch: async (rows, texts) => {
         if (!written) throw new IngestError('this insert has already finished');
         if (!rows.length) return;
-        const file = `seg-${tx}-${String(all.length).padStart(6, '0')}.ndjson`;
-        all.push(file);
-        let text = '';
-        for (const t of rows) text += JSON.stringify(t) + '\n';
-        await writeFile(path.join(this.dir, file), text);
-        written.push({ file, rows: rows.length });
+        if (!handle) {
+          created = true;
+          handle = await open(full, 'wx');
+        }
+        let json: string;
+        if (texts) {
+          json = '[';
+          for (let i = 0; i < rows.length; i++) json += (i ? ',' : '') + (texts[i] ?? JSON.stringify(rows[i]));
+          json += ']';
+        } else json = JSON.stringify(rows);
+        const buf = Buffer.from(json);
+        let done = 0;
+        while (done < buf.length) done += (await handle.write(buf, done, buf.length - done, offset + done)).bytesWritten;
+        written.push({ file, offset, bytes: buf.length, rows: rows.length });
+        offset += buf.length;
       },
-      commit: () => this.commits.run(() => {
+      commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');
+        if (handle) {
+          await handle.sync();
+          await handle.close();
+          handle = undefined;
+        }
         const next: Manifest = { version: this.manifest.version + 1, segments: [...this.manifest.segments, ...written] };
         atomicWrite(path.join(this.dir, MANIFEST), JSON.stringify(next));
         this.manifest = next;
-        this.segments = next.segments.map((s) => ({ rows: s.rows, file: s.file }));
+        this.segments = next.segments.map((x) => ({ ...x }));
         written = undefined;
       }),
       abort: async () => {
         written = undefined;
-        await Promise.all(all.map((f) => unlink(path.join(this.dir, f)).catch(() => {})));
+        await handle?.close().catch(() => {});
+        handle = undefined;
+        if (created) await unlink(full).catch(() => {});
       },
     };
   }
