@@ -61,6 +61,10 @@ export interface CaseRecord {
   output?: { rows: number; checksum: string };
   /** Every timing sample (ns per query), per round, in order. */
   rounds: number[][];
+  /** Per round (parallel to `rounds`): the machine-speed probe's median time in that process, ns. */
+  probes?: number[];
+  /** The probe kernel's version (`compare` normalizes only between equal versions). */
+  probeVersion?: number;
   summary?: TimeSummary;
   firstRowNs?: number | null;
   heap?: HeapRecord;

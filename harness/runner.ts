@@ -238,6 +238,11 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       rec.output = { rows: t.rows as number, checksum: t.checksum as string };
       rec.inputRows = t.inputRows as number;
       rec.rounds.push(t.samplesNs as number[]);
+      // Probe figures only while every round has one (an older base build's child has none).
+      if (typeof t.probeNs === 'number' && (rec.probes?.length ?? 0) === rec.rounds.length - 1) {
+        rec.probes = [...(rec.probes ?? []), t.probeNs];
+        rec.probeVersion = t.probeVersion as number;
+      }
       rec.summary = summarize(rec.rounds.flat());
       if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs as number | null;
       else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);

@@ -2,8 +2,9 @@
  * The ingest family: getting rows into and out of table storage, streaming against
  * materializing, with JSON parsing as the practical limit.
  *
- * - `ingest`: an NDJSON file of `rows` trades (generated once per process, on disk) goes into a
- *   fresh filesystem table on every run.
+ * - `ingest`: an NDJSON file of `rows` trades (generated once per process, on disk) goes into an
+ *   empty filesystem table on every run (the table is dropped and created again between runs,
+ *   outside the timing). Each insert commits durably: its segment file and the manifest are synced.
  *   - streaming: `insertStream` from a file read stream (64 KiB chunks), batches of `batchSize`;
  *   - materialized: read the whole file, parse every line into an array, then `insertBatches`
  *     (what the published engine did: decode the whole body at once);
@@ -94,8 +95,21 @@ function freshTable(db: Database): void {
   createTable(db, 'trades', INGEST_SCHEMA, { store: 'filesystem' });
 }
 
-function params(p: Params): { rows: number; batchSize: number } {
-  return { rows: p.rows as number, batchSize: p.batchSize as number };
+/** What both task scenarios start from: the NDJSON input on disk and an empty database. */
+function prepare(p: Params, seed: number): { rows: number; batchSize: number; file: string; db: Database } {
+  const rows = p.rows as number, batchSize = p.batchSize as number;
+  const dir = scratch();
+  const file = path.join(dir, 'input.ndjson');
+  writeTradesNdjson(file, rows, seed);
+  return { rows, batchSize, file, db: createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench') };
+}
+
+/** The parameters of both task scenarios. */
+function sizeParams(what: string) {
+  return {
+    rows: { default: 100_000, doc: `rows in the ${what}` },
+    batchSize: { default: 1000, doc: 'rows per written batch (stored segment)' },
+  };
 }
 
 function notAQuery(): never {
@@ -106,36 +120,30 @@ export const ingest: Scenario = {
   id: 'ingest',
   family: 'ingest',
   title: 'NDJSON into a filesystem table: streaming insert vs read-all-then-insert vs parse-only',
-  params: {
-    rows: { default: 100_000, doc: 'rows in the NDJSON input' },
-    batchSize: { default: 1000, doc: 'rows per written batch' },
-  },
+  params: sizeParams('NDJSON input'),
   data: () => ({}),
   build: notAQuery,
   hasBaseline: true,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize } = params(p);
-    const dir = scratch();
-    const file = path.join(dir, 'input.ndjson');
-    writeTradesNdjson(file, rows, seed);
-    const db = createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench');
+    const { rows, batchSize, file, db } = prepare(p, seed);
     const stored = () => getTableData(db, 'trades');
+    // Every run inserts into an empty table, created after the previous run, outside the timing.
+    freshTable(db);
+    const reset = () => freshTable(db);
     switch (runner) {
       case 'streaming':
         return {
           inputRows: rows,
-          run: async () => {
-            freshTable(db);
-            return (await insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows;
-          },
+          run: async () => (await insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows,
           output: async () => checksum(stored()),
+          reset,
         };
       case 'materialized':
         return {
           inputRows: rows,
+          reset,
           run: async () => {
-            freshTable(db);
             const text = await readFile(file, 'utf8');
             const all = text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as unknown);
             return (await insertBatches(db, 'trades', all, batchSize)).rows;
@@ -167,19 +175,12 @@ export const read: Scenario = {
   id: 'read',
   family: 'ingest',
   title: 'a stored table read back as NDJSON: readStream vs getTableData',
-  params: {
-    rows: { default: 100_000, doc: 'rows in the stored table' },
-    batchSize: { default: 1000, doc: 'rows per stored segment' },
-  },
+  params: sizeParams('stored table'),
   data: () => ({}),
   build: notAQuery,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize } = params(p);
-    const dir = scratch();
-    const file = path.join(dir, 'input.ndjson');
-    writeTradesNdjson(file, rows, seed);
-    const db = createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench');
+    const { rows, batchSize, file, db } = prepare(p, seed);
     freshTable(db);
     await insertStream(db, 'trades', createReadStream(file), { batchSize });
     rmSync(file);

@@ -69,4 +69,6 @@ export interface TaskCase {
   run(): Promise<number>;
   /** After a run: the output's row count and checksum (never timed). */
   output(): Promise<{ rows: number; checksum: string }>;
+  /** Called after every run, outside the timing: restore the state the next run starts from. */
+  reset?(): void;
 }

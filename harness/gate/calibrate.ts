@@ -24,11 +24,13 @@ import { writeFileSync } from 'node:fs';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
 import { claimOutput, measureArms, newResults, suiteSettings, type Arm } from '../runner.js';
-import { median } from '../stats/descriptive.js';
+import { median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
 import { GATE_SETTINGS } from './gate.js';
 
 export interface CalibrationOptions {
+  /** Normalize by the machine-speed probe, as the gate does by default. */
+  probe?: boolean;
   /** A/A splits and sensitivity draws to evaluate. */
   runs: number;
   /** The slowdown the sensitivity check must find, as a fraction (0.10 = +10%). */
@@ -80,17 +82,6 @@ export interface CalibrationArms {
   s2: ResultsFile;
 }
 
-/** Deterministic PRNG (mulberry32) for the draws. */
-function prng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), t | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Every subset of size k of 0..n-1, in lexicographic order. */
 function subsets(n: number, k: number): number[][] {
   const out: number[][] = [];
@@ -112,11 +103,21 @@ function sample(n: number, k: number, r: () => number): number[] {
 }
 
 /** A results file whose cases hold only the chosen rounds (process indices) of each pool. */
-function synth(template: ResultsFile, pools: Map<string, { rec: CaseRecord; rounds: number[][] }>, pick: number[]): ResultsFile {
+type Pool = Map<string, { rec: CaseRecord; rounds: number[][]; probes: number[] | undefined }>;
+
+function synth(template: ResultsFile, pools: Pool, pick: number[]): ResultsFile {
   return {
     ...template,
-    cases: [...pools.values()].map(({ rec, rounds }) => ({ ...rec, rounds: pick.map((i) => rounds[i]!).filter(Boolean), heap: undefined })),
+    cases: [...pools.values()].map(({ rec, rounds, probes }) => ({
+      ...rec, rounds: pick.map((i) => rounds[i]!), probes: probes && pick.map((i) => probes[i]!), heap: undefined,
+    })),
   };
+}
+
+/** Two arms' processes of a case as one pool (probes only if both arms have them for every round). */
+function pooled(x: CaseRecord, y: CaseRecord): { rec: CaseRecord; rounds: number[][]; probes: number[] | undefined } {
+  const has = (r: CaseRecord) => r.probes !== undefined && r.probes.length === r.rounds.length;
+  return { rec: x, rounds: [...x.rounds, ...y.rounds], probes: has(x) && has(y) ? [...x.probes!, ...y.probes!] : undefined };
 }
 
 /**
@@ -128,8 +129,8 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const [a, b, s1, s2] = [arms.a, arms.b, arms.s1, arms.s2].map(byId) as [Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>];
   const ids = [...a.keys()].filter((id) => b.has(id) && s1.has(id) && s2.has(id));
   const rounds = arms.a.settings.rounds;
-  const pool = new Map(ids.map((id) => [id, { rec: a.get(id)!, rounds: [...a.get(id)!.rounds, ...b.get(id)!.rounds] }]));
-  const slow = new Map(ids.map((id) => [id, { rec: a.get(id)!, rounds: [...s1.get(id)!.rounds, ...s2.get(id)!.rounds] }]));
+  const pool: Pool = new Map(ids.map((id) => [id, pooled(a.get(id)!, b.get(id)!)]));
+  const slow: Pool = new Map(ids.map((id) => [id, { ...pooled(s1.get(id)!, s2.get(id)!), rec: a.get(id)! }]));
   const poolSize = 2 * rounds;
   const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
   const r = prng(opts.seed);
@@ -140,9 +141,9 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const draws = Array.from({ length: opts.runs }, () => [sample(poolSize, rounds, r), sample(poolSize, rounds, r)] as const);
 
   type Flags = { ratio: number; pAdj: number }[];
-  const evaluate = (basePools: typeof pool, headPools: typeof pool, basePick: number[], headPick: number[]): Map<string, Flags[number]> => {
+  const evaluate = (basePools: Pool, headPools: Pool, basePick: number[], headPick: number[]): Map<string, Flags[number]> => {
     const c = compareResults(synth(arms.a, basePools, basePick), synth(arms.a, headPools, headPick), {
-      ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true,
+      ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false,
     });
     return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
   };
@@ -239,7 +240,9 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
     arms = { a: list[0]!.results, b: list[1]!.results, s1: list[2]!.results, s2: list[3]!.results };
   }
   const calibration = evaluateCalibration(arms, req);
-  const markdown = formatCalibration(calibration);
+  // The same measurements without the probe, to show what normalization buys on this machine.
+  const raw = evaluateCalibration(arms, { ...req, probe: false });
+  const markdown = formatCalibration(calibration) + '\n## The same measurements without probe normalization\n\n' + formatCalibration(raw).split('\n').slice(2).join('\n').replace(/## Per case[\s\S]*$/, '');
   const file = path.join(req.outDir, 'calibration.md');
   writeFileSync(file, markdown);
   writeFileSync(path.join(req.outDir, 'calibration.json'), JSON.stringify(calibration, null, 1) + '\n');

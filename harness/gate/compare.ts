@@ -61,6 +61,8 @@ export interface MetricComparison {
   p: number | null;
   /** Holm-adjusted across the compared cases of this metric. */
   pAdjusted: number | null;
+  /** Time only: the samples were divided by their process's probe (see harness/measure/probe.ts). */
+  normalized?: boolean;
   verdict: Verdict;
 }
 
@@ -101,6 +103,22 @@ export interface CompareOptions extends Partial<CompareSettings> {
   headFile?: string;
   /** Skip the bootstrap intervals (calibration evaluates thousands of comparisons). */
   intervals?: boolean;
+  /** Divide time samples by their process's machine-speed probe when both sides have one (default true). */
+  probe?: boolean;
+}
+
+/** True when both records carry a probe per round, of the same kernel version. */
+function probed(a: CaseRecord, b: CaseRecord): boolean {
+  const ok = (r: CaseRecord) => r.probes !== undefined && r.probes.length === r.rounds.length && r.probes.every((p) => p > 0);
+  return ok(a) && ok(b) && a.probeVersion === b.probeVersion;
+}
+
+/**
+ * Time samples divided by their process's probe and multiplied by `scale` (the base's median probe,
+ * so the figures stay in nanoseconds of the base's typical machine speed).
+ */
+function normalizedTimes(r: CaseRecord, scale: number): number[] {
+  return r.rounds.flatMap((round, i) => round.map((x) => (x / r.probes![i]!) * scale));
 }
 
 /** Samples of a metric in a record, or undefined when it has none. */
@@ -187,13 +205,19 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
   for (const metric of metrics) {
     const rows: { cc: CaseComparison; m: MetricComparison; bs: number[]; hs: number[] }[] = [];
     for (const { cc, b, h } of compared) {
-      const bs = samplesOf(b, metric), hs = samplesOf(h, metric);
+      let bs = samplesOf(b, metric), hs = samplesOf(h, metric);
       if (!bs || !hs) continue;
+      const normalized = metric === 'time' && opts.probe !== false && probed(b, h);
+      if (normalized) {
+        const scale = median(b.probes!);
+        bs = normalizedTimes(b, scale);
+        hs = normalizedTimes(h, scale);
+      }
       const mb = median(bs), mh = median(hs);
       const m: MetricComparison = {
         metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
-        p: null, pAdjusted: null, verdict: 'unchanged',
+        p: null, pAdjusted: null, ...(metric === 'time' ? { normalized } : {}), verdict: 'unchanged',
       };
       if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';

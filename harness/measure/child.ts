@@ -11,6 +11,7 @@ import { getScenario } from '../../scenarios/index.js';
 import { measureHeap, measureHeapAsync, measureRetained, requireGc } from './heap.js';
 import { calibrationKernel } from './calibration.js';
 import { RESULT_MARKER, type ChildJob, type TimeSettings } from './protocol.js';
+import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -64,6 +65,10 @@ function timePass(spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
     calls++;
     lastCount = run();
   }, { maxTime: settings.maxTime, minSamples: settings.minSamples, initCount: 1, async: false });
+  // The machine-speed probe between cycles (see probe.ts); never inside a timed cycle.
+  warmProbe();
+  const probes: number[] = [];
+  bench.on('cycle', () => void probes.push(probe()));
   bench.run();
   if (bench.error) throw bench.error;
   if (calls === 0) throw new Error('benchmark.js never called the query');
@@ -82,6 +87,8 @@ function timePass(spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
     firstRowNs: first.length ? median(first) : null,
     busyWaitNs: slow?.busyWaitNs ?? 0,
     warmMedianNs: slow?.warmMedianNs ?? null,
+    probeNs: median(probes),
+    probeVersion: PROBE_VERSION,
   };
 }
 
@@ -130,7 +137,11 @@ async function timePassTask(spec: CaseSpec, settings: TimeSettings, slowdown = 0
   const c = await prepareTask(spec);
   await c.run();
   const expected = await c.output();
-  for (let i = 0; i < settings.warmupRuns; i++) await c.run();
+  c.reset?.();
+  for (let i = 0; i < settings.warmupRuns; i++) {
+    await c.run();
+    c.reset?.();
+  }
   (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
   let calls = 0, lastCount = -1, failure: unknown;
   const minSamples = getScenario(spec.scenario).timing?.minSamples ?? settings.minSamples;
@@ -140,7 +151,9 @@ async function timePassTask(spec: CaseSpec, settings: TimeSettings, slowdown = 0
       calls++;
       c.run().then((n) => {
         lastCount = n;
+        // resolve() stops benchmark.js's clock at once; the reset after it is not timed.
         deferred.resolve();
+        c.reset?.();
       }, (e: unknown) => {
         failure ??= e;
         deferred.resolve();
@@ -167,10 +180,13 @@ async function heapPassTask(spec: CaseSpec, measuredRuns = 3) {
   const c = await prepareTask(spec);
   await c.run();
   const expected = await c.output();
+  c.reset?.();
   await c.run();
+  c.reset?.();
   const runs = [];
   for (let i = 0; i < Math.min(3, measuredRuns); i++) {
     const { result, heap } = await measureHeapAsync(() => c.run());
+    c.reset?.();
     if (result !== expected.rows) throw new Error(`the task produced ${result} rows in the heap pass, expected ${expected.rows}`);
     runs.push(heap);
   }

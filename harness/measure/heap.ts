@@ -31,20 +31,29 @@ export function requireGc(): () => void {
  * Nothing here is computed from row counts or formulas: these are V8's numbers.
  */
 export function measureHeap<T>(run: () => T): { result: T; heap: HeapFigures } {
+  const m = startMeasuring();
+  let result: T;
+  try {
+    result = run();
+  } finally {
+    m.end();
+  }
+  return { result, heap: m.figures() };
+}
+
+/** Collect to a baseline and start V8's GC profiler; `end()` reads the heap once the work is done. */
+function startMeasuring(): { end(): void; figures(): HeapFigures } {
   const gc = requireGc();
   gc();
   gc();
   const baseline = v8.getHeapStatistics().used_heap_size;
   const profiler = new v8.GCProfiler();
   profiler.start();
-  let result: T;
-  let end: number;
-  try {
-    result = run();
-  } finally {
-    end = v8.getHeapStatistics().used_heap_size;
-  }
-  return { result, heap: figures(profiler.stop().statistics, baseline, end) };
+  let endSize = 0;
+  return {
+    end: () => void (endSize = v8.getHeapStatistics().used_heap_size),
+    figures: () => figures(profiler.stop().statistics, baseline, endSize),
+  };
 }
 
 /** Peak and allocation from the GC statistics of a measured interval (see {@link measureHeap}). */
@@ -63,20 +72,14 @@ function figures(stats: v8.GCProfilerResult['statistics'], baseline: number, end
 
 /** {@link measureHeap} for asynchronous work: the child runs nothing else while it waits. */
 export async function measureHeapAsync<T>(run: () => Promise<T>): Promise<{ result: T; heap: HeapFigures }> {
-  const gc = requireGc();
-  gc();
-  gc();
-  const baseline = v8.getHeapStatistics().used_heap_size;
-  const profiler = new v8.GCProfiler();
-  profiler.start();
+  const m = startMeasuring();
   let result: T;
-  let end: number;
   try {
     result = await run();
   } finally {
-    end = v8.getHeapStatistics().used_heap_size;
+    m.end();
   }
-  return { result, heap: figures(profiler.stop().statistics, baseline, end) };
+  return { result, heap: m.figures() };
 }
 
 /**

@@ -17,10 +17,12 @@ async function main(): Promise<void> {
   if (isTask(job.case)) {
     const t = await prepareTask(job.case);
     const expected = await t.run();
+    t.reset?.();
     const until = Date.now() + job.durationSec * 1000;
     let runs = 0;
     while (Date.now() < until || runs === 0) {
       const rows = await t.run();
+      t.reset?.();
       if (rows !== expected) throw new Error(`the task produced ${rows} rows, expected ${expected}`);
       runs++;
     }

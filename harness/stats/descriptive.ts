@@ -51,8 +51,8 @@ export function medianCI(xs: readonly number[], confidence = 0.95): [number, num
   return [s[lo]!, s[hi]!];
 }
 
-/** A small seeded PRNG for resampling, so bootstrap intervals are reproducible. */
-function prng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32) for resampling, so bootstrap intervals and calibration draws are reproducible. */
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;

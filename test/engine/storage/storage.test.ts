@@ -135,6 +135,28 @@ for (const store of ['memory', 'filesystem'] as const) {
     }
     t.true(readStats.segmentsRead - s0 <= 2, `read ${readStats.segmentsRead - s0} segments of 10 after stopping at the first`);
     t.throws(() => readStream(db, 'trades', { limit: -1 }), { instanceOf: ConfigError, message: /limit must be a non-negative integer/ });
+    // Back-pressure: a stream nobody reads stops after filling its buffer.
+    const s1 = readStats.segmentsRead;
+    const idle = readStream(db, 'trades');
+    idle.pause();
+    idle.on('data', () => {});
+    idle.pause();
+    await new Promise((r) => setTimeout(r, 100));
+    t.true(readStats.segmentsRead - s1 <= 2, `an unread stream read ${readStats.segmentsRead - s1} of 10 segments`);
+    idle.destroy();
+  });
+
+  test(`${store} store: a reader sees the table as it was when it started, never half an insert`, async (t) => {
+    const { db } = fresh(store);
+    await insertStream(db, 'trades', Readable.from([ndjson(rows(1000))]), { batchSize: 100 });
+    const stream = readStream(db, 'trades');
+    const relation = scan(db, 'trades', createEngine('materialized'));
+    await insertStream(db, 'trades', Readable.from([ndjson(rows(500, 1000))]), { batchSize: 100 });
+    let out = '';
+    for await (const c of stream) out += c;
+    t.is(out.trim().split('\n').length, 1000, 'the stream started before the second insert committed');
+    t.is(relation.toArray().length, 1000, 'the materialized scan read the table when it was built');
+    t.is(getTableData(db, 'trades').length, 1500);
   });
 
   test.serial(`${store} store: a scan is a Relation on both engines, with the same rows, queryable with any operator`, async (t) => {

@@ -120,7 +120,7 @@ test('compare --format json is the documented, stable shape', async (t) => {
   t.is(j.version, 1);
   t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'settings', 'version']);
   t.deepEqual(j.settings, { timeThreshold: 0.05, memoryThreshold: 0.05, alpha: 0.01, memoryFloorBytes: 16384 });
-  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'p', 'pAdjusted', 'ratio', 'unit', 'verdict']);
+  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'ratio', 'unit', 'verdict']);
 });
 
 test('compare: bad input is one line and exit 2', async (t) => {
@@ -157,4 +157,22 @@ test('export --format github-action-benchmark writes smaller-is-better entries',
   const bad = await sluice(['export', file, '--format', 'csv']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /unknown export format 'csv'; accepted: github-action-benchmark/);
+});
+
+test('time samples are divided by their process\'s machine-speed probe when both sides have one of the same version', (t) => {
+  const cases = suiteCases().slice(0, 4);
+  const base = synthResults(cases, 21);
+  // The head ran on a machine 30% slower throughout: its queries and its probes both took 1.3x.
+  const head = synthResults(cases.map((c) => ({ ...c, time: c.time * 1.3 })), 22);
+  for (const c of base.cases) Object.assign(c, { probes: c.rounds.map(() => 50_000), probeVersion: 1 });
+  for (const c of head.cases) Object.assign(c, { probes: c.rounds.map(() => 65_000), probeVersion: 1 });
+  const n = compareResults(base, head);
+  t.false(n.failed, 'a slower machine is not a regression');
+  t.true(n.cases.every((c) => c.metrics[0]!.normalized === true && Math.abs(c.metrics[0]!.ratio - 1) < 0.05));
+  t.true(compareResults(base, head, { probe: false }).failed, 'without the probe it looks like one');
+  // Different probe kernels cannot be compared: raw samples are used, and it says so.
+  for (const c of head.cases) c.probeVersion = 2;
+  const mixed = compareResults(base, head);
+  t.true(mixed.failed);
+  t.true(mixed.cases.every((c) => c.metrics[0]!.normalized === false));
 });

@@ -1,18 +1,10 @@
 import type { CaseRecord, ResultsFile } from '../../../harness/results.js';
 import { captureEnvironment } from '../../../harness/results.js';
-import { summarize } from '../../../harness/stats/descriptive.js';
+import { prng, summarize } from '../../../harness/stats/descriptive.js';
 import { CHILD_FLAGS, PROJECT_ROOT } from '../../../harness/runner.js';
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), t | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 /** Timing-like samples: a median of `center` ns with right-skewed noise (±`spread`). */
 export function samples(r: () => number, n: number, center: number, spread = 0.05): number[] {
