@@ -57,12 +57,15 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
   const r = await sluice(['gate', '--base', PROJECT_ROOT, '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
     '--rounds', '2', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
-  t.true(r.code === 0, `${r.code}: ${r.stderr.slice(-600)}`);
+  // The verdict itself depends on timing (a timed assertion has no place here); the mechanics do not.
+  t.true(r.code === 0 || r.code === 1, `${r.code}: ${r.stderr.slice(-600)}`);
   for (const f of ['base.json', 'head.json', 'compare.md', 'compare.json']) t.true(existsSync(path.join(out, f)), f);
   const order = r.stderr.split('\n').filter((l) => /time pass, round 1\/2/.test(l)).map((l) => /\[(base|head)\]/.exec(l)![1]);
   t.deepEqual(order, ['base', 'head', 'head', 'base'], 'interleaved, alternating which build goes first');
   const cmp = JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8'));
   t.is(cmp.cases.length, 2);
+  t.is(cmp.failed, r.code === 1, 'the exit code is the comparison\'s verdict');
+  t.true(cmp.cases.every((c: { metrics: { metric: string; normalized?: boolean }[] }) => c.metrics.find((m) => m.metric === 'time')?.normalized === true), 'both builds measured the probe');
   t.regex(r.stdout, /## How the gate ran[\s\S]*base: directory/);
   const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
   t.is(bad.code, 2);
