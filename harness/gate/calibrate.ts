@@ -20,7 +20,8 @@
  * a shared machine is between processes, which is what the splits vary.
  */
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
 import { claimOutput, measureArms, newResults, suiteSettings, type Arm } from '../runner.js';
@@ -225,6 +226,8 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
   const files = Object.fromEntries(Object.entries(ARM_FILES).map(([k, f]) => [k, path.join(req.outDir, f)])) as Record<keyof typeof ARM_FILES, string>;
   let arms: CalibrationArms;
   if (req.reuse) {
+    const missing = Object.values(files).filter((f) => !existsSync(f));
+    if (missing.length) throw new ConfigError(`--from: '${req.outDir}' holds no calibration measurements (missing ${missing.map((f) => path.basename(f)).join(', ')}; write them with sluice calibrate --out)`);
     arms = { a: readResults(files.a), b: readResults(files.b), s1: readResults(files.s1), s2: readResults(files.s2) };
   } else {
     for (const f of Object.values(files)) claimOutput(f, !!req.force, 'pass --force to overwrite it, or --from to re-evaluate it');

@@ -70,6 +70,9 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--base: 'no-such-ref-or-dir' is neither a directory nor a git ref/);
+  const noCalibration = await sluice(['calibrate', '--from', out]);
+  t.is(noCalibration.code, 2);
+  t.regex(noCalibration.stderr, /--from: '.*' holds no calibration measurements \(missing aa-a.json, aa-b.json, slowed-1.json, slowed-2.json/);
   const notSluice = await sluice(['gate', '--base', os.tmpdir()]);
   t.is(notSluice.code, 2);
   t.regex(notSluice.stderr, /is not a sluice checkout/);
