@@ -63,30 +63,25 @@ const EXPECTED: Record<ColumnType, string> = {
   int: 'an integer', float: 'a number', string: 'a string', bool: 'a boolean', timestamp: 'an ISO-8601 timestamp string or epoch milliseconds',
 };
 
-/** Convert one value to `type`, or return undefined when it does not fit. */
-function convert(type: ColumnType, v: unknown): Value | undefined {
-  switch (type) {
-    case 'int':
-      return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
-    case 'float':
-      return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-    case 'string':
-      return typeof v === 'string' ? v : undefined;
-    case 'bool':
-      return typeof v === 'boolean' ? v : undefined;
-    case 'timestamp': {
-      if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
-      if (typeof v !== 'string' || !ISO.test(v)) return undefined;
-      const ms = Date.parse(v);
-      return Number.isNaN(ms) ? undefined : ms;
-    }
-  }
-}
+/** Per type: convert one value, or return undefined when it does not fit. One function per type, picked once per column. */
+const CONVERT: Record<ColumnType, (v: unknown) => Value | undefined> = {
+  int: (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined),
+  float: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined),
+  string: (v) => (typeof v === 'string' ? v : undefined),
+  bool: (v) => (typeof v === 'boolean' ? v : undefined),
+  timestamp: (v) => {
+    if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+    if (typeof v !== 'string' || !ISO.test(v)) return undefined;
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? undefined : ms;
+  },
+};
 
 /**
  * Converts one row (see {@link rowConverter}). `exact` tells whether the last row converted was an
  * array whose JSON text already is the stored tuple's (nothing was converted), so a writer may keep
- * the input text instead of serializing the tuple again.
+ * the input text instead of serializing the tuple again. An array row that needs no conversion is
+ * returned as it is (the caller hands over the parsed array; it must not keep or change it).
  */
 export interface RowConverter {
   (row: unknown, rowNumber: number): Tuple;
@@ -102,27 +97,32 @@ export function rowConverter(schema: TableSchema, table: string): RowConverter {
   const n = schema.length;
   const names = schema.map((c) => c.name);
   const known = new Set(names);
-  const cell = (row: number, c: ColumnDef, v: unknown): Value => {
+  const converters = schema.map((c) => CONVERT[c.type]);
+  const cell = (row: number, i: number, v: unknown): Value => {
+    const c = schema[i]!;
     if (v === null || v === undefined) {
       if (!c.nullable) throw new IngestError(`row ${row} of ${table}: column '${c.name}' is not nullable but got ${v === null ? 'null' : 'no value'}`);
       return null;
     }
-    const out = convert(c.type, v);
+    const out = converters[i]!(v);
     if (out === undefined) throw new IngestError(`row ${row} of ${table}: column '${c.name}' expected ${EXPECTED[c.type]}, got ${describe(v)}`);
     return out;
   };
-  const isTimestamp = schema.map((c) => c.type === 'timestamp');
   const f = ((row: unknown, rowNumber: number): Tuple => {
     if (Array.isArray(row)) {
       if (row.length !== n) throw new IngestError(`row ${rowNumber} of ${table}: expected ${n} values (${names.join(', ')}), got ${row.length}`);
-      const t = new Array<Value>(n);
-      let exact = true;
+      // Checked in place: the parsed array becomes the tuple unless a value needs converting
+      // (an ISO timestamp), which is the only case that copies.
+      let t: Value[] = row as Value[];
       for (let i = 0; i < n; i++) {
         const v = row[i];
-        if (isTimestamp[i] && typeof v === 'string') exact = false;
-        t[i] = cell(rowNumber, schema[i]!, v);
+        const out = cell(rowNumber, i, v);
+        if (out !== v) {
+          if (t === row) t = row.slice() as Value[];
+          t[i] = out;
+        }
       }
-      f.exact = exact;
+      f.exact = t === row;
       return t;
     }
     f.exact = false;
@@ -132,7 +132,7 @@ export function rowConverter(schema: TableSchema, table: string): RowConverter {
       if (!known.has(k)) throw new IngestError(`row ${rowNumber} of ${table}: unknown column '${k}'; the columns are ${names.join(', ')}`);
     }
     const t = new Array<Value>(n);
-    for (let i = 0; i < n; i++) t[i] = cell(rowNumber, schema[i]!, o[names[i]!]);
+    for (let i = 0; i < n; i++) t[i] = cell(rowNumber, i, o[names[i]!]);
     return t;
   }) as RowConverter;
   f.exact = false;
