@@ -296,7 +296,9 @@ export async function insertBatches(db: Database, tableName: string, rows: reado
   const sink = new BatchSink(writer, size, memory);
   try {
     for (let i = 0; i < rows.length; i++) {
-      sink.add(convert(rows[i], i + 1));
+      // The converter keeps a valid array as the tuple: copy the caller's, which it may change later.
+      const r = rows[i];
+      sink.add(convert(Array.isArray(r) ? r.slice() : r, i + 1));
       if ((i + 1) % size === 0) await sink.drain();
     }
     await sink.drain(true);

@@ -87,6 +87,11 @@ for (const store of ['memory', 'filesystem'] as const) {
     await insertStream(db, 'trades', Readable.from([ndjson(rows(10, 2200))]), { batchSize: 4 });
     t.deepEqual(getTableData(db, 'trades'), expected(2210));
     t.deepEqual(listTables(db).map((x) => [x.name, x.store, x.rows]), [['trades', store, 2210]]);
+    // The table does not alias the caller's arrays.
+    const mine: unknown[][] = [[9999, 1.5, 'x', true, 0]];
+    await insertBatches(db, 'trades', mine, 10);
+    mine[0]![0] = -1;
+    t.is(getTableData(db, 'trades').at(-1)![0], 9999);
   });
 
   test(`${store} store: a bad row deep in a stream, bad JSON, an abort or a failing source leave the table exactly as it was`, async (t) => {
