@@ -244,7 +244,7 @@ async function gateCommand(a: Record<string, unknown>): Promise<number> {
   if (cases.length === 0) throw new ConfigError('the gate has no cases to run (check --suite, --filter and --engine)');
   const outDir = (a.out as string | undefined) ?? path.join('results', `gate-${stamp()}`);
   const log = (l: string) => process.stderr.write(l + '\n');
-  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: settingsFrom(a), compare, log });
+  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: settingsFrom(a), compare, paired: !!a.paired, log });
   process.stdout.write(format === 'json' ? JSON.stringify(r.comparison, null, 1) + '\n' : r.markdown);
   log(`sluice gate: ${r.comparison.failed ? 'FAILED' : 'passed'} in ${r.wallSeconds.toFixed(0)} s; wrote ${r.files.markdown} and ${r.files.json}`);
   return r.comparison.failed ? EXIT.finding : EXIT.ok;
@@ -259,7 +259,7 @@ async function calibrateCommand(a: Record<string, unknown>): Promise<number> {
   const from = a.from as string | undefined;
   const outDir = from ?? (a.out as string | undefined) ?? path.join('results', `calibrate-${stamp()}`);
   const r = await runCalibration({
-    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: settingsFrom(a), reuse: from !== undefined,
+    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: settingsFrom(a), reuse: from !== undefined, paired: !!a.paired,
     runs, slowdown, thresholds, compare, seed: positiveNumber('seed', a.seed ?? 1, true)!, log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write(r.markdown);
@@ -351,6 +351,7 @@ export function buildCli(argv: string[]) {
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
+        .option('paired', { type: 'boolean', describe: 'experimental: measure both builds in the same processes, in alternating slices (see README)' })
         .option('rounds', { type: 'number', describe: `processes per case and build (default ${GATE_SETTINGS.rounds})` })
         .option('max-time', { type: 'number', describe: 'benchmark.js seconds per case and round' })
         .option('min-samples', { type: 'number', describe: 'benchmark.js minimum samples' })
@@ -366,6 +367,7 @@ export function buildCli(argv: string[]) {
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
+        .option('paired', { type: 'boolean', describe: 'calibrate the paired gate (both builds in one process; needs the built CLI)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })
         .option('rounds', { type: 'number', describe: `processes per case and arm, as in the gate (default ${GATE_SETTINGS.rounds})` })

@@ -65,6 +65,8 @@ export interface CaseRecord {
   probes?: number[];
   /** The probe kernel's version (`compare` normalizes only between equal versions). */
   probeVersion?: number;
+  /** Measured in paired processes: sample k of round r ran next to the other build's sample k of round r. */
+  paired?: boolean;
   summary?: TimeSummary;
   firstRowNs?: number | null;
   heap?: HeapRecord;

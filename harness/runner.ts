@@ -168,6 +168,17 @@ export interface Arm {
   slowdown?: number;
   /** Time passes only (calibration's slowed arms: a busy-wait has nothing to say about memory). */
   skipHeap?: boolean;
+  /** Paired mode: this build's `harness/measure/case-runner` module, loaded into the paired child. */
+  caseRunner?: string;
+}
+
+/** Alternating slices per build in a paired time pass (each slice's median is one sample). */
+export const PAIR_SLICES = 12;
+
+/** This build's case-runner module (what a paired child imports for it). */
+export function caseRunnerPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(here), 'measure', `case-runner${here.endsWith('.ts') ? '.ts' : '.js'}`);
 }
 
 /**
@@ -181,8 +192,9 @@ export interface Arm {
  * in round 1. After a group's first round, the outputs of its engines (row count and checksum)
  * are compared within each arm; a disagreement marks the group's cases errored.
  */
-export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void): Promise<void> {
+export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void, opts: { paired?: boolean } = {}): Promise<void> {
   const log = logFn ?? (() => {});
+  if (opts.paired && (arms.length !== 2 || arms.some((a) => !a.caseRunner))) throw new ConfigError('paired measurement needs exactly two builds, each with its case runner');
   const state = arms.map((arm) => {
     const records = new Map(arm.results.cases.map((r) => [r.id, r]));
     for (const c of cases) {
@@ -224,14 +236,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     log(`  errored: ${error}`);
   };
 
-  const measureOne = async (c: CaseSpec, a: (typeof state)[number], round: number) => {
-    const { arm, settings } = a;
-    const rec = a.records.get(c.id)!;
-    if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
-    progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
-    const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-    const t = await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
-    done++;
+  type ArmState = (typeof state)[number];
+  /** Record one time pass's outcome (from a child of its own, or its half of a paired child). */
+  const recordTime = (rec: CaseRecord, t: ChildOutcome) => {
     if (!t.ok) fail(rec, t.error);
     else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t as never)}`);
     else {
@@ -244,9 +251,14 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         rec.probeVersion = t.probeVersion as number;
       }
       rec.summary = summarize(rec.rounds.flat());
-      if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs as number | null;
+      if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = (t.firstRowNs as number | null | undefined) ?? null;
       else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
     }
+  };
+  /** The heap pass of a case on one arm (once), and the record's final status. */
+  const heapAndFinish = async (c: CaseSpec, a: ArmState) => {
+    const { arm, settings } = a;
+    const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
       const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
@@ -264,6 +276,40 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     writeResults(arm.out, arm.results);
   };
 
+  const measureOne = async (c: CaseSpec, a: ArmState, round: number) => {
+    const { arm, settings } = a;
+    const rec = a.records.get(c.id)!;
+    if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
+    progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
+    const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
+    recordTime(rec, await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child));
+    done++;
+    await heapAndFinish(c, a);
+  };
+
+  /** Paired mode: one child measures the case on both arms in alternating slices (see PairJob). */
+  const measurePair = async (c: CaseSpec, round: number, first: number) => {
+    const [a0, a1] = state as [ArmState, ArmState];
+    const recs = [a0.records.get(c.id)!, a1.records.get(c.id)!];
+    const settings = a0.settings;
+    if (recs.some((r) => r.status === 'errored') || recs.every((r) => r.rounds.length >= round) || round > settings.rounds) return;
+    const order = first === 0 ? [0, 1] : [1, 0];
+    progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}`);
+    const job: ChildJob = {
+      mode: 'pair', case: c, settings, slices: PAIR_SLICES,
+      runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
+      slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number],
+    };
+    const t = await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k));
+    done += 2;
+    order.forEach((armIndex, k) => {
+      const rec = recs[armIndex]!;
+      rec.paired = true;
+      recordTime(rec, t.ok ? { ok: true, ...(t.arms as Record<string, unknown>[])[k]! } : t);
+    });
+    for (const a of state) await heapAndFinish(c, a);
+  };
+
   try {
     for (let round = 1; round <= maxRounds; round++) {
       for (const [, members] of groups) {
@@ -271,7 +317,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         for (const c of order) {
           // Alternate which build goes first, so neither always runs on a machine the other warmed.
           const first = caseIndex++ % state.length;
-          for (let k = 0; k < state.length; k++) await measureOne(c, state[(first + k) % state.length]!, round);
+          if (opts.paired) await measurePair(c, round, first);
+          else for (let k = 0; k < state.length; k++) await measureOne(c, state[(first + k) % state.length]!, round);
         }
         if (round === 1) {
           for (const a of state) {

@@ -20,11 +20,11 @@
  * a shared machine is between processes, which is what the splits vary.
  */
 import path from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
-import { claimOutput, measureArms, newResults, suiteSettings, type Arm } from '../runner.js';
+import { caseRunnerPath, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
 import { GATE_SETTINGS } from './gate.js';
@@ -136,6 +136,7 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
   const r = prng(opts.seed);
 
+  if (arms.a.cases.some((c) => c.paired)) return evaluatePaired(arms, opts, ids, a, b, s1, s2);
   // A/A: ordered splits of the pool (a split and its complement are both gates: base/head swapped).
   let splits = subsets(poolSize, rounds).map((s) => [s, [...Array(poolSize).keys()].filter((i) => !s.includes(i))] as const);
   if (splits.length > opts.runs) splits = sample(splits.length, opts.runs, r).map((i) => splits[i]!);
@@ -181,6 +182,52 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   };
 }
 
+/**
+ * Paired calibration: A (a copy of this build) and B (this build) were measured together in 2R
+ * pair processes, S1 (the copy) and S2 (this build, slowed) in 2R more. A gate run draws R of
+ * them: A/A compares B against A on the drawn processes (every subset of R, up to `runs`);
+ * sensitivity compares S2 against S1 (R drawn at random, `runs` times).
+ */
+function evaluatePaired(arms: CalibrationArms, opts: CalibrationOptions, ids: string[], a: Map<string, CaseRecord>, b: Map<string, CaseRecord>, s1: Map<string, CaseRecord>, s2: Map<string, CaseRecord>): Calibration {
+  const total = arms.a.settings.rounds, rounds = total / 2;
+  const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
+  const r = prng(opts.seed);
+  const pick = (m: Map<string, CaseRecord>, idx: number[]): ResultsFile => ({
+    ...arms.a, cases: ids.map((id) => { const rec = m.get(id)!; return { ...rec, rounds: idx.map((i) => rec.rounds[i]!), heap: undefined }; }),
+  });
+  let subsetsAA = subsets(total, rounds);
+  if (subsetsAA.length > opts.runs) subsetsAA = sample(subsetsAA.length, opts.runs, r).map((i) => subsetsAA[i]!);
+  const drawsS = Array.from({ length: opts.runs }, () => sample(total, rounds, r));
+  const run = (base: Map<string, CaseRecord>, head: Map<string, CaseRecord>, idx: number[]) => {
+    const c = compareResults(pick(base, idx), pick(head, idx), { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true });
+    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
+  };
+  const aa = subsetsAA.map((idx) => run(a, b, idx));
+  const sens = drawsS.map((idx) => run(s1, s2, idx));
+  const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
+  const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
+    const cases = ids.map((id): CaseCalibration => ({
+      id,
+      aaFalsePositiveRate: aa.filter((m) => flagged(m.get(id), t)).length / Math.max(1, aa.length),
+      detectionRate: sens.filter((m) => flagged(m.get(id), t)).length / Math.max(1, sens.length),
+      appliedSlowdown: median(s2.get(id)!.rounds.flatMap((rr, i) => rr.map((x, k) => x / s1.get(id)!.rounds[i]![k]!))) - 1,
+    }));
+    return {
+      threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
+      aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)), aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
+      aaSuite: aa.filter((m) => ids.some((id) => flagged(m.get(id), t))).length / Math.max(1, aa.length),
+      detectionMean: mean(cases.map((c) => c.detectionRate)), detectionWorst: Math.min(1, ...cases.map((c) => c.detectionRate)),
+      cases,
+    };
+  });
+  const heap = compareResults(arms.a, arms.b, { ...compare, metrics: ['peakHeap', 'allocated', 'trackerPeak'], intervals: false, allowEnvMismatch: true });
+  return {
+    suite: arms.a.suite, rounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
+    heapAA: { compared: heap.cases.length, flagged: heap.cases.filter((c) => c.verdict === 'regressed').map((c) => c.id) },
+  };
+}
+
 const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** The calibration as Markdown, with the targets of the gate checked. */
@@ -216,7 +263,24 @@ export interface CalibrateRequest extends CalibrationOptions {
   settings?: Partial<RunSettings>;
   /** Re-evaluate the arms in outDir instead of measuring. */
   reuse?: boolean;
+  /** Calibrate the paired gate (both builds in one process, see PairJob) instead of separate processes. */
+  paired?: boolean;
   log?: (l: string) => void;
+}
+
+/**
+ * A copy of this build's dist/ (with package.json and a link to node_modules) in `dir`: a second,
+ * separate set of modules for the paired A/A check. Returns its case-runner path.
+ * @throws ConfigError when running from source (there is no dist/ to copy).
+ */
+function copyBuild(dir: string): string {
+  if (caseRunnerPath().endsWith('.ts')) throw new ConfigError('calibrate --paired needs the built CLI: npm run build, then node dist/harness/cli.js calibrate --paired');
+  const root = path.join(dir, 'build-copy');
+  mkdirSync(root, { recursive: true });
+  cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  cpSync(path.join(PROJECT_ROOT, 'package.json'), path.join(root, 'package.json'));
+  if (!existsSync(path.join(root, 'node_modules'))) symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  return path.join(root, 'dist', 'harness', 'measure', 'case-runner.js');
 }
 
 const ARM_FILES = { a: 'aa-a.json', b: 'aa-b.json', s1: 'slowed-1.json', s2: 'slowed-2.json' } as const;
@@ -238,14 +302,31 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
       { name: 'slowed-1', out: files.s1, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
       { name: 'slowed-2', out: files.s2, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
     ];
-    await measureArms(list, req.cases, req.log);
+    if (req.paired) {
+      // Pairs of (a copy of this build, this build): A/A; and (the copy, this build slowed).
+      // Twice the rounds, so that a gate's R rounds can be drawn from 2R pair processes.
+      const copy = copyBuild(req.outDir);
+      const twice = { ...settings, rounds: settings.rounds * 2 };
+      for (const a of list) a.results.settings = twice;
+      list[0]!.caseRunner = copy;
+      list[1]!.caseRunner = caseRunnerPath();
+      list[2]!.caseRunner = copy;
+      list[2]!.slowdown = undefined;
+      list[2]!.skipHeap = true;
+      list[3]!.caseRunner = caseRunnerPath();
+      await measureArms([list[0]!, list[1]!], req.cases, req.log, { paired: true });
+      await measureArms([list[2]!, list[3]!], req.cases, req.log, { paired: true });
+    } else {
+      await measureArms(list, req.cases, req.log);
+    }
     for (const a of list) writeResults(a.out, a.results);
     arms = { a: list[0]!.results, b: list[1]!.results, s1: list[2]!.results, s2: list[3]!.results };
   }
   const calibration = evaluateCalibration(arms, req);
   // The same measurements without the probe, to show what normalization buys on this machine.
-  const raw = evaluateCalibration(arms, { ...req, probe: false });
-  const markdown = formatCalibration(calibration) + '\n## The same measurements without probe normalization\n\n' + formatCalibration(raw).split('\n').slice(2).join('\n').replace(/## Per case[\s\S]*$/, '');
+  const pairedRun = arms.a.cases.some((c) => c.paired);
+  const raw = pairedRun ? undefined : evaluateCalibration(arms, { ...req, probe: false });
+  const markdown = formatCalibration(calibration) + (raw ? '\n## The same measurements without probe normalization\n\n' + formatCalibration(raw).split('\n').slice(2).join('\n').replace(/## Per case[\s\S]*$/, '') : '');
   const file = path.join(req.outDir, 'calibration.md');
   writeFileSync(file, markdown);
   writeFileSync(path.join(req.outDir, 'calibration.json'), JSON.stringify(calibration, null, 1) + '\n');

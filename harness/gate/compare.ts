@@ -63,6 +63,11 @@ export interface MetricComparison {
   pAdjusted: number | null;
   /** Time only: the samples were divided by their process's probe (see harness/measure/probe.ts). */
   normalized?: boolean;
+  /**
+   * Time only: both sides were measured in paired processes; `ratio` is then the median of the
+   * ratios of samples taken next to each other (and `ci` its bootstrap interval).
+   */
+  paired?: boolean;
   verdict: Verdict;
 }
 
@@ -119,6 +124,18 @@ function probed(a: CaseRecord, b: CaseRecord): boolean {
  */
 function normalizedTimes(r: CaseRecord, scale: number): number[] {
   return r.rounds.flatMap((round, i) => round.map((x) => (x / r.probes![i]!) * scale));
+}
+
+/** True when both records were measured together in paired processes, sample for sample. */
+function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
+  return !!a.paired && !!b.paired && a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.length === b.rounds[i]!.length);
+}
+
+/** Median of the ratios head/base of samples taken next to each other, with a bootstrap interval. */
+function pairedRatio(h: CaseRecord, b: CaseRecord, intervals: boolean): { ratio: number; ci: [number, number] | null } {
+  const rs = h.rounds.flatMap((r, i) => r.map((x, k) => x / b.rounds[i]![k]!));
+  const ones = rs.map(() => 1);
+  return { ratio: median(rs), ci: intervals ? ratioCI(rs, ones) : null };
 }
 
 /** Samples of a metric in a record, or undefined when it has none. */
@@ -207,7 +224,7 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
     for (const { cc, b, h } of compared) {
       let bs = samplesOf(b, metric), hs = samplesOf(h, metric);
       if (!bs || !hs) continue;
-      const normalized = metric === 'time' && opts.probe !== false && probed(b, h);
+      const normalized = metric === 'time' && opts.probe !== false && !pairedRecords(b, h) && probed(b, h);
       if (normalized) {
         const scale = median(b.probes!);
         bs = normalizedTimes(b, scale);
@@ -217,9 +234,15 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       const m: MetricComparison = {
         metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
-        p: null, pAdjusted: null, ...(metric === 'time' ? { normalized } : {}), verdict: 'unchanged',
+        p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired: false } : {}), verdict: 'unchanged',
       };
-      if (metric === 'trackerPeak') {
+      if (metric === 'time' && pairedRecords(h, b)) {
+        const pr = pairedRatio(h, b, opts.intervals !== false);
+        m.ratio = pr.ratio;
+        m.ci = pr.ci;
+        m.paired = true;
+        m.p = mannWhitney(hs, bs).p;
+      } else if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
         m.p = mannWhitney(hs, bs).p;

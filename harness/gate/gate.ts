@@ -17,7 +17,7 @@ import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { writeResults, type RunSettings } from '../results.js';
-import { childCommand, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
+import { caseRunnerPath, childCommand, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
 import { compareResults, formatComparison, type Comparison, type CompareSettings } from './compare.js';
 
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
@@ -123,6 +123,12 @@ export interface GateRequest {
   force?: boolean;
   settings?: Partial<RunSettings>;
   compare?: Partial<CompareSettings>;
+  /**
+   * Experimental: measure both builds in the same processes, in alternating slices (see PairJob),
+   * instead of one process per build and round. Calibrated A/A it is far tighter, but the build
+   * whose engine a process loads first runs faster, so it is not yet the default.
+   */
+  paired?: boolean;
   log?: (l: string) => void;
 }
 
@@ -146,14 +152,14 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = suiteSettings(req.suite, { ...GATE_SETTINGS, ...req.settings });
   const arms: Arm[] = [
-    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root), child: base.child },
-    { name: 'head', out: files.head, results: newResults(req.suite, settings), child: childCommand() },
+    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
+    { name: 'head', out: files.head, results: newResults(req.suite, settings), child: childCommand(), caseRunner: caseRunnerPath() },
   ];
-  await measureArms(arms, req.cases, log);
+  await measureArms(arms, req.cases, log, { paired: !!req.paired });
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
   const comparison = compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
   const wallSeconds = (Date.now() - started) / 1000;
-  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} interleaved processes per case and build (plus one heap process each), in ${wallSeconds.toFixed(0)} s\n`;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} ${req.paired ? 'paired processes per case (both builds in each, alternating slices)' : 'interleaved processes per case and build'} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);
   writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
   for (const a of arms) writeResults(a.out, a.results);

@@ -23,7 +23,23 @@ export interface TimeSettings {
 export type ChildJob =
   | { mode: 'time'; case: CaseSpec; settings: TimeSettings; slowdown?: number }
   | { mode: 'heap'; case: CaseSpec; runs?: number }
+  | PairJob
   | { mode: 'calibrate'; kernel: KernelName; count: number; length: number };
 
 /** The child's one result line starts with this. */
 export const RESULT_MARKER = '@@sluice-result ';
+
+/**
+ * A paired time pass: two builds' case runners (absolute paths of their
+ * `harness/measure/case-runner.js`, or `.ts` from source) loaded into one process, in the order
+ * given, and measured in alternating benchmark.js slices, so that both see the same machine from
+ * one slice to the next. `slowdown[i]` is the calibration busy-wait of arm i (0 for none).
+ */
+export interface PairJob {
+  mode: 'pair';
+  case: CaseSpec;
+  settings: TimeSettings;
+  runners: [string, string];
+  slices: number;
+  slowdown?: [number, number];
+}

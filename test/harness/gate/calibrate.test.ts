@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluateCalibration, formatCalibration } from '../../../harness/gate/calibrate.js';
 import { makeCase } from '../../../harness/case.js';
-import { runChild } from '../../../harness/runner.js';
+import { caseRunnerPath, runChild } from '../../../harness/runner.js';
 import { PROJECT_ROOT } from '../../../harness/runner.js';
 import { sluice } from '../../cli-helper.js';
 import { suiteCases, synthResults } from './synthetic.js';
@@ -55,17 +55,17 @@ test('the calibration slowdown busy-waits the requested fraction of the query\'s
 
 test('gate end to end: a base directory and this build, interleaved, compared (and bad bases refused)', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
-  const r = await sluice(['gate', '--base', PROJECT_ROOT, '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
+  const r = await sluice(['gate', '--base', PROJECT_ROOT, '--paired', '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
     '--rounds', '2', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
   // The verdict itself depends on timing (a timed assertion has no place here); the mechanics do not.
   t.true(r.code === 0 || r.code === 1, `${r.code}: ${r.stderr.slice(-600)}`);
   for (const f of ['base.json', 'head.json', 'compare.md', 'compare.json']) t.true(existsSync(path.join(out, f)), f);
-  const order = r.stderr.split('\n').filter((l) => /time pass, round 1\/2/.test(l)).map((l) => /\[(base|head)\]/.exec(l)![1]);
-  t.deepEqual(order, ['base', 'head', 'head', 'base'], 'interleaved, alternating which build goes first');
+  const order = r.stderr.split('\n').filter((l) => /paired time pass with (base|head), round 1\/2/.test(l)).map((l) => /\[(base|head)\]/.exec(l)![1]);
+  t.deepEqual(order, ['base', 'head'], 'one paired process per case and round, alternating which build is loaded first');
   const cmp = JSON.parse(readFileSync(path.join(out, 'compare.json'), 'utf8'));
   t.is(cmp.cases.length, 2);
   t.is(cmp.failed, r.code === 1, 'the exit code is the comparison\'s verdict');
-  t.true(cmp.cases.every((c: { metrics: { metric: string; normalized?: boolean }[] }) => c.metrics.find((m) => m.metric === 'time')?.normalized === true), 'both builds measured the probe');
+  t.true(cmp.cases.every((c: { metrics: { metric: string; paired?: boolean }[] }) => c.metrics.find((m) => m.metric === 'time')?.paired === true), 'paired ratios');
   t.regex(r.stdout, /## How the gate ran[\s\S]*base: directory/);
   const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
   t.is(bad.code, 2);
@@ -76,4 +76,23 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   const notSluice = await sluice(['gate', '--base', os.tmpdir()]);
   t.is(notSluice.code, 2);
   t.regex(notSluice.stderr, /is not a sluice checkout/);
+});
+
+test('a paired child measures both builds in alternating slices, each with its own prepared query', async (t) => {
+  const c = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
+  const r = await runChild({
+    mode: 'pair', case: c, settings: { maxTime: 0.12, minSamples: 2, warmupRuns: 1 }, slices: 4,
+    runners: [caseRunnerPath(), caseRunnerPath()], slowdown: [0, 0.5],
+  }, ['--expose-gc'], 60);
+  t.true(r.ok, JSON.stringify(r));
+  const arms = (r as unknown as { arms: { rows: number; checksum: string; samplesNs: number[] }[] }).arms;
+  t.is(arms.length, 2);
+  t.deepEqual(arms[0]!.rows, arms[1]!.rows);
+  t.is(arms[0]!.checksum, arms[1]!.checksum);
+  t.is(arms[0]!.samplesNs.length, 4);
+  t.is(arms[1]!.samplesNs.length, 4);
+  t.true(arms.every((a) => a.samplesNs.every((x) => x > 0)));
+  const bad = await runChild({ mode: 'pair', case: c, settings: { maxTime: 0.05, minSamples: 2, warmupRuns: 1 }, slices: 2, runners: [caseRunnerPath(), '/nonexistent/case-runner.js'] }, ['--expose-gc'], 60);
+  t.false(bad.ok);
+  t.regex((bad as { error: string }).error, /Cannot find module|ERR_MODULE_NOT_FOUND/);
 });

@@ -120,7 +120,7 @@ test('compare --format json is the documented, stable shape', async (t) => {
   t.is(j.version, 1);
   t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'settings', 'version']);
   t.deepEqual(j.settings, { timeThreshold: 0.05, memoryThreshold: 0.05, alpha: 0.01, memoryFloorBytes: 16384 });
-  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'ratio', 'unit', 'verdict']);
+  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'paired', 'ratio', 'unit', 'verdict']);
 });
 
 test('compare: bad input is one line and exit 2', async (t) => {
@@ -175,4 +175,27 @@ test('time samples are divided by their process\'s machine-speed probe when both
   const mixed = compareResults(base, head);
   t.true(mixed.failed);
   t.true(mixed.cases.every((c) => c.metrics[0]!.normalized === false));
+});
+
+test('paired records: the ratio is the median of ratios of samples taken next to each other', (t) => {
+  const cases = suiteCases().slice(0, 3);
+  const base = synthResults(cases, 31), head = synthResults(cases, 32);
+  // The machine drifts by 2x between slices, the same for both builds; the head is 20% slower in case 0.
+  for (const [i, c] of base.cases.entries()) {
+    const h = head.cases[i]!;
+    c.paired = h.paired = true;
+    c.rounds = c.rounds.map((r) => r.map((x, k) => x * (k % 2 ? 2 : 1)));
+    h.rounds = c.rounds.map((r) => r.map((x) => x * (i === 0 ? 1.2 : 1)));
+  }
+  const c = compareResults(base, head);
+  const m = (i: number) => c.cases[i]!.metrics.find((x) => x.metric === 'time')!;
+  t.true(m(0).paired);
+  t.true(Math.abs(m(0).ratio - 1.2) < 1e-9, `ratio ${m(0).ratio}`);
+  t.is(m(1).ratio, 1);
+  t.true(m(0).ci![0] <= 1.2 && m(0).ci![1] >= 1.2);
+  t.is(c.cases[0]!.verdict, 'regressed');
+  t.is(c.cases[1]!.verdict, 'unchanged');
+  // Unequal shapes cannot be paired: the pooled ratio of medians is used instead.
+  head.cases[1]!.rounds[0]!.pop();
+  t.falsy(compareResults(base, head).cases[1]!.metrics.find((x) => x.metric === 'time')!.paired);
 });
