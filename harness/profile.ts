@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { measureCommand } from './runner.js';
 import { ConfigError, type EngineOptions } from '../engine/index.js';
 import { makeCase, type CaseSpec } from './case.js';
 import { parseSet } from './plan.js';
@@ -40,11 +40,10 @@ export function parseDuration(text: string): number {
   return v;
 }
 
-/** Where the profiled loop lives: compiled JS from dist/, or the TypeScript source via tsx. */
+/** The profiled loop: node arguments that start it (compiled JS, or the TypeScript source via tsx). */
 function loopCommand(): string[] {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return ['--import', 'tsx', path.join(path.dirname(here), 'measure', 'profile-loop.ts')];
-  return [path.join(path.dirname(here), 'measure', 'profile-loop.js')];
+  const { preload, script } = measureCommand('profile-loop');
+  return [...preload, script];
 }
 
 /** The default output directory for a case and tool. */

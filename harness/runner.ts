@@ -40,11 +40,28 @@ export interface ChildCommand {
   preload: string[];
 }
 
-/** How to start this build's measuring child: compiled JS from dist/, or the TypeScript source via tsx. */
-export function childCommand(): ChildCommand {
+/** This build's `harness/measure/<name>` module: compiled JS from dist/, or the TypeScript source. */
+function measureModule(name: string): string {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { script: path.join(path.dirname(here), 'measure', 'child.ts'), preload: ['--import', 'tsx'] };
-  return { script: path.join(path.dirname(here), 'measure', 'child.js'), preload: [] };
+  return path.join(path.dirname(here), 'measure', `${name}${path.extname(here)}`);
+}
+
+/** True when running from the TypeScript sources (tests): child processes then need tsx. */
+export const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
+
+/** How to start one of this build's `harness/measure/` scripts in a child process. */
+export function measureCommand(name: string): ChildCommand {
+  return { script: measureModule(name), preload: FROM_SOURCE ? ['--import', 'tsx'] : [] };
+}
+
+/** How to start this build's measuring child. */
+export function childCommand(): ChildCommand {
+  return measureCommand('child');
+}
+
+/** This build's case-runner module (what a paired child imports for it). */
+export function caseRunnerPath(): string {
+  return measureModule('case-runner');
 }
 
 /** What a child reported, or why it produced nothing. */
@@ -175,11 +192,6 @@ export interface Arm {
 /** Alternating slices per build in a paired time pass (each slice's median is one sample). */
 export const PAIR_SLICES = 12;
 
-/** This build's case-runner module (what a paired child imports for it). */
-export function caseRunnerPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), 'measure', `case-runner${here.endsWith('.ts') ? '.ts' : '.js'}`);
-}
 
 /**
  * Measure `cases` on every arm, each pass in its own child process, writing each arm's results

@@ -113,9 +113,7 @@ function compile(e: Expr, schema: Schema): CompiledExpr {
       const a = compile(e.arg, schema);
       return (t) => {
         const v = a(t);
-        if (typeof v === 'number') return -v;
-        if (v === null) return null;
-        throw badOperand('neg', v, e);
+        return typeof v === 'number' ? -v : SLOW_PATHS.neg(v, e);
       };
     }
     case 'and':
@@ -136,20 +134,46 @@ function compile(e: Expr, schema: Schema): CompiledExpr {
     case 'startsWith': case 'contains': {
       const a = compile(e.arg, schema), p = compile(e.pattern, schema);
       const starts = e.op === 'startsWith';
-      return (t) => {
-        const s = a(t), q = p(t);
-        if (s === null || q === null) return null;
-        if (typeof s !== 'string' || typeof q !== 'string') throw badOperand(e.op, typeof s !== 'string' ? s : q, e);
-        return starts ? s.startsWith(q) : s.includes(q);
-      };
+      return (t) => SLOW_PATHS.str(starts, a(t), p(t), e);
     }
   }
 }
 
-/** The error for an operand of the wrong type (shared with generated code, so messages match). */
-export function badOperand(op: string, v: Value, e: Expr): PlanError {
+/** The error for an operand of the wrong type. */
+function badOperand(op: string, v: Value, e: Expr): PlanError {
   return new PlanError(`'${op}' got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}; it takes ${op === 'startsWith' || op === 'contains' ? 'strings' : 'numbers'}`);
 }
+
+/**
+ * The semantics of each operator beyond its all-numbers (or all-strings) fast path, in one place:
+ * the compiled closures below and the code pipeline fusion generates both call these, so nulls,
+ * cross-type comparisons and operand errors behave the same on either path.
+ */
+export const SLOW_PATHS = {
+  /** A comparison with SQL nulls: null if either side is null, else the documented cross-type order. */
+  cmp(op: CompareOp, a: Value, b: Value): boolean | null {
+    if (a === null || b === null) return null;
+    if (op === 'eq') return a === b;
+    if (op === 'ne') return a !== b;
+    return test(op, compareValues(a, b));
+  },
+  /** Arithmetic where an operand is not a number: null for a null, else the operand error. */
+  arith(op: ArithOp, a: Value, b: Value, e: Expr): null {
+    if (a === null || b === null) return null;
+    throw badOperand(op, typeof a !== 'number' ? a : b, e);
+  },
+  /** Negation of a non-number: null for null, else the operand error. */
+  neg(v: Value, e: Expr): null {
+    if (v === null) return null;
+    throw badOperand('neg', v, e);
+  },
+  /** startsWith / contains with nulls and operand errors. */
+  str(starts: boolean, s: Value, q: Value, e: Expr): boolean | null {
+    if (s === null || q === null) return null;
+    if (typeof s !== 'string' || typeof q !== 'string') throw badOperand(starts ? 'startsWith' : 'contains', typeof s !== 'string' ? s : q, e);
+    return starts ? s.startsWith(q) : s.includes(q);
+  },
+};
 
 /**
  * Comparisons. The common shape `column <op> number literal` gets a closure that reads the column
@@ -158,7 +182,7 @@ export function badOperand(op: string, v: Value, e: Expr): PlanError {
 function compileCompare(op: CompareOp, left: Expr, right: Expr, schema: Schema): CompiledExpr {
   if (left.op === 'col' && right.op === 'lit' && typeof right.value === 'number') {
     const i = columnIndex(schema, left.name), c = right.value;
-    const slow = (v: Value): boolean | null => (v === null ? null : test(op, compareValues(v, c)));
+    const slow = (v: Value): boolean | null => SLOW_PATHS.cmp(op, v, c);
     switch (op) {
       case 'eq': return (t) => { const v = t[i]!; return typeof v === 'number' ? v === c : slow(v); };
       case 'ne': return (t) => { const v = t[i]!; return typeof v === 'number' ? v !== c : slow(v); };
@@ -169,17 +193,10 @@ function compileCompare(op: CompareOp, left: Expr, right: Expr, schema: Schema):
     }
   }
   const l = compile(left, schema), r = compile(right, schema);
-  switch (op) {
-    case 'eq': return (t) => { const a = l(t), b = r(t); return a === null || b === null ? null : a === b; };
-    case 'ne': return (t) => { const a = l(t), b = r(t); return a === null || b === null ? null : a !== b; };
-    default: return (t) => {
-      const a = l(t), b = r(t);
-      return a === null || b === null ? null : test(op, compareValues(a, b));
-    };
-  }
+  return (t) => SLOW_PATHS.cmp(op, l(t), r(t));
 }
 
-export function test(op: CompareOp, c: number): boolean {
+function test(op: CompareOp, c: number): boolean {
   switch (op) {
     case 'eq': return c === 0;
     case 'ne': return c !== 0;
@@ -191,10 +208,7 @@ export function test(op: CompareOp, c: number): boolean {
 }
 
 function compileArith(op: ArithOp, l: CompiledExpr, r: CompiledExpr, e: Expr): CompiledExpr {
-  const slow = (a: Value, b: Value): null => {
-    if (a === null || b === null) return null;
-    throw badOperand(op, typeof a !== 'number' ? a : b, e);
-  };
+  const slow = (a: Value, b: Value): null => SLOW_PATHS.arith(op, a, b, e);
   switch (op) {
     case 'add': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? a + b : slow(a, b); };
     case 'sub': return (t) => { const a = l(t), b = r(t); return typeof a === 'number' && typeof b === 'number' ? a - b : slow(a, b); };

@@ -1,9 +1,8 @@
 import type { ExecutionContext } from '../context.js';
-import { compareValues } from '../expr/compare.js';
-import { badOperand, columnIndex, test } from '../expr/compile.js';
+import { columnIndex, SLOW_PATHS } from '../expr/compile.js';
 import type { ArithOp, CompareOp, Expr } from '../expr/expr.js';
 import type { TupleIterator } from '../relation.js';
-import type { Schema, Tuple, Value } from '../types.js';
+import type { Schema, Tuple } from '../types.js';
 
 /** One step of a fusable run, resolved against the schema it reads. */
 export type Stage =
@@ -11,31 +10,8 @@ export type Stage =
   | { readonly kind: 'extend'; readonly expr: Expr; readonly input: Schema }
   | { readonly kind: 'project'; readonly indices: readonly number[] };
 
-/**
- * Helpers the generated code calls on slow paths (nulls, mixed types, errors), so it has exactly
- * the semantics of the compiled closures in `expr/compile.ts`.
- */
-const H = {
-  cmp(op: CompareOp, a: Value, b: Value): boolean | null {
-    if (a === null || b === null) return null;
-    if (op === 'eq') return a === b;
-    if (op === 'ne') return a !== b;
-    return test(op, compareValues(a, b));
-  },
-  arith(op: ArithOp, a: Value, b: Value, e: Expr): null {
-    if (a === null || b === null) return null;
-    throw badOperand(op, typeof a !== 'number' ? a : b, e);
-  },
-  neg(v: Value, e: Expr): null {
-    if (v === null) return null;
-    throw badOperand('neg', v, e);
-  },
-  str(starts: boolean, s: Value, q: Value, e: Expr): boolean | null {
-    if (s === null || q === null) return null;
-    if (typeof s !== 'string' || typeof q !== 'string') throw badOperand(starts ? 'startsWith' : 'contains', typeof s !== 'string' ? s : q, e);
-    return starts ? s.startsWith(q) : s.includes(q);
-  },
-};
+/** The generated code's slow paths: exactly those of the compiled closures (`expr/compile.ts`). */
+const H = SLOW_PATHS;
 
 const JS_CMP: Record<CompareOp, string> = { eq: '===', ne: '!==', lt: '<', le: '<=', gt: '>', ge: '>=' };
 const JS_ARITH: Record<ArithOp, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };

@@ -24,7 +24,7 @@ import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
-import { caseRunnerPath, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm } from '../runner.js';
+import { caseRunnerPath, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
 import { GATE_SETTINGS } from './gate.js';
@@ -103,10 +103,11 @@ function sample(n: number, k: number, r: () => number): number[] {
   return idx.slice(0, k);
 }
 
-/** A results file whose cases hold only the chosen rounds (process indices) of each pool. */
+/** Per case: its processes (rounds) and, when every round has one, their probes. */
 type Pool = Map<string, { rec: CaseRecord; rounds: number[][]; probes: number[] | undefined }>;
 
-function synth(template: ResultsFile, pools: Pool, pick: number[]): ResultsFile {
+/** A results file whose cases hold only the chosen rounds (process indices) of each pool. */
+function synth(template: ResultsFile, pools: Pool, pick: readonly number[]): ResultsFile {
   return {
     ...template,
     cases: [...pools.values()].map(({ rec, rounds, probes }) => ({
@@ -115,104 +116,66 @@ function synth(template: ResultsFile, pools: Pool, pick: number[]): ResultsFile 
   };
 }
 
-/** Two arms' processes of a case as one pool (probes only if both arms have them for every round). */
-function pooled(x: CaseRecord, y: CaseRecord): { rec: CaseRecord; rounds: number[][]; probes: number[] | undefined } {
+/** Cases' processes as one pool (probes only if every record has one for every round). */
+function pooled(rec: CaseRecord, ...from: CaseRecord[]): { rec: CaseRecord; rounds: number[][]; probes: number[] | undefined } {
   const has = (r: CaseRecord) => r.probes !== undefined && r.probes.length === r.rounds.length;
-  return { rec: x, rounds: [...x.rounds, ...y.rounds], probes: has(x) && has(y) ? [...x.probes!, ...y.probes!] : undefined };
+  return { rec, rounds: from.flatMap((r) => r.rounds), probes: from.every(has) ? from.flatMap((r) => r.probes!) : undefined };
 }
+
+/** One gate run to evaluate: what is compared against what. */
+type GateRun = { base: ResultsFile; head: ResultsFile };
 
 /**
  * Evaluate the gate's rule on measured arms (pure: no measuring; `sluice calibrate --from` re-runs
- * it on files of an earlier calibration).
+ * it on files of an earlier calibration). Which runs are drawn depends on how the arms were
+ * measured (separate or paired processes); how they are judged is the same.
  */
 export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOptions): Calibration {
   const byId = (r: ResultsFile) => new Map(r.cases.filter((c) => c.status === 'ok').map((c) => [c.id, c]));
   const [a, b, s1, s2] = [arms.a, arms.b, arms.s1, arms.s2].map(byId) as [Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>, Map<string, CaseRecord>];
   const ids = [...a.keys()].filter((id) => b.has(id) && s1.has(id) && s2.has(id));
-  const rounds = arms.a.settings.rounds;
-  const pool: Pool = new Map(ids.map((id) => [id, pooled(a.get(id)!, b.get(id)!)]));
-  const slow: Pool = new Map(ids.map((id) => [id, { ...pooled(s1.get(id)!, s2.get(id)!), rec: a.get(id)! }]));
-  const poolSize = 2 * rounds;
-  const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
+  const paired = arms.a.cases.some((c) => c.paired);
   const r = prng(opts.seed);
+  const poolOf = (m: (id: string) => ReturnType<typeof pooled>): Pool => new Map(ids.map((id) => [id, m(id)]));
+  let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number;
+  if (paired) {
+    // A (a copy of this build) and B were measured together in 2R pair processes, S1 (the copy)
+    // and S2 (slowed) in 2R more; a gate run draws R of them, and compares the pairs it drew.
+    const total = arms.a.settings.rounds;
+    rounds = total / 2;
+    const [pa, pb, ps1, ps2] = [a, b, s1, s2].map((m) => poolOf((id) => pooled(a.get(id)!, m.get(id)!)));
+    let picks = subsets(total, rounds);
+    if (picks.length > opts.runs) picks = sample(picks.length, opts.runs, r).map((i) => picks[i]!);
+    aaRuns = picks.map((idx) => ({ base: synth(arms.a, pa!, idx), head: synth(arms.a, pb!, idx) }));
+    sensRuns = Array.from({ length: opts.runs }, () => sample(total, rounds, r)).map((idx) => ({ base: synth(arms.a, ps1!, idx), head: synth(arms.a, ps2!, idx) }));
+    applied = (id) => median(s2.get(id)!.rounds.flatMap((rr, i) => rr.map((x, k) => x / s1.get(id)!.rounds[i]![k]!))) - 1;
+  } else {
+    // A and B (this build) and S1, S2 (slowed) are separate processes: A/A splits the 2R processes
+    // of A and B into R against R (a split and its complement are both gates: base/head swapped);
+    // sensitivity draws R unslowed against R slowed.
+    rounds = arms.a.settings.rounds;
+    const poolSize = 2 * rounds;
+    const pool = poolOf((id) => pooled(a.get(id)!, a.get(id)!, b.get(id)!));
+    const slow = poolOf((id) => pooled(a.get(id)!, s1.get(id)!, s2.get(id)!));
+    let splits = subsets(poolSize, rounds).map((x) => [x, [...Array(poolSize).keys()].filter((i) => !x.includes(i))] as const);
+    if (splits.length > opts.runs) splits = sample(splits.length, opts.runs, r).map((i) => splits[i]!);
+    aaRuns = splits.map(([x, y]) => ({ base: synth(arms.a, pool, x), head: synth(arms.a, pool, y) }));
+    sensRuns = Array.from({ length: opts.runs }, () => ({ base: synth(arms.a, pool, sample(poolSize, rounds, r)), head: synth(arms.a, slow, sample(poolSize, rounds, r)) }));
+    applied = (id) => median(slow.get(id)!.rounds.flat()) / median(pool.get(id)!.rounds.flat()) - 1;
+  }
 
-  if (arms.a.cases.some((c) => c.paired)) return evaluatePaired(arms, opts, ids, a, b, s1, s2);
-  // A/A: ordered splits of the pool (a split and its complement are both gates: base/head swapped).
-  let splits = subsets(poolSize, rounds).map((s) => [s, [...Array(poolSize).keys()].filter((i) => !s.includes(i))] as const);
-  if (splits.length > opts.runs) splits = sample(splits.length, opts.runs, r).map((i) => splits[i]!);
-  const draws = Array.from({ length: opts.runs }, () => [sample(poolSize, rounds, r), sample(poolSize, rounds, r)] as const);
-
-  type Flags = { ratio: number; pAdj: number }[];
-  const evaluate = (basePools: Pool, headPools: Pool, basePick: number[], headPick: number[]): Map<string, Flags[number]> => {
-    const c = compareResults(synth(arms.a, basePools, basePick), synth(arms.a, headPools, headPick), {
-      ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false,
-    });
+  const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
+  // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p.
+  const judge = ({ base, head }: GateRun) => {
+    const c = compareResults(base, head, { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false });
     return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
   };
-  const aa = splits.map(([x, y]) => evaluate(pool, pool, [...x], [...y]));
-  const sens = draws.map(([x, y]) => evaluate(pool, slow, x, y));
+  const aa = aaRuns.map(judge), sens = sensRuns.map(judge);
   const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
-
-  const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
-    const cases = ids.map((id): CaseCalibration => {
-      const p = pool.get(id)!.rounds.flat(), q = slow.get(id)!.rounds.flat();
-      return {
-        id,
-        aaFalsePositiveRate: aa.filter((m) => flagged(m.get(id), t)).length / Math.max(1, aa.length),
-        detectionRate: sens.filter((m) => flagged(m.get(id), t)).length / Math.max(1, sens.length),
-        appliedSlowdown: median(q) / median(p) - 1,
-      };
-    });
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
-    return {
-      threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
-      aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)),
-      aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
-      aaSuite: aa.filter((m) => ids.some((id) => flagged(m.get(id), t))).length / Math.max(1, aa.length),
-      detectionMean: mean(cases.map((c) => c.detectionRate)),
-      detectionWorst: Math.min(1, ...cases.map((c) => c.detectionRate)),
-      cases,
-    };
-  });
-
-  const heap = compareResults(arms.a, arms.b, { ...compare, metrics: ['peakHeap', 'allocated', 'trackerPeak'], intervals: false, allowEnvMismatch: true });
-  return {
-    suite: arms.a.suite, rounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
-    heapAA: { compared: heap.cases.length, flagged: heap.cases.filter((c) => c.verdict === 'regressed').map((c) => c.id) },
-  };
-}
-
-/**
- * Paired calibration: A (a copy of this build) and B (this build) were measured together in 2R
- * pair processes, S1 (the copy) and S2 (this build, slowed) in 2R more. A gate run draws R of
- * them: A/A compares B against A on the drawn processes (every subset of R, up to `runs`);
- * sensitivity compares S2 against S1 (R drawn at random, `runs` times).
- */
-function evaluatePaired(arms: CalibrationArms, opts: CalibrationOptions, ids: string[], a: Map<string, CaseRecord>, b: Map<string, CaseRecord>, s1: Map<string, CaseRecord>, s2: Map<string, CaseRecord>): Calibration {
-  const total = arms.a.settings.rounds, rounds = total / 2;
-  const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
-  const r = prng(opts.seed);
-  const pick = (m: Map<string, CaseRecord>, idx: number[]): ResultsFile => ({
-    ...arms.a, cases: ids.map((id) => { const rec = m.get(id)!; return { ...rec, rounds: idx.map((i) => rec.rounds[i]!), heap: undefined }; }),
-  });
-  let subsetsAA = subsets(total, rounds);
-  if (subsetsAA.length > opts.runs) subsetsAA = sample(subsetsAA.length, opts.runs, r).map((i) => subsetsAA[i]!);
-  const drawsS = Array.from({ length: opts.runs }, () => sample(total, rounds, r));
-  const run = (base: Map<string, CaseRecord>, head: Map<string, CaseRecord>, idx: number[]) => {
-    const c = compareResults(pick(base, idx), pick(head, idx), { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true });
-    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
-  };
-  const aa = subsetsAA.map((idx) => run(a, b, idx));
-  const sens = drawsS.map((idx) => run(s1, s2, idx));
-  const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
+  const rate = (runs: typeof aa, id: string, t: number) => runs.filter((m) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
-    const cases = ids.map((id): CaseCalibration => ({
-      id,
-      aaFalsePositiveRate: aa.filter((m) => flagged(m.get(id), t)).length / Math.max(1, aa.length),
-      detectionRate: sens.filter((m) => flagged(m.get(id), t)).length / Math.max(1, sens.length),
-      appliedSlowdown: median(s2.get(id)!.rounds.flatMap((rr, i) => rr.map((x, k) => x / s1.get(id)!.rounds[i]![k]!))) - 1,
-    }));
+    const cases = ids.map((id): CaseCalibration => ({ id, aaFalsePositiveRate: rate(aa, id, t), detectionRate: rate(sens, id, t), appliedSlowdown: applied(id) }));
     return {
       threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
       aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)), aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
@@ -274,7 +237,7 @@ export interface CalibrateRequest extends CalibrationOptions {
  * @throws ConfigError when running from source (there is no dist/ to copy).
  */
 function copyBuild(dir: string): string {
-  if (caseRunnerPath().endsWith('.ts')) throw new ConfigError('calibrate --paired needs the built CLI: npm run build, then node dist/harness/cli.js calibrate --paired');
+  if (FROM_SOURCE) throw new ConfigError('calibrate --paired needs the built CLI: npm run build, then node dist/harness/cli.js calibrate --paired');
   const root = path.join(dir, 'build-copy');
   mkdirSync(root, { recursive: true });
   cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });

@@ -11,19 +11,18 @@ import { calibrationKernel } from './calibration.js';
 import { pathToFileURL } from 'node:url';
 import { RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
 import type { PreparedCase } from './case-runner.js';
+import { probe, PROBE_VERSION, warmProbe } from './probe.js';
+import { median } from '../stats/descriptive.js';
+import type { HeapFigures } from './heap.js';
+
+// benchmark.js would otherwise recompile every timed function from its source text, cutting it
+// off from its closure; with decompilation off it calls our function, which really runs the query.
+(Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
 
 // The engine (through the case runner and the scenarios) is imported only when a job needs it:
 // a paired child must load both builds' engines the same way, in the order the job gives,
 // not one of them at startup (measured: the build loaded first ran 5-13% faster).
 type CaseRunnerModule = typeof import('./case-runner.js');
-let own: CaseRunnerModule | undefined;
-async function caseRunner(): Promise<CaseRunnerModule> {
-  return (own ??= await import('./case-runner.js'));
-}
-import { probe, PROBE_VERSION, warmProbe } from './probe.js';
-
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Spin (not sleep: a sleeping process gives its core away, a slow query does not) for `ns`. */
 function busyWait(ns: number): void {
@@ -66,9 +65,6 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
   for (let i = 0; i < settings.warmupRuns; i++) c.run();
   const slow = slowdown > 0 ? slowed(() => c.run(), slowdown) : undefined;
   const run = slow ? slow.run : () => c.run();
-  // benchmark.js would otherwise recompile the function from its source text, cutting it off from
-  // its closure; with decompilation off it calls our function, which really runs the query.
-  (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
   let calls = 0, lastCount = -1;
   const bench = new Benchmark('case', () => {
     calls++;
@@ -121,17 +117,21 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
     if (value.length !== expected.rows) throw new Error('the collected result has the wrong size');
     return retainedBytes;
   });
-  const retainedBytes = median(retained);
+  return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, median(retained));
+}
+
+/** What a heap pass reports: every run's figures (as samples) and their medians. */
+function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null, retainedBytes: number) {
   return {
     rows: expected.rows,
     checksum: expected.checksum,
-    inputRows: c.inputRows,
+    inputRows,
     peakBytes: median(runs.map((r) => r.peakBytes)),
     peakSamples: runs.map((r) => r.peakBytes),
-    allocatedSamples: runs.map((r) => r.allocatedBytes),
     allocatedBytes: median(runs.map((r) => r.allocatedBytes)),
+    allocatedSamples: runs.map((r) => r.allocatedBytes),
     gcCount: median(runs.map((r) => r.gcCount)),
-    trackerPeakBytes: runs[0]!.trackerPeakBytes,
+    trackerPeakBytes,
     retainedBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
@@ -151,7 +151,6 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
     await c.run();
     c.reset?.();
   }
-  (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
   let calls = 0, lastCount = -1, failure: unknown;
   const { getScenario } = await import('../../scenarios/index.js');
   const minSamples = getScenario(spec.scenario).timing?.minSamples ?? settings.minSamples;
@@ -200,12 +199,7 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
     if (result !== expected.rows) throw new Error(`the task produced ${result} rows in the heap pass, expected ${expected.rows}`);
     runs.push(heap);
   }
-  return {
-    rows: expected.rows, checksum: expected.checksum, inputRows: c.inputRows,
-    peakBytes: median(runs.map((r) => r.peakBytes)), peakSamples: runs.map((r) => r.peakBytes), allocatedSamples: runs.map((r) => r.allocatedBytes),
-    allocatedBytes: median(runs.map((r) => r.allocatedBytes)), gcCount: median(runs.map((r) => r.gcCount)),
-    trackerPeakBytes: null, retainedBytes: 0, maxRssBytes: process.resourceUsage().maxRSS * 1024,
-  };
+  return heapOutcome(expected, c.inputRows, runs, null, 0);
 }
 
 /**
@@ -223,7 +217,6 @@ async function pairPass(job: PairJob) {
     const fraction = job.slowdown?.[i] ?? 0;
     arms.push({ c, expected, run: fraction > 0 ? slowed(() => c.run(), fraction).run : () => c.run() });
   }
-  (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
   const samples: number[][] = [[], []];
   const sliceTime = job.settings.maxTime / job.slices;
   for (let k = 0; k < job.slices; k++) {
@@ -249,10 +242,10 @@ async function main(): Promise<void> {
     requireGc();
     if (job.mode === 'pair') outcome = { ok: true, ...(await pairPass(job)) };
     else if (job.mode === 'time') {
-      const cr = await caseRunner();
+      const cr: CaseRunnerModule = await import('./case-runner.js');
       outcome = { ok: true, ...(cr.isTask(job.case) ? await timePassTask(cr, job.case, job.settings, job.slowdown) : timePass(cr, job.case, job.settings, job.slowdown)) };
     } else if (job.mode === 'heap') {
-      const cr = await caseRunner();
+      const cr: CaseRunnerModule = await import('./case-runner.js');
       outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : heapPass(cr, job.case, job.runs)) };
     }
     else outcome = { ok: true, ...calibrationKernel(job.kernel, job.count, job.length) };
