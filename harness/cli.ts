@@ -19,7 +19,7 @@ import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
 import { GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
 import { renameSync, writeFileSync } from 'node:fs';
-import { DEFAULT_SETTINGS, runCases } from './runner.js';
+import { DEFAULT_SETTINGS, runCases, SUITE_SETTINGS } from './runner.js';
 import { bestPerEngine, formatMedianTable } from './summary.js';
 
 /** Exit codes: 0 fine, 1 a finding (errored cases; a regression, for the gate), 2 bad input. */
@@ -99,17 +99,22 @@ function settingsFrom(a: Record<string, unknown>) {
   };
 }
 
-function withRunFlags<T>(y: Argv<T>) {
+/** The timing flags that `settingsFrom` reads (run, sweep, gate, calibrate). */
+function withTimingFlags<T>(y: Argv<T>, rounds: string) {
   return y
+    .option('rounds', { type: 'number', describe: rounds })
+    .option('max-time', { type: 'number', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})` })
+    .option('min-samples', { type: 'number', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
+    .option('timeout', { type: 'number', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` });
+}
+
+function withRunFlags<T>(y: Argv<T>) {
+  return withTimingFlags(y, `interleaved rounds per case (default ${DEFAULT_SETTINGS.rounds})`)
     .option('engine', { type: 'string', describe: `comma-separated runners to keep (${RUNNERS.join(', ')})` })
     .option('set', { type: 'string', array: true, describe: 'engine option for every engine case, option=value (repeatable)' })
     .option('out', { type: 'string', describe: 'results file to write (default: results/<suite>-<time>.json)' })
     .option('resume', { type: 'boolean', describe: 'continue an interrupted run in --out' })
     .option('force', { type: 'boolean', describe: 'overwrite an existing --out' })
-    .option('rounds', { type: 'number', describe: `interleaved rounds per case (default ${DEFAULT_SETTINGS.rounds})` })
-    .option('max-time', { type: 'number', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime})` })
-    .option('min-samples', { type: 'number', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
-    .option('timeout', { type: 'number', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` })
     .option('seed', { type: 'number', describe: 'data generator seed' })
     .option('report', { type: 'string', describe: 'also render the report into this directory when done' });
 }
@@ -344,23 +349,19 @@ export function buildCli(argv: string[]) {
         .example('$0 compare base.json head.json --time-threshold 5%', 'exit 1 if a case got more than 5% slower, significantly'),
     (a) => void (exitCode = compareCommand(a)))
     .command('gate', 'run a base build and this build interleaved on this machine, then compare them (exit 1 on a regression)', (y) =>
-      withCompareFlags(y.option('base', { type: 'string', demandOption: true, describe: 'base: a sluice checkout directory or a git ref (e.g. origin/main)' })
+      withTimingFlags(withCompareFlags(y.option('base', { type: 'string', demandOption: true, describe: 'base: a sluice checkout directory or a git ref (e.g. origin/main)' })
         .option('suite', { type: 'string', default: 'quick', describe: `suite to run (${Object.keys(SUITES).join(', ')})` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
-        .option('paired', { type: 'boolean', describe: 'experimental: measure both builds in the same processes, in alternating slices (see README)' })
-        .option('rounds', { type: 'number', describe: `processes per case and build (default ${GATE_SETTINGS.rounds})` })
-        .option('max-time', { type: 'number', describe: 'benchmark.js seconds per case and round' })
-        .option('min-samples', { type: 'number', describe: 'benchmark.js minimum samples' })
-        .option('timeout', { type: 'number', describe: "seconds before a case's process is killed" }))
+        .option('paired', { type: 'boolean', describe: 'experimental: measure both builds in the same processes, in alternating slices (see README)' })), `processes per case and build (default ${GATE_SETTINGS.rounds})`)
         .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
         .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
     async (a) => void (exitCode = await gateCommand(a)))
     .command('calibrate', 'measure the gate on this machine: A/A false positives and detection of a known slowdown', (y) =>
-      withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
+      withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
         .option('runs', { type: 'number', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
         .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (a busy-wait proportional to rows processed; calibrate only)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
@@ -369,11 +370,7 @@ export function buildCli(argv: string[]) {
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
         .option('paired', { type: 'boolean', describe: 'calibrate the paired gate (both builds in one process; needs the built CLI)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })
-        .option('rounds', { type: 'number', describe: `processes per case and arm, as in the gate (default ${GATE_SETTINGS.rounds})` })
-        .option('max-time', { type: 'number', describe: 'benchmark.js seconds per case and round' })
-        .option('min-samples', { type: 'number', describe: 'benchmark.js minimum samples' })
-        .option('timeout', { type: 'number', describe: "seconds before a case's process is killed" }))
+        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case and arm, as in the gate (default ${GATE_SETTINGS.rounds})`)
         .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
         .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
     async (a) => void (exitCode = await calibrateCommand(a)))

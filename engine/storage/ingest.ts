@@ -129,7 +129,8 @@ function ndjsonParser(onRow: (v: unknown, text?: string) => void, label: string)
   let rest = '', line = 0;
   const parseLine = (text: string) => {
     line++;
-    if (text.length === 0 || /^\s*$/.test(text)) return;
+    // Blank lines are skipped; the regex runs only for a line that starts with whitespace.
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && /^\s*$/.test(text))) return;
     let v: unknown;
     try {
       v = JSON.parse(text);

@@ -220,11 +220,12 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
   }
 
   for (const metric of metrics) {
-    const rows: { cc: CaseComparison; m: MetricComparison; bs: number[]; hs: number[] }[] = [];
+    const rows: MetricComparison[] = [];
     for (const { cc, b, h } of compared) {
       let bs = samplesOf(b, metric), hs = samplesOf(h, metric);
       if (!bs || !hs) continue;
-      const normalized = metric === 'time' && opts.probe !== false && !pairedRecords(b, h) && probed(b, h);
+      const paired = metric === 'time' && pairedRecords(b, h);
+      const normalized = metric === 'time' && !paired && opts.probe !== false && probed(b, h);
       if (normalized) {
         const scale = median(b.probes!);
         bs = normalizedTimes(b, scale);
@@ -234,26 +235,21 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       const m: MetricComparison = {
         metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
-        p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired: false } : {}), verdict: 'unchanged',
+        p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired } : {}), verdict: 'unchanged',
       };
-      if (metric === 'time' && pairedRecords(h, b)) {
-        const pr = pairedRatio(h, b, opts.intervals !== false);
-        m.ratio = pr.ratio;
-        m.ci = pr.ci;
-        m.paired = true;
-        m.p = mannWhitney(hs, bs).p;
-      } else if (metric === 'trackerPeak') {
+      if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
         m.p = mannWhitney(hs, bs).p;
-        if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
+        if (paired) Object.assign(m, pairedRatio(h, b, opts.intervals !== false));
+        else if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
       }
       cc.metrics.push(m);
-      rows.push({ cc, m, bs, hs });
+      rows.push(m);
     }
     if (metric === 'trackerPeak') continue;
-    const adjusted = holm(rows.map((r) => r.m.p!));
-    rows.forEach(({ m }, i) => {
+    const adjusted = holm(rows.map((m) => m.p!));
+    rows.forEach((m, i) => {
       m.pAdjusted = adjusted[i]!;
       const threshold = metric === 'time' ? settings.timeThreshold : settings.memoryThreshold;
       const bigEnough = metric === 'time' || Math.abs(m.head - m.base) >= settings.memoryFloorBytes;
