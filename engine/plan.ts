@@ -96,6 +96,20 @@ export function planLimit(n: number): number {
   return n;
 }
 
+/** Hand every tuple of an iterator to `sink`, always closing it; returns the count. */
+export function pushAll(it: { next(): Tuple | undefined; close(): void }, sink: (t: Tuple) => void): number {
+  let n = 0;
+  try {
+    for (let t = it.next(); t !== undefined; t = it.next()) {
+      sink(t);
+      n++;
+    }
+  } finally {
+    it.close();
+  }
+  return n;
+}
+
 /** Drain an iterator into an array, always closing it. */
 export function drain(it: { next(): Tuple | undefined; close(): void }): Tuple[] {
   const out: Tuple[] = [];

@@ -91,4 +91,11 @@ export interface Relation extends Iterable<Tuple> {
   orderBy(keys: readonly SortKey[]): Relation;
   /** Drain into an array (a fresh array the caller owns). */
   toArray(): Tuple[];
+  /**
+   * Drain by pushing: hand each tuple to `sink` in turn and return how many there were. The same
+   * tuples and the same single-pass rules as `open()`; the iterator is closed whatever happens
+   * (a throwing sink stops the pass and its error propagates). On the streaming engine a fused
+   * run over a `from()` array pushes from inside its generated loop, with no `next()` per row.
+   */
+  forEach(sink: (t: Tuple) => void): number;
 }

@@ -62,7 +62,8 @@ function largest(ix: CaseIndex, scenario: string, filter: (c: CaseRecord) => boo
 
 /** Published "Iterator composition": materialized vs composed, on the depth-4 pipeline. */
 export function iteratorComposition(ix: CaseIndex): Table | null {
-  const rows = largest(ix, 'pipeline-depth', (c) => c.params.depth === 4);
+  // The largest size with every approach (the fusion grid adds larger sizes without them).
+  const rows = largest(ix, 'pipeline-depth', (c) => c.params.depth === 4 && c.engine === 'materialized') ?? largest(ix, 'pipeline-depth', (c) => c.params.depth === 4);
   if (rows === undefined) return null;
   const p = { rows, depth: 4 };
   const m = ix.get('pipeline-depth', p, 'materialized'), off = ix.get('pipeline-depth', p, 'streaming', { enableIteratorComposition: false });
@@ -174,7 +175,7 @@ export function aggregation(ix: CaseIndex): Table | null {
 /** Time and memory as the pipeline gets deeper. */
 export function pipelineDepth(ix: CaseIndex): Table | null {
   const rows: string[][] = [], rowCases: string[][] = [];
-  const n = largest(ix, 'pipeline-depth', () => true);
+  const n = largest(ix, 'pipeline-depth', (c) => c.engine === 'materialized') ?? largest(ix, 'pipeline-depth', () => true);
   if (n === undefined) return null;
   for (const depth of ix.values('pipeline-depth', 'depth') as number[]) {
     const p = { rows: n, depth };
@@ -235,13 +236,17 @@ export function sweepTable(ix: CaseIndex): Table | null {
 /** Pipeline fusion vs composed iterators vs the limit loop, with the geometric mean of the ratios. */
 export function pipelineFusion(ix: CaseIndex): Table | null {
   const rows: string[][] = [], rowCases: string[][] = [], ratios: number[] = [];
+  // The target is stated over the grid at 100K rows and more; smaller cells are shown, not counted.
+  const GRID_MIN_ROWS = 100_000;
+  let smaller = 0;
   const fusedOf = (scenario: string) => ix.of(scenario).filter((c) => c.options.enablePipelineFusion === true);
   for (const scenario of ['selectivity', 'pipeline-depth']) {
     for (const f of fusedOf(scenario)) {
       const p = f.params as Record<string, unknown>;
       const s = ix.get(scenario, p, 'streaming'), b = ix.get(scenario, p, 'baseline');
       const fb = ratio(f, b);
-      if (fb) ratios.push(fb.value);
+      if (fb && Number(p.rows) >= GRID_MIN_ROWS) ratios.push(fb.value);
+      else if (fb) smaller++;
       const label = scenario === 'selectivity' ? `filter ${Number(p.selectivity) * 100}% → project` : `depth ${String(p.depth)}`;
       rows.push([label, Number(p.rows).toLocaleString('en-US'), timeWithCI(s), timeWithCI(f), timeCell(b), ratioCell(ratio(s, f)), ratioCell(fb)]);
       rowCases.push(ids(s, f, b));
@@ -250,12 +255,15 @@ export function pipelineFusion(ix: CaseIndex): Table | null {
   if (rows.length === 0) return null;
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
   const worst = Math.max(...ratios);
+  const grid = ratios.length
+    ? `Fused / limit over the grid at ${GRID_MIN_ROWS.toLocaleString('en-US')} rows and more: geometric mean ${geo.toFixed(2)}x over ${ratios.length} cells, worst ${worst.toFixed(2)}x (target: at most 1.2x and 1.5x)${smaller ? `; the ${smaller} smaller cells are shown but not counted` : ''}.`
+    : `No cell at ${GRID_MIN_ROWS.toLocaleString('en-US')} rows or more was measured; the target (geometric mean at most 1.2x, no cell above 1.5x) is stated over that grid.`;
   return {
     id: 'pipeline-fusion', title: 'Pipeline fusion',
     what: `Streaming engine with enablePipelineFusion (each run of filter/extend/project compiled into one generated loop) against composed iterators and the hand-written limit loop. Time: ${TIME_HOW}.`,
     columns: ['Query', 'Rows', 'Composed', 'Fused', 'Limit loop', 'Composed / fused', 'Fused / limit'],
     rows, rowCases,
-    notes: [`Fused / limit: geometric mean ${geo.toFixed(2)}x over ${ratios.length} cells, worst ${worst.toFixed(2)}x (target: at most 1.2x and 1.5x).`],
+    notes: [grid, 'Every runner drains the query the same way, pushing each output row to one sink (`Relation.forEach`; the limit loop calls the same sink), so the ratio is the engine\'s work, not the consumer\'s.'],
   };
 }
 

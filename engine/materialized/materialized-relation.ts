@@ -5,7 +5,7 @@ import { extender, projector } from '../iterators/projector.js';
 import { allIndices, KeyIds } from '../key.js';
 import { PlanError } from '../errors.js';
 import { TupleSizer } from '../memory/byte-model.js';
-import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
+import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
@@ -194,6 +194,10 @@ export class MaterializedRelation implements Relation {
 
   toArray(): Tuple[] {
     return drain(this.open());
+  }
+
+  forEach(sink: (t: Tuple) => void): number {
+    return pushAll(this.open(), sink);
   }
 
   [Symbol.iterator](): Iterator<Tuple> {

@@ -14,7 +14,7 @@ import { MaterializeIterator } from '../iterators/materialize-iterator.js';
 import { ProjectIterator } from '../iterators/project-iterator.js';
 import { extender } from '../iterators/projector.js';
 import { SourceIterator } from '../iterators/source-iterator.js';
-import { checkRows, checkSchema, drain, iterate, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
+import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
 import { checkExpr } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
@@ -296,6 +296,18 @@ export class StreamingRelation implements Relation {
 
   toArray(): Tuple[] {
     return drain(this.open());
+  }
+
+  forEach(sink: (t: Tuple) => void): number {
+    if (this.fused !== null && this.state === 'fresh' && this.peeked === null) {
+      const { base, stages } = this.fused;
+      const rows = base.takeArraySource();
+      if (rows !== null) {
+        this.state = 'consumed';
+        return compileRun(base.schema.length, stages).pushOverArray(rows, this.ctx, sink);
+      }
+    }
+    return pushAll(this.open(), sink);
   }
 
   [Symbol.iterator](): Iterator<Tuple> {

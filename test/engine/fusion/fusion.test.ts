@@ -1,5 +1,5 @@
 import test from 'ava';
-import { add, and, col, contains, createEngine, div, eq, gt, isNull, lt, mul, not, or, PlanError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
+import { add, and, col, contains, createEngine, div, eq, gt, isNull, lt, mul, not, or, PlanError, QueryAbortedError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
 import { compileRun, fusionCacheSize } from '../../../engine/fusion/codegen.js';
 import { bag, readAll } from '../../helpers.js';
 
@@ -78,4 +78,40 @@ test('fused runs keep the engine contract: lazy, single pass, plan errors at pla
   t.throws(() => e.from(['a'], []).filter(gt(col('zz'), 1)), { instanceOf: PlanError, message: /unknown column 'zz'/ });
   t.throws(() => e.from(['a'], [['x']]).extend('b', add(col('a'), 1)).toArray(), { instanceOf: PlanError, message: `'add' got string "x" in (a + 1); it takes numbers` });
   t.is(e.context.memory.reserved, 0);
+});
+
+test('forEach pushes the same tuples as a pull, from one generated loop over an array source', (t) => {
+  const rows: Tuple[] = Array.from({ length: 3000 }, (_, i) => [i, i % 10]);
+  const q = (e: ReturnType<typeof createEngine>) => e.from(['a', 'b'], rows).filter(lt(col('b'), 3)).extend('c', mul(col('a'), 2)).project(['c', 'a']);
+  for (const [kind, options] of [['streaming', { enablePipelineFusion: true }], ['streaming', {}], ['materialized', {}]] as const) {
+    const e = createEngine(kind, options);
+    const got: Tuple[] = [];
+    t.is(q(e).forEach((row) => void got.push(row)), 900, `${kind} ${JSON.stringify(options)}`);
+    t.deepEqual(got, q(createEngine('streaming')).toArray());
+    t.is(e.context.metrics.sourceRows, 3000);
+  }
+  const e = createEngine('streaming', { enablePipelineFusion: true });
+  const r = q(e);
+  r.forEach(() => {});
+  t.throws(() => r.forEach(() => {}), { message: /already opened once/ }, 'single pass, as with open()');
+});
+
+test('forEach: a throwing sink stops the loop, and the pass counts only the rows read', (t) => {
+  const rows: Tuple[] = Array.from({ length: 5000 }, (_, i) => [i]);
+  const e = createEngine('streaming', { enablePipelineFusion: true });
+  let seen = 0;
+  t.throws(() => e.from(['a'], rows).filter(gt(col('a'), 99)).forEach(() => {
+    if (++seen === 10) throw new Error('sink gave up');
+  }), { message: 'sink gave up' });
+  t.is(seen, 10);
+  t.is(e.context.metrics.sourceRows, 110, 'rows 0-109 were read, no more');
+  // The generated push loop polls the abort signal like every source: a sink that aborts at
+  // the 1,500th row stops the loop at the next check (row 2048), with QueryAbortedError.
+  const ac = new AbortController();
+  const e2 = createEngine('streaming', { enablePipelineFusion: true }, { signal: ac.signal });
+  let pushedRows = 0;
+  t.throws(() => e2.from(['a'], rows).filter(gt(col('a'), -1)).forEach(() => {
+    if (++pushedRows === 1500) ac.abort('enough');
+  }), { instanceOf: QueryAbortedError, message: /query aborted: enough/ });
+  t.is(pushedRows, 2048);
 });
