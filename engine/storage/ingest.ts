@@ -14,13 +14,12 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
 import { ConfigError, IngestError, SluiceError } from '../errors.js';
-import { STRING_BASE_BYTES, TupleSizer } from '../memory/byte-model.js';
 import { MemoryTracker } from '../memory/memory-tracker.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import type { Tuple } from '../types.js';
 import { table, type Database, type Table } from './catalog.js';
 import { rowConverter } from './schema.js';
-import type { TableWriter } from './store.js';
+import type { BatchBuilder, TableWriter } from './store.js';
 
 export type IngestFormat = 'ndjson' | 'json-array';
 export const INGEST_FORMATS: readonly IngestFormat[] = ['ndjson', 'json-array'];
@@ -52,45 +51,65 @@ function checkBatchSize(v: unknown): number {
   return n;
 }
 
-/** Batches converted tuples and writes each full batch; charges buffered tuples to the tracker. */
+/**
+ * Fills batches of exactly `size` rows (the store encodes each row as it arrives) and writes
+ * them in order, at most one write in flight; charges the bytes it holds to the tracker.
+ */
 class BatchSink {
-  private batch: Tuple[] = [];
-  /** The input text of each row, when the converter says it is the stored tuple's text. */
-  private texts: (string | undefined)[] = [];
+  private current: BatchBuilder;
+  /** Full batches not yet written, oldest first. */
+  private ready: BatchBuilder[] = [];
   private charged = 0;
-  private sizer = new TupleSizer();
   rows = 0;
   batches = 0;
 
-  constructor(private readonly writer: TableWriter, private readonly size: number, private readonly memory: MemoryTracker) {}
+  constructor(private readonly writer: TableWriter, private readonly size: number, private readonly memory: MemoryTracker) {
+    this.current = writer.newBatch();
+    this.charge(this.current.bytes);
+  }
 
-  add(t: Tuple, text?: string): void {
-    const b = this.sizer.charge(t) + (text === undefined ? 0 : STRING_BASE_BYTES + text.length);
+  private charge(b: number): void {
     this.memory.reserve(b, 'ingest batch');
     this.charged += b;
-    this.batch.push(t);
-    this.texts.push(text);
+  }
+
+  add(t: Tuple, text?: string): void {
+    const c = this.current, before = c.bytes;
+    c.add(t, text);
+    if (c.bytes !== before) this.charge(c.bytes - before);
+    if (c.rows === this.size) {
+      this.ready.push(c);
+      this.current = this.writer.newBatch();
+      this.charge(this.current.bytes);
+    }
   }
 
   /** The write in flight, if any: parsing goes on while one batch is being written. */
   private inFlight: Promise<void> | undefined;
 
   /**
-   * Start writing every full batch (all of them with `all`), keeping at most one write in flight:
-   * the next batch is parsed while the previous one is written, and memory holds at most two.
+   * Start writing every full batch (and, with `all`, the partial one), keeping at most one write
+   * in flight: the next batch is filled while the previous one is written.
    */
   async drain(all = false): Promise<void> {
-    while (this.batch.length >= this.size || (all && this.batch.length > 0)) {
-      const rows = this.batch.length > this.size ? this.batch.slice(0, this.size) : this.batch;
-      const texts = this.texts.length > this.size ? this.texts.slice(0, this.size) : this.texts;
-      this.batch = rows === this.batch ? [] : this.batch.slice(this.size);
-      this.texts = texts === this.texts ? [] : this.texts.slice(this.size);
-      // The written rows' share of the charge, released once they are on their way out.
-      const share = this.batch.length === 0 ? this.charged : Math.round((this.charged * rows.length) / (rows.length + this.batch.length));
-      this.charged -= share;
+    if (all) {
+      // The last, partial batch; an empty one is only handed back.
+      const c = this.current;
+      if (c.rows > 0) this.ready.push(c);
+      else {
+        this.charged -= c.bytes;
+        this.memory.release(c.bytes);
+      }
+    }
+    while (this.ready.length > 0) {
+      const batch = this.ready.shift()!;
       await this.inFlight;
-      const w = this.writer.writeBatch(rows, texts).finally(() => this.memory.release(share)).then(() => {
-        this.rows += rows.length;
+      const share = batch.bytes;
+      const w = this.writer.writeBatch(batch).finally(() => {
+        this.charged -= share;
+        this.memory.release(share);
+      }).then(() => {
+        this.rows += batch.rows;
         this.batches++;
       });
       w.catch(() => {}); // a failure is seen by the next await of inFlight, never "unhandled"
@@ -106,14 +125,13 @@ class BatchSink {
     await w;
   }
 
-  /** After a failure: wait out the write in flight (so abort can delete its file), release the rest. */
+  /** After a failure, or at the end: wait out the write in flight (so abort can delete its file), release the rest. */
   async discard(): Promise<void> {
     await this.inFlight?.catch(() => {});
     this.inFlight = undefined;
     this.memory.release(this.charged);
     this.charged = 0;
-    this.batch = [];
-    this.texts = [];
+    this.ready = [];
   }
 }
 

@@ -19,6 +19,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { IngestError } from '../errors.js';
+import { TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 
 export type StoreKind = 'memory' | 'filesystem';
@@ -34,13 +35,26 @@ export interface Segment {
   readonly bytes?: number;
 }
 
+/**
+ * A batch on its way into a store, filled one row at a time. A store that serializes encodes each
+ * row into the batch's bytes as it arrives, so the rows themselves die young: an ingest keeps
+ * bytes, not a thousand parsed tuples that would outlive a few scavenges and be promoted.
+ */
+export interface BatchBuilder {
+  /** Rows added so far. */
+  readonly rows: number;
+  /** Bytes the batch holds now (what a memory tracker should be charged). */
+  readonly bytes: number;
+  /** Add a tuple; `text`, when given, is its exact JSON text as it arrived (no serializing again). */
+  add(t: Tuple, text?: string): void;
+}
+
 /** An insert in progress: batches written but not visible until commit. */
 export interface TableWriter {
-  /**
-   * Write one batch. `texts[i]`, when given, is the JSON text of `rows[i]` as it arrived (a store
-   * that serializes may use it instead of serializing the tuple again).
-   */
-  writeBatch(rows: readonly Tuple[], texts?: readonly (string | undefined)[]): Promise<void>;
+  /** An empty batch for this writer. */
+  newBatch(): BatchBuilder;
+  /** Write a batch made by {@link newBatch} (which then belongs to the writer). */
+  writeBatch(batch: BatchBuilder): Promise<void>;
   /** Publish every batch at once. */
   commit(): Promise<void>;
   /** Forget every batch (delete what was written). Safe to call after a failed write. */
@@ -68,6 +82,56 @@ class CommitQueue {
   }
 }
 
+/** Memory store: the batch is its tuples. */
+class TupleBatch implements BatchBuilder {
+  readonly data: Tuple[] = [];
+  bytes = 0;
+  private readonly sizer = new TupleSizer();
+  get rows(): number {
+    return this.data.length;
+  }
+  add(t: Tuple): void {
+    this.data.push(t);
+    this.bytes += this.sizer.charge(t);
+  }
+}
+
+/**
+ * File store: the batch is the segment's JSON text, UTF-8 encoded into a buffer as rows arrive
+ * (`[row,row,…]`). Buffers are reused across the batches of an insert.
+ */
+class JsonBatch implements BatchBuilder {
+  rows = 0;
+  private len = 1;
+  constructor(private buf: Buffer) {
+    buf[0] = 0x5b; // [
+  }
+  get bytes(): number {
+    return this.buf.length;
+  }
+  add(t: Tuple, text?: string): void {
+    const s = text ?? JSON.stringify(t);
+    // At most 3 UTF-8 bytes per UTF-16 unit, plus a comma and the closing bracket.
+    const need = this.len + 3 * s.length + 2;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    if (this.rows > 0) this.buf[this.len++] = 0x2c; // ,
+    this.len += this.buf.write(s, this.len);
+    this.rows++;
+  }
+  /** The finished segment text, and the buffer to reuse once it is written. */
+  finish(): { bytes: Buffer; buffer: Buffer } {
+    this.buf[this.len++] = 0x5d; // ]
+    return { bytes: this.buf.subarray(0, this.len), buffer: this.buf };
+  }
+}
+
+/** The first buffer of a file batch (it grows if a batch needs more). */
+const BATCH_BUFFER_BYTES = 64 * 1024;
+
 export class MemoryTableStore implements TableStore {
   readonly kind = 'memory';
   private segments: readonly Segment[] = [];
@@ -84,8 +148,10 @@ export class MemoryTableStore implements TableStore {
   begin(): TableWriter {
     let pending: Segment[] | undefined = [];
     return {
-      writeBatch: async (rows) => {
+      newBatch: () => new TupleBatch(),
+      writeBatch: async (batch) => {
         if (!pending) throw new IngestError('this insert has already finished');
+        const rows = (batch as TupleBatch).data;
         if (rows.length) pending.push({ rows: rows.length, data: rows });
       },
       commit: () => this.commits.run(() => {
@@ -206,25 +272,24 @@ export class FileTableStore implements TableStore {
     const full = path.join(this.dir, file);
     let written: Manifest['segments'] | undefined = [];
     let handle: FileHandle | undefined, offset = 0, created = false;
+    // Buffers of written batches, for the next ones (one is filled while another is written).
+    const free: Buffer[] = [];
     return {
-      writeBatch: async (rows, texts) => {
+      newBatch: () => new JsonBatch(free.pop() ?? Buffer.allocUnsafe(BATCH_BUFFER_BYTES)),
+      writeBatch: async (batch) => {
         if (!written) throw new IngestError('this insert has already finished');
-        if (!rows.length) return;
+        const b = batch as JsonBatch;
+        if (!b.rows) return;
+        const { bytes: buf, buffer } = b.finish();
         if (!handle) {
           created = true;
           handle = await open(full, 'wx');
         }
-        let json: string;
-        if (texts) {
-          json = '[';
-          for (let i = 0; i < rows.length; i++) json += (i ? ',' : '') + (texts[i] ?? JSON.stringify(rows[i]));
-          json += ']';
-        } else json = JSON.stringify(rows);
-        const buf = Buffer.from(json);
         let done = 0;
         while (done < buf.length) done += (await handle.write(buf, done, buf.length - done, offset + done)).bytesWritten;
-        written.push({ file, offset, bytes: buf.length, rows: rows.length });
+        written.push({ file, offset, bytes: buf.length, rows: b.rows });
         offset += buf.length;
+        if (free.length < 2) free.push(buffer);
       },
       commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');

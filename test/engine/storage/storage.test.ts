@@ -264,6 +264,22 @@ test('1M-row NDJSON ingest: the memory tracker peak stays bounded by the batch, 
   t.is(getTableData(db, 'big', 3).length, 3);
 });
 
+test('file segments: exactly batchSize rows each, rows larger than the batch buffer, multi-byte text, reused buffers', async (t) => {
+  const { db, root } = fresh('filesystem');
+  // 25 rows, 7 of them with a 40,000-character symbol (120,000 UTF-8 bytes: more than a batch buffer).
+  const big = (k: number) => (k % 4 === 1 ? '株'.repeat(40_000) : `s${k}`);
+  const input = Array.from({ length: 25 }, (_, k) => [k, k / 4, big(k), k % 2 === 0, Date.UTC(2026, 0, 1) + k]);
+  const res = await insertStream(db, 'trades', chunked(ndjson(input), 777), { batchSize: 4 });
+  t.is(res.rows, 25);
+  t.is(res.batches, 7);
+  const manifest = JSON.parse(readFileSync(path.join(root, 'market', 'trades', 'manifest.json'), 'utf8')) as { segments: { rows: number; bytes: number }[] };
+  t.deepEqual(manifest.segments.map((x) => x.rows), [4, 4, 4, 4, 4, 4, 1]);
+  t.true(manifest.segments[0]!.bytes > 120_000);
+  t.deepEqual(getTableData(db, 'trades'), input);
+  await insertBatches(db, 'trades', input.slice(0, 9), 2);
+  t.deepEqual(bag(getTableData(db, 'trades')), bag([...input, ...input.slice(0, 9)]));
+});
+
 test('a process killed with SIGKILL in the middle of an insert leaves the table at its previous contents', async (t) => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-crash-'));
   const db = createDatabase(openCatalog({ root }), 'market');
