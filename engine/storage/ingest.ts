@@ -68,20 +68,29 @@ class BatchSink {
     this.charge(this.current.bytes);
   }
 
+  /** Reserve (or, for a negative amount, release) bytes for what the sink holds. */
   private charge(b: number): void {
-    this.memory.reserve(b, 'ingest batch');
+    if (b > 0) this.memory.reserve(b, 'ingest batch');
+    else if (b < 0) this.memory.release(-b);
     this.charged += b;
   }
 
   add(t: Tuple, text?: string): void {
     const c = this.current, before = c.bytes;
     c.add(t, text);
-    if (c.bytes !== before) this.charge(c.bytes - before);
+    this.charge(c.bytes - before);
     if (c.rows === this.size) {
       this.ready.push(c);
       this.current = this.writer.newBatch();
       this.charge(this.current.bytes);
     }
+  }
+
+  /** A batch's rows, encoded (a store may have kept them as JS values until now). */
+  private settle(b: BatchBuilder): void {
+    const before = b.bytes;
+    b.settle();
+    this.charge(b.bytes - before);
   }
 
   /** The write in flight, if any: parsing goes on while one batch is being written. */
@@ -92,6 +101,9 @@ class BatchSink {
    * in flight: the next batch is filled while the previous one is written.
    */
   async drain(all = false): Promise<void> {
+    // Once per input chunk: nothing the sink keeps refers to the chunk's strings after this.
+    this.settle(this.current);
+    for (const b of this.ready) this.settle(b);
     if (all) {
       // The last, partial batch; an empty one is only handed back.
       const c = this.current;

@@ -47,6 +47,11 @@ export interface BatchBuilder {
   readonly bytes: number;
   /** Add a tuple; `text`, when given, is its exact JSON text as it arrived (no serializing again). */
   add(t: Tuple, text?: string): void;
+  /**
+   * Encode what the batch still holds as JS values (called once per input chunk and before the
+   * batch is written): after it, nothing the batch keeps refers to the chunk's strings.
+   */
+  settle(): void;
 }
 
 /** An insert in progress: batches written but not visible until commit. */
@@ -94,36 +99,50 @@ class TupleBatch implements BatchBuilder {
     this.data.push(t);
     this.bytes += this.sizer.charge(t);
   }
+  settle(): void {}
 }
 
 /**
- * File store: the batch is the segment's JSON text, UTF-8 encoded into a buffer as rows arrive
- * (`[row,row,…]`). Buffers are reused across the batches of an insert.
+ * File store: the batch is the segment's JSON text (`[row,row,…]`), UTF-8 encoded into a buffer.
+ * Row texts wait in a list until the end of the input chunk they came from, then are encoded in
+ * one write (a native call per row cost more than the copy); nothing outlives its chunk as a
+ * JS string. Buffers are reused across the batches of an insert.
  */
 class JsonBatch implements BatchBuilder {
   rows = 0;
   private len = 1;
+  private pending: string[] = [];
+  private pendingChars = 0;
   constructor(private buf: Buffer) {
     buf[0] = 0x5b; // [
   }
   get bytes(): number {
-    return this.buf.length;
+    // Pending texts at two bytes a character (their share of the chunk, or their own string).
+    return this.buf.length + 2 * this.pendingChars;
   }
   add(t: Tuple, text?: string): void {
     const s = text ?? JSON.stringify(t);
-    // At most 3 UTF-8 bytes per UTF-16 unit, plus a comma and the closing bracket.
-    const need = this.len + 3 * s.length + 2;
+    this.pending.push(s);
+    this.pendingChars += s.length + 1;
+    this.rows++;
+  }
+  settle(): void {
+    if (this.pending.length === 0) return;
+    const s = (this.len > 1 ? ',' : '') + this.pending.join(',');
+    this.pending = [];
+    this.pendingChars = 0;
+    // At most 3 UTF-8 bytes per UTF-16 unit, plus the closing bracket.
+    const need = this.len + 3 * s.length + 1;
     if (need > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
       this.buf.copy(bigger, 0, 0, this.len);
       this.buf = bigger;
     }
-    if (this.rows > 0) this.buf[this.len++] = 0x2c; // ,
     this.len += this.buf.write(s, this.len);
-    this.rows++;
   }
   /** The finished segment text, and the buffer to reuse once it is written. */
   finish(): { bytes: Buffer; buffer: Buffer } {
+    this.settle();
     this.buf[this.len++] = 0x5d; // ]
     return { bytes: this.buf.subarray(0, this.len), buffer: this.buf };
   }
