@@ -52,8 +52,9 @@ function checkBatchSize(v: unknown): number {
 }
 
 /**
- * Fills batches of exactly `size` rows (the store encodes each row as it arrives) and writes
- * them in order, at most one write in flight; charges the bytes it holds to the tracker.
+ * Fills batches of exactly `size` rows and writes them in order, at most one write in flight;
+ * charges the bytes it holds to the tracker. A store's batch may encode rows as they arrive, or
+ * keep them until `settle()`, which the sink calls at the end of every input chunk.
  */
 class BatchSink {
   private current: BatchBuilder;
@@ -108,19 +109,13 @@ class BatchSink {
       // The last, partial batch; an empty one is only handed back.
       const c = this.current;
       if (c.rows > 0) this.ready.push(c);
-      else {
-        this.charged -= c.bytes;
-        this.memory.release(c.bytes);
-      }
+      else this.charge(-c.bytes);
     }
     while (this.ready.length > 0) {
       const batch = this.ready.shift()!;
       await this.inFlight;
       const share = batch.bytes;
-      const w = this.writer.writeBatch(batch).finally(() => {
-        this.charged -= share;
-        this.memory.release(share);
-      }).then(() => {
+      const w = this.writer.writeBatch(batch).finally(() => this.charge(-share)).then(() => {
         this.rows += batch.rows;
         this.batches++;
       });
@@ -137,7 +132,7 @@ class BatchSink {
     await w;
   }
 
-  /** After a failure, or at the end: wait out the write in flight (so abort can delete its file), release the rest. */
+  /** After a failure: wait out the write in flight (so abort can delete its file), release the rest. */
   async discard(): Promise<void> {
     await this.inFlight?.catch(() => {});
     this.inFlight = undefined;

@@ -36,9 +36,9 @@ export interface Segment {
 }
 
 /**
- * A batch on its way into a store, filled one row at a time. A store that serializes encodes each
- * row into the batch's bytes as it arrives, so the rows themselves die young: an ingest keeps
- * bytes, not a thousand parsed tuples that would outlive a few scavenges and be promoted.
+ * A batch on its way into a store, filled one row at a time. A store that serializes encodes the
+ * rows into the batch's bytes by the end of each input chunk, so the parsed rows die young: an
+ * ingest keeps bytes, not a thousand parsed tuples that would outlive scavenges and be promoted.
  */
 export interface BatchBuilder {
   /** Rows added so far. */

@@ -208,15 +208,19 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
  * each slice's median is one sample. Slice k of arm 0 and slice k of arm 1 ran next to each other.
  */
 async function pairPass(job: PairJob) {
-  const arms: { c: PreparedCase; run: () => number; expected: { rows: number; checksum: string } }[] = [];
-  for (const [i, file] of job.runners.entries()) {
+  // Symmetric preparation: both arms' data first, then both checked, then warm-ups alternating,
+  // so neither arm's query runs (and is compiled) before the other's data exist.
+  const prepared: PreparedCase[] = [];
+  for (const file of job.runners) {
     const mod = (await import(pathToFileURL(file).href)) as { prepareCase(spec: CaseSpec): PreparedCase };
-    const c = mod.prepareCase(job.case);
-    const expected = c.runChecked();
-    for (let k = 0; k < job.settings.warmupRuns; k++) c.run();
-    const fraction = job.slowdown?.[i] ?? 0;
-    arms.push({ c, expected, run: fraction > 0 ? slowed(() => c.run(), fraction).run : () => c.run() });
+    prepared.push(mod.prepareCase(job.case));
   }
+  const expected = prepared.map((c) => c.runChecked());
+  for (let k = 0; k < job.settings.warmupRuns; k++) for (const c of prepared) c.run();
+  const arms = prepared.map((c, i) => {
+    const fraction = job.slowdown?.[i] ?? 0;
+    return { c, expected: expected[i]!, run: fraction > 0 ? slowed(() => c.run(), fraction).run : () => c.run() };
+  });
   const samples: number[][] = [[], []];
   const sliceTime = job.settings.maxTime / job.slices;
   for (let k = 0; k < job.slices; k++) {
