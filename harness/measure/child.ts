@@ -11,7 +11,7 @@ import { calibrationKernel } from './calibration.js';
 import { pathToFileURL } from 'node:url';
 import { RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
 import type { PreparedCase } from './case-runner.js';
-import { probe, PROBE_VERSION, warmProbe } from './probe.js';
+import { probe, PROBE_VERSION, warmProbe, work } from './probe.js';
 import { median } from '../stats/descriptive.js';
 import type { HeapFigures } from './heap.js';
 
@@ -24,38 +24,48 @@ import type { HeapFigures } from './heap.js';
 // not one of them at startup (measured: the build loaded first ran 5-13% faster).
 type CaseRunnerModule = typeof import('./case-runner.js');
 
-/** Spin (not sleep: a sleeping process gives its core away, a slow query does not) for `ns`. */
-function busyWait(ns: number): void {
-  const end = process.hrtime.bigint() + BigInt(Math.round(ns));
-  while (process.hrtime.bigint() < end) { /* spin */ }
+function timed(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0);
 }
 
+/** Rows of `work` per calibration sizing step (about 20-40 µs here). */
+const WORK_STEP = 16_384;
+
 /**
- * Calibration only: a copy of the query that also busy-waits for `fraction` of its own warm
- * median time after each run (the same cost per row processed on every run), so that a gate can
- * be shown a slowdown of known size.
+ * Calibration only: a copy of the query that also does extra work worth `fraction` of its own
+ * warm median time after each run, so that a gate can be shown a slowdown of known size. The
+ * extra work is a number of rows of the probe's kernel (`work`), not a busy-wait for a number of
+ * nanoseconds: on a machine whose speed changes in phases (this one: 100 vs 170 µs for the same
+ * query), a fixed wait is a smaller share of a run in a slow phase than in a fast one (measured:
+ * the applied slowdown ranged 6-16% per case for a nominal 10%), while CPU work slows with the
+ * query. Sized from 15 query runs each followed by a step of work (same phase, so their ratio
+ * holds whatever the phase), after a warm-up of at least 0.2 s (first runs are slower).
  */
-function slowed(run: () => number, fraction: number): { run: () => number; busyWaitNs: number; warmMedianNs: number } {
-  // Warm up first (the first runs are slower: they would inflate the busy-wait), for at least
-  // 0.2 s, then take the median of 15 runs.
+function slowed(run: () => number, fraction: number): { run: () => number; busyWaitNs: number; warmMedianNs: number; workRows: number } {
   const until = process.hrtime.bigint() + 200_000_000n;
-  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) run();
-  const times: number[] = [];
-  for (let i = 0; i < 15; i++) {
-    const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) {
     run();
-    times.push(Number(process.hrtime.bigint() - t0));
+    work(WORK_STEP);
+  }
+  const times: number[] = [], rowsPerNs: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    times.push(timed(run));
+    rowsPerNs.push(WORK_STEP / timed(() => work(WORK_STEP)));
   }
   const warmMedianNs = median(times);
   const busyWaitNs = fraction * warmMedianNs;
+  const workRows = Math.round(busyWaitNs * median(rowsPerNs));
   return {
     run: () => {
       const n = run();
-      busyWait(busyWaitNs);
+      work(workRows);
       return n;
     },
     busyWaitNs,
     warmMedianNs,
+    workRows,
   };
 }
 
@@ -91,6 +101,7 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
     calls,
     firstRowNs: first.length ? median(first) : null,
     busyWaitNs: slow?.busyWaitNs ?? 0,
+    workRows: slow?.workRows ?? 0,
     warmMedianNs: slow?.warmMedianNs ?? null,
     probeNs: median(probes),
     probeVersion: PROBE_VERSION,

@@ -33,6 +33,24 @@ function kernel(): void {
   probeSink += s + out.length;
 }
 
+/**
+ * `rows` rows of the kernel's work (cycling through its data): the calibration slowdown's extra
+ * work. Being the same kind of work as the probe, its cost follows the machine's speed phases as
+ * a query's does, where a busy-wait for a fixed number of nanoseconds would not.
+ */
+export function work(rows: number): void {
+  let s = 0, kept = 0;
+  for (let k = 0; k < rows; k++) {
+    const i = k & 4095;
+    const t = DATA[i]!;
+    if (t[1] > 500) {
+      s += t[0];
+      if ((i & 15) === 0) kept += [t[0], t[2]].length;
+    }
+  }
+  probeSink += s + kept;
+}
+
 /** Warm the kernel up (JIT) before it is used as a yardstick. */
 export function warmProbe(): void {
   for (let i = 0; i < 200; i++) kernel();

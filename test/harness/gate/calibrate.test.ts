@@ -38,16 +38,18 @@ test('calibration exposes a gate that fires on noise: one slow process per case 
   t.regex(formatCalibration(c), /targets NOT met/);
 });
 
-test('the calibration slowdown busy-waits the requested fraction of the query\'s own time', async (t) => {
+test('the calibration slowdown adds work worth the requested fraction of the query\'s own time', async (t) => {
   const c = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
   const settings = { maxTime: 0.05, minSamples: 2, warmupRuns: 1 };
   const r = await runChild({ mode: 'time', case: c, settings, slowdown: 0.25 }, ['--expose-gc'], 60);
   t.true(r.ok, JSON.stringify(r));
-  const { busyWaitNs, warmMedianNs } = r as unknown as { busyWaitNs: number; warmMedianNs: number };
+  const { busyWaitNs, warmMedianNs, workRows } = r as unknown as { busyWaitNs: number; warmMedianNs: number; workRows: number };
   t.true(warmMedianNs > 0);
-  t.is(busyWaitNs, 0.25 * warmMedianNs);
+  t.is(busyWaitNs, 0.25 * warmMedianNs, 'the extra work is sized to a quarter of the warm median');
+  t.true(Number.isInteger(workRows) && workRows > 0, `work rows: ${workRows}`);
   const plain = await runChild({ mode: 'time', case: c, settings }, ['--expose-gc'], 60);
-  t.is((plain as unknown as { busyWaitNs: number }).busyWaitNs, 0, 'no busy-wait outside calibration');
+  t.is((plain as unknown as { busyWaitNs: number }).busyWaitNs, 0, 'no extra work outside calibration');
+  t.is((plain as unknown as { workRows: number }).workRows, 0);
   const run = await sluice(['run', '--calibration-slowdown', '10%', '--filter', 'x']);
   t.is(run.code, 2, 'the slowdown is not an option of run');
   t.regex(run.stderr, /Unknown argument/);
