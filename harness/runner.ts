@@ -183,7 +183,7 @@ export interface Arm {
   child?: ChildCommand;
   /** Calibration only: see `ChildJob.slowdown`. */
   slowdown?: number;
-  /** Time passes only (calibration's slowed arms: a busy-wait has nothing to say about memory). */
+  /** Time passes only (calibration's slowed arms: the extra work has nothing to say about memory). */
   skipHeap?: boolean;
   /** Paired mode: this build's `harness/measure/case-runner` module, loaded into the paired child. */
   caseRunner?: string;

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
-import { compileRun, type Stage } from '../fusion/codegen.js';
+import { compileRun, type FusedPlan, type Stage } from '../fusion/codegen.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
 import { LazyCache } from '../iterators/caching-iterator.js';
@@ -300,12 +300,10 @@ export class StreamingRelation implements Relation {
 
   forEach(sink: (t: Tuple) => void): number {
     if (this.fused !== null && this.state === 'fresh' && this.peeked === null) {
-      const { base, stages } = this.fused;
-      const rows = base.takeArraySource();
-      if (rows !== null) {
-        this.state = 'consumed';
-        return compileRun(base.schema.length, stages).pushOverArray(rows, this.ctx, sink);
-      }
+      // What open() would do for a fused run, but pushing when the input is an array.
+      this.state = 'consumed';
+      const { plan, rows } = StreamingRelation.fusedInput(this.fused);
+      return rows !== null ? plan.pushOverArray(rows, this.ctx, sink) : pushAll(plan.overIterator(this.fused.base.open(), this.ctx), sink);
     }
     return pushAll(this.open(), sink);
   }
@@ -363,10 +361,17 @@ export class StreamingRelation implements Relation {
     const ctx = this.ctx;
     const hasFilter = stages.some((s) => s.kind === 'filter');
     return new StreamingRelation(schema, ctx, () => {
-      const plan = compileRun(base.schema.length, stages);
-      const rows = base.takeArraySource();
+      const { plan, rows } = StreamingRelation.fusedInput({ base, stages });
       return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(base.open(), ctx);
     }, () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });
+  }
+
+  /**
+   * A fused run's compiled plan, and its base's `from()` rows when the run can loop over them
+   * directly (taking them consumes the base); null rows: open the base instead.
+   */
+  private static fusedInput(run: { readonly base: StreamingRelation; readonly stages: readonly Stage[] }): { plan: FusedPlan; rows: readonly Tuple[] | null } {
+    return { plan: compileRun(run.base.schema.length, run.stages), rows: run.base.takeArraySource() };
   }
 
   /** A fresh `from()` source hands its rows to a fused run directly (and is consumed). */

@@ -3,7 +3,7 @@
  *
  * Four arms measure every case, interleaved like the gate (each arm a separate process per case
  * and round): A and B are this build, S1 and S2 are this build slowed by a known amount (the
- * calibration-only busy-wait, see `ChildJob.slowdown`). Then:
+ * calibration-only extra work, see `ChildJob.slowdown`). Then:
  *
  * - **A/A**: the 2R processes of A and B are split into two groups of R, as a gate with R rounds
  *   would see them; each split is compared with the gate's rule. A case flagged `regressed` is a

@@ -11,18 +11,27 @@
  * `compare` normalizes only when both sides used the same version, so change `PROBE_VERSION`
  * whenever the kernel changes.
  */
-export const PROBE_VERSION = 1;
+export const PROBE_VERSION = 2;
 
-const DATA: readonly (readonly [number, number, string, boolean])[] = Array.from({ length: 4096 }, (_, i) => [i, (i * 7919) % 1000, `x${i % 13}`, i % 3 === 0] as const);
+/** Rows in the kernel's data. */
+const SIZE = 4096;
+const DATA: readonly (readonly [number, number, string, boolean])[] = Array.from({ length: SIZE }, (_, i) => [i, (i * 7919) % 1000, `x${i % 13}`, i % 3 === 0] as const);
 
 /** Keeps the kernel's result alive so the JIT cannot drop the work. */
 export let probeSink = 0;
 
-function kernel(): void {
+/**
+ * `rows` rows of the kernel's work, cycling through its data. The probe is 4 passes over the data;
+ * the calibration slowdown is as many rows as it needs: being the same kind of work, its cost
+ * follows the machine's speed phases as a query's does, where a busy-wait for a fixed number of
+ * nanoseconds would not. (Version 2: version 1 was the same loop with a fixed bound, about 7% faster side by side.)
+ */
+export function work(rows: number): void {
   let s = 0;
   const out: [number, string][] = [];
-  for (let r = 0; r < 4; r++) {
-    for (let i = 0; i < DATA.length; i++) {
+  for (let done = 0; done < rows; done += SIZE) {
+    const end = Math.min(SIZE, rows - done);
+    for (let i = 0; i < end; i++) {
       const t = DATA[i]!;
       if (t[1] > 500) {
         s += t[0];
@@ -33,22 +42,8 @@ function kernel(): void {
   probeSink += s + out.length;
 }
 
-/**
- * `rows` rows of the kernel's work (cycling through its data): the calibration slowdown's extra
- * work. Being the same kind of work as the probe, its cost follows the machine's speed phases as
- * a query's does, where a busy-wait for a fixed number of nanoseconds would not.
- */
-export function work(rows: number): void {
-  let s = 0, kept = 0;
-  for (let k = 0; k < rows; k++) {
-    const i = k & 4095;
-    const t = DATA[i]!;
-    if (t[1] > 500) {
-      s += t[0];
-      if ((i & 15) === 0) kept += [t[0], t[2]].length;
-    }
-  }
-  probeSink += s + kept;
+function kernel(): void {
+  work(4 * SIZE);
 }
 
 /** Warm the kernel up (JIT) before it is used as a yardstick. */

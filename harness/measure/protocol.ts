@@ -14,8 +14,9 @@ export interface TimeSettings {
 /**
  * What the runner asks a measuring child to do (passed as JSON in argv[2]).
  * - `slowdown` (calibration only, set by `sluice calibrate`, never by `run` or `gate`): after each
- *   query, busy-wait for `slowdown` × the query's own warm median time, i.e. a fixed cost per row
- *   processed; the gate must detect it.
+ *   query, do extra CPU work (rows of the probe's kernel) worth `slowdown` × the query's own warm
+ *   median time, sized in the same machine phase so that it slows with the query; the gate must
+ *   detect it. (Older children busy-waited a fixed time instead; the field is the same.)
  * - `runs`: measured heap runs (each one sample of peak and allocated bytes); default 3.
  * The gate runs children of another build (the base), so fields are only ever added, with
  * defaults that keep older children working.
@@ -33,7 +34,7 @@ export const RESULT_MARKER = '@@sluice-result ';
  * A paired time pass: two builds' case runners (absolute paths of their
  * `harness/measure/case-runner.js`, or `.ts` from source) loaded into one process, in the order
  * given, and measured in alternating benchmark.js slices, so that both see the same machine from
- * one slice to the next. `slowdown[i]` is the calibration busy-wait of arm i (0 for none).
+ * one slice to the next. `slowdown[i]` is the calibration slowdown of arm i (0 for none).
  */
 export interface PairJob {
   mode: 'pair';

@@ -94,6 +94,13 @@ test('forEach pushes the same tuples as a pull, from one generated loop over an 
   const r = q(e);
   r.forEach(() => {});
   t.throws(() => r.forEach(() => {}), { message: /already opened once/ }, 'single pass, as with open()');
+  // Over an iterator source a fused run pulls its input and pushes its output, closing the source.
+  let i = 0, closed = 0;
+  const it = e.fromIterator(['a', 'b'], () => ({ next: () => (i < 10 ? [i, i++ % 10] : undefined), close: () => void closed++ }));
+  const fromIt: Tuple[] = [];
+  t.is(it.filter(lt(col('b'), 3)).extend('c', mul(col('a'), 2)).project(['c', 'a']).forEach((row) => void fromIt.push(row)), 3);
+  t.deepEqual(fromIt, [[0, 0], [2, 1], [4, 2]]);
+  t.is(closed, 1);
 });
 
 test('forEach: a throwing sink stops the loop, and the pass counts only the rows read', (t) => {
