@@ -92,6 +92,11 @@ export interface RunSettings {
   timeoutSec: number;
   /** Measured runs in the heap pass (samples of peak and allocated bytes); 3 when absent. */
   heapRuns?: number;
+  /**
+   * Paired calibration only: `rounds` is this many times the gate's rounds (a gate run draws its
+   * rounds from the pool); 2 when absent (calibrations measured before the pool was 3).
+   */
+  pairedPool?: number;
 }
 
 function git(args: string[]): string | undefined {

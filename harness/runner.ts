@@ -189,8 +189,16 @@ export interface Arm {
   caseRunner?: string;
 }
 
-/** Alternating slices per build in a paired time pass (each slice's median is one sample). */
-export const PAIR_SLICES = 12;
+/** benchmark.js `minTime` in a paired time pass: one build's turn, before the other's (see PairJob). */
+export const PAIR_SAMPLE_SECONDS = 0.005;
+
+/**
+ * Node flags of a paired child. `--single-threaded` turns off V8's background threads (concurrent
+ * compilation and GC), whose timing made each isolate's speed differ at random (measured on A/A
+ * pairs of one build: per-process ratios of a hash join varied 21% with them, 11% without, which
+ * is what the samples' own noise predicts, so the process stops adding noise of its own).
+ */
+export const PAIR_FLAGS: readonly string[] = ['--expose-gc', '--single-threaded'];
 
 
 /**
@@ -308,11 +316,11 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const order = first === 0 ? [0, 1] : [1, 0];
     progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}`);
     const job: ChildJob = {
-      mode: 'pair', case: c, settings, slices: PAIR_SLICES,
+      mode: 'pair', case: c, settings, sampleSeconds: PAIR_SAMPLE_SECONDS,
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number],
     };
-    const t = await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k));
+    const t = await runChild(job, PAIR_FLAGS, settings.timeoutSec, (k) => (killCurrent = k));
     done += 2;
     order.forEach((armIndex, k) => {
       const rec = recs[armIndex]!;

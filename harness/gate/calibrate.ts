@@ -24,10 +24,10 @@ import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
-import { caseRunnerPath, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm } from '../runner.js';
+import { caseRunnerPath, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
-import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
-import { GATE_SETTINGS } from './gate.js';
+import { compareResults, COMPARE_DEFAULTS, consistent, type CompareSettings } from './compare.js';
+import { gateSettings } from './gate.js';
 
 export interface CalibrationOptions {
   /** Normalize by the machine-speed probe, as the gate does by default. */
@@ -139,10 +139,10 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const poolOf = (m: (id: string) => ReturnType<typeof pooled>): Pool => new Map(ids.map((id) => [id, m(id)]));
   let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number;
   if (paired) {
-    // A (a copy of this build) and B were measured together in 2R pair processes, S1 (the copy)
-    // and S2 (slowed) in 2R more; a gate run draws R of them, and compares the pairs it drew.
+    // A (a copy of this build) and B were measured together in 3R pair processes, S1 (the copy)
+    // and S2 (slowed) in 3R more; a gate run draws R of them, and compares the pairs it drew.
     const total = arms.a.settings.rounds;
-    rounds = total / 2;
+    rounds = Math.max(1, Math.round(total / (arms.a.settings.pairedPool ?? 2)));
     const [pa, pb, ps1, ps2] = [a, b, s1, s2].map((m) => poolOf((id) => pooled(a.get(id)!, m.get(id)!)));
     let picks = subsets(total, rounds);
     if (picks.length > opts.runs) picks = sample(picks.length, opts.runs, r).map((i) => picks[i]!);
@@ -168,10 +168,10 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p.
   const judge = ({ base, head }: GateRun) => {
     const c = compareResults(base, head, { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false });
-    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
+    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1, consistent: !x.metrics[0] || consistent(x.metrics[0]) }]));
   };
   const aa = aaRuns.map(judge), sens = sensRuns.map(judge);
-  const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
+  const flagged = (f: { ratio: number; pAdj: number; consistent: boolean } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t && f.consistent;
   const rate = (runs: typeof aa, id: string, t: number) => runs.filter((m) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
@@ -246,6 +246,9 @@ function copyBuild(dir: string): string {
   return path.join(root, 'dist', 'harness', 'measure', 'case-runner.js');
 }
 
+/** Paired calibration measures this many times the gate's rounds (see runCalibration). */
+const PAIRED_POOL = 3;
+
 const ARM_FILES = { a: 'aa-a.json', b: 'aa-b.json', s1: 'slowed-1.json', s2: 'slowed-2.json' } as const;
 
 /** Measure (unless reusing) and evaluate; writes calibration.md and calibration.json into outDir. */
@@ -258,7 +261,7 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
     arms = { a: readResults(files.a), b: readResults(files.b), s1: readResults(files.s1), s2: readResults(files.s2) };
   } else {
     for (const f of Object.values(files)) claimOutput(f, !!req.force, 'pass --force to overwrite it, or --from to re-evaluate it');
-    const settings = suiteSettings(req.suite, { ...GATE_SETTINGS, ...req.settings });
+    const settings = gateSettings(req.suite, !!req.paired, req.settings);
     const list: Arm[] = [
       { name: 'A', out: files.a, results: newResults(req.suite, settings) },
       { name: 'B', out: files.b, results: newResults(req.suite, settings) },
@@ -267,10 +270,11 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
     ];
     if (req.paired) {
       // Pairs of (a copy of this build, this build): A/A; and (the copy, this build slowed).
-      // Twice the rounds, so that a gate's R rounds can be drawn from 2R pair processes.
+      // Three times the rounds, so that a gate's R rounds can be drawn from 3R pair processes
+      // in C(3R, R) ways (15 for the default R = 2).
       const copy = copyBuild(req.outDir);
-      const twice = { ...settings, rounds: settings.rounds * 2 };
-      for (const a of list) a.results.settings = twice;
+      const pool = { ...settings, rounds: settings.rounds * PAIRED_POOL, pairedPool: PAIRED_POOL };
+      for (const a of list) a.results.settings = pool;
       list[0]!.caseRunner = copy;
       list[1]!.caseRunner = caseRunnerPath();
       list[2]!.caseRunner = copy;

@@ -8,6 +8,10 @@
  *   medians (head / base) with a bootstrap 95% interval. `regressed` needs the ratio above
  *   1 + threshold **and** an adjusted p below alpha; `improved` needs it below 1 / (1 + threshold)
  *   and the same significance; anything else is `unchanged`.
+ * - **time measured in pairs** (`sluice gate`: both builds in one process, taking turns, see
+ *   PairJob): each head sample has a base sample taken next to it, so the test is the paired
+ *   counterpart of Mann–Whitney, the Wilcoxon signed-rank test on the log ratios of the pairs;
+ *   the effect is the median of those ratios. Holm and the rule are the same.
  * - the **tracker peak** (the MemoryTracker's deterministic figure): compared exactly, within the
  *   memory threshold, no statistics.
  *
@@ -19,6 +23,7 @@ import { ConfigError } from '../../engine/index.js';
 import { environmentMismatches, type CaseRecord, type ResultsFile } from '../results.js';
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
+import { signedRank } from '../stats/signed-rank.js';
 import { formatBytes, formatNs } from '../summary.js';
 
 export const COMPARE_SCHEMA = 'sluice-compare';
@@ -49,8 +54,8 @@ export const METRICS: readonly MetricName[] = ['time', 'peakHeap', 'allocated', 
 export interface MetricComparison {
   metric: MetricName;
   unit: 'ns' | 'bytes';
-  /** `mann-whitney` for sampled figures, `exact` for the deterministic tracker peak. */
-  method: 'mann-whitney' | 'exact';
+  /** `mann-whitney` for sampled figures, `signed-rank` for paired time samples, `exact` for the deterministic tracker peak. */
+  method: 'mann-whitney' | 'signed-rank' | 'exact';
   base: number;
   head: number;
   ratio: number;
@@ -65,9 +70,15 @@ export interface MetricComparison {
   normalized?: boolean;
   /**
    * Time only: both sides were measured in paired processes; `ratio` is then the median of the
-   * ratios of samples taken next to each other (and `ci` its bootstrap interval).
+   * ratios of samples taken next to each other (and `ci` its bootstrap interval), and `p` is from
+   * the signed-rank test of those ratios.
    */
   paired?: boolean;
+  /**
+   * Paired time only: the median ratio within each process. A verdict other than `unchanged` also
+   * needs every process to point the same way as `ratio` (see `consistent`).
+   */
+  processRatios?: number[];
   verdict: Verdict;
 }
 
@@ -131,11 +142,27 @@ function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
   return !!a.paired && !!b.paired && a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.length === b.rounds[i]!.length);
 }
 
-/** Median of the ratios head/base of samples taken next to each other, with a bootstrap interval. */
-function pairedRatio(h: CaseRecord, b: CaseRecord, intervals: boolean): { ratio: number; ci: [number, number] | null } {
-  const rs = h.rounds.flatMap((r, i) => r.map((x, k) => x / b.rounds[i]![k]!));
+/**
+ * Median of the ratios head/base of samples taken next to each other, with a bootstrap interval;
+ * the median ratio of each process; and the signed-rank p of the ratios' logarithms.
+ */
+function pairedTime(h: CaseRecord, b: CaseRecord, intervals: boolean): { ratio: number; ci: [number, number] | null; processRatios: number[]; p: number } {
+  const per = h.rounds.map((r, i) => r.map((x, k) => x / b.rounds[i]![k]!));
+  const rs = per.flat();
   const ones = rs.map(() => 1);
-  return { ratio: median(rs), ci: intervals ? ratioCI(rs, ones) : null };
+  return { ratio: median(rs), ci: intervals ? ratioCI(rs, ones) : null, processRatios: per.map((r) => median(r)), p: signedRank(rs.map((x) => Math.log(x))).p };
+}
+
+/**
+ * True unless the comparison is paired and some process's own median ratio points the other way
+ * (or is exactly 1). The samples of one process share that process's state (its JIT decisions,
+ * its heap), so the signed-rank test over all pairs overstates the evidence when one process
+ * runs off on its own: measured A/A on this project's VM, a single pair process could read +20%
+ * to +42% while the others read ±5%. A real change moves every process.
+ */
+export function consistent(m: Pick<MetricComparison, 'ratio' | 'processRatios'>): boolean {
+  if (!m.processRatios) return true;
+  return m.ratio > 1 ? m.processRatios.every((r) => r > 1) : m.ratio < 1 ? m.processRatios.every((r) => r < 1) : false;
 }
 
 /** Samples of a metric in a record, or undefined when it has none. */
@@ -233,16 +260,18 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       }
       const mb = median(bs), mh = median(hs);
       const m: MetricComparison = {
-        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : 'mann-whitney',
+        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : paired ? 'signed-rank' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
         p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired } : {}), verdict: 'unchanged',
       };
       if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
-        m.p = mannWhitney(hs, bs).p;
-        if (paired) Object.assign(m, pairedRatio(h, b, opts.intervals !== false));
-        else if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
+        if (paired) Object.assign(m, pairedTime(h, b, opts.intervals !== false));
+        else {
+          m.p = mannWhitney(hs, bs).p;
+          if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
+        }
       }
       cc.metrics.push(m);
       rows.push(m);
@@ -253,7 +282,7 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       m.pAdjusted = adjusted[i]!;
       const threshold = metric === 'time' ? settings.timeThreshold : settings.memoryThreshold;
       const bigEnough = metric === 'time' || Math.abs(m.head - m.base) >= settings.memoryFloorBytes;
-      m.verdict = effectVerdict(m.ratio, threshold, bigEnough && m.pAdjusted < settings.alpha);
+      m.verdict = effectVerdict(m.ratio, threshold, bigEnough && m.pAdjusted < settings.alpha && consistent(m));
     });
   }
   for (const { cc } of compared) {
@@ -286,7 +315,7 @@ export function formatComparison(c: Comparison): string {
   const out: string[] = [];
   out.push(`# sluice compare: ${c.failed ? 'FAILED' : 'passed'}`, '');
   out.push(`base \`${c.base.file}\` (${c.base.gitSha}) → head \`${c.head.file}\` (${c.head.gitSha})  `);
-  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
+  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U (Wilcoxon signed-rank for paired time samples) with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
   if (c.environmentMismatches.length) out.push(`> **Warning**: compared across environments (--allow-env-mismatch): ${c.environmentMismatches.join('; ')}. Differences may come from the machine, not the code.`, '');
   if (c.base.suite !== c.head.suite) out.push(`> Note: the base ran suite '${c.base.suite}', the head '${c.head.suite}'; cases are matched by id.`, '');
   const k = c.counts;

@@ -23,6 +23,18 @@ import { compareResults, formatComparison, type Comparison, type CompareSettings
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
 export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };
 
+/**
+ * The paired gate's defaults: two paired processes per case (which build's worker starts first
+ * alternates), each build measured for 1.5 s of turns (benchmark.js maxTime counts the other
+ * build's turns too, so about half of it is each build's own time), nine heap runs.
+ */
+export const PAIRED_GATE_SETTINGS: Partial<RunSettings> = { rounds: 2, maxTime: 1.5, heapRuns: 9 };
+
+/** The gate's settings for `suite` in the given mode, then the caller's. */
+export function gateSettings(suite: string, paired: boolean, settings: Partial<RunSettings> = {}): RunSettings {
+  return suiteSettings(suite, { ...(paired ? PAIRED_GATE_SETTINGS : GATE_SETTINGS), ...settings });
+}
+
 /** A base build ready to measure. */
 export interface BaseBuild {
   root: string;
@@ -150,7 +162,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   for (const f of [files.base, files.head]) claimOutput(f, !!req.force, 'pass --force to overwrite it or choose another --out');
   const base = prepareBase(req.base, log);
   for (const s of base.steps) log(`sluice gate: ${s}`);
-  const settings = suiteSettings(req.suite, { ...GATE_SETTINGS, ...req.settings });
+  const settings = gateSettings(req.suite, !!req.paired, req.settings);
   const arms: Arm[] = [
     { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
     { name: 'head', out: files.head, results: newResults(req.suite, settings), child: childCommand(), caseRunner: caseRunnerPath() },
@@ -159,7 +171,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
   const comparison = compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
   const wallSeconds = (Date.now() - started) / 1000;
-  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} ${req.paired ? 'paired processes per case (both builds in each, alternating slices)' : 'interleaved processes per case and build'} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} ${req.paired ? 'paired processes per case (both builds in each, taking turns)' : 'interleaved processes per case and build'} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);
   writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
   for (const a of arms) writeResults(a.out, a.results);

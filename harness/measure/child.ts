@@ -8,10 +8,14 @@ import Benchmark from 'benchmark';
 import type { CaseSpec } from '../case.js';
 import { measureHeap, measureHeapAsync, measureRetained, requireGc } from './heap.js';
 import { calibrationKernel } from './calibration.js';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
-import type { PreparedCase } from './case-runner.js';
-import { probe, PROBE_VERSION, warmProbe, work } from './probe.js';
+import type { ArmData, ArmSamples } from './pair-arm.js';
+import { pairSamples } from './pairing.js';
+import { slowed } from './slowdown.js';
+import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../stats/descriptive.js';
 import type { HeapFigures } from './heap.js';
 
@@ -23,51 +27,6 @@ import type { HeapFigures } from './heap.js';
 // a paired child must load both builds' engines the same way, in the order the job gives,
 // not one of them at startup (measured: the build loaded first ran 5-13% faster).
 type CaseRunnerModule = typeof import('./case-runner.js');
-
-function timed(f: () => void): number {
-  const t0 = process.hrtime.bigint();
-  f();
-  return Number(process.hrtime.bigint() - t0);
-}
-
-/** Rows of `work` per calibration sizing step (about 20-40 µs here). */
-const WORK_STEP = 16_384;
-
-/**
- * Calibration only: a copy of the query that also does extra work worth `fraction` of its own
- * warm median time after each run, so that a gate can be shown a slowdown of known size. The
- * extra work is a number of rows of the probe's kernel (`work`), not a busy-wait for a number of
- * nanoseconds: on a machine whose speed changes in phases (this one: 100 vs 170 µs for the same
- * query), a fixed wait is a smaller share of a run in a slow phase than in a fast one (measured:
- * the applied slowdown ranged 6-16% per case for a nominal 10%), while CPU work slows with the
- * query. Sized from 15 query runs each followed by a step of work (same phase, so their ratio
- * holds whatever the phase), after a warm-up of at least 0.2 s (first runs are slower).
- */
-function slowed(run: () => number, fraction: number): { run: () => number; /** The extra work's intended time (the field keeps its old name). */ busyWaitNs: number; warmMedianNs: number; workRows: number } {
-  const until = process.hrtime.bigint() + 200_000_000n;
-  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) {
-    run();
-    work(WORK_STEP);
-  }
-  const times: number[] = [], rowsPerNs: number[] = [];
-  for (let i = 0; i < 15; i++) {
-    times.push(timed(run));
-    rowsPerNs.push(WORK_STEP / timed(() => work(WORK_STEP)));
-  }
-  const warmMedianNs = median(times);
-  const busyWaitNs = fraction * warmMedianNs;
-  const workRows = Math.round(busyWaitNs * median(rowsPerNs));
-  return {
-    run: () => {
-      const n = run();
-      work(workRows);
-      return n;
-    },
-    busyWaitNs,
-    warmMedianNs,
-    workRows,
-  };
-}
 
 function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
   const c = cr.prepareCase(spec);
@@ -214,40 +173,74 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
 }
 
 /**
- * The paired time pass (see `PairJob`): each arm's query is prepared by its own build's case
- * runner; then `slices` rounds of one short benchmark.js run per arm, the order alternating, and
- * each slice's median is one sample. Slice k of arm 0 and slice k of arm 1 ran next to each other.
+ * The paired time pass (see `PairJob`): each arm in a worker thread of its own (its own isolate,
+ * see pair-arm.ts), preparing its build's query on its own data; then both take turns, one
+ * benchmark.js cycle each. A sample of one arm is paired with the sample of the other taken next
+ * to it in time (`pairSamples`); only paired samples are kept, in the same order on both sides.
  */
 async function pairPass(job: PairJob) {
-  // Symmetric preparation: both arms' data first, then both checked, then warm-ups alternating,
-  // so neither arm's query runs (and is compiled) before the other's data exist.
-  const prepared: PreparedCase[] = [];
-  for (const file of job.runners) {
-    const mod = (await import(pathToFileURL(file).href)) as { prepareCase(spec: CaseSpec): PreparedCase };
-    prepared.push(mod.prepareCase(job.case));
-  }
-  const expected = prepared.map((c) => c.runChecked());
-  for (let k = 0; k < job.settings.warmupRuns; k++) for (const c of prepared) c.run();
-  const arms = prepared.map((c, i) => {
-    const fraction = job.slowdown?.[i] ?? 0;
-    return { c, expected: expected[i]!, run: fraction > 0 ? slowed(() => c.run(), fraction).run : () => c.run() };
+  const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+  const here = fileURLToPath(import.meta.url);
+  const script = path.join(path.dirname(here), `pair-arm${path.extname(here)}`);
+  // From source (tests), the worker registers tsx first (see tsx-worker.mjs).
+  const fromSource = script.endsWith('.ts');
+  const workers = job.runners.map((runner, index) => {
+    const data: ArmData = {
+      index: index as 0 | 1, runner, case: job.case, shared, maxTime: job.settings.maxTime, minTime: job.sampleSeconds,
+      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[index] ?? 0,
+    };
+    return fromSource
+      ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })
+      : new Worker(script, { workerData: data });
   });
-  const samples: number[][] = [[], []];
-  const sliceTime = job.settings.maxTime / job.slices;
-  for (let k = 0; k < job.slices; k++) {
-    for (const i of k % 2 === 0 ? [0, 1] : [1, 0]) {
-      const a = arms[i]!;
-      let last = -1;
-      const bench = new Benchmark('slice', () => void (last = a.run()), { maxTime: sliceTime, minSamples: 2, initCount: 1, async: false });
-      bench.run();
-      if (bench.error) throw bench.error;
-      if (last !== a.expected.rows) throw new Error(`arm ${i} returned ${last} rows under timing but ${a.expected.rows} when checked`);
-      samples[i]!.push(median(bench.stats.sample.map((x: number) => x * 1e9)));
-    }
-  }
-  return {
-    arms: arms.map((a, i) => ({ rows: a.expected.rows, checksum: a.expected.checksum, inputRows: a.c.inputRows, samplesNs: samples[i]! })),
+  /** The next message of arm i, failing on its error, crash or exit. */
+  const reply = <T>(i: number): Promise<T> => new Promise((resolve, reject) => {
+    const w = workers[i]!;
+    const done = () => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+    };
+    const onMessage = (m: T & { error?: string }) => {
+      done();
+      if (m.error) reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}): ${m.error}`));
+      else resolve(m);
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}): ${e.message}`));
+    };
+    const onExit = (code: number) => {
+      done();
+      reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}) stopped (exit code ${code})`));
+    };
+    w.on('message', onMessage);
+    w.once('error', onError);
+    w.once('exit', onExit);
+  });
+  const ask = <T>(i: number, msg: unknown): Promise<T> => {
+    const r = reply<T>(i);
+    workers[i]!.postMessage(msg);
+    return r;
   };
+  try {
+    // Both isolates generate their data at once (one per core), then check and warm up in turn.
+    await Promise.all([0, 1].map((i) => reply(i)));
+    const expected: { rows: number; checksum: string; inputRows: number }[] = [];
+    for (const i of [0, 1]) expected.push(await ask(i, { kind: 'check' }));
+    for (let k = 0; k < job.settings.warmupRuns; k++) for (const i of [0, 1]) await ask(i, { kind: 'warm', runs: 1 });
+    const measured = await Promise.all([0, 1].map((i) => ask<ArmSamples>(i, { kind: 'measure' })));
+    measured.forEach((m, i) => {
+      if (m.rows !== expected[i]!.rows) throw new Error(`build ${i + 1} of the pair returned ${m.rows} rows under timing but ${expected[i]!.rows} when checked`);
+    });
+    const [s0, s1] = pairSamples(measured[0]!, measured[1]!);
+    if (s0.length < 2) throw new Error(`only ${s0.length} paired samples: raise the time per build`);
+    return {
+      arms: [s0, s1].map((samplesNs, i) => ({ rows: expected[i]!.rows, checksum: expected[i]!.checksum, inputRows: expected[i]!.inputRows, samplesNs, workRows: measured[i]!.workRows })),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 async function main(): Promise<void> {

@@ -32,15 +32,19 @@ export const RESULT_MARKER = '@@sluice-result ';
 
 /**
  * A paired time pass: two builds' case runners (absolute paths of their
- * `harness/measure/case-runner.js`, or `.ts` from source) loaded into one process, in the order
- * given, and measured in alternating benchmark.js slices, so that both see the same machine from
- * one slice to the next. `slowdown[i]` is the calibration slowdown of arm i (0 for none).
+ * `harness/measure/case-runner.js`, or `.ts` from source), each loaded into a worker thread of its
+ * own (its own V8 isolate) in one process, measured taking turns: one benchmark.js cycle of one
+ * build, then one of the other, so that both see the same machine from one sample to the next
+ * (see pair-arm.ts). `settings.maxTime` is benchmark.js's time per build; `sampleSeconds` its
+ * `minTime`, the length of a sample (a turn). Arm i is the one that starts when i = 0; the result
+ * lists the arms in the job's order, with only the samples that were paired, in order.
+ * `slowdown[i]` is the calibration slowdown of arm i (0 for none).
  */
 export interface PairJob {
   mode: 'pair';
   case: CaseSpec;
   settings: TimeSettings;
   runners: [string, string];
-  slices: number;
+  sampleSeconds: number;
   slowdown?: [number, number];
 }

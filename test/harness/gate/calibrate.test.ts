@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluateCalibration, formatCalibration } from '../../../harness/gate/calibrate.js';
 import { makeCase } from '../../../harness/case.js';
-import { caseRunnerPath, runChild } from '../../../harness/runner.js';
+import { caseRunnerPath, PAIR_FLAGS, runChild } from '../../../harness/runner.js';
+import { pairSamples } from '../../../harness/measure/pairing.js';
 import { PROJECT_ROOT } from '../../../harness/runner.js';
 import { sluice } from '../../cli-helper.js';
 import { suiteCases, synthResults } from './synthetic.js';
@@ -80,21 +81,37 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   t.regex(notSluice.stderr, /is not a sluice checkout/);
 });
 
-test('a paired child measures both builds in alternating slices, each with its own prepared query', async (t) => {
+test('a paired child measures both builds taking turns, each in its own worker with its own prepared query', async (t) => {
   const c = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
   const r = await runChild({
-    mode: 'pair', case: c, settings: { maxTime: 0.12, minSamples: 2, warmupRuns: 1 }, slices: 4,
+    mode: 'pair', case: c, settings: { maxTime: 0.3, minSamples: 4, warmupRuns: 1 }, sampleSeconds: 0.005,
     runners: [caseRunnerPath(), caseRunnerPath()], slowdown: [0, 0.5],
-  }, ['--expose-gc'], 60);
+  }, PAIR_FLAGS, 60);
   t.true(r.ok, JSON.stringify(r));
-  const arms = (r as unknown as { arms: { rows: number; checksum: string; samplesNs: number[] }[] }).arms;
+  const arms = (r as unknown as { arms: { rows: number; checksum: string; samplesNs: number[]; workRows: number }[] }).arms;
   t.is(arms.length, 2);
   t.deepEqual(arms[0]!.rows, arms[1]!.rows);
   t.is(arms[0]!.checksum, arms[1]!.checksum);
-  t.is(arms[0]!.samplesNs.length, 4);
-  t.is(arms[1]!.samplesNs.length, 4);
+  t.true(arms[0]!.samplesNs.length >= 2, 'paired samples');
+  t.is(arms[1]!.samplesNs.length, arms[0]!.samplesNs.length, 'only paired samples, as many on both sides');
   t.true(arms.every((a) => a.samplesNs.every((x) => x > 0)));
-  const bad = await runChild({ mode: 'pair', case: c, settings: { maxTime: 0.05, minSamples: 2, warmupRuns: 1 }, slices: 2, runners: [caseRunnerPath(), '/nonexistent/case-runner.js'] }, ['--expose-gc'], 60);
+  t.is(arms[0]!.workRows, 0, 'no extra work outside the slowed arm');
+  t.true(arms[1]!.workRows > 0, 'the slowed arm does extra work');
+  const ratios = arms[1]!.samplesNs.map((x, i) => x / arms[0]!.samplesNs[i]!).sort((a, b) => a - b);
+  t.true(ratios[ratios.length >> 1]! > 1.15, `a 50% slowdown shows in the paired ratios (median ${ratios[ratios.length >> 1]})`);
+  const bad = await runChild({ mode: 'pair', case: c, settings: { maxTime: 0.05, minSamples: 2, warmupRuns: 1 }, sampleSeconds: 0.005, runners: [caseRunnerPath(), '/nonexistent/case-runner.js'] }, PAIR_FLAGS, 60);
   t.false(bad.ok);
-  t.regex((bad as { error: string }).error, /Cannot find module|ERR_MODULE_NOT_FOUND/);
+  t.regex((bad as { error: string }).error, /build 2 of the pair \(\/nonexistent\/case-runner.js\): .*(Cannot find module|ERR_MODULE_NOT_FOUND)/);
+});
+
+test('paired samples are matched by when they ended, dropping the unmatched', (t) => {
+  // Each arm's samples with the times they ended; arm 1 ran on alone at the end.
+  const a = { samplesNs: [100, 101, 102], endsNs: [10, 30, 50] };
+  const b = { samplesNs: [200, 201, 202, 203, 204], endsNs: [5, 20, 40, 60, 70] };
+  // Time order: b5 a10 | b20 a30 | b40 a50 | b60 b70 → pairs (b200,a100) (b201,a101) (b202,a102).
+  t.deepEqual(pairSamples(a, b), [[100, 101, 102], [200, 201, 202]]);
+  // Two of one arm in a row: the first is dropped.
+  t.deepEqual(pairSamples({ samplesNs: [1, 2, 3], endsNs: [1, 2, 4] }, { samplesNs: [9, 8], endsNs: [3, 5] }), [[2, 3], [9, 8]]);
+  // Without end times the n-th samples are paired.
+  t.deepEqual(pairSamples({ samplesNs: [1, 2, 3], endsNs: [] }, { samplesNs: [4, 5], endsNs: [] }), [[1, 2], [4, 5]]);
 });

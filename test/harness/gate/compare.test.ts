@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../engine/index.js';
 import { compareResults, formatComparison } from '../../../harness/gate/compare.js';
+import { mannWhitney } from '../../../harness/stats/mann-whitney.js';
 import { toGithubActionBenchmark } from '../../../harness/gate/export.js';
 import { writeResults, type ResultsFile } from '../../../harness/results.js';
 import { sluice } from '../../cli-helper.js';
@@ -177,19 +178,27 @@ test('time samples are divided by their process\'s machine-speed probe when both
   t.true(mixed.cases.every((c) => c.metrics[0]!.normalized === false));
 });
 
-test('paired records: the ratio is the median of ratios of samples taken next to each other', (t) => {
-  const cases = suiteCases().slice(0, 3);
+test('paired records: the ratio is the median of ratios of samples taken next to each other, tested signed-rank', (t) => {
+  const cases = suiteCases().slice(0, 4);
   const base = synthResults(cases, 31), head = synthResults(cases, 32);
-  // The machine drifts by 2x between slices, the same for both builds; the head is 20% slower in case 0.
+  // The machine's speed moves over 1x-2.8x from sample to sample, the same for both builds; the
+  // head is 20% slower in case 0, and in case 3 6% slower with 5% noise per pair.
+  const noise = [1.05, 0.95, 1.02, 0.98, 1.0, 1.04, 0.96, 1.01, 0.99, 1.03, 0.97];
   for (const [i, c] of base.cases.entries()) {
     const h = head.cases[i]!;
     c.paired = h.paired = true;
-    c.rounds = c.rounds.map((r) => r.map((x, k) => x * (k % 2 ? 2 : 1)));
-    h.rounds = c.rounds.map((r) => r.map((x) => x * (i === 0 ? 1.2 : 1)));
+    c.rounds = c.rounds.map((r) => r.map((x, k) => x * (1 + ((k * 7) % 10) / 5)));
+    h.rounds = c.rounds.map((r) => r.map((x, k) => x * (i === 0 ? 1.2 : i === 3 ? 1.06 * noise[k % noise.length]! : 1)));
   }
-  const c = compareResults(base, head);
+  const c = compareResults(base, head, { timeThreshold: 0.05 });
   const m = (i: number) => c.cases[i]!.metrics.find((x) => x.metric === 'time')!;
   t.true(m(0).paired);
+  t.is(m(0).method, 'signed-rank');
+  // The drift hides a 6% change from a test that ignores the pairing; the paired test sees it.
+  const pooled = mannWhitney(head.cases[3]!.rounds.flat(), base.cases[3]!.rounds.flat()).p;
+  t.true(pooled > 0.05, `U test p ${pooled}`);
+  t.true(m(3).pAdjusted! < 0.001, `signed-rank p ${m(3).pAdjusted}`);
+  t.is(c.cases[3]!.verdict, 'regressed');
   t.true(Math.abs(m(0).ratio - 1.2) < 1e-9, `ratio ${m(0).ratio}`);
   t.is(m(1).ratio, 1);
   t.true(m(0).ci![0] <= 1.2 && m(0).ci![1] >= 1.2);
