@@ -16,7 +16,7 @@ import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
 import { readResults, writeResults, type ResultsFile } from './results.js';
 import { compareResults, COMPARE_DEFAULTS, formatComparison, type CompareSettings } from './gate/compare.js';
 import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
-import { GATE_SETTINGS, runGate } from './gate/gate.js';
+import { GATE_SETTINGS, PAIRED_GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
 import { renameSync, writeFileSync } from 'node:fs';
 import { DEFAULT_SETTINGS, runCases, SUITE_SETTINGS } from './runner.js';
@@ -356,7 +356,7 @@ export function buildCli(argv: string[]) {
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
-        .option('paired', { type: 'boolean', describe: 'experimental: measure both builds in the same processes, in alternating slices (see README)' })), `processes per case and build (default ${GATE_SETTINGS.rounds})`)
+        .option('paired', { type: 'boolean', default: true, describe: 'measure both builds in the same processes, each in its own worker thread, taking turns sample by sample; --no-paired: one process per build and round (see README)' })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`)
         .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
         .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
     async (a) => void (exitCode = await gateCommand(a)))
@@ -368,9 +368,9 @@ export function buildCli(argv: string[]) {
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
-        .option('paired', { type: 'boolean', describe: 'calibrate the paired gate (both builds in one process; needs the built CLI)' })
+        .option('paired', { type: 'boolean', default: true, describe: 'calibrate the paired gate (the default; needs the built CLI); --no-paired: the gate with one process per build and round' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case and arm, as in the gate (default ${GATE_SETTINGS.rounds})`)
+        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 3x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
         .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
         .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
     async (a) => void (exitCode = await calibrateCommand(a)))

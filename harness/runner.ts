@@ -127,10 +127,10 @@ export function suiteSettings(suite: string, settings: Partial<RunSettings> = {}
 }
 
 /** A new, empty results file for `suite`, measured by the build at `root`. */
-export function newResults(suite: string, settings: RunSettings, root: string = PROJECT_ROOT): ResultsFile {
+export function newResults(suite: string, settings: RunSettings, root: string = PROJECT_ROOT, flags: Environment['nodeFlags'] = CHILD_FLAGS): ResultsFile {
   return {
     schema: 'sluice-results', version: 1, suite, createdAt: new Date().toISOString(),
-    environment: captureEnvironment(root, CHILD_FLAGS), settings, cases: [],
+    environment: captureEnvironment(root, flags), settings, cases: [],
   };
 }
 
@@ -193,12 +193,26 @@ export interface Arm {
 export const PAIR_SAMPLE_SECONDS = 0.005;
 
 /**
- * Node flags of a paired child. `--single-threaded` turns off V8's background threads (concurrent
- * compilation and GC), whose timing made each isolate's speed differ at random (measured on A/A
- * pairs of one build: per-process ratios of a hash join varied 21% with them, 11% without, which
- * is what the samples' own noise predicts, so the process stops adding noise of its own).
+ * Node flags that take chance out of a process, for the paired gate's children (time and heap).
+ * Each V8 isolate otherwise differs from the next at random, which a gate reads as the build:
+ * - `--single-threaded`: no background compilation or GC threads, whose timing decided when
+ *   optimized code arrived and how GC went. Measured on A/A pairs of one build: per-process ratios
+ *   of a hash join varied 21% with them, 11% without, which is what the samples' own noise
+ *   predicts; heap passes of pipeline-depth 4 allocated 4.43-5.26 MB per run across six processes
+ *   with them, 4.43-4.46 MB without.
+ * - `--hash-seed`, `--random-seed`: the same string hashing (Map layouts) and V8-internal random
+ *   choices in every isolate. Measured: per-process ratios of the ohlc aggregation (string group
+ *   keys) varied 10.2% with a random seed per isolate, 4.7% with a fixed one (4.6% predicted).
+ * Runs and reports keep V8's defaults; these flags are for comparing two builds under identical
+ * conditions, and are recorded in the results' `environment.nodeFlags`.
  */
-export const PAIR_FLAGS: readonly string[] = ['--expose-gc', '--single-threaded'];
+export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
+
+/** Node flags of a paired child (time passes of both builds in one process). */
+export const PAIR_FLAGS: readonly string[] = ['--expose-gc', ...DETERMINISM_FLAGS];
+
+/** Node flags of the paired gate's children: the paired time pass and each build's heap pass. */
+export const PAIRED_CHILD_FLAGS: Environment['nodeFlags'] = { time: [...PAIR_FLAGS], heap: [...CHILD_FLAGS.heap, ...DETERMINISM_FLAGS] };
 
 
 /**
@@ -281,7 +295,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
+      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, opts.paired ? PAIRED_CHILD_FLAGS.heap : CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);

@@ -1,30 +1,36 @@
 /**
  * `sluice calibrate`: measure how far the gate can be trusted on this machine.
  *
- * Four arms measure every case, interleaved like the gate (each arm a separate process per case
- * and round): A and B are this build, S1 and S2 are this build slowed by a known amount (the
- * calibration-only extra work, see `ChildJob.slowdown`). Then:
+ * Four arms measure every case, interleaved like the gate: A and B are this build, S1 and S2 are
+ * this build slowed by a known amount (the calibration-only extra work, see `ChildJob.slowdown`).
  *
+ * **Paired gate** (the default): A (a copy of this build's dist/, so that two sets of modules
+ * exist) and B are measured together in 3R pair processes, as the gate measures base and head;
+ * S1 (the copy) and S2 (this build, slowed) in 3R more. A gate run draws R of the pair processes.
+ * - **A/A**: every R-subset of the 3R A/B processes (C(3R, R): 15 for R = 2), A as base, B as head.
+ * - **sensitivity**: R of the S1/S2 processes drawn at random (seeded).
+ *
+ * **Separate processes** (`--no-paired`): each arm is a process of its own per case and round.
  * - **A/A**: the 2R processes of A and B are split into two groups of R, as a gate with R rounds
- *   would see them; each split is compared with the gate's rule. A case flagged `regressed` is a
- *   false positive. The rate is reported per case and for the suite (runs in which any case was
- *   flagged). With R processes per side there are C(2R, R) ordered splits; more runs than that are
- *   not made (they would repeat a split).
- * - **sensitivity**: R of the unslowed processes against R of the slowed ones, drawn at random
- *   (seeded); the rate at which the slowed case is flagged `regressed`.
- * - **heap A/A**: A's heap pass against B's, with the gate's memory rule (one comparison per case).
+ *   would see them (C(2R, R) ordered splits; more runs than that are not made).
+ * - **sensitivity**: R of the unslowed processes against R of the slowed ones, drawn at random.
  *
- * Splitting a pool of processes is a resampling shortcut: runs share processes, so they are not
- * independent and the rates are less precise than N independent gate runs would give, but every
- * run compares exactly what a gate compares (R whole processes per side). The dominating noise on
- * a shared machine is between processes, which is what the splits vary.
+ * In both, a case flagged `regressed` in an A/A run is a false positive; the rate is reported per
+ * case and for the suite (runs in which any case was flagged), and the sensitivity as the rate at
+ * which the slowed case is flagged. **Heap A/A**: A's heap pass against B's, with the gate's
+ * memory rule (one comparison per case).
+ *
+ * Drawing gate runs from a pool of processes is a resampling shortcut: runs share processes, so
+ * they are not independent and the rates are less precise than N independent gate runs would
+ * give, but every run compares exactly what a gate compares (R whole processes per side). The
+ * dominating noise on a shared machine is between processes, which is what the draws vary.
  */
 import path from 'node:path';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
-import { caseRunnerPath, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
+import { caseRunnerPath, CHILD_FLAGS, claimOutput, FROM_SOURCE, measureArms, newResults, PAIRED_CHILD_FLAGS, PROJECT_ROOT, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, consistent, type CompareSettings } from './compare.js';
 import { gateSettings } from './gate.js';
@@ -237,7 +243,7 @@ export interface CalibrateRequest extends CalibrationOptions {
  * @throws ConfigError when running from source (there is no dist/ to copy).
  */
 function copyBuild(dir: string): string {
-  if (FROM_SOURCE) throw new ConfigError('calibrate --paired needs the built CLI: npm run build, then node dist/harness/cli.js calibrate --paired');
+  if (FROM_SOURCE) throw new ConfigError('calibrating the paired gate needs the built CLI: npm run calibrate (or npm run build, then node dist/harness/cli.js calibrate); --no-paired calibrates the separate-process gate');
   const root = path.join(dir, 'build-copy');
   mkdirSync(root, { recursive: true });
   cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
@@ -262,11 +268,12 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
   } else {
     for (const f of Object.values(files)) claimOutput(f, !!req.force, 'pass --force to overwrite it, or --from to re-evaluate it');
     const settings = gateSettings(req.suite, !!req.paired, req.settings);
+    const flags = req.paired ? PAIRED_CHILD_FLAGS : CHILD_FLAGS;
     const list: Arm[] = [
-      { name: 'A', out: files.a, results: newResults(req.suite, settings) },
-      { name: 'B', out: files.b, results: newResults(req.suite, settings) },
-      { name: 'slowed-1', out: files.s1, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
-      { name: 'slowed-2', out: files.s2, results: newResults(req.suite, settings), slowdown: req.slowdown, skipHeap: true },
+      { name: 'A', out: files.a, results: newResults(req.suite, settings, PROJECT_ROOT, flags) },
+      { name: 'B', out: files.b, results: newResults(req.suite, settings, PROJECT_ROOT, flags) },
+      { name: 'slowed-1', out: files.s1, results: newResults(req.suite, settings, PROJECT_ROOT, flags), slowdown: req.slowdown, skipHeap: true },
+      { name: 'slowed-2', out: files.s2, results: newResults(req.suite, settings, PROJECT_ROOT, flags), slowdown: req.slowdown, skipHeap: true },
     ];
     if (req.paired) {
       // Pairs of (a copy of this build, this build): A/A; and (the copy, this build slowed).

@@ -3,8 +3,12 @@
  *
  * A baseline stored from another machine, or from the same machine an hour ago, measures the
  * machine as much as the code; on a shared CI runner that is most of the difference. So the gate
- * runs both builds itself: for every case, a base process and a head process back to back (the
- * order alternating), round after round, then applies `compare`'s rule to the two results files.
+ * runs both builds itself, then applies `compare`'s rule to the two results files. By default
+ * (paired) each process measures both builds, each in a worker thread of its own, taking turns one
+ * benchmark.js sample at a time, so every head sample has a base sample taken milliseconds from
+ * it; two such processes per case, alternating which build starts. With `paired: false`, a base
+ * process and a head process run back to back for every case (the order alternating), round after
+ * round.
  *
  * The base is a directory holding a sluice checkout, or a git ref of this repository; a ref is
  * checked out as a git worktree under `.sluice/base/<sha>`, installed (node_modules linked from the
@@ -17,7 +21,7 @@ import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { writeResults, type RunSettings } from '../results.js';
-import { caseRunnerPath, childCommand, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
+import { caseRunnerPath, CHILD_FLAGS, childCommand, claimOutput, measureArms, newResults, PAIRED_CHILD_FLAGS, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
 import { compareResults, formatComparison, type Comparison, type CompareSettings } from './compare.js';
 
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
@@ -136,9 +140,8 @@ export interface GateRequest {
   settings?: Partial<RunSettings>;
   compare?: Partial<CompareSettings>;
   /**
-   * Experimental: measure both builds in the same processes, in alternating slices (see PairJob),
-   * instead of one process per build and round. Calibrated A/A it is far tighter, but the build
-   * whose engine a process loads first runs faster, so it is not yet the default.
+   * Measure both builds in the same processes, each in a worker thread of its own, taking turns
+   * sample by sample (see PairJob; the CLI's default), instead of one process per build and round.
    */
   paired?: boolean;
   log?: (l: string) => void;
@@ -163,9 +166,10 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const base = prepareBase(req.base, log);
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = gateSettings(req.suite, !!req.paired, req.settings);
+  const flags = req.paired ? PAIRED_CHILD_FLAGS : CHILD_FLAGS;
   const arms: Arm[] = [
-    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
-    { name: 'head', out: files.head, results: newResults(req.suite, settings), child: childCommand(), caseRunner: caseRunnerPath() },
+    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root, flags), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
+    { name: 'head', out: files.head, results: newResults(req.suite, settings, PROJECT_ROOT, flags), child: childCommand(), caseRunner: caseRunnerPath() },
   ];
   await measureArms(arms, req.cases, log, { paired: !!req.paired });
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
