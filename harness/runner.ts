@@ -200,13 +200,13 @@ export const PAIR_SAMPLE_SECONDS = 0.005;
  *   of a hash join varied 21% with them, 11% without, which is what the samples' own noise
  *   predicts; heap passes of pipeline-depth 4 allocated 4.43-5.26 MB per run across six processes
  *   with them, 4.43-4.46 MB without.
- * - `--hash-seed`, `--random-seed`: the same string hashing (Map layouts) and V8-internal random
- *   choices in every isolate. Measured: per-process ratios of the ohlc aggregation (string group
- *   keys) varied 10.2% with a random seed per isolate, 4.7% with a fixed one (4.6% predicted).
+ * - `--hash-seed`: the same string hashing (Map layouts) in every isolate. Measured: per-process
+ *   ratios of the ohlc aggregation (string group keys) varied 10.2% with a random seed per
+ *   isolate, 4.7% with a fixed one (4.6% predicted).
  * Runs and reports keep V8's defaults; these flags are for comparing two builds under identical
  * conditions, and are recorded in the results' `environment.nodeFlags`.
  */
-export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
+export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1'];
 
 /** Node flags of a paired child (time passes of both builds in one process). */
 export const PAIR_FLAGS: readonly string[] = ['--expose-gc', ...DETERMINISM_FLAGS];

@@ -24,8 +24,7 @@ import type { HeapFigures } from './heap.js';
 (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
 
 // The engine (through the case runner and the scenarios) is imported only when a job needs it:
-// a paired child must load both builds' engines the same way, in the order the job gives,
-// not one of them at startup (measured: the build loaded first ran 5-13% faster).
+// a paired child loads no engine in its own thread, only each build's in that build's worker.
 type CaseRunnerModule = typeof import('./case-runner.js');
 
 function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
