@@ -208,11 +208,13 @@ export const PAIR_SAMPLE_SECONDS = 0.005;
  */
 export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1'];
 
-/** Node flags of a paired child (time passes of both builds in one process). */
-export const PAIR_FLAGS: readonly string[] = ['--expose-gc', ...DETERMINISM_FLAGS];
-
 /** Node flags of the paired gate's children: the paired time pass and each build's heap pass. */
-export const PAIRED_CHILD_FLAGS: Environment['nodeFlags'] = { time: [...PAIR_FLAGS], heap: [...CHILD_FLAGS.heap, ...DETERMINISM_FLAGS] };
+export const PAIRED_CHILD_FLAGS: Environment['nodeFlags'] = { time: [...CHILD_FLAGS.time, ...DETERMINISM_FLAGS], heap: [...CHILD_FLAGS.heap, ...DETERMINISM_FLAGS] };
+
+/** The children's node flags of a measurement, paired or not (what its results record). */
+export function childFlags(paired: boolean): Environment['nodeFlags'] {
+  return paired ? PAIRED_CHILD_FLAGS : CHILD_FLAGS;
+}
 
 
 /**
@@ -228,6 +230,7 @@ export const PAIRED_CHILD_FLAGS: Environment['nodeFlags'] = { time: [...PAIR_FLA
  */
 export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void, opts: { paired?: boolean } = {}): Promise<void> {
   const log = logFn ?? (() => {});
+  const flags = childFlags(!!opts.paired);
   if (opts.paired && (arms.length !== 2 || arms.some((a) => !a.caseRunner))) throw new ConfigError('paired measurement needs exactly two builds, each with its case runner');
   const state = arms.map((arm) => {
     const records = new Map(arm.results.cases.map((r) => [r.id, r]));
@@ -295,7 +298,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, opts.paired ? PAIRED_CHILD_FLAGS.heap : CHILD_FLAGS.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
+      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
@@ -316,7 +319,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
     progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
     const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-    recordTime(rec, await runChild(job, CHILD_FLAGS.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child));
+    recordTime(rec, await runChild(job, flags.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child));
     done++;
     await heapAndFinish(c, a);
   };
@@ -334,7 +337,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number],
     };
-    const t = await runChild(job, PAIR_FLAGS, settings.timeoutSec, (k) => (killCurrent = k));
+    const t = await runChild(job, flags.time, settings.timeoutSec, (k) => (killCurrent = k));
     done += 2;
     order.forEach((armIndex, k) => {
       const rec = recs[armIndex]!;

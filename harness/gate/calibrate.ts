@@ -30,7 +30,7 @@ import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
-import { caseRunnerPath, CHILD_FLAGS, claimOutput, FROM_SOURCE, measureArms, newResults, PAIRED_CHILD_FLAGS, PROJECT_ROOT, type Arm } from '../runner.js';
+import { caseRunnerPath, childFlags, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, consistent, type CompareSettings } from './compare.js';
 import { gateSettings } from './gate.js';
@@ -268,7 +268,7 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
   } else {
     for (const f of Object.values(files)) claimOutput(f, !!req.force, 'pass --force to overwrite it, or --from to re-evaluate it');
     const settings = gateSettings(req.suite, !!req.paired, req.settings);
-    const flags = req.paired ? PAIRED_CHILD_FLAGS : CHILD_FLAGS;
+    const flags = childFlags(!!req.paired);
     const list: Arm[] = [
       { name: 'A', out: files.a, results: newResults(req.suite, settings, PROJECT_ROOT, flags) },
       { name: 'B', out: files.b, results: newResults(req.suite, settings, PROJECT_ROOT, flags) },

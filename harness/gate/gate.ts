@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { writeResults, type RunSettings } from '../results.js';
-import { caseRunnerPath, CHILD_FLAGS, childCommand, claimOutput, measureArms, newResults, PAIRED_CHILD_FLAGS, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
+import { caseRunnerPath, childCommand, childFlags, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
 import { compareResults, formatComparison, type Comparison, type CompareSettings } from './compare.js';
 
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
@@ -166,7 +166,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const base = prepareBase(req.base, log);
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = gateSettings(req.suite, !!req.paired, req.settings);
-  const flags = req.paired ? PAIRED_CHILD_FLAGS : CHILD_FLAGS;
+  const flags = childFlags(!!req.paired);
   const arms: Arm[] = [
     { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root, flags), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
     { name: 'head', out: files.head, results: newResults(req.suite, settings, PROJECT_ROOT, flags), child: childCommand(), caseRunner: caseRunnerPath() },

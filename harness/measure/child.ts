@@ -11,7 +11,7 @@ import { calibrationKernel } from './calibration.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
+import { describeError, RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
 import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
 import { slowed } from './slowdown.js';
@@ -257,8 +257,7 @@ async function main(): Promise<void> {
     }
     else outcome = { ok: true, ...calibrationKernel(job.kernel, job.count, job.length) };
   } catch (e) {
-    const err = e as Error;
-    outcome = { ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}` };
+    outcome = { ok: false, error: describeError(e) };
   }
   // Exit once the line is flushed: a task may leave handles (file streams) that would keep the
   // process alive until the runner's timeout.

@@ -19,6 +19,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
+import { describeError } from './protocol.js';
 import { slowed } from './slowdown.js';
 
 (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(data.runner).href)) as { prepareCase(spec: CaseSpec): PreparedCase };
     c = mod.prepareCase(data.case);
   } catch (e) {
-    port.postMessage({ error: describe(e) });
+    port.postMessage({ error: describeError(e) });
     return;
   }
   port.on('message', (msg: { kind: 'check' } | { kind: 'warm'; runs: number } | { kind: 'measure' }) => {
@@ -108,15 +109,10 @@ async function main(): Promise<void> {
       } else port.postMessage(measure(c, data));
     } catch (e) {
       new Turns(data.shared, data.index).finish();
-      port.postMessage({ error: describe(e) });
+      port.postMessage({ error: describeError(e) });
     }
   });
   port.postMessage({ ready: true });
-}
-
-function describe(e: unknown): string {
-  const err = e as Error;
-  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
 }
 
 /** The turn-taking benchmark of one arm. */

@@ -27,6 +27,12 @@ export type ChildJob =
   | PairJob
   | { mode: 'calibrate'; kernel: KernelName; count: number; length: number };
 
+/** An error as one line for a result (`Name: message`), in the child and in a paired child's workers. */
+export function describeError(e: unknown): string {
+  const err = e as Error;
+  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+}
+
 /** The child's one result line starts with this. */
 export const RESULT_MARKER = '@@sluice-result ';
 

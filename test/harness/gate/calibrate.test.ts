@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluateCalibration, formatCalibration } from '../../../harness/gate/calibrate.js';
 import { makeCase } from '../../../harness/case.js';
-import { caseRunnerPath, PAIR_FLAGS, runChild } from '../../../harness/runner.js';
+import { caseRunnerPath, PAIRED_CHILD_FLAGS, runChild } from '../../../harness/runner.js';
 import { pairSamples } from '../../../harness/measure/pairing.js';
 import { PROJECT_ROOT } from '../../../harness/runner.js';
 import { sluice } from '../../cli-helper.js';
@@ -86,7 +86,7 @@ test('a paired child measures both builds taking turns, each in its own worker w
   const r = await runChild({
     mode: 'pair', case: c, settings: { maxTime: 0.3, minSamples: 4, warmupRuns: 1 }, sampleSeconds: 0.005,
     runners: [caseRunnerPath(), caseRunnerPath()], slowdown: [0, 0.5],
-  }, PAIR_FLAGS, 60);
+  }, PAIRED_CHILD_FLAGS.time, 60);
   t.true(r.ok, JSON.stringify(r));
   const arms = (r as unknown as { arms: { rows: number; checksum: string; samplesNs: number[]; workRows: number }[] }).arms;
   t.is(arms.length, 2);
@@ -99,7 +99,7 @@ test('a paired child measures both builds taking turns, each in its own worker w
   t.true(arms[1]!.workRows > 0, 'the slowed arm does extra work');
   // How much slower the slowed arm reads depends on the machine: a timed assertion has no place here
   // (the sizing of the work is tested on its own above).
-  const bad = await runChild({ mode: 'pair', case: c, settings: { maxTime: 0.05, minSamples: 2, warmupRuns: 1 }, sampleSeconds: 0.005, runners: [caseRunnerPath(), '/nonexistent/case-runner.js'] }, PAIR_FLAGS, 60);
+  const bad = await runChild({ mode: 'pair', case: c, settings: { maxTime: 0.05, minSamples: 2, warmupRuns: 1 }, sampleSeconds: 0.005, runners: [caseRunnerPath(), '/nonexistent/case-runner.js'] }, PAIRED_CHILD_FLAGS.time, 60);
   t.false(bad.ok);
   t.regex((bad as { error: string }).error, /build 2 of the pair \(\/nonexistent\/case-runner.js\): .*(Cannot find module|ERR_MODULE_NOT_FOUND)/);
 });
