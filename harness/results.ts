@@ -97,6 +97,16 @@ export interface RunSettings {
    * rounds from the pool); 2 when absent (calibrations measured before the pool was 3).
    */
   pairedPool?: number;
+  /**
+   * Paired measurement only: isolate pairs per paired process (see PairJob.isolates), each a round
+   * of the records, so a case's record holds `rounds × isolates` rounds; 1 when absent.
+   */
+  isolates?: number;
+}
+
+/** The rounds a complete record of a run with these settings holds (processes × isolate pairs). */
+export function recordRounds(s: Pick<RunSettings, 'rounds' | 'isolates'>): number {
+  return s.rounds * (s.isolates ?? 1);
 }
 
 function git(args: string[]): string | undefined {

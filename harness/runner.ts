@@ -7,7 +7,7 @@ import { getScenario } from '../scenarios/index.js';
 import type { CaseSpec } from './case.js';
 import { RESULT_MARKER, type ChildJob } from './measure/protocol.js';
 import {
-  captureEnvironment, environmentMismatches, readResults, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
+  captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
 } from './results.js';
 import { summarize } from './stats/descriptive.js';
 
@@ -247,16 +247,19 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
 
   const groups = new Map<string, CaseSpec[]>();
   for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, a.results.settings.rounds - r.rounds.length) + (r.heap || a.skipHeap ? 0 : 1));
+  // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
+  const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))) + (r.heap || a.skipHeap ? 0 : 1));
   const total = state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
   const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
   let done = 0, caseIndex = 0;
   const started = Date.now();
   const where = arms.length === 1 ? `into ${arms[0]!.out}` : arms.map((a) => `${a.name} into ${a.out}`).join(', ');
   log(`sluice: ${cases.length} cases of '${arms[0]?.results.suite ?? ''}'${arms.length > 1 ? ` on ${arms.length} builds` : ''}, ${total} measurements to make, ${where}`);
-  let killCurrent: (() => void) | undefined;
+  /** Kill functions of the children running now (two at once for a paired gate's heap passes). */
+  const running = new Set<() => void>();
+  const track = (k: () => void) => void running.add(k);
   const onSigint = () => {
-    killCurrent?.();
+    for (const kill of running) kill();
     log(`\ninterrupted: ${done} of ${total} measurements are saved in ${arms.map((a) => a.out).join(', ')}${arms.length === 1 ? '; continue with --resume' : ''}`);
     process.exit(130);
   };
@@ -298,7 +301,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, (k) => (killCurrent = k), arm.child);
+      let kill: (() => void) | undefined;
+      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, (k) => track((kill = k)), arm.child);
+      running.delete(kill!);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
@@ -309,7 +314,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples as number[];
       }
     }
-    if (!errored(rec) && rec.rounds.length >= settings.rounds && (rec.heap || arm.skipHeap)) rec.status = 'ok';
+    if (!errored(rec) && rec.rounds.length >= recordRounds(settings) && (rec.heap || arm.skipHeap)) rec.status = 'ok';
     writeResults(arm.out, arm.results);
   };
 
@@ -319,7 +324,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
     progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
     const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-    recordTime(rec, await runChild(job, flags.time, settings.timeoutSec, (k) => (killCurrent = k), arm.child));
+    running.clear();
+    recordTime(rec, await runChild(job, flags.time, settings.timeoutSec, track, arm.child));
     done++;
     await heapAndFinish(c, a);
   };
@@ -329,22 +335,29 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const [a0, a1] = state as [ArmState, ArmState];
     const recs = [a0.records.get(c.id)!, a1.records.get(c.id)!];
     const settings = a0.settings;
-    if (recs.some((r) => r.status === 'errored') || recs.every((r) => r.rounds.length >= round) || round > settings.rounds) return;
+    const isolates = settings.isolates ?? 1;
+    if (recs.some((r) => r.status === 'errored') || recs.every((r) => r.rounds.length >= round * isolates) || round > settings.rounds) return;
     const order = first === 0 ? [0, 1] : [1, 0];
-    progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}`);
+    progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}${isolates > 1 ? ` (${isolates} isolate pairs)` : ''}`);
     const job: ChildJob = {
       mode: 'pair', case: c, settings, sampleSeconds: PAIR_SAMPLE_SECONDS,
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
-      slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number],
+      slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number], isolates,
     };
-    const t = await runChild(job, flags.time, settings.timeoutSec, (k) => (killCurrent = k));
+    running.clear();
+    const t = await runChild(job, flags.time, settings.timeoutSec, track);
     done += 2;
     order.forEach((armIndex, k) => {
       const rec = recs[armIndex]!;
       rec.paired = true;
-      recordTime(rec, t.ok ? { ok: true, ...(t.arms as Record<string, unknown>[])[k]! } : t);
+      if (!t.ok) return recordTime(rec, t);
+      const { rounds, ...arm } = (t.arms as ({ rounds: number[][] } & Record<string, unknown>)[])[k]!;
+      for (const samplesNs of rounds) recordTime(rec, { ok: true, ...arm, samplesNs });
     });
-    for (const a of state) await heapAndFinish(c, a);
+    // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
+    // times, so they do not need the machine to themselves (and the gate saves a second per case).
+    running.clear();
+    await Promise.all(state.map((a) => heapAndFinish(c, a)));
   };
 
   try {

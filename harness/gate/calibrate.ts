@@ -5,10 +5,14 @@
  * this build slowed by a known amount (the calibration-only extra work, see `ChildJob.slowdown`).
  *
  * **Paired gate** (the default): A (a copy of this build's dist/, so that two sets of modules
- * exist) and B are measured together in 3R pair processes, as the gate measures base and head;
- * S1 (the copy) and S2 (this build, slowed) in 3R more. A gate run draws R of the pair processes.
- * - **A/A**: every R-subset of the 3R A/B processes (C(3R, R): 15 for R = 2), A as base, B as head.
- * - **sensitivity**: R of the S1/S2 processes drawn at random (seeded).
+ * exist) and B are measured together in 3R pair processes of I isolate pairs each, as the gate
+ * measures base and head; S1 (the copy) and S2 (this build, slowed) in 3R more. A gate run draws
+ * R·I of the isolate pairs (3 of 9 with the defaults R = 1, I = 3). Isolate pairs are drawn one
+ * by one rather than by process: the isolate is the unit that runs off on its own (see
+ * harness/stats/random-effects.ts); measured A/A, the processes added no spread of their own.
+ * - **A/A**: R·I-subsets of the A/B isolate pairs (all of them, or `runs` drawn at random when
+ *   there are more: C(9, 3) = 84), A as base, B as head.
+ * - **sensitivity**: R·I of the S1/S2 isolate pairs drawn at random (seeded).
  *
  * **Separate processes** (`--no-paired`): each arm is a process of its own per case and round.
  * - **A/A**: the 2R processes of A and B are split into two groups of R, as a gate with R rounds
@@ -20,19 +24,18 @@
  * which the slowed case is flagged. **Heap A/A**: A's heap pass against B's, with the gate's
  * memory rule (one comparison per case).
  *
- * Drawing gate runs from a pool of processes is a resampling shortcut: runs share processes, so
+ * Drawing gate runs from a pool is a resampling shortcut: runs share processes and isolates, so
  * they are not independent and the rates are less precise than N independent gate runs would
- * give, but every run compares exactly what a gate compares (R whole processes per side). The
- * dominating noise on a shared machine is between processes, which is what the draws vary.
+ * give, but every run compares as many rounds as a gate compares.
  */
 import path from 'node:path';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
-import { readResults, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
+import { readResults, recordRounds, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
 import { caseRunnerPath, childFlags, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
-import { compareResults, COMPARE_DEFAULTS, consistent, type CompareSettings } from './compare.js';
+import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
 import { gateSettings } from './gate.js';
 
 export interface CalibrationOptions {
@@ -146,8 +149,9 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number;
   if (paired) {
     // A (a copy of this build) and B were measured together in 3R pair processes, S1 (the copy)
-    // and S2 (slowed) in 3R more; a gate run draws R of them, and compares the pairs it drew.
-    const total = arms.a.settings.rounds;
+    // and S2 (slowed) in 3R more, I isolate pairs each; a gate run draws R·I isolate pairs, and
+    // compares the pairs it drew.
+    const total = recordRounds(arms.a.settings);
     rounds = Math.max(1, Math.round(total / (arms.a.settings.pairedPool ?? 2)));
     const [pa, pb, ps1, ps2] = [a, b, s1, s2].map((m) => poolOf((id) => pooled(a.get(id)!, m.get(id)!)));
     let picks = subsets(total, rounds);
@@ -174,10 +178,10 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p.
   const judge = ({ base, head }: GateRun) => {
     const c = compareResults(base, head, { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false });
-    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1, consistent: !x.metrics[0] || consistent(x.metrics[0]) }]));
+    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
   };
   const aa = aaRuns.map(judge), sens = sensRuns.map(judge);
-  const flagged = (f: { ratio: number; pAdj: number; consistent: boolean } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t && f.consistent;
+  const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
   const rate = (runs: typeof aa, id: string, t: number) => runs.filter((m) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
@@ -203,7 +207,7 @@ const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function formatCalibration(c: Calibration): string {
   const out = [
     `# sluice calibrate: suite '${c.suite}', ${c.cases} cases`, '',
-    `Each gate run compares ${c.rounds} processes per side; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
+    `Each gate run compares ${c.rounds} rounds (processes, or isolate pairs when paired) per side; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
     '| time threshold | A/A runs | A/A false positives per case: mean | worst case | A/A runs with any false positive (suite) | +' + (c.slowdown * 100).toFixed(0) + '% runs | detected per case: mean | worst case |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];

@@ -8,10 +8,13 @@
  *   medians (head / base) with a bootstrap 95% interval. `regressed` needs the ratio above
  *   1 + threshold **and** an adjusted p below alpha; `improved` needs it below 1 / (1 + threshold)
  *   and the same significance; anything else is `unchanged`.
- * - **time measured in pairs** (`sluice gate`: both builds in one process, taking turns, see
- *   PairJob): each head sample has a base sample taken next to it, so the test is the paired
- *   counterpart of Mann–Whitney, the Wilcoxon signed-rank test on the log ratios of the pairs;
- *   the effect is the median of those ratios. Holm and the rule are the same.
+ * - **time measured in pairs** (`sluice gate`: both builds in one process, each in an isolate of
+ *   its own, taking turns, see PairJob): each head sample has a base sample taken next to it. Each
+ *   round (one isolate pair) gives the median log ratio of its pairs, with a standard error; the
+ *   rounds are pooled by a random-effects model (harness/stats/random-effects.ts), whose
+ *   between-round variance absorbs an isolate that runs at a speed of its own. The effect is the
+ *   pooled ratio, its interval and p from the pooled estimate's standard error. Holm and the rule
+ *   are the same.
  * - the **tracker peak** (the MemoryTracker's deterministic figure): compared exactly, within the
  *   memory threshold, no statistics.
  *
@@ -23,11 +26,11 @@ import { ConfigError } from '../../engine/index.js';
 import { environmentMismatches, type CaseRecord, type ResultsFile } from '../results.js';
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
-import { signedRank } from '../stats/signed-rank.js';
+import { medianEstimate, randomEffects } from '../stats/random-effects.js';
 import { formatBytes, formatNs } from '../summary.js';
 
 export const COMPARE_SCHEMA = 'sluice-compare';
-export const COMPARE_VERSION = 1;
+export const COMPARE_VERSION = 2;
 
 /** The decision rule's knobs. */
 export interface CompareSettings {
@@ -54,12 +57,12 @@ export const METRICS: readonly MetricName[] = ['time', 'peakHeap', 'allocated', 
 export interface MetricComparison {
   metric: MetricName;
   unit: 'ns' | 'bytes';
-  /** `mann-whitney` for sampled figures, `signed-rank` for paired time samples, `exact` for the deterministic tracker peak. */
-  method: 'mann-whitney' | 'signed-rank' | 'exact';
+  /** `mann-whitney` for sampled figures, `random-effects` for paired time samples, `exact` for the deterministic tracker peak. */
+  method: 'mann-whitney' | 'random-effects' | 'exact';
   base: number;
   head: number;
   ratio: number;
-  /** 95% bootstrap interval of the ratio (sampled metrics only). */
+  /** 95% interval of the ratio (sampled metrics only): bootstrap, or from the pooled standard error when paired. */
   ci: [number, number] | null;
   nBase: number;
   nHead: number;
@@ -69,16 +72,14 @@ export interface MetricComparison {
   /** Time only: the samples were divided by their process's probe (see harness/measure/probe.ts). */
   normalized?: boolean;
   /**
-   * Time only: both sides were measured in paired processes; `ratio` is then the median of the
-   * ratios of samples taken next to each other (and `ci` its bootstrap interval), and `p` is from
-   * the signed-rank test of those ratios.
+   * Time only: both sides were measured in pairs (see PairJob); `ratio` is then the random-effects
+   * pooled ratio over the rounds (isolate pairs), `ci` its 95% interval and `p` its test.
    */
   paired?: boolean;
-  /**
-   * Paired time only: the median ratio within each process. A verdict other than `unchanged` also
-   * needs every process to point the same way as `ratio` (see `consistent`).
-   */
-  processRatios?: number[];
+  /** Paired time only: each round's median ratio of its pairs (one per isolate pair). */
+  roundRatios?: number[];
+  /** Paired time only: the between-round standard deviation of the log ratio (√τ², 0 when the rounds agree within their noise). */
+  tau?: number;
   verdict: Verdict;
 }
 
@@ -139,30 +140,26 @@ function normalizedTimes(r: CaseRecord, scale: number): number[] {
 
 /** True when both records were measured together in paired processes, sample for sample. */
 function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
-  return !!a.paired && !!b.paired && a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.length === b.rounds[i]!.length);
+  return !!a.paired && !!b.paired && a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.length >= 2 && r.length === b.rounds[i]!.length);
 }
 
 /**
- * Median of the ratios head/base of samples taken next to each other, with a bootstrap interval;
- * the median ratio of each process; and the signed-rank p of the ratios' logarithms.
+ * Paired time: per round (isolate pair), the median log ratio head/base of its pairs and that
+ * median's standard error; the rounds pooled by a random-effects model. A round that ran off on
+ * its own (one isolate 20-40% slower for its whole life, identical code) raises τ² and so widens
+ * the interval, instead of reading as overwhelming evidence as it did when all pairs were pooled.
  */
-function pairedTime(h: CaseRecord, b: CaseRecord, intervals: boolean): { ratio: number; ci: [number, number] | null; processRatios: number[]; p: number } {
-  const per = h.rounds.map((r, i) => r.map((x, k) => x / b.rounds[i]![k]!));
-  const rs = per.flat();
-  const ones = rs.map(() => 1);
-  return { ratio: median(rs), ci: intervals ? ratioCI(rs, ones) : null, processRatios: per.map((r) => median(r)), p: signedRank(rs.map((x) => Math.log(x))).p };
-}
-
-/**
- * True unless the comparison is paired and some process's own median ratio points the other way
- * (or is exactly 1). The samples of one process share that process's state (its JIT decisions,
- * its heap), so the signed-rank test over all pairs overstates the evidence when one process
- * runs off on its own: measured A/A on this project's VM, a single pair process could read +20%
- * to +42% while the others read ±5%. A real change moves every process.
- */
-export function consistent(m: Pick<MetricComparison, 'ratio' | 'processRatios'>): boolean {
-  if (!m.processRatios) return true;
-  return m.ratio > 1 ? m.processRatios.every((r) => r > 1) : m.ratio < 1 ? m.processRatios.every((r) => r < 1) : false;
+function pairedTime(h: CaseRecord, b: CaseRecord): { ratio: number; ci: [number, number]; roundRatios: number[]; tau: number; p: number } {
+  const units = h.rounds.map((r, i) => medianEstimate(r.map((x, k) => Math.log(x / b.rounds[i]![k]!))));
+  const re = randomEffects(units);
+  const z95 = 1.959964;
+  return {
+    ratio: Math.exp(re.estimate),
+    ci: [Math.exp(re.estimate - z95 * re.se), Math.exp(re.estimate + z95 * re.se)],
+    roundRatios: units.map((u) => Math.exp(u.estimate)),
+    tau: Math.sqrt(re.tau2),
+    p: re.p,
+  };
 }
 
 /** Samples of a metric in a record, or undefined when it has none. */
@@ -260,14 +257,14 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       }
       const mb = median(bs), mh = median(hs);
       const m: MetricComparison = {
-        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : paired ? 'signed-rank' : 'mann-whitney',
+        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : paired ? 'random-effects' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
         p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired } : {}), verdict: 'unchanged',
       };
       if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
-        if (paired) Object.assign(m, pairedTime(h, b, opts.intervals !== false));
+        if (paired) Object.assign(m, pairedTime(h, b));
         else {
           m.p = mannWhitney(hs, bs).p;
           if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
@@ -282,7 +279,7 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       m.pAdjusted = adjusted[i]!;
       const threshold = metric === 'time' ? settings.timeThreshold : settings.memoryThreshold;
       const bigEnough = metric === 'time' || Math.abs(m.head - m.base) >= settings.memoryFloorBytes;
-      m.verdict = effectVerdict(m.ratio, threshold, bigEnough && m.pAdjusted < settings.alpha && consistent(m));
+      m.verdict = effectVerdict(m.ratio, threshold, bigEnough && m.pAdjusted < settings.alpha);
     });
   }
   for (const { cc } of compared) {
@@ -315,7 +312,7 @@ export function formatComparison(c: Comparison): string {
   const out: string[] = [];
   out.push(`# sluice compare: ${c.failed ? 'FAILED' : 'passed'}`, '');
   out.push(`base \`${c.base.file}\` (${c.base.gitSha}) → head \`${c.head.file}\` (${c.head.gitSha})  `);
-  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U (Wilcoxon signed-rank for paired time samples) with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
+  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U (random-effects pooling of isolate pairs for paired time samples) with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
   if (c.environmentMismatches.length) out.push(`> **Warning**: compared across environments (--allow-env-mismatch): ${c.environmentMismatches.join('; ')}. Differences may come from the machine, not the code.`, '');
   if (c.base.suite !== c.head.suite) out.push(`> Note: the base ran suite '${c.base.suite}', the head '${c.head.suite}'; cases are matched by id.`, '');
   const k = c.counts;

@@ -6,7 +6,7 @@
  * runs both builds itself, then applies `compare`'s rule to the two results files. By default
  * (paired) each process measures both builds, each in a worker thread of its own, taking turns one
  * benchmark.js sample at a time, so every head sample has a base sample taken milliseconds from
- * it; two such processes per case, alternating which build starts. With `paired: false`, a base
+ * it; one such process per case, holding several isolate pairs (alternating which build starts). With `paired: false`, a base
  * process and a head process run back to back for every case (the order alternating), round after
  * round.
  *
@@ -28,11 +28,15 @@ import { compareResults, formatComparison, type Comparison, type CompareSettings
 export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };
 
 /**
- * The paired gate's defaults: two paired processes per case (which build's worker starts first
- * alternates), each build measured for 1.5 s of turns (benchmark.js maxTime counts the other
- * build's turns too, so about half of it is each build's own time), nine heap runs.
+ * The paired gate's defaults: one paired process per case holding three isolate pairs (a fresh
+ * worker per build each time, which build starts alternating), each measured for 0.5 s of turns
+ * (benchmark.js maxTime counts the other build's turns too, so about half of it is each build's
+ * own time), nine heap runs. Three isolate pairs rather than more turns in one: an isolate can run
+ * a query at a speed of its own for its whole life, and only other isolates show that (see
+ * harness/stats/random-effects.ts). An isolate pair costs about 0.75 s before its first sample
+ * (worker start, benchmark.js and the engine loaded, data generated, checked, warmed up).
  */
-export const PAIRED_GATE_SETTINGS: Partial<RunSettings> = { rounds: 2, maxTime: 1.5, heapRuns: 9 };
+export const PAIRED_GATE_SETTINGS: Partial<RunSettings> = { rounds: 1, isolates: 3, maxTime: 0.5, heapRuns: 9 };
 
 /** The gate's settings for `suite` in the given mode, then the caller's. */
 export function gateSettings(suite: string, paired: boolean, settings: Partial<RunSettings> = {}): RunSettings {
@@ -175,7 +179,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
   const comparison = compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
   const wallSeconds = (Date.now() - started) / 1000;
-  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${settings.rounds} ${req.paired ? 'paired processes per case (both builds in each, taking turns)' : 'interleaved processes per case and build'} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${req.paired ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)` : `${settings.rounds} interleaved processes per case and build`} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);
   writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
   for (const a of arms) writeResults(a.out, a.results);

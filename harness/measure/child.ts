@@ -177,24 +177,36 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
  * benchmark.js cycle each. A sample of one arm is paired with the sample of the other taken next
  * to it in time (`pairSamples`); only paired samples are kept, in the same order on both sides.
  */
-async function pairPass(job: PairJob) {
+/** What one isolate pair of a paired pass gives, per build in the job's order. */
+interface IsolatePair {
+  expected: { rows: number; checksum: string; inputRows: number }[];
+  samples: [number[], number[]];
+  workRows: number[];
+}
+
+/**
+ * One isolate pair: a fresh worker (V8 isolate) per build, `order[0]` the build that starts, both
+ * measured taking turns (see pair-arm.ts). Results are in the job's build order.
+ */
+async function isolatePair(job: PairJob, order: readonly [number, number]): Promise<IsolatePair> {
   const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
   const script = path.join(path.dirname(here), `pair-arm${path.extname(here)}`);
   // From source (tests), the worker registers tsx first (see tsx-worker.mjs).
   const fromSource = script.endsWith('.ts');
-  const workers = job.runners.map((runner, index) => {
+  const name = (k: number) => `build ${order[k]! + 1} of the pair (${job.runners[order[k]!]})`;
+  const workers = order.map((build, index) => {
     const data: ArmData = {
-      index: index as 0 | 1, runner, case: job.case, shared, maxTime: job.settings.maxTime, minTime: job.sampleSeconds,
-      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[index] ?? 0,
+      index: index as 0 | 1, runner: job.runners[build]!, case: job.case, shared, maxTime: job.settings.maxTime, minTime: job.sampleSeconds,
+      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[build] ?? 0,
     };
     return fromSource
       ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })
       : new Worker(script, { workerData: data });
   });
-  /** The next message of arm i, failing on its error, crash or exit. */
-  const reply = <T>(i: number): Promise<T> => new Promise((resolve, reject) => {
-    const w = workers[i]!;
+  /** The next message of worker k, failing on its error, crash or exit. */
+  const reply = <T>(k: number): Promise<T> => new Promise((resolve, reject) => {
+    const w = workers[k]!;
     const done = () => {
       w.off('message', onMessage);
       w.off('error', onError);
@@ -202,44 +214,72 @@ async function pairPass(job: PairJob) {
     };
     const onMessage = (m: T & { error?: string }) => {
       done();
-      if (m.error) reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}): ${m.error}`));
+      if (m.error) reject(new Error(`${name(k)}: ${m.error}`));
       else resolve(m);
     };
     const onError = (e: Error) => {
       done();
-      reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}): ${e.message}`));
+      reject(new Error(`${name(k)}: ${e.message}`));
     };
     const onExit = (code: number) => {
       done();
-      reject(new Error(`build ${i + 1} of the pair (${job.runners[i]}) stopped (exit code ${code})`));
+      reject(new Error(`${name(k)} stopped (exit code ${code})`));
     };
     w.on('message', onMessage);
     w.once('error', onError);
     w.once('exit', onExit);
   });
-  const ask = <T>(i: number, msg: unknown): Promise<T> => {
-    const r = reply<T>(i);
-    workers[i]!.postMessage(msg);
+  const ask = <T>(k: number, msg: unknown): Promise<T> => {
+    const r = reply<T>(k);
+    workers[k]!.postMessage(msg);
     return r;
   };
+  const both = <T>(msg: unknown) => Promise.all([0, 1].map((k) => ask<T>(k, msg)));
   try {
-    // Both isolates generate their data at once (one per core), then check and warm up in turn.
-    await Promise.all([0, 1].map((i) => reply(i)));
-    const expected: { rows: number; checksum: string; inputRows: number }[] = [];
-    for (const i of [0, 1]) expected.push(await ask(i, { kind: 'check' }));
-    for (let k = 0; k < job.settings.warmupRuns; k++) for (const i of [0, 1]) await ask(i, { kind: 'warm', runs: 1 });
-    const measured = await Promise.all([0, 1].map((i) => ask<ArmSamples>(i, { kind: 'measure' })));
-    measured.forEach((m, i) => {
-      if (m.rows !== expected[i]!.rows) throw new Error(`build ${i + 1} of the pair returned ${m.rows} rows under timing but ${expected[i]!.rows} when checked`);
+    // Both isolates generate their data and check their output at once (one per core: none of it
+    // is timed); the measurement takes turns, after each arm's warm-up (see pair-arm.ts).
+    await Promise.all([0, 1].map((k) => reply(k)));
+    const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
+    const measured = await both<ArmSamples>({ kind: 'measure' });
+    measured.forEach((m, k) => {
+      if (m.rows !== expected[k]!.rows) throw new Error(`${name(k)} returned ${m.rows} rows under timing but ${expected[k]!.rows} when checked`);
     });
-    const [s0, s1] = pairSamples(measured[0]!, measured[1]!);
-    if (s0.length < 2) throw new Error(`only ${s0.length} paired samples: raise the time per build`);
+    const paired = pairSamples(measured[0]!, measured[1]!);
+    if (paired[0].length < 2) throw new Error(`only ${paired[0].length} paired samples: raise the time per build`);
+    // Back to the job's build order.
+    const at = (build: number) => order.indexOf(build);
     return {
-      arms: [s0, s1].map((samplesNs, i) => ({ rows: expected[i]!.rows, checksum: expected[i]!.checksum, inputRows: expected[i]!.inputRows, samplesNs, workRows: measured[i]!.workRows })),
+      expected: [0, 1].map((b) => expected[at(b)]!),
+      samples: [paired[at(0)]!, paired[at(1)]!],
+      workRows: [0, 1].map((b) => measured[at(b)]!.workRows),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * The paired pass: `job.isolates` isolate pairs one after the other, which build starts
+ * alternating from one to the next; each is a round of both builds' results.
+ */
+async function pairPass(job: PairJob) {
+  const isolates = job.isolates ?? 1;
+  if (!Number.isInteger(isolates) || isolates < 1) throw new Error(`isolates must be a positive integer, got ${isolates}`);
+  const rounds: [number[][], number[][]] = [[], []];
+  let first: IsolatePair | undefined;
+  for (let j = 0; j < isolates; j++) {
+    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0]);
+    first ??= r;
+    r.expected.forEach((e, b) => {
+      const f = first!.expected[b]!;
+      if (e.rows !== f.rows || e.checksum !== f.checksum) throw new Error(`build ${b + 1} of the pair returned ${e.rows} rows #${e.checksum} in isolate pair ${j + 1} but ${f.rows} rows #${f.checksum} in the first`);
+    });
+    rounds[0].push(r.samples[0]);
+    rounds[1].push(r.samples[1]);
+  }
+  return {
+    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, workRows: first!.workRows[b]! })),
+  };
 }
 
 async function main(): Promise<void> {

@@ -11,8 +11,8 @@
  * sample of one build therefore ran within a few milliseconds of a sample of the other, on the
  * same machine phase. The waiting happens in benchmark.js's `cycle` event, outside its clock.
  *
- * Messages from the parent: `check` (run once with a checksum), `warm` (untimed runs), `measure`
- * (the turn-taking benchmark). Errors are posted back as `{ error }`.
+ * Messages from the parent: `check` (run once with a checksum), `measure` (warm up, then the
+ * turn-taking benchmark). Errors are posted back as `{ error }`.
  */
 import Benchmark from 'benchmark';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,6 +23,13 @@ import { describeError } from './protocol.js';
 import { slowed } from './slowdown.js';
 
 (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
+
+/**
+ * Warm-up of an arm before its benchmark (at least 20 runs, and this long). Shorter than a time
+ * pass's 0.2 s: a paired pass warms up a fresh isolate pair several times (see PairJob.isolates),
+ * and both arms warm up alike, so what little warming is left shows on both sides of every pair.
+ */
+const PAIR_WARM_SECONDS = 0.1;
 
 /** What the paired child hands each arm. */
 export interface ArmData {
@@ -100,13 +107,10 @@ async function main(): Promise<void> {
     port.postMessage({ error: describeError(e) });
     return;
   }
-  port.on('message', (msg: { kind: 'check' } | { kind: 'warm'; runs: number } | { kind: 'measure' }) => {
+  port.on('message', (msg: { kind: 'check' } | { kind: 'measure' }) => {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
-      else if (msg.kind === 'warm') {
-        for (let i = 0; i < msg.runs; i++) c.run();
-        port.postMessage({});
-      } else port.postMessage(measure(c, data));
+      else port.postMessage(measure(c, data));
     } catch (e) {
       new Turns(data.shared, data.index).finish();
       port.postMessage({ error: describeError(e) });
@@ -117,9 +121,9 @@ async function main(): Promise<void> {
 
 /** The turn-taking benchmark of one arm. */
 function measure(c: PreparedCase, d: ArmData): ArmSamples {
-  // Both arms size the calibration work (it is also a warm-up of 0.2 s), slowed or not, so that
-  // they reach the benchmark equally warm.
-  const slow = slowed(() => c.run(), d.slowdown);
+  // Both arms size the calibration work (it is also a warm-up), slowed or not, so that they reach
+  // the benchmark equally warm.
+  const slow = slowed(() => c.run(), d.slowdown, PAIR_WARM_SECONDS);
   const run = d.slowdown > 0 ? slow.run : () => c.run();
   const turns = new Turns(d.shared, d.index);
   let last = -1;

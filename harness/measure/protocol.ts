@@ -41,9 +41,9 @@ export const RESULT_MARKER = '@@sluice-result ';
  * `harness/measure/case-runner.js`, or `.ts` from source), each loaded into a worker thread of its
  * own (its own V8 isolate) in one process, measured taking turns: one benchmark.js cycle of one
  * build, then one of the other, so that both see the same machine from one sample to the next
- * (see pair-arm.ts). `settings.maxTime` is benchmark.js's time per build; `sampleSeconds` its
- * `minTime`, the length of a sample (a turn). Arm i is the one that starts when i = 0; the result
- * lists the arms in the job's order, with only the samples that were paired, in order.
+ * (see pair-arm.ts). `settings.maxTime` is benchmark.js's time per build and isolate pair;
+ * `sampleSeconds` its `minTime`, the length of a sample (a turn). The result lists the arms in the
+ * job's order, each with one round per isolate pair holding only the samples that were paired, in order.
  * `slowdown[i]` is the calibration slowdown of arm i (0 for none).
  */
 export interface PairJob {
@@ -53,4 +53,11 @@ export interface PairJob {
   runners: [string, string];
   sampleSeconds: number;
   slowdown?: [number, number];
+  /**
+   * Isolate pairs to measure one after the other (1 when absent): each is a fresh worker per
+   * build, measured for `settings.maxTime`, which build starts alternating. One isolate can run a
+   * query at a speed of its own for its whole life, so a comparison needs several; each is a round
+   * of the results (`arms[i].rounds`).
+   */
+  isolates?: number;
 }

@@ -22,10 +22,10 @@ const WORK_STEP = 16_384;
  * query), a fixed wait is a smaller share of a run in a slow phase than in a fast one (measured:
  * the applied slowdown ranged 6-16% per case for a nominal 10%), while CPU work slows with the
  * query. Sized from 15 query runs each followed by a step of work (same phase, so their ratio
- * holds whatever the phase), after a warm-up of at least 0.2 s (first runs are slower).
+ * holds whatever the phase), after a warm-up of at least `warmSeconds` (first runs are slower).
  */
-export function slowed(run: () => number, fraction: number): { run: () => number; /** The extra work's intended time (the field keeps its old name). */ busyWaitNs: number; warmMedianNs: number; workRows: number } {
-  const until = process.hrtime.bigint() + 200_000_000n;
+export function slowed(run: () => number, fraction: number, warmSeconds = 0.2): { run: () => number; /** The extra work's intended time (the field keeps its old name). */ busyWaitNs: number; warmMedianNs: number; workRows: number } {
+  const until = process.hrtime.bigint() + BigInt(Math.round(warmSeconds * 1e9));
   for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) {
     run();
     work(WORK_STEP);

@@ -27,6 +27,29 @@ test('calibration on synthetic arms: identical builds give no false positives, a
   t.regex(formatCalibration(c), /threshold 5\.0%: all targets met/);
 });
 
+test('paired calibration draws isolate pairs: a gate run compares R·I of the 3R·I rounds', (t) => {
+  const cases = suiteCases().slice(0, 6);
+  // 3 pair processes of 3 isolate pairs: 9 rounds per case; a gate run draws 3 of them.
+  const arm = (seed: number) => {
+    const r = synthResults(cases, seed, 9, 20);
+    r.settings = { ...r.settings, rounds: 3, pairedPool: 3, isolates: 3 };
+    for (const c of r.cases) c.paired = true;
+    return r;
+  };
+  const a = arm(1), s1 = arm(3);
+  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 300;
+  const b = arm(2), s2 = arm(4);
+  b.cases.forEach((c, i) => (c.rounds = a.cases[i]!.rounds.map((r) => r.map((x, k) => x * wiggle(k)))));
+  s2.cases.forEach((c, i) => (c.rounds = s1.cases[i]!.rounds.map((r) => r.map((x, k) => x * 1.3 * wiggle(k)))));
+  const c = evaluateCalibration({ a, b, s1, s2 }, { ...opts, runs: 30 });
+  t.is(c.rounds, 3, 'a gate run compares 3 isolate pairs');
+  for (const th of c.thresholds) {
+    t.is(th.aaRuns, 30, '30 of the C(9, 3) = 84 draws');
+    t.is(th.aaSuite, 0);
+    t.is(th.detectionWorst, 1);
+  }
+});
+
 test('calibration exposes a gate that fires on noise: one slow process per case is a false positive at a 5% threshold', (t) => {
   const cases = suiteCases();
   const a = synthResults(cases, 1);
@@ -59,7 +82,7 @@ test('the calibration slowdown adds work worth the requested fraction of the que
 test('gate end to end: a base directory and this build, interleaved, compared (and bad bases refused)', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
   const r = await sluice(['gate', '--base', PROJECT_ROOT, '--paired', '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
-    '--rounds', '2', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
+    '--rounds', '2', '--isolates', '1', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
   // The verdict itself depends on timing (a timed assertion has no place here); the mechanics do not.
   t.true(r.code === 0 || r.code === 1, `${r.code}: ${r.stderr.slice(-600)}`);
   for (const f of ['base.json', 'head.json', 'compare.md', 'compare.json']) t.true(existsSync(path.join(out, f)), f);
@@ -69,7 +92,12 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   t.is(cmp.cases.length, 2);
   t.is(cmp.failed, r.code === 1, 'the exit code is the comparison\'s verdict');
   t.true(cmp.cases.every((c: { metrics: { metric: string; paired?: boolean }[] }) => c.metrics.find((m) => m.metric === 'time')?.paired === true), 'paired ratios');
+  const head = JSON.parse(readFileSync(path.join(out, 'head.json'), 'utf8'));
+  t.true(head.cases.every((c: { rounds: number[][] }) => c.rounds.length === 2), 'one round per process (one isolate pair each)');
   t.regex(r.stdout, /## How the gate ran[\s\S]*base: directory/);
+  const noPaired = await sluice(['gate', '--base', PROJECT_ROOT, '--no-paired', '--isolates', '2']);
+  t.is(noPaired.code, 2);
+  t.regex(noPaired.stderr, /--isolates applies to the paired gate only/);
   const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--base: 'no-such-ref-or-dir' is neither a directory nor a git ref/);
@@ -85,16 +113,20 @@ test('a paired child measures both builds taking turns, each in its own worker w
   const c = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
   const r = await runChild({
     mode: 'pair', case: c, settings: { maxTime: 0.3, minSamples: 4, warmupRuns: 1 }, sampleSeconds: 0.005,
-    runners: [caseRunnerPath(), caseRunnerPath()], slowdown: [0, 0.5],
+    runners: [caseRunnerPath(), caseRunnerPath()], slowdown: [0, 0.5], isolates: 2,
   }, PAIRED_CHILD_FLAGS.time, 60);
   t.true(r.ok, JSON.stringify(r));
-  const arms = (r as unknown as { arms: { rows: number; checksum: string; samplesNs: number[]; workRows: number }[] }).arms;
+  const arms = (r as unknown as { arms: { rows: number; checksum: string; rounds: number[][]; workRows: number }[] }).arms;
   t.is(arms.length, 2);
   t.deepEqual(arms[0]!.rows, arms[1]!.rows);
   t.is(arms[0]!.checksum, arms[1]!.checksum);
-  t.true(arms[0]!.samplesNs.length >= 2, 'paired samples');
-  t.is(arms[1]!.samplesNs.length, arms[0]!.samplesNs.length, 'only paired samples, as many on both sides');
-  t.true(arms.every((a) => a.samplesNs.every((x) => x > 0)));
+  t.is(arms[0]!.rounds.length, 2, 'one round per isolate pair');
+  t.is(arms[1]!.rounds.length, 2);
+  for (const [j, round] of arms[0]!.rounds.entries()) {
+    t.true(round.length >= 2, 'paired samples');
+    t.is(arms[1]!.rounds[j]!.length, round.length, 'only paired samples, as many on both sides');
+  }
+  t.true(arms.every((a) => a.rounds.flat().every((x) => x > 0)));
   t.is(arms[0]!.workRows, 0, 'no extra work outside the slowed arm');
   t.true(arms[1]!.workRows > 0, 'the slowed arm does extra work');
   // How much slower the slowed arm reads depends on the machine: a timed assertion has no place here

@@ -118,7 +118,7 @@ test('compare --format json is the documented, stable shape', async (t) => {
   t.is(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.is(j.schema, 'sluice-compare');
-  t.is(j.version, 1);
+  t.is(j.version, 2);
   t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'settings', 'version']);
   t.deepEqual(j.settings, { timeThreshold: 0.05, memoryThreshold: 0.05, alpha: 0.01, memoryFloorBytes: 16384 });
   t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'paired', 'ratio', 'unit', 'verdict']);
@@ -178,7 +178,7 @@ test('time samples are divided by their process\'s machine-speed probe when both
   t.true(mixed.cases.every((c) => c.metrics[0]!.normalized === false));
 });
 
-test('paired records: the ratio is the median of ratios of samples taken next to each other, tested signed-rank', (t) => {
+test('paired records: the ratio pools the rounds\' median ratios of samples taken next to each other', (t) => {
   const cases = suiteCases().slice(0, 4);
   const base = synthResults(cases, 31), head = synthResults(cases, 32);
   // The machine's speed moves over 1x-2.8x from sample to sample, the same for both builds; the
@@ -193,18 +193,45 @@ test('paired records: the ratio is the median of ratios of samples taken next to
   const c = compareResults(base, head, { timeThreshold: 0.05 });
   const m = (i: number) => c.cases[i]!.metrics.find((x) => x.metric === 'time')!;
   t.true(m(0).paired);
-  t.is(m(0).method, 'signed-rank');
+  t.is(m(0).method, 'random-effects');
+  t.is(m(0).roundRatios!.length, 3, 'one ratio per round');
   // The drift hides a 6% change from a test that ignores the pairing; the paired test sees it.
   const pooled = mannWhitney(head.cases[3]!.rounds.flat(), base.cases[3]!.rounds.flat()).p;
   t.true(pooled > 0.05, `U test p ${pooled}`);
-  t.true(m(3).pAdjusted! < 0.001, `signed-rank p ${m(3).pAdjusted}`);
+  t.true(m(3).pAdjusted! < 0.001, `paired p ${m(3).pAdjusted}`);
   t.is(c.cases[3]!.verdict, 'regressed');
   t.true(Math.abs(m(0).ratio - 1.2) < 1e-9, `ratio ${m(0).ratio}`);
   t.is(m(1).ratio, 1);
   t.true(m(0).ci![0] <= 1.2 && m(0).ci![1] >= 1.2);
   t.is(c.cases[0]!.verdict, 'regressed');
   t.is(c.cases[1]!.verdict, 'unchanged');
+  t.is(m(0).tau, 0, 'the rounds agree');
   // Unequal shapes cannot be paired: the pooled ratio of medians is used instead.
   head.cases[1]!.rounds[0]!.pop();
   t.falsy(compareResults(base, head).cases[1]!.metrics.find((x) => x.metric === 'time')!.paired);
+});
+
+test('paired records: one round running off on its own is not a regression; every round moving is', (t) => {
+  const cases = suiteCases().slice(0, 2);
+  const base = synthResults(cases, 41, 3, 40), head = synthResults(cases, 42, 3, 40);
+  // Pair noise: the head's sample is the base's times a ratio spread ±10% around the round's own
+  // level. Case 0: rounds at 1.00, 0.98 and 1.35 (one isolate ran 35% slow, as measured on the
+  // ohlc aggregation with identical code). Case 1: every round 12% slower.
+  const levels = [[1.0, 0.98, 1.35], [1.12, 1.12, 1.12]];
+  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 100;
+  for (const [i, c] of base.cases.entries()) {
+    const h = head.cases[i]!;
+    c.paired = h.paired = true;
+    h.rounds = c.rounds.map((r, j) => r.map((x, k) => x * levels[i]![j]! * wiggle(k + j)));
+  }
+  const c = compareResults(base, head, { timeThreshold: 0.05 });
+  const m = (i: number) => c.cases[i]!.metrics.find((x) => x.metric === 'time')!;
+  // Pooling every pair into one test would call case 0 (its pooled median is above 1.05 and 40
+  // of 120 pairs sit at +35%); the rounds disagree far beyond their noise, so τ absorbs it.
+  t.true(m(0).tau! > 0.1, `tau ${m(0).tau}`);
+  t.true(m(0).ci![1] / m(0).ci![0] > 1.3, `wide interval ${m(0).ci}`);
+  t.is(c.cases[0]!.verdict, 'unchanged');
+  t.true(m(1).tau! < 0.02, `tau ${m(1).tau}`);
+  t.true(Math.abs(m(1).ratio - 1.12) < 0.02, `ratio ${m(1).ratio}`);
+  t.is(c.cases[1]!.verdict, 'regressed');
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { holm, mannWhitney, normalCdf } from '../../../harness/stats/mann-whitney.js';
 import { median, medianCI, quantile, ratioCI } from '../../../harness/stats/descriptive.js';
-import { signedRank } from '../../../harness/stats/signed-rank.js';
+import { medianEstimate, randomEffects } from '../../../harness/stats/random-effects.js';
 
 test('Mann–Whitney U statistic and exact p-values match hand-worked and tabled values', (t) => {
   // Complete separation, 5 vs 5: U = 0, p = 2 / C(10, 5) = 2/252.
@@ -44,55 +44,45 @@ test('large or tied samples use the normal approximation with tie correction', (
   t.true(Math.abs(normalCdf(-1) - 0.158655) < 1e-5);
 });
 
-test('Wilcoxon signed-rank statistic and exact p-values match hand-worked and tabled values', (t) => {
-  // All 10 differences positive: W+ = 55, p = 2 / 2^10.
-  const all = signedRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  t.is(all.wPlus, 55);
-  t.is(all.method, 'exact');
-  t.true(Math.abs(all.p - 2 / 1024) < 1e-12);
-  // Hand-worked: diffs 1, -2, 3, 4: ranks 1..4, W+ = 1 + 3 + 4 = 8; W- = 2; P(W <= 2) = 3/16
-  // (sign patterns with positive ranks summing to 0, 1 or 2: {}, {1}, {2}), so p = 6/16.
-  const small = signedRank([1, -2, 3, 4]);
-  t.is(small.wPlus, 8);
-  t.true(Math.abs(small.p - 6 / 16) < 1e-12, `p = ${small.p}`);
-  t.is(signedRank([0, 0, 1, -2, 3, 4]).n, 4, 'zero differences are dropped');
-  t.is(signedRank([0, 0]).p, 1);
-  // Published critical values of T = min(W+, W-), two-sided alpha = 0.05.
-  const table: [number, number][] = [[6, 0], [8, 3], [10, 8], [12, 13], [15, 25], [20, 52], [25, 89], [30, 137]];
-  for (const [n, crit] of table) {
-    // Ranks 1..n; the negative ones chosen (largest first) to sum to exactly w.
-    const at = (w: number) => {
-      let remaining = w;
-      const diffs = Array.from({ length: n }, (_, i) => n - i).map((r) => {
-        if (r <= remaining) {
-          remaining -= r;
-          return -r;
-        }
-        return r;
-      });
-      const res = signedRank(diffs);
-      if (res.wPlus !== (n * (n + 1)) / 2 - w) throw new Error(`built W- = ${(n * (n + 1)) / 2 - res.wPlus}, wanted ${w}`);
-      return res;
-    };
-    t.true(at(crit).p <= 0.05, `n=${n}: T=${crit} is significant (p=${at(crit).p})`);
-    t.true(at(crit + 1).p > 0.05, `n=${n}: T=${crit + 1} is not (p=${at(crit + 1).p})`);
-  }
+test('random-effects pooling matches a hand-worked DerSimonian–Laird example', (t) => {
+  // y = 0.1, 0.3, 0.5; v = 0.01, 0.02, 0.04. w = 100, 50, 25 (sum 175); fixed mean 37.5/175;
+  // Q = 3.714286; c = 175 - 13125/175 = 100; tau2 = (Q - 2)/100 = 0.01714286; weights
+  // 1/(v + tau2) = 36.8421, 26.9231, 17.5 (sum 81.2652); estimate 20.5111/81.2652 = 0.252397;
+  // se = 1/sqrt(81.2652) = 0.110931.
+  const r = randomEffects([{ estimate: 0.1, variance: 0.01 }, { estimate: 0.3, variance: 0.02 }, { estimate: 0.5, variance: 0.04 }]);
+  t.true(Math.abs(r.q - 3.714286) < 1e-5, `Q ${r.q}`);
+  t.true(Math.abs(r.tau2 - 0.01714286) < 1e-7, `tau2 ${r.tau2}`);
+  t.true(Math.abs(r.estimate - 0.252397) < 1e-5, `estimate ${r.estimate}`);
+  t.true(Math.abs(r.se - 0.110931) < 1e-5, `se ${r.se}`);
+  t.true(Math.abs(r.p - 2 * (1 - normalCdf(0.252397 / 0.110931))) < 1e-5);
+  // Units that agree within their noise: tau2 is 0 and the pooling is the fixed-effect one.
+  const agree = randomEffects([{ estimate: 0.1, variance: 0.01 }, { estimate: 0.12, variance: 0.01 }]);
+  t.is(agree.tau2, 0);
+  t.true(Math.abs(agree.estimate - 0.11) < 1e-12);
+  t.true(Math.abs(agree.se - Math.sqrt(0.005)) < 1e-12);
+  // One unit: its own estimate and error.
+  const one = randomEffects([{ estimate: -0.2, variance: 0.04 }]);
+  t.is(one.estimate, -0.2);
+  t.true(Math.abs(one.se - 0.2) < 1e-12);
+  t.true(Math.abs(one.p - 2 * (1 - normalCdf(1))) < 1e-6);
+  // Exact units (no noise) get a tiny variance, not a division by zero.
+  t.true(randomEffects([{ estimate: 0.1, variance: 0 }, { estimate: 0.1, variance: 0 }]).p < 1e-9);
+  t.true(randomEffects([{ estimate: 0, variance: 0 }]).p > 0.999999, 'no effect');
+  t.throws(() => randomEffects([]), { instanceOf: RangeError });
+  t.throws(() => randomEffects([{ estimate: NaN, variance: 1 }]), { instanceOf: RangeError, message: /bad unit/ });
 });
 
-test('signed-rank: tied or many differences use the normal approximation', (t) => {
-  // 40 differences, 30 positive: tied sizes (1..5 repeating) force the normal approximation.
-  const diffs = Array.from({ length: 40 }, (_, i) => ((i % 5) + 1) * (i < 30 ? 1 : -1));
-  const r = signedRank(diffs);
-  t.is(r.method, 'normal');
-  // Hand-worked: sizes 1..5 eight times each; mid-ranks 4.5, 12.5, 20.5, 28.5, 36.5; the negatives
-  // are i = 30..39, sizes 1..5 twice: W- = 2 (4.5 + 12.5 + 20.5 + 28.5 + 36.5) = 205, W+ = 820 - 205 = 615.
-  t.is(r.wPlus, 615);
-  // mu = 410; var = 40·41·81/24 - 5·(8^3 - 8)/48 = 5535 - 52.5 = 5482.5; z = (205 - 0.5)/74.04 = 2.762.
-  t.true(Math.abs(r.p - 2 * (1 - normalCdf((205 - 0.5) / Math.sqrt(5482.5)))) < 1e-12, `p = ${r.p}`);
-  t.true(r.p > 0.004 && r.p < 0.007);
-  const big = signedRank(Array.from({ length: 200 }, (_, i) => (i % 2 ? 1 : -1) * (i + 1)));
-  t.is(big.method, 'normal');
-  t.true(big.p > 0.5, 'alternating signs are no effect');
+test('the median estimate of a unit carries the median standard error from the MAD', (t) => {
+  // Median 3; absolute deviations 2, 1, 0, 1, 2.
+  const u = medianEstimate([1, 2, 3, 4, 5]);
+  t.is(u.estimate, 3);
+  // MAD 1 → sigma 1.4826 → se = sqrt(pi/2) · 1.4826 / sqrt(5).
+  t.true(Math.abs(Math.sqrt(u.variance) - (Math.sqrt(Math.PI / 2) * 1.4826) / Math.sqrt(5)) < 1e-12);
+  // An outlier moves neither much.
+  const v = medianEstimate([1, 2, 3, 4, 5, 100]);
+  t.is(v.estimate, 3.5);
+  t.true(Math.sqrt(v.variance) < 2);
+  t.throws(() => medianEstimate([1]), { instanceOf: RangeError, message: /at least two samples/ });
 });
 
 test('Holm correction matches a hand-worked example and keeps order', (t) => {
