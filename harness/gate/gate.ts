@@ -28,15 +28,14 @@ import { compareResults, formatComparison, type Comparison, type CompareSettings
 export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };
 
 /**
- * The paired gate's defaults: one paired process per case holding three isolate pairs (a fresh
- * worker per build each time, which build starts alternating), each measured for 0.5 s of turns
- * (benchmark.js maxTime counts the other build's turns too, so about half of it is each build's
- * own time), nine heap runs. Three isolate pairs rather than more turns in one: an isolate can run
- * a query at a speed of its own for its whole life, and only other isolates show that (see
- * harness/stats/random-effects.ts). An isolate pair costs about 0.75 s before its first sample
- * (worker start, benchmark.js and the engine loaded, data generated, checked, warmed up).
+ * The paired gate's defaults: one paired process per case holding four isolate pairs (a fresh
+ * worker per build each time, which build starts alternating), each taking turns for 0.75 s in
+ * samples of about 1 ms, nine heap runs. Several isolate pairs rather than longer turns in one:
+ * an isolate can run a query at a speed of its own for its whole life, and only other isolates
+ * show that (see harness/stats/random-effects.ts). An isolate pair costs about 0.45 s before its
+ * first sample (worker start, the engine loaded, data generated, checked, warmed up).
  */
-export const PAIRED_GATE_SETTINGS: Partial<RunSettings> = { rounds: 1, isolates: 3, maxTime: 0.5, heapRuns: 9 };
+export const PAIRED_GATE_SETTINGS: Partial<RunSettings> = { rounds: 1, isolates: 4, maxTime: 0.75, heapRuns: 9 };
 
 /** The gate's settings for `suite` in the given mode, then the caller's. */
 export function gateSettings(suite: string, paired: boolean, settings: Partial<RunSettings> = {}): RunSettings {

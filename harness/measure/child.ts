@@ -197,7 +197,7 @@ async function isolatePair(job: PairJob, order: readonly [number, number]): Prom
   const name = (k: number) => `build ${order[k]! + 1} of the pair (${job.runners[order[k]!]})`;
   const workers = order.map((build, index) => {
     const data: ArmData = {
-      index: index as 0 | 1, runner: job.runners[build]!, case: job.case, shared, maxTime: job.settings.maxTime, minTime: job.sampleSeconds,
+      index: index as 0 | 1, runner: job.runners[build]!, case: job.case, shared, maxTime: job.settings.maxTime,
       minSamples: job.settings.minSamples, slowdown: job.slowdown?.[build] ?? 0,
     };
     return fromSource
@@ -236,11 +236,15 @@ async function isolatePair(job: PairJob, order: readonly [number, number]): Prom
   };
   const both = <T>(msg: unknown) => Promise.all([0, 1].map((k) => ask<T>(k, msg)));
   try {
-    // Both isolates generate their data and check their output at once (one per core: none of it
-    // is timed); the measurement takes turns, after each arm's warm-up (see pair-arm.ts).
+    // Both isolates generate their data, check their output and warm up at once (one per core:
+    // none of it is timed); then they take turns, the same runs per sample for both: about
+    // `sampleSeconds` of the query at the two builds' mean warm speed.
     await Promise.all([0, 1].map((k) => reply(k)));
     const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
-    const measured = await both<ArmSamples>({ kind: 'measure' });
+    const warm = await both<{ warmMedianNs: number }>({ kind: 'warm' });
+    const meanNs = (warm[0]!.warmMedianNs + warm[1]!.warmMedianNs) / 2;
+    const count = Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(meanNs, 1)));
+    const measured = await both<ArmSamples>({ kind: 'measure', count });
     measured.forEach((m, k) => {
       if (m.rows !== expected[k]!.rows) throw new Error(`${name(k)} returned ${m.rows} rows under timing but ${expected[k]!.rows} when checked`);
     });

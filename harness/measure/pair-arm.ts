@@ -6,15 +6,24 @@
  * builds' identical code shared object shapes, feedback and the heap. Two isolates show no such
  * effect (within ±4%).
  *
- * The two arms take turns: each benchmark.js cycle of one arm is followed by a cycle of the other
- * (a token in shared memory; the arm not running waits in `Atomics.wait`, off the CPU). Every
- * sample of one build therefore ran within a few milliseconds of a sample of the other, on the
- * same machine phase. The waiting happens in benchmark.js's `cycle` event, outside its clock.
+ * The two arms take turns: a sample of one arm (the query run `count` times back to back, about
+ * 1 ms, the same count for both) is followed at once by a sample of the other (a token in shared
+ * memory; the arm not running waits in `Atomics.wait`, off the CPU). Every sample of one build
+ * therefore ran right next to a sample of the other, on the same machine phase.
  *
- * Messages from the parent: `check` (run once with a checksum), `measure` (warm up, then the
- * turn-taking benchmark). Errors are posted back as `{ error }`.
+ * Why not benchmark.js here (it times `run` and the reports): every benchmark.js cycle recompiles
+ * its test loop through lodash.template and runs the test once untimed before timing it, about
+ * 6 ms per cycle on this project's VM. Between two builds' samples that put 6-10 ms of other work,
+ * where the machine's speed had changed (SD of the log ratio of two neighbouring 5 ms samples:
+ * 30%), and it took half of the gate's time. Back to back, 1 ms samples pair at 15-18% on the
+ * same queries, three times as many per second (measured A/A, selectivity 1% streaming: 150 pairs
+ * in 0.5 s, standard error of the median ratio 1.7%, against about 45 pairs and 5% with
+ * benchmark.js cycles).
+ *
+ * Messages from the parent: `check` (run once with a checksum), `warm` (warm up, size the
+ * calibration work, reply with the query's warm median time), `measure` (the turn-taking samples,
+ * `count` runs each). Errors are posted back as `{ error }`.
  */
-import Benchmark from 'benchmark';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
@@ -22,10 +31,8 @@ import type { PreparedCase } from './case-runner.js';
 import { describeError } from './protocol.js';
 import { slowed } from './slowdown.js';
 
-(Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
-
 /**
- * Warm-up of an arm before its benchmark (at least 20 runs, and this long). Shorter than a time
+ * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
  * pass's 0.2 s: a paired pass warms up a fresh isolate pair several times (see PairJob.isolates),
  * and both arms warm up alike, so what little warming is left shows on both sides of every pair.
  */
@@ -40,15 +47,15 @@ export interface ArmData {
   case: CaseSpec;
   /** Int32Array view: [turn, arm 0 finished, arm 1 finished, arms ready to start]. */
   shared: SharedArrayBuffer;
-  /** benchmark.js settings of this arm. */
+  /** Seconds of turns (both arms' samples together), after which the arm stops at its next turn. */
   maxTime: number;
-  minTime: number;
+  /** Samples to take at least, even past maxTime. */
   minSamples: number;
   /** Calibration only: the extra work's fraction of the query's time (0 for none). */
   slowdown: number;
 }
 
-/** What `measure` posts back: the samples and when each ended (hrtime ns, process-wide clock). */
+/** What `measure` posts back: the samples (ns per run) and when each ended (hrtime ns, process-wide clock). */
 export interface ArmSamples {
   samplesNs: number[];
   endsNs: number[];
@@ -88,6 +95,11 @@ export class Turns {
     this.wait();
   }
 
+  /** True once the other arm has stopped. */
+  otherFinished(): boolean {
+    return Atomics.load(this.cell, 1 + this.other) !== 0;
+  }
+
   /** This arm is done: the other runs on alone. */
   finish(): void {
     Atomics.store(this.cell, 1 + this.me, 1);
@@ -95,6 +107,8 @@ export class Turns {
     Atomics.notify(this.cell, 0);
   }
 }
+
+type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'measure'; count: number };
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -107,10 +121,22 @@ async function main(): Promise<void> {
     port.postMessage({ error: describeError(e) });
     return;
   }
-  port.on('message', (msg: { kind: 'check' } | { kind: 'measure' }) => {
+  let run: (() => number) | undefined;
+  let workRows = 0;
+  port.on('message', (msg: Message) => {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
-      else port.postMessage(measure(c, data));
+      else if (msg.kind === 'warm') {
+        // Both arms size the calibration work (it is also the warm-up), slowed or not, so that
+        // they reach the samples equally warm.
+        const slow = slowed(() => c.run(), data.slowdown, PAIR_WARM_SECONDS);
+        run = data.slowdown > 0 ? slow.run : () => c.run();
+        workRows = data.slowdown > 0 ? slow.workRows : 0;
+        port.postMessage({ warmMedianNs: slow.warmMedianNs });
+      } else {
+        if (!run) throw new Error('measure before warm');
+        port.postMessage({ ...takeTurns(run, msg.count, data), workRows });
+      }
     } catch (e) {
       new Turns(data.shared, data.index).finish();
       port.postMessage({ error: describeError(e) });
@@ -119,31 +145,34 @@ async function main(): Promise<void> {
   port.postMessage({ ready: true });
 }
 
-/** The turn-taking benchmark of one arm. */
-function measure(c: PreparedCase, d: ArmData): ArmSamples {
-  // Both arms size the calibration work (it is also a warm-up), slowed or not, so that they reach
-  // the benchmark equally warm.
-  const slow = slowed(() => c.run(), d.slowdown, PAIR_WARM_SECONDS);
-  const run = d.slowdown > 0 ? slow.run : () => c.run();
+const now = () => Number(process.hrtime.bigint());
+
+/**
+ * The arm's samples, taking turns with the other arm: wait for the turn, run the query `count`
+ * times, record the time per run, hand the turn over. Stops at its first turn after `maxTime`
+ * seconds (and `minSamples` samples), or when the other arm has stopped.
+ */
+function takeTurns(run: () => number, count: number, d: ArmData): Omit<ArmSamples, 'workRows'> {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
   const turns = new Turns(d.shared, d.index);
-  let last = -1;
-  const bench = new Benchmark('arm', () => void (last = run()), { maxTime: d.maxTime, minTime: d.minTime, minSamples: d.minSamples, initCount: 1, async: false });
-  const endsNs: number[] = [];
-  bench.on('cycle', () => {
-    // A cycle that reached minTime completes a sample (benchmark.js keeps its period).
-    if ((bench as unknown as { times: { cycle: number } }).times.cycle >= d.minTime) endsNs.push(Number(process.hrtime.bigint()));
-    turns.pass();
-  });
+  const samplesNs: number[] = [], endsNs: number[] = [];
+  let rows = -1;
   turns.ready();
   turns.wait();
+  const deadline = now() + d.maxTime * 1e9;
   try {
-    bench.run();
+    while (!turns.otherFinished() && (samplesNs.length < d.minSamples || now() < deadline)) {
+      const t0 = now();
+      for (let i = 0; i < count; i++) rows = run();
+      const t1 = now();
+      samplesNs.push((t1 - t0) / count);
+      endsNs.push(t1);
+      turns.pass();
+    }
   } finally {
     turns.finish();
   }
-  if (bench.error) throw bench.error;
-  const samplesNs = bench.stats.sample.map((s: number) => s * 1e9);
-  return { samplesNs, endsNs: endsNs.length === samplesNs.length ? endsNs : [], rows: last, workRows: d.slowdown > 0 ? slow.workRows : 0 };
+  return { samplesNs, endsNs, rows };
 }
 
 await main();

@@ -39,10 +39,11 @@ export const RESULT_MARKER = '@@sluice-result ';
 /**
  * A paired time pass: two builds' case runners (absolute paths of their
  * `harness/measure/case-runner.js`, or `.ts` from source), each loaded into a worker thread of its
- * own (its own V8 isolate) in one process, measured taking turns: one benchmark.js cycle of one
- * build, then one of the other, so that both see the same machine from one sample to the next
- * (see pair-arm.ts). `settings.maxTime` is benchmark.js's time per build and isolate pair;
- * `sampleSeconds` its `minTime`, the length of a sample (a turn). The result lists the arms in the
+ * own (its own V8 isolate) in one process, measured taking turns: one sample of one build (the
+ * query run back to back for about `sampleSeconds`, the same number of runs for both), then one of
+ * the other, so that both see the same machine from one sample to the next (see pair-arm.ts).
+ * `settings.maxTime` is the seconds of turns per isolate pair (both builds' samples together),
+ * `settings.minSamples` the fewest samples per build. The result lists the arms in the
  * job's order, each with one round per isolate pair holding only the samples that were paired, in order.
  * `slowdown[i]` is the calibration slowdown of arm i (0 for none).
  */
