@@ -188,7 +188,7 @@ interface IsolatePair {
  * One isolate pair: a fresh worker (V8 isolate) per build, `order[0]` the build that starts, both
  * measured taking turns (see pair-arm.ts). Results are in the job's build order.
  */
-async function isolatePair(job: PairJob, order: readonly [number, number]): Promise<IsolatePair> {
+async function isolatePair(job: PairJob, order: readonly [number, number], workRows?: readonly number[]): Promise<IsolatePair> {
   const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
   const script = path.join(path.dirname(here), `pair-arm${path.extname(here)}`);
@@ -242,6 +242,7 @@ async function isolatePair(job: PairJob, order: readonly [number, number]): Prom
     await Promise.all([0, 1].map((k) => reply(k)));
     const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
     const warm = await both<{ warmMedianNs: number }>({ kind: 'warm' });
+    for (let k = 0; k < 2; k++) if ((job.slowdown?.[order[k]!] ?? 0) > 0) await ask(k, { kind: 'size', workRows: workRows?.[order[k]!] });
     const meanNs = (warm[0]!.warmMedianNs + warm[1]!.warmMedianNs) / 2;
     const count = Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(meanNs, 1)));
     const measured = await both<ArmSamples>({ kind: 'measure', count });
@@ -262,17 +263,44 @@ async function isolatePair(job: PairJob, order: readonly [number, number]): Prom
   }
 }
 
+/** Median of the log ratios b/a of paired samples, over all rounds. */
+function medianLogRatio(a: readonly number[][], b: readonly number[][]): number {
+  return median(a.flatMap((r, i) => r.map((x, k) => Math.log(b[i]![k]! / x))));
+}
+
+/**
+ * Calibration only: the extra work (rows of `spin`) that slows build `slow` by `fraction`,
+ * measured where it counts. A first guess is sized from the query's warm time (sizeWork); one
+ * isolate pair then measures what that guess really costs against the other build, taking turns
+ * as the gate does, and the guess is scaled to the fraction. Sizing from timings of the work on
+ * its own read anywhere from 2% to 25% for a nominal 10%, by case (the work's cost next to the
+ * query is not its cost alone); every isolate pair of the pass then uses this one amount.
+ */
+async function sizeSlowdown(job: PairJob, slow: number): Promise<number> {
+  const guess = await isolatePair({ ...job, isolates: 1 }, [0, 1]);
+  const w0 = guess.workRows[slow]!;
+  const fast = slow === 0 ? 1 : 0;
+  const r0 = medianLogRatio([guess.samples[fast]!], [guess.samples[slow]!]);
+  const target = Math.log(1 + job.slowdown![slow]!);
+  // A guess that read no slowdown at all (noise) is scaled by at most 5x.
+  return Math.max(1, Math.round(w0 * Math.min(5, target / Math.max(r0, target / 5))));
+}
+
 /**
  * The paired pass: `job.isolates` isolate pairs one after the other, which build starts
- * alternating from one to the next; each is a round of both builds' results.
+ * alternating from one to the next; each is a round of both builds' results. In calibration (one
+ * build slowed), the slowed build's extra work is sized first (sizeSlowdown) and fixed.
  */
 async function pairPass(job: PairJob) {
   const isolates = job.isolates ?? 1;
   if (!Number.isInteger(isolates) || isolates < 1) throw new Error(`isolates must be a positive integer, got ${isolates}`);
+  const slowedBuilds = [0, 1].filter((b) => (job.slowdown?.[b] ?? 0) > 0);
+  const workRows = [0, 0];
+  for (const b of slowedBuilds) workRows[b] = await sizeSlowdown(job, b);
   const rounds: [number[][], number[][]] = [[], []];
   let first: IsolatePair | undefined;
   for (let j = 0; j < isolates; j++) {
-    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0]);
+    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0], workRows);
     first ??= r;
     r.expected.forEach((e, b) => {
       const f = first!.expected[b]!;
@@ -282,7 +310,7 @@ async function pairPass(job: PairJob) {
     rounds[1].push(r.samples[1]);
   }
   return {
-    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, workRows: first!.workRows[b]! })),
+    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, workRows: workRows[b]! })),
   };
 }
 

@@ -20,16 +20,16 @@
  * in 0.5 s, standard error of the median ratio 1.7%, against about 45 pairs and 5% with
  * benchmark.js cycles).
  *
- * Messages from the parent: `check` (run once with a checksum), `warm` (warm up, size the
- * calibration work, reply with the query's warm median time), `measure` (the turn-taking samples,
- * `count` runs each). Errors are posted back as `{ error }`.
+ * Messages from the parent: `check` (run once with a checksum), `warm` (warm up, reply with the
+ * query's warm median time), `size` (calibration only: size the extra work), `measure` (the
+ * turn-taking samples, `count` runs each). Errors are posted back as `{ error }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
 import { describeError } from './protocol.js';
-import { slowed } from './slowdown.js';
+import { sizeWork, warmUp, withWork } from './slowdown.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -108,7 +108,15 @@ export class Turns {
   }
 }
 
-type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'measure'; count: number };
+/** `size` with `workRows` sets the extra work; without, sizes it from the query's warm time. */
+type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'size'; workRows?: number } | { kind: 'measure'; count: number };
+
+/**
+ * Calibration only: query runs, each followed by a timed step of work, that size the extra work.
+ * More than a time pass's 15: an isolate pair sizes it anew, and the sizing's own noise is a
+ * slowdown that differs from one isolate pair to the next.
+ */
+const SIZING_PAIRS = 31;
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -127,12 +135,18 @@ async function main(): Promise<void> {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
       else if (msg.kind === 'warm') {
-        // Both arms size the calibration work (it is also the warm-up), slowed or not, so that
-        // they reach the samples equally warm.
-        const slow = slowed(() => c.run(), data.slowdown, PAIR_WARM_SECONDS);
-        run = data.slowdown > 0 ? slow.run : () => c.run();
-        workRows = data.slowdown > 0 ? slow.workRows : 0;
-        port.postMessage({ warmMedianNs: slow.warmMedianNs });
+        // Both arms at once, alike: the query and the calibration work's kernel, slowed or not.
+        const query = () => c.run();
+        warmUp(query, PAIR_WARM_SECONDS);
+        run = query;
+        port.postMessage({ warmMedianNs: sizeWork(query, 0).warmMedianNs });
+      } else if (msg.kind === 'size') {
+        // Calibration only, while the other arm waits: a first guess sized in the conditions of
+        // the samples (the machine to itself), or the amount the paired child settled on.
+        const query = () => c.run();
+        workRows = msg.workRows ?? sizeWork(query, data.slowdown, SIZING_PAIRS).workRows;
+        run = withWork(query, workRows);
+        port.postMessage({ workRows });
       } else {
         if (!run) throw new Error('measure before warm');
         port.postMessage({ ...takeTurns(run, msg.count, data), workRows });
