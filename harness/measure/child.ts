@@ -171,12 +171,6 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
   return heapOutcome(expected, c.inputRows, runs, null, 0);
 }
 
-/**
- * The paired time pass (see `PairJob`): each arm in a worker thread of its own (its own isolate,
- * see pair-arm.ts), preparing its build's query on its own data; then both take turns, one
- * benchmark.js cycle each. A sample of one arm is paired with the sample of the other taken next
- * to it in time (`pairSamples`); only paired samples are kept, in the same order on both sides.
- */
 /** What one isolate pair of a paired pass gives, per build in the job's order. */
 interface IsolatePair {
   expected: { rows: number; checksum: string; inputRows: number }[];
@@ -185,8 +179,12 @@ interface IsolatePair {
 }
 
 /**
- * One isolate pair: a fresh worker (V8 isolate) per build, `order[0]` the build that starts, both
- * measured taking turns (see pair-arm.ts). Results are in the job's build order.
+ * One isolate pair of the paired time pass (see `PairJob`): a fresh worker (V8 isolate) per build,
+ * each preparing its build's query on its own data, `order[0]` the build that starts; then both
+ * take turns, one sample each (see pair-arm.ts). A sample of one arm is paired with the sample of
+ * the other taken next to it (`pairSamples`); only paired samples are kept, in the same order on
+ * both sides. `workRows` fixes a slowed build's extra work (calibration). Results are in the
+ * job's build order.
  */
 async function isolatePair(job: PairJob, order: readonly [number, number], workRows?: readonly number[]): Promise<IsolatePair> {
   const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
@@ -263,9 +261,9 @@ async function isolatePair(job: PairJob, order: readonly [number, number], workR
   }
 }
 
-/** Median of the log ratios b/a of paired samples, over all rounds. */
-function medianLogRatio(a: readonly number[][], b: readonly number[][]): number {
-  return median(a.flatMap((r, i) => r.map((x, k) => Math.log(b[i]![k]! / x))));
+/** Median of the log ratios b/a of paired samples. */
+function medianLogRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, k) => Math.log(b[k]! / x)));
 }
 
 /**
@@ -280,7 +278,7 @@ async function sizeSlowdown(job: PairJob, slow: number): Promise<number> {
   const guess = await isolatePair({ ...job, isolates: 1 }, [0, 1]);
   const w0 = guess.workRows[slow]!;
   const fast = slow === 0 ? 1 : 0;
-  const r0 = medianLogRatio([guess.samples[fast]!], [guess.samples[slow]!]);
+  const r0 = medianLogRatio(guess.samples[fast]!, guess.samples[slow]!);
   const target = Math.log(1 + job.slowdown![slow]!);
   // A guess that read no slowdown at all (noise) is scaled by at most 5x.
   return Math.max(1, Math.round(w0 * Math.min(5, target / Math.max(r0, target / 5))));
