@@ -281,8 +281,8 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
     ];
     if (req.paired) {
       // Pairs of (a copy of this build, this build): A/A; and (the copy, this build slowed).
-      // Three times the rounds, so that a gate's R rounds can be drawn from 3R pair processes
-      // in C(3R, R) ways (15 for the default R = 2).
+      // Three times the processes, so that a gate's R·I isolate pairs can be drawn from 3R·I
+      // (C(12, 4) = 495 ways for the defaults R = 1, I = 4).
       const copy = copyBuild(req.outDir);
       const pool = { ...settings, rounds: settings.rounds * PAIRED_POOL, pairedPool: PAIRED_POOL };
       for (const a of list) a.results.settings = pool;
