@@ -261,7 +261,15 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   log(`sluice: ${cases.length} cases of '${arms[0]?.results.suite ?? ''}'${arms.length > 1 ? ` on ${arms.length} builds` : ''}, ${total} measurements to make, ${where}`);
   /** Kill functions of the children running now (two at once for a paired gate's heap passes). */
   const running = new Set<() => void>();
-  const track = (k: () => void) => void running.add(k);
+  /** runChild, with the child killable by SIGINT while it runs. */
+  const runTracked = async (job: ChildJob, nodeFlags: readonly string[], timeoutSec: number, command?: ChildCommand): Promise<ChildOutcome> => {
+    let kill: (() => void) | undefined;
+    try {
+      return await runChild(job, nodeFlags, timeoutSec, (k) => void running.add((kill = k)), command);
+    } finally {
+      if (kill) running.delete(kill);
+    }
+  };
   const onSigint = () => {
     for (const kill of running) kill();
     log(`\ninterrupted: ${done} of ${total} measurements are saved in ${arms.map((a) => a.out).join(', ')}${arms.length === 1 ? '; continue with --resume' : ''}`);
@@ -305,9 +313,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      let kill: (() => void) | undefined;
-      const h = await runChild({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, (k) => track((kill = k)), arm.child);
-      running.delete(kill!);
+      const h = await runTracked({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
@@ -328,8 +334,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
     progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
     const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-    running.clear();
-    recordTime(rec, await runChild(job, flags.time, settings.timeoutSec, track, arm.child));
+    recordTime(rec, await runTracked(job, flags.time, settings.timeoutSec, arm.child));
     done++;
     await heapAndFinish(c, a);
   };
@@ -348,8 +353,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number], isolates,
     };
-    running.clear();
-    const t = await runChild(job, flags.time, settings.timeoutSec, track);
+    const t = await runTracked(job, flags.time, settings.timeoutSec);
     done += 2;
     order.forEach((armIndex, k) => {
       const rec = recs[armIndex]!;
@@ -360,7 +364,6 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     });
     // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
     // times, so they do not need the machine to themselves (and the gate saves a second per case).
-    running.clear();
     await Promise.all(state.map((a) => heapAndFinish(c, a)));
   };
 

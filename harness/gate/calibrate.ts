@@ -7,11 +7,11 @@
  * **Paired gate** (the default): A (a copy of this build's dist/, so that two sets of modules
  * exist) and B are measured together in 3R pair processes of I isolate pairs each, as the gate
  * measures base and head; S1 (the copy) and S2 (this build, slowed) in 3R more. A gate run draws
- * R·I of the isolate pairs (3 of 9 with the defaults R = 1, I = 3). Isolate pairs are drawn one
+ * R·I of the isolate pairs (4 of 12 with the defaults R = 1, I = 4). Isolate pairs are drawn one
  * by one rather than by process: the isolate is the unit that runs off on its own (see
  * harness/stats/random-effects.ts); measured A/A, the processes added no spread of their own.
  * - **A/A**: R·I-subsets of the A/B isolate pairs (all of them, or `runs` drawn at random when
- *   there are more: C(9, 3) = 84), A as base, B as head.
+ *   there are more: C(12, 4) = 495), A as base, B as head.
  * - **sensitivity**: R·I of the S1/S2 isolate pairs drawn at random (seeded).
  *
  * **Separate processes** (`--no-paired`): each arm is a process of its own per case and round.

@@ -4,9 +4,9 @@
  * A baseline stored from another machine, or from the same machine an hour ago, measures the
  * machine as much as the code; on a shared CI runner that is most of the difference. So the gate
  * runs both builds itself, then applies `compare`'s rule to the two results files. By default
- * (paired) each process measures both builds, each in a worker thread of its own, taking turns one
- * benchmark.js sample at a time, so every head sample has a base sample taken milliseconds from
- * it; one such process per case, holding several isolate pairs (alternating which build starts). With `paired: false`, a base
+ * (paired) one process per case measures both builds in several isolate pairs, each build in a
+ * worker thread of its own, taking turns one sample (about 1 ms of runs) at a time, so every head
+ * sample has a base sample taken right next to it (see PairJob). With `paired: false`, a base
  * process and a head process run back to back for every case (the order alternating), round after
  * round.
  *

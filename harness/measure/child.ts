@@ -240,7 +240,11 @@ async function isolatePair(job: PairJob, order: readonly [number, number], workR
     await Promise.all([0, 1].map((k) => reply(k)));
     const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
     const warm = await both<{ warmMedianNs: number }>({ kind: 'warm' });
-    for (let k = 0; k < 2; k++) if ((job.slowdown?.[order[k]!] ?? 0) > 0) await ask(k, { kind: 'size', workRows: workRows?.[order[k]!] });
+    // Rows of extra work per worker (calibration): fixed by the caller, or sized by the worker.
+    const sized = [0, 0];
+    for (let k = 0; k < 2; k++) {
+      if ((job.slowdown?.[order[k]!] ?? 0) > 0) sized[k] = (await ask<{ workRows: number }>(k, { kind: 'size', workRows: workRows?.[order[k]!] })).workRows;
+    }
     const meanNs = (warm[0]!.warmMedianNs + warm[1]!.warmMedianNs) / 2;
     const count = Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(meanNs, 1)));
     const measured = await both<ArmSamples>({ kind: 'measure', count });
@@ -254,7 +258,7 @@ async function isolatePair(job: PairJob, order: readonly [number, number], workR
     return {
       expected: [0, 1].map((b) => expected[at(b)]!),
       samples: [paired[at(0)]!, paired[at(1)]!],
-      workRows: [0, 1].map((b) => measured[at(b)]!.workRows),
+      workRows: [0, 1].map((b) => sized[at(b)]!),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

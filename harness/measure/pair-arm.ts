@@ -29,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
 import { describeError } from './protocol.js';
-import { sizeWork, warmUp, withWork } from './slowdown.js';
+import { medianRunNs, sizeWork, warmUp, withWork } from './slowdown.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -60,7 +60,6 @@ export interface ArmSamples {
   samplesNs: number[];
   endsNs: number[];
   rows: number;
-  workRows: number;
 }
 
 /** Turn-taking over a shared Int32Array [turn, done0, done1, ready]. */
@@ -112,9 +111,9 @@ export class Turns {
 type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'size'; workRows?: number } | { kind: 'measure'; count: number };
 
 /**
- * Calibration only: query runs, each followed by a timed step of work, that size the extra work.
- * More than a time pass's 15: an isolate pair sizes it anew, and the sizing's own noise is a
- * slowdown that differs from one isolate pair to the next.
+ * Calibration only: query runs, each followed by a timed step of work, that size the first guess
+ * of the extra work (see the paired child's sizeSlowdown). More than a time pass's 15: the guess
+ * then holds for every isolate pair of the pass.
  */
 const SIZING_PAIRS = 31;
 
@@ -130,7 +129,6 @@ async function main(): Promise<void> {
     return;
   }
   let run: (() => number) | undefined;
-  let workRows = 0;
   port.on('message', (msg: Message) => {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
@@ -139,17 +137,17 @@ async function main(): Promise<void> {
         const query = () => c.run();
         warmUp(query, PAIR_WARM_SECONDS);
         run = query;
-        port.postMessage({ warmMedianNs: sizeWork(query, 0).warmMedianNs });
+        port.postMessage({ warmMedianNs: medianRunNs(query) });
       } else if (msg.kind === 'size') {
         // Calibration only, while the other arm waits: a first guess sized in the conditions of
         // the samples (the machine to itself), or the amount the paired child settled on.
         const query = () => c.run();
-        workRows = msg.workRows ?? sizeWork(query, data.slowdown, SIZING_PAIRS).workRows;
+        const workRows = msg.workRows ?? sizeWork(query, data.slowdown, SIZING_PAIRS).workRows;
         run = withWork(query, workRows);
         port.postMessage({ workRows });
       } else {
         if (!run) throw new Error('measure before warm');
-        port.postMessage({ ...takeTurns(run, msg.count, data), workRows });
+        port.postMessage(takeTurns(run, msg.count, data));
       }
     } catch (e) {
       new Turns(data.shared, data.index).finish();
@@ -166,7 +164,7 @@ const now = () => Number(process.hrtime.bigint());
  * times, record the time per run, hand the turn over. Stops at its first turn after `maxTime`
  * seconds (and `minSamples` samples), or when the other arm has stopped.
  */
-function takeTurns(run: () => number, count: number, d: ArmData): Omit<ArmSamples, 'workRows'> {
+function takeTurns(run: () => number, count: number, d: ArmData): ArmSamples {
   if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
   const turns = new Turns(d.shared, d.index);
   const samplesNs: number[] = [], endsNs: number[] = [];

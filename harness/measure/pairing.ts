@@ -1,10 +1,9 @@
 /**
- * Pairing the samples of the two arms of a paired time pass. The arms take turns, one benchmark.js
- * cycle each, but a sample can take more than one cycle (benchmark.js's first cycles find how many
- * runs a sample needs), so the n-th samples of the two arms need not be neighbours. Samples are
- * paired by when they ended instead: walking both arms' samples in time order, a sample is paired
- * with the next one if that one is the other arm's; anything else (the tail of the arm that ran
- * longer, a sample whose neighbours are both its own arm's) is dropped.
+ * Pairing the samples of the two arms of a paired time pass. The arms take turns one sample each,
+ * so the n-th samples are normally neighbours; pairing by when they ended keeps that true if an
+ * arm ever takes two samples in a row or stops early: walking both arms' samples in time order, a
+ * sample is paired with the next one if that one is the other arm's; anything else (the tail of
+ * the arm that ran longer, a sample whose neighbours are both its own arm's) is dropped.
  */
 export interface TimedSamples {
   samplesNs: readonly number[];

@@ -10,7 +10,7 @@ const SPIN_DATA = (() => {
   return Float64Array.from({ length: 4096 }, () => r());
 })();
 /** Where `spin` leaves its sums (module state, so that the JIT cannot drop the work). */
-export let spinSink = 0;
+let spinSink = 0;
 
 /**
  * The extra work: `rows` steps of a branchy sum over SPIN_DATA. Pure CPU: it allocates nothing,
@@ -18,7 +18,7 @@ export let spinSink = 0;
  * probe's kernel, which allocates; the slowdown it applied then read anywhere from 2% to 13% for a
  * nominal 10%, by case, as its garbage met the query's).
  */
-export function spin(rows: number): void {
+function spin(rows: number): void {
   let s = 0;
   for (let done = 0; done < rows; done += SPIN_DATA.length) {
     const end = Math.min(SPIN_DATA.length, rows - done);
@@ -63,6 +63,11 @@ export function warmUp(run: () => number, seconds: number): void {
     run();
     spin(WORK_STEP);
   }
+}
+
+/** The median time of `runs` runs of `run`, ns (call it warm). */
+export function medianRunNs(run: () => number, runs = 15): number {
+  return median(Array.from({ length: runs }, () => timed(run)));
 }
 
 /**
