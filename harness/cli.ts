@@ -370,7 +370,7 @@ export function buildCli(argv: string[]) {
     .command('calibrate', 'measure the gate on this machine: A/A false positives and detection of a known slowdown', (y) =>
       withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
         .option('runs', { type: 'number', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
-        .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (extra CPU work after each run, that fraction of the query\'s own time; calibrate only)' })
+        .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (every run stretched by that fraction of its own time, with CPU work; calibrate only)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })

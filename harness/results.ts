@@ -67,6 +67,11 @@ export interface CaseRecord {
   probeVersion?: number;
   /** Measured in paired processes: sample k of round r ran next to the other build's sample k of round r. */
   paired?: boolean;
+  /**
+   * Calibration only, a slowed build: per round, the extra work's time over the query's time as
+   * the stretched query measured it (see harness/measure/slowdown.ts); about the slowdown asked for.
+   */
+  slowdownMeasured?: number[];
   summary?: TimeSummary;
   firstRowNs?: number | null;
   heap?: HeapRecord;

@@ -302,6 +302,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         rec.probes = [...(rec.probes ?? []), t.probeNs];
         rec.probeVersion = t.probeVersion as number;
       }
+      if (typeof t.extraFraction === 'number' && t.extraFraction > 0) rec.slowdownMeasured = [...(rec.slowdownMeasured ?? []), t.extraFraction];
       rec.summary = summarize(rec.rounds.flat());
       if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = (t.firstRowNs as number | null | undefined) ?? null;
       else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
@@ -359,8 +360,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       const rec = recs[armIndex]!;
       rec.paired = true;
       if (!t.ok) return recordTime(rec, t);
-      const { rounds, ...arm } = (t.arms as ({ rounds: number[][] } & Record<string, unknown>)[])[k]!;
-      for (const samplesNs of rounds) recordTime(rec, { ok: true, ...arm, samplesNs });
+      const { rounds, extraFractions, ...arm } = (t.arms as ({ rounds: number[][]; extraFractions?: number[] } & Record<string, unknown>)[])[k]!;
+      rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, extraFraction: extraFractions?.[j] ?? 0 }));
     });
     // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
     // times, so they do not need the machine to themselves (and the gate saves a second per case).

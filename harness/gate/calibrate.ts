@@ -57,6 +57,11 @@ export interface CaseCalibration {
   detectionRate: number;
   /** Median time of the slowed processes over the unslowed ones: the slowdown actually applied. */
   appliedSlowdown: number;
+  /**
+   * The slowed build's own measure of its extra work (median over rounds of extra time over query
+   * time, see harness/measure/slowdown.ts); null for results from before it was recorded.
+   */
+  stretchMeasured: number | null;
 }
 
 export interface ThresholdCalibration {
@@ -174,6 +179,10 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
     applied = (id) => median(slow.get(id)!.rounds.flat()) / median(pool.get(id)!.rounds.flat()) - 1;
   }
 
+  const stretch = (id: string) => {
+    const m = s2.get(id)!.slowdownMeasured;
+    return m?.length ? median(m) : null;
+  };
   const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
   // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p.
   const judge = ({ base, head }: GateRun) => {
@@ -185,7 +194,7 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const rate = (runs: typeof aa, id: string, t: number) => runs.filter((m) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
-    const cases = ids.map((id): CaseCalibration => ({ id, aaFalsePositiveRate: rate(aa, id, t), detectionRate: rate(sens, id, t), appliedSlowdown: applied(id) }));
+    const cases = ids.map((id): CaseCalibration => ({ id, aaFalsePositiveRate: rate(aa, id, t), detectionRate: rate(sens, id, t), appliedSlowdown: applied(id), stretchMeasured: stretch(id) }));
     return {
       threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
       aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)), aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
@@ -222,8 +231,10 @@ export function formatCalibration(c: Calibration): string {
   out.push('', `Heap A/A (one base/head heap pass per case, memory rule): ${c.heapAA.flagged.length} of ${c.heapAA.compared} cases flagged${c.heapAA.flagged.length ? `: ${c.heapAA.flagged.join(', ')}` : ''}.`, '');
   const first = c.thresholds[0];
   if (first) {
-    out.push(`## Per case at threshold ${pc(first.threshold)}`, '', '| case | A/A false positives | detected | slowdown applied (median ratio − 1) |', '|---|---:|---:|---:|');
-    for (const x of first.cases) out.push(`| ${x.id} | ${pc(x.aaFalsePositiveRate)} | ${pc(x.detectionRate)} | ${pc(x.appliedSlowdown)} |`);
+    out.push(`## Per case at threshold ${pc(first.threshold)}`, '',
+      'The slowed build stretches each run by the slowdown under test; "stretch" is what it measured of its own runs (extra time over query time), "applied" what the gate sees (median time ratio of slowed over unslowed samples, − 1).', '',
+      '| case | A/A false positives | detected | slowdown applied | stretch |', '|---|---:|---:|---:|---:|');
+    for (const x of first.cases) out.push(`| ${x.id} | ${pc(x.aaFalsePositiveRate)} | ${pc(x.detectionRate)} | ${pc(x.appliedSlowdown)} | ${x.stretchMeasured === null ? '–' : pc(x.stretchMeasured)} |`);
   }
   return out.join('\n') + '\n';
 }

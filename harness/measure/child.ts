@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { describeError, RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
 import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
-import { slowed } from './slowdown.js';
+import { stretched } from './slowdown.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../stats/descriptive.js';
 import type { HeapFigures } from './heap.js';
@@ -30,9 +30,10 @@ type CaseRunnerModule = typeof import('./case-runner.js');
 function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
   const c = cr.prepareCase(spec);
   const expected = c.runChecked();
-  for (let i = 0; i < settings.warmupRuns; i++) c.run();
-  const slow = slowdown > 0 ? slowed(() => c.run(), slowdown) : undefined;
+  const slow = slowdown > 0 ? stretched(() => c.run(), slowdown) : undefined;
   const run = slow ? slow.run : () => c.run();
+  for (let i = 0; i < settings.warmupRuns; i++) run();
+  slow?.reset();
   let calls = 0, lastCount = -1;
   const bench = new Benchmark('case', () => {
     calls++;
@@ -58,9 +59,7 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9),
     calls,
     firstRowNs: first.length ? median(first) : null,
-    busyWaitNs: slow?.busyWaitNs ?? 0,
-    workRows: slow?.workRows ?? 0,
-    warmMedianNs: slow?.warmMedianNs ?? null,
+    extraFraction: slow ? slow.spent().extraNs / slow.spent().queryNs : 0,
     probeNs: median(probes),
     probeVersion: PROBE_VERSION,
   };
@@ -149,7 +148,7 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
   if (lastCount !== expected.rows) throw new Error(`the task produced ${lastCount} rows under timing but ${expected.rows} when checked`);
   return {
     rows: expected.rows, checksum: expected.checksum, inputRows: c.inputRows,
-    samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, firstRowNs: null, busyWaitNs: 0, workRows: 0, warmMedianNs: null,
+    samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, firstRowNs: null, extraFraction: 0,
   };
 }
 
@@ -175,7 +174,8 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
 interface IsolatePair {
   expected: { rows: number; checksum: string; inputRows: number }[];
   samples: [number[], number[]];
-  workRows: number[];
+  /** Per build: its extra work's time over its query's time while sampling (0 unless slowed). */
+  extraFraction: number[];
 }
 
 /**
@@ -183,10 +183,9 @@ interface IsolatePair {
  * each preparing its build's query on its own data, `order[0]` the build that starts; then both
  * take turns, one sample each (see pair-arm.ts). A sample of one arm is paired with the sample of
  * the other taken next to it (`pairSamples`); only paired samples are kept, in the same order on
- * both sides. `workRows` fixes a slowed build's extra work (calibration). Results are in the
- * job's build order.
+ * both sides. Results are in the job's build order.
  */
-async function isolatePair(job: PairJob, order: readonly [number, number], workRows?: readonly number[]): Promise<IsolatePair> {
+async function isolatePair(job: PairJob, order: readonly [number, number]): Promise<IsolatePair> {
   const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
   const script = path.join(path.dirname(here), `pair-arm${path.extname(here)}`);
@@ -240,11 +239,6 @@ async function isolatePair(job: PairJob, order: readonly [number, number], workR
     await Promise.all([0, 1].map((k) => reply(k)));
     const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
     const warm = await both<{ warmMedianNs: number }>({ kind: 'warm' });
-    // Rows of extra work per worker (calibration): fixed by the caller, or sized by the worker.
-    const sized = [0, 0];
-    for (let k = 0; k < 2; k++) {
-      if ((job.slowdown?.[order[k]!] ?? 0) > 0) sized[k] = (await ask<{ workRows: number }>(k, { kind: 'size', workRows: workRows?.[order[k]!] })).workRows;
-    }
     const meanNs = (warm[0]!.warmMedianNs + warm[1]!.warmMedianNs) / 2;
     const count = Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(meanNs, 1)));
     const measured = await both<ArmSamples>({ kind: 'measure', count });
@@ -258,51 +252,27 @@ async function isolatePair(job: PairJob, order: readonly [number, number], workR
     return {
       expected: [0, 1].map((b) => expected[at(b)]!),
       samples: [paired[at(0)]!, paired[at(1)]!],
-      workRows: [0, 1].map((b) => sized[at(b)]!),
+      extraFraction: [0, 1].map((b) => measured[at(b)]!.extraFraction),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-/** Median of the log ratios b/a of paired samples. */
-function medianLogRatio(a: readonly number[], b: readonly number[]): number {
-  return median(a.map((x, k) => Math.log(b[k]! / x)));
-}
-
-/**
- * Calibration only: the extra work (rows of `spin`) that slows build `slow` by `fraction`,
- * measured where it counts. A first guess is sized from the query's warm time (sizeWork); one
- * isolate pair then measures what that guess really costs against the other build, taking turns
- * as the gate does, and the guess is scaled to the fraction. Sizing from timings of the work on
- * its own read anywhere from 2% to 25% for a nominal 10%, by case (the work's cost next to the
- * query is not its cost alone); every isolate pair of the pass then uses this one amount.
- */
-async function sizeSlowdown(job: PairJob, slow: number): Promise<number> {
-  const guess = await isolatePair({ ...job, isolates: 1 }, [0, 1]);
-  const w0 = guess.workRows[slow]!;
-  const fast = slow === 0 ? 1 : 0;
-  const r0 = medianLogRatio(guess.samples[fast]!, guess.samples[slow]!);
-  const target = Math.log(1 + job.slowdown![slow]!);
-  // A guess that read no slowdown at all (noise) is scaled by at most 5x.
-  return Math.max(1, Math.round(w0 * Math.min(5, target / Math.max(r0, target / 5))));
-}
-
 /**
  * The paired pass: `job.isolates` isolate pairs one after the other, which build starts
- * alternating from one to the next; each is a round of both builds' results. In calibration (one
- * build slowed), the slowed build's extra work is sized first (sizeSlowdown) and fixed.
+ * alternating from one to the next; each is a round of both builds' results. A slowed build's
+ * `extraFractions` are what its stretching measured in each isolate pair (0 for the other).
  */
 async function pairPass(job: PairJob) {
   const isolates = job.isolates ?? 1;
   if (!Number.isInteger(isolates) || isolates < 1) throw new Error(`isolates must be a positive integer, got ${isolates}`);
-  const slowedBuilds = [0, 1].filter((b) => (job.slowdown?.[b] ?? 0) > 0);
-  const workRows = [0, 0];
-  for (const b of slowedBuilds) workRows[b] = await sizeSlowdown(job, b);
   const rounds: [number[][], number[][]] = [[], []];
+  const extra: [number[], number[]] = [[], []];
   let first: IsolatePair | undefined;
   for (let j = 0; j < isolates; j++) {
-    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0], workRows);
+    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0]);
+    r.extraFraction.forEach((x, b) => extra[b]!.push(x));
     first ??= r;
     r.expected.forEach((e, b) => {
       const f = first!.expected[b]!;
@@ -312,7 +282,7 @@ async function pairPass(job: PairJob) {
     rounds[1].push(r.samples[1]);
   }
   return {
-    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, workRows: workRows[b]! })),
+    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, extraFractions: extra[b]! })),
   };
 }
 

@@ -21,15 +21,15 @@
  * benchmark.js cycles).
  *
  * Messages from the parent: `check` (run once with a checksum), `warm` (warm up, reply with the
- * query's warm median time), `size` (calibration only: size the extra work), `measure` (the
- * turn-taking samples, `count` runs each). Errors are posted back as `{ error }`.
+ * query's warm median time), `measure` (the turn-taking samples, `count` runs each). Errors are
+ * posted back as `{ error }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
 import { describeError } from './protocol.js';
-import { medianRunNs, sizeWork, warmUp, withWork } from './slowdown.js';
+import { medianRunNs, stretched, warmUp } from './slowdown.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -51,15 +51,19 @@ export interface ArmData {
   maxTime: number;
   /** Samples to take at least, even past maxTime. */
   minSamples: number;
-  /** Calibration only: the extra work's fraction of the query's time (0 for none). */
+  /** Calibration only: every run stretched by this fraction of its own time (0 for none; see slowdown.ts). */
   slowdown: number;
 }
 
-/** What `measure` posts back: the samples (ns per run) and when each ended (hrtime ns, process-wide clock). */
+/**
+ * What `measure` posts back: the samples (ns per run) and when each ended (hrtime ns, process-wide
+ * clock); for a slowed arm, the extra work's time over the query's, as measured while sampling.
+ */
 export interface ArmSamples {
   samplesNs: number[];
   endsNs: number[];
   rows: number;
+  extraFraction: number;
 }
 
 /** Turn-taking over a shared Int32Array [turn, done0, done1, ready]. */
@@ -107,15 +111,7 @@ export class Turns {
   }
 }
 
-/** `size` with `workRows` sets the extra work; without, sizes it from the query's warm time. */
-type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'size'; workRows?: number } | { kind: 'measure'; count: number };
-
-/**
- * Calibration only: query runs, each followed by a timed step of work, that size the first guess
- * of the extra work (see the paired child's sizeSlowdown). More than a time pass's 15: the guess
- * then holds for every isolate pair of the pass.
- */
-const SIZING_PAIRS = 31;
+type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'measure'; count: number };
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -128,26 +124,25 @@ async function main(): Promise<void> {
     port.postMessage({ error: describeError(e) });
     return;
   }
-  let run: (() => number) | undefined;
+  const query = () => c.run();
+  // Calibration only: the slowed arm runs the query stretched (see slowdown.ts).
+  const slow = data.slowdown > 0 ? stretched(query, data.slowdown) : undefined;
+  const run = slow?.run ?? query;
+  let warm = false;
   port.on('message', (msg: Message) => {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
       else if (msg.kind === 'warm') {
-        // Both arms at once, alike: the query and the calibration work's kernel, slowed or not.
-        const query = () => c.run();
-        warmUp(query, PAIR_WARM_SECONDS);
-        run = query;
+        // Both arms at once; the reply is the query's own warm time (for the runs per sample).
+        warmUp(run, PAIR_WARM_SECONDS);
+        warm = true;
         port.postMessage({ warmMedianNs: medianRunNs(query) });
-      } else if (msg.kind === 'size') {
-        // Calibration only, while the other arm waits: a first guess sized in the conditions of
-        // the samples (the machine to itself), or the amount the paired child settled on.
-        const query = () => c.run();
-        const workRows = msg.workRows ?? sizeWork(query, data.slowdown, SIZING_PAIRS).workRows;
-        run = withWork(query, workRows);
-        port.postMessage({ workRows });
       } else {
-        if (!run) throw new Error('measure before warm');
-        port.postMessage(takeTurns(run, msg.count, data));
+        if (!warm) throw new Error('measure before warm');
+        slow?.reset();
+        const samples = takeTurns(run, msg.count, data);
+        const spent = slow?.spent();
+        port.postMessage({ ...samples, extraFraction: spent ? spent.extraNs / spent.queryNs : 0 });
       }
     } catch (e) {
       new Turns(data.shared, data.index).finish();
@@ -164,7 +159,7 @@ const now = () => Number(process.hrtime.bigint());
  * times, record the time per run, hand the turn over. Stops at its first turn after `maxTime`
  * seconds (and `minSamples` samples), or when the other arm has stopped.
  */
-function takeTurns(run: () => number, count: number, d: ArmData): ArmSamples {
+function takeTurns(run: () => number, count: number, d: ArmData): Omit<ArmSamples, 'extraFraction'> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
   const turns = new Turns(d.shared, d.index);
   const samplesNs: number[] = [], endsNs: number[] = [];

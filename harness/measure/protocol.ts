@@ -13,11 +13,12 @@ export interface TimeSettings {
 
 /**
  * What the runner asks a measuring child to do (passed as JSON in argv[2]).
- * - `slowdown` (calibration only, set by `sluice calibrate`, never by `run` or `gate`): after each
- *   query, do extra pure-CPU work (rows of `spin`, harness/measure/slowdown.ts) worth `slowdown`
- *   × the query's own warm median time, sized in the same machine phase so that it slows with the
- *   query (in a paired pass: measured against the other build, see the paired child); the gate
- *   must detect it. (Older children busy-waited a fixed time instead; the field is the same.)
+ * - `slowdown` (calibration only, set by `sluice calibrate`, never by `run` or `gate`): stretch
+ *   every run of the query to (1 + slowdown) times its own duration, measured run by run, with
+ *   pure-CPU work after it (harness/measure/slowdown.ts); the gate must detect it. The child
+ *   reports what it measured of the stretch (`extraFraction`, per isolate pair in a paired pass:
+ *   `extraFractions`). (Older children did a fixed amount of extra work instead; the field is the
+ *   same.)
  * - `runs`: measured heap runs (each one sample of peak and allocated bytes); default 3.
  * The gate runs children of another build (the base), so fields are only ever added, with
  * defaults that keep older children working.

@@ -1,96 +1,101 @@
 /**
  * The calibration-only slowdown (see `ChildJob.slowdown`), shared by the time pass and the arms of
- * a paired pass.
+ * a paired pass: every run of the query is stretched to (1 + fraction) times its own duration.
+ *
+ * Why the run's own duration, measured each time, and not a fixed amount of extra work: one V8
+ * isolate can run a query at a speed of its own for its whole life (4.5-7.4 ms for the same ohlc
+ * aggregation over 8 fresh processes on this project's VM), and the machine's speed changes in
+ * phases. A fixed amount of work (sized once, from timings) was a different share of a run in
+ * every isolate and phase: earlier versions applied anywhere from 3% to 25% by case for a nominal
+ * 10% (a fixed busy-wait, then rows of pure-CPU work sized on their own, then sized against the
+ * other build in one isolate pair), so the calibration's detection rate measured the instrument as
+ * much as the gate. Stretching each run by a fraction of its own time is that fraction in every
+ * isolate and phase by construction: a run that took t ns is followed by CPU work until
+ * `fraction × t` more has passed.
  */
+import { performance } from 'node:perf_hooks';
 import { median, prng } from '../stats/descriptive.js';
 
-/** The extra work's data: 4096 numbers (32 KiB, cache-resident), fixed. */
+/** The extra work's data: 1024 numbers (8 KiB, cache-resident), fixed. */
 const SPIN_DATA = (() => {
   const r = prng(7);
-  return Float64Array.from({ length: 4096 }, () => r());
+  return Float64Array.from({ length: 1024 }, () => r());
 })();
 /** Where `spin` leaves its sums (module state, so that the JIT cannot drop the work). */
 let spinSink = 0;
+/** Steps of `spin` between two reads of the clock while stretching (about 0.1 µs here). */
+const SPIN_CHUNK = 64;
 
 /**
- * The extra work: `rows` steps of a branchy sum over SPIN_DATA. Pure CPU: it allocates nothing,
- * so it does not change when the query's own garbage is collected (an earlier version used the
- * probe's kernel, which allocates; the slowdown it applied then read anywhere from 2% to 13% for a
- * nominal 10%, by case, as its garbage met the query's).
+ * `steps` steps of a branchy sum over SPIN_DATA. Pure CPU: it allocates nothing, so the query's
+ * garbage is collected as it would be without it (the clock reads between chunks allocate a
+ * number each; one per chunk).
  */
-function spin(rows: number): void {
+function spin(steps: number): void {
   let s = 0;
-  for (let done = 0; done < rows; done += SPIN_DATA.length) {
-    const end = Math.min(SPIN_DATA.length, rows - done);
-    for (let i = 0; i < end; i++) {
-      const v = SPIN_DATA[i]!;
-      if (v > 0.5) s += v;
-      else s -= v * 0.5;
-    }
+  for (let i = 0; i < steps; i++) {
+    const v = SPIN_DATA[i & (SPIN_DATA.length - 1)]!;
+    if (v > 0.5) s += v;
+    else s -= v * 0.5;
   }
   spinSink += s;
 }
 
-function timed(f: () => void): number {
-  const t0 = process.hrtime.bigint();
-  f();
-  return Number(process.hrtime.bigint() - t0);
-}
+/** A clock in nanoseconds (any origin). Injected in tests. */
+export type Clock = () => number;
+const defaultClock: Clock = () => performance.now() * 1e6;
 
-/** Rows of `spin` per calibration sizing step. */
-const WORK_STEP = 16_384;
+/** A stretched query, and what it measured of itself. */
+export interface Stretched {
+  run: () => number;
+  /** Nanoseconds spent in the query and in the extra work since the last reset. */
+  spent(): { queryNs: number; extraNs: number };
+  reset(): void;
+}
 
 /**
- * Calibration only: a copy of the query that also does extra work worth `fraction` of its own
- * warm median time after each run, so that a gate can be shown a slowdown of known size. The
- * extra work is a number of rows of `spin` (pure CPU), not a busy-wait for a number of
- * nanoseconds: on a machine whose speed changes in phases (this one: 100 vs 170 µs for the same
- * query), a fixed wait is a smaller share of a run in a slow phase than in a fast one (measured:
- * the applied slowdown ranged 6-16% per case for a nominal 10%), while CPU work slows with the
- * query. Sized from 15 query runs each followed by a step of work (same phase, so their ratio
- * holds whatever the phase), after a warm-up of at least `warmSeconds` (first runs are slower).
+ * Calibration only: `run`, each run followed by pure-CPU work until `fraction` of that run's own
+ * duration has passed again (the last chunk of work may overshoot by about 0.1 µs). `spent()`
+ * reports the time measured on both sides, so that the slowdown actually applied is a measurement
+ * too.
  */
-export function slowed(run: () => number, fraction: number, warmSeconds = 0.2): { run: () => number; /** The extra work's intended time (the field keeps its old name). */ busyWaitNs: number; warmMedianNs: number; workRows: number } {
-  warmUp(run, warmSeconds);
-  const sized = sizeWork(run, fraction);
-  return { ...sized, run: withWork(run, sized.workRows) };
+export function stretched(run: () => number, fraction: number, clock: Clock = defaultClock): Stretched {
+  if (!(fraction >= 0) || !Number.isFinite(fraction)) throw new Error(`the calibration slowdown must be a fraction ≥ 0, got ${fraction}`);
+  let queryNs = 0, extraNs = 0;
+  return {
+    run: () => {
+      const t0 = clock();
+      const n = run();
+      const t1 = clock();
+      const until = t1 + fraction * (t1 - t0);
+      let t = t1;
+      while (t < until) {
+        spin(SPIN_CHUNK);
+        t = clock();
+      }
+      queryNs += t1 - t0;
+      extraNs += t - t1;
+      return n;
+    },
+    spent: () => ({ queryNs, extraNs }),
+    reset: () => {
+      queryNs = 0;
+      extraNs = 0;
+    },
+  };
 }
 
-/** Run the query, each run followed by a step of the extra work's kernel, for at least 20 runs and `seconds`. */
+/** Run `run` for at least 20 runs and `seconds` (first runs are slower). */
 export function warmUp(run: () => number, seconds: number): void {
   const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) {
-    run();
-    spin(WORK_STEP);
-  }
+  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) run();
 }
 
 /** The median time of `runs` runs of `run`, ns (call it warm). */
 export function medianRunNs(run: () => number, runs = 15): number {
-  return median(Array.from({ length: runs }, () => timed(run)));
-}
-
-/**
- * The query's warm median time and the rows of extra work worth `fraction` of it, from `pairs`
- * query runs each followed by a timed step of work (same phase, so their ratio holds whatever the
- * phase). Call it warm.
- */
-export function sizeWork(run: () => number, fraction: number, pairs = 15): { busyWaitNs: number; warmMedianNs: number; workRows: number } {
-  const times: number[] = [], rowsPerNs: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    times.push(timed(run));
-    rowsPerNs.push(WORK_STEP / timed(() => spin(WORK_STEP)));
-  }
-  const warmMedianNs = median(times);
-  const busyWaitNs = fraction * warmMedianNs;
-  return { busyWaitNs, warmMedianNs, workRows: Math.round(busyWaitNs * median(rowsPerNs)) };
-}
-
-/** The query followed by `workRows` rows of extra work. */
-export function withWork(run: () => number, workRows: number): () => number {
-  return () => {
-    const n = run();
-    spin(workRows);
-    return n;
-  };
+  return median(Array.from({ length: runs }, () => {
+    const t0 = process.hrtime.bigint();
+    run();
+    return Number(process.hrtime.bigint() - t0);
+  }));
 }
