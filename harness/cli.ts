@@ -245,6 +245,7 @@ function gateCases(a: Record<string, unknown>) {
 /** The timing flags of gate and calibrate: settingsFrom's, and --isolates (paired only). */
 function gateSettingsFrom(a: Record<string, unknown>) {
   if (a.isolates !== undefined && !a.paired) throw new ConfigError('--isolates applies to the paired gate only (drop --no-paired or --isolates)');
+  if (a.extend !== undefined && !a.paired) throw new ConfigError('--extend applies to the paired gate only (drop --no-paired or --extend)');
   return { ...settingsFrom(a), ...(a.isolates !== undefined && { isolates: positiveNumber('isolates', a.isolates, true)! }) };
 }
 
@@ -255,7 +256,7 @@ async function gateCommand(a: Record<string, unknown>): Promise<number> {
   if (cases.length === 0) throw new ConfigError('the gate has no cases to run (check --suite, --filter and --engine)');
   const outDir = (a.out as string | undefined) ?? path.join('results', `gate-${stamp()}`);
   const log = (l: string) => process.stderr.write(l + '\n');
-  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: gateSettingsFrom(a), compare, paired: !!a.paired, log });
+  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: gateSettingsFrom(a), compare, paired: !!a.paired, extend: a.extend !== false, log });
   process.stdout.write(format === 'json' ? JSON.stringify(r.comparison, null, 1) + '\n' : r.markdown);
   log(`sluice gate: ${r.comparison.failed ? 'FAILED' : 'passed'} in ${r.wallSeconds.toFixed(0)} s; wrote ${r.files.markdown} and ${r.files.json}`);
   return r.comparison.failed ? EXIT.finding : EXIT.ok;
@@ -270,7 +271,7 @@ async function calibrateCommand(a: Record<string, unknown>): Promise<number> {
   const from = a.from as string | undefined;
   const outDir = from ?? (a.out as string | undefined) ?? path.join('results', `calibrate-${stamp()}`);
   const r = await runCalibration({
-    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: gateSettingsFrom(a), reuse: from !== undefined, paired: !!a.paired,
+    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: gateSettingsFrom(a), reuse: from !== undefined, paired: !!a.paired, extend: a.extend !== false,
     runs, slowdown, thresholds, compare, seed: positiveNumber('seed', a.seed ?? 1, true)!, log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write(r.markdown);
@@ -363,7 +364,8 @@ export function buildCli(argv: string[]) {
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
         .option('paired', { type: 'boolean', default: true, describe: 'measure both builds in the same processes, each in its own worker thread, taking turns sample by sample; --no-paired: one process per build and round (see README)' })
-        .option('isolates', { type: 'number', describe: `paired: isolate pairs (fresh workers) per process, each measured for --max-time (default ${PAIRED_GATE_SETTINGS.isolates})` })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`)
+        .option('isolates', { type: 'number', describe: `paired: isolate pairs (fresh workers) per process, each measured for --max-time (default ${PAIRED_GATE_SETTINGS.isolates})` })
+        .option('extend', { type: 'boolean', describe: 'paired: measure a case again (one more process of --isolates pairs) when the 95% interval of its time ratio spans the threshold (default on; --no-extend: never)' })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`)
         .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
         .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
     async (a) => void (exitCode = await gateCommand(a)))
@@ -377,8 +379,9 @@ export function buildCli(argv: string[]) {
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
         .option('paired', { type: 'boolean', default: true, describe: 'calibrate the paired gate (the default; needs the built CLI); --no-paired: the gate with one process per build and round' })
         .option('isolates', { type: 'number', describe: `paired: isolate pairs per process, as the gate (default ${PAIRED_GATE_SETTINGS.isolates})` })
+        .option('extend', { type: 'boolean', describe: 'paired: evaluate the gate that measures undecided cases again, as gate does (default on; --no-extend: the gate without it)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 3x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
+        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 4x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
         .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
         .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
     async (a) => void (exitCode = await calibrateCommand(a)))

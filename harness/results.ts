@@ -107,6 +107,11 @@ export interface RunSettings {
    * of the records, so a case's record holds `rounds × isolates` rounds; 1 when absent.
    */
   isolates?: number;
+  /**
+   * Paired gate only: cases whose first verdict was undecided and that were measured with one
+   * more paired process (their records hold `(rounds + 1) × isolates` rounds).
+   */
+  extended?: string[];
 }
 
 /** The rounds a complete record of a run with these settings holds (processes × isolate pairs). */

@@ -5,13 +5,15 @@
  * this build slowed by a known amount (the calibration-only extra work, see `ChildJob.slowdown`).
  *
  * **Paired gate** (the default): A (a copy of this build's dist/, so that two sets of modules
- * exist) and B are measured together in 3R pair processes of I isolate pairs each, as the gate
- * measures base and head; S1 (the copy) and S2 (this build, slowed) in 3R more. A gate run draws
- * R·I of the isolate pairs (4 of 12 with the defaults R = 1, I = 4). Isolate pairs are drawn one
+ * exist) and B are measured together in 4R pair processes of I isolate pairs each, as the gate
+ * measures base and head; S1 (the copy) and S2 (this build, slowed) in 4R more. A gate run draws
+ * R·I of the isolate pairs (4 of 16 with the defaults R = 1, I = 4). Isolate pairs are drawn one
  * by one rather than by process: the isolate is the unit that runs off on its own (see
  * harness/stats/random-effects.ts); measured A/A, the processes added no spread of their own.
+ * The gate measures a case left undecided by its first R·I isolate pairs again (I more, see
+ * runGate's `extend`); a draw does the same, with I more of the isolate pairs it did not draw.
  * - **A/A**: R·I-subsets of the A/B isolate pairs (all of them, or `runs` drawn at random when
- *   there are more: C(12, 4) = 495), A as base, B as head.
+ *   there are more: C(16, 4) = 1820), A as base, B as head.
  * - **sensitivity**: R·I of the S1/S2 isolate pairs drawn at random (seeded).
  *
  * **Separate processes** (`--no-paired`): each arm is a process of its own per case and round.
@@ -35,7 +37,7 @@ import type { CaseSpec } from '../case.js';
 import { readResults, recordRounds, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
 import { caseRunnerPath, childFlags, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
 import { median, prng } from '../stats/descriptive.js';
-import { compareResults, COMPARE_DEFAULTS, type CompareSettings } from './compare.js';
+import { compareResults, COMPARE_DEFAULTS, undecidedCases, type CompareSettings } from './compare.js';
 import { gateSettings } from './gate.js';
 
 export interface CalibrationOptions {
@@ -49,6 +51,12 @@ export interface CalibrationOptions {
   thresholds: number[];
   compare: Partial<CompareSettings>;
   seed: number;
+  /**
+   * Paired only (default true): evaluate the gate that measures an undecided case again
+   * (runGate's `extend`): a draw's undecided cases get one more process's isolate pairs, drawn
+   * from the rest of the pool, before the verdict.
+   */
+  extend?: boolean;
 }
 
 export interface CaseCalibration {
@@ -76,12 +84,17 @@ export interface ThresholdCalibration {
   /** Mean and worst (lowest) per-case detection rate of the slowdown. */
   detectionMean: number;
   detectionWorst: number;
+  /** Extending gate only: cases measured again per A/A run and per slowed run, on average (what the extension costs). */
+  aaExtendedMean: number;
+  sensitivityExtendedMean: number;
   cases: CaseCalibration[];
 }
 
 export interface Calibration {
   suite: string;
   rounds: number;
+  /** Rounds (isolate pairs) an undecided case gets on top of `rounds`; 0 for a gate that does not extend. */
+  extendRounds: number;
   slowdown: number;
   alpha: number;
   cases: number;
@@ -136,8 +149,17 @@ function pooled(rec: CaseRecord, ...from: CaseRecord[]): { rec: CaseRecord; roun
   return { rec, rounds: from.flatMap((r) => r.rounds), probes: from.every(has) ? from.flatMap((r) => r.probes!) : undefined };
 }
 
-/** One gate run to evaluate: what is compared against what. */
-type GateRun = { base: ResultsFile; head: ResultsFile };
+/**
+ * One gate run to evaluate: what is compared against what; for an extending gate, `more` holds
+ * every case with its extension's rounds added (used for the cases that come out undecided).
+ */
+type GateRun = { base: ResultsFile; head: ResultsFile; more?: { base: ResultsFile; head: ResultsFile } };
+
+/** `x` with the cases named in `ids` taken from `y`. */
+function mixCases(x: ResultsFile, y: ResultsFile, ids: ReadonlySet<string>): ResultsFile {
+  const fromY = new Map(y.cases.map((c) => [c.id, c]));
+  return { ...x, cases: x.cases.map((c) => (ids.has(c.id) ? fromY.get(c.id) ?? c : c)) };
+}
 
 /**
  * Evaluate the gate's rule on measured arms (pure: no measuring; `sluice calibrate --from` re-runs
@@ -151,7 +173,7 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const paired = arms.a.cases.some((c) => c.paired);
   const r = prng(opts.seed);
   const poolOf = (m: (id: string) => ReturnType<typeof pooled>): Pool => new Map(ids.map((id) => [id, m(id)]));
-  let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number;
+  let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number, extendRounds = 0;
   if (paired) {
     // A (a copy of this build) and B were measured together in 3R pair processes, S1 (the copy)
     // and S2 (slowed) in 3R more, I isolate pairs each; a gate run draws R·I isolate pairs, and
@@ -159,10 +181,18 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
     const total = recordRounds(arms.a.settings);
     rounds = Math.max(1, Math.round(total / (arms.a.settings.pairedPool ?? 2)));
     const [pa, pb, ps1, ps2] = [a, b, s1, s2].map((m) => poolOf((id) => pooled(a.get(id)!, m.get(id)!)));
+    // An extending gate's undecided case gets one more process (I isolate pairs): drawn from the
+    // rounds of the pool that the run did not draw first.
+    if (opts.extend !== false) extendRounds = Math.min(arms.a.settings.isolates ?? 1, total - rounds);
     let picks = subsets(total, rounds);
     if (picks.length > opts.runs) picks = sample(picks.length, opts.runs, r).map((i) => picks[i]!);
-    aaRuns = picks.map((idx) => ({ base: synth(arms.a, pa!, idx), head: synth(arms.a, pb!, idx) }));
-    sensRuns = Array.from({ length: opts.runs }, () => sample(total, rounds, r)).map((idx) => ({ base: synth(arms.a, ps1!, idx), head: synth(arms.a, ps2!, idx) }));
+    const rest = (idx: number[]) => [...Array(total).keys()].filter((i) => !idx.includes(i));
+    const run = (idx: number[], more: number[], x: Pool, y: Pool): GateRun => ({
+      base: synth(arms.a, x, idx), head: synth(arms.a, y, idx),
+      ...(extendRounds > 0 && { more: { base: synth(arms.a, x, [...idx, ...more]), head: synth(arms.a, y, [...idx, ...more]) } }),
+    });
+    aaRuns = picks.map((idx) => run(idx, sample(total - rounds, extendRounds, r).map((i) => rest(idx)[i]!), pa!, pb!));
+    sensRuns = Array.from({ length: opts.runs }, () => sample(total, rounds + extendRounds, r)).map((idx) => run(idx.slice(0, rounds), idx.slice(rounds), ps1!, ps2!));
     applied = (id) => median(s2.get(id)!.rounds.flatMap((rr, i) => rr.map((x, k) => x / s1.get(id)!.rounds[i]![k]!))) - 1;
   } else {
     // A and B (this build) and S1, S2 (slowed) are separate processes: A/A splits the 2R processes
@@ -184,28 +214,41 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
     return m?.length ? median(m) : null;
   };
   const compare = { ...COMPARE_DEFAULTS, ...opts.compare };
-  // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p.
-  const judge = ({ base, head }: GateRun) => {
+  // Each run is compared once at threshold 0; verdicts at each threshold follow from ratio and p,
+  // except that an extending gate compares again with its undecided cases (which depend on the
+  // threshold) extended.
+  type Judged = { verdicts: Map<string, { ratio: number; pAdj: number }>; undecided: (t: number) => string[] };
+  const judge = (base: ResultsFile, head: ResultsFile): Judged => {
     const c = compareResults(base, head, { ...compare, timeThreshold: 0, metrics: ['time'], intervals: false, allowEnvMismatch: true, probe: opts.probe !== false });
-    return new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }]));
+    return { verdicts: new Map(c.cases.map((x) => [x.id, { ratio: x.metrics[0]?.ratio ?? 1, pAdj: x.metrics[0]?.pAdjusted ?? 1 }])), undecided: (t) => undecidedCases(c, t) };
   };
-  const aa = aaRuns.map(judge), sens = sensRuns.map(judge);
+  const first = (runs: GateRun[]) => runs.map((g) => judge(g.base, g.head));
+  const aa1 = first(aaRuns), sens1 = first(sensRuns);
+  /** The verdicts of each run at threshold t, and how many cases it measured again. */
+  const finalAt = (runs: GateRun[], judged: Judged[], t: number) => runs.map((g, i) => {
+    const j = judged[i]!;
+    const again = new Set(g.more ? j.undecided(t) : []);
+    if (again.size === 0) return { m: j.verdicts, again: 0 };
+    return { m: judge(mixCases(g.base, g.more!.base, again), mixCases(g.head, g.more!.head, again)).verdicts, again: again.size };
+  });
   const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
-  const rate = (runs: typeof aa, id: string, t: number) => runs.filter((m) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
+  const rate = (runs: { m: Judged['verdicts'] }[], id: string, t: number) => runs.filter(({ m }) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
+    const aa = finalAt(aaRuns, aa1, t), sens = finalAt(sensRuns, sens1, t);
     const cases = ids.map((id): CaseCalibration => ({ id, aaFalsePositiveRate: rate(aa, id, t), detectionRate: rate(sens, id, t), appliedSlowdown: applied(id), stretchMeasured: stretch(id) }));
     return {
       threshold: t, aaRuns: aa.length, sensitivityRuns: sens.length,
       aaPerCaseMean: mean(cases.map((c) => c.aaFalsePositiveRate)), aaPerCaseWorst: Math.max(0, ...cases.map((c) => c.aaFalsePositiveRate)),
-      aaSuite: aa.filter((m) => ids.some((id) => flagged(m.get(id), t))).length / Math.max(1, aa.length),
+      aaSuite: aa.filter(({ m }) => ids.some((id) => flagged(m.get(id), t))).length / Math.max(1, aa.length),
       detectionMean: mean(cases.map((c) => c.detectionRate)), detectionWorst: Math.min(1, ...cases.map((c) => c.detectionRate)),
+      aaExtendedMean: mean(aa.map((x) => x.again)), sensitivityExtendedMean: mean(sens.map((x) => x.again)),
       cases,
     };
   });
   const heap = compareResults(arms.a, arms.b, { ...compare, metrics: ['peakHeap', 'allocated', 'trackerPeak'], intervals: false, allowEnvMismatch: true });
   return {
-    suite: arms.a.suite, rounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
+    suite: arms.a.suite, rounds, extendRounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
     heapAA: { compared: heap.cases.length, flagged: heap.cases.filter((c) => c.verdict === 'regressed').map((c) => c.id) },
   };
 }
@@ -216,12 +259,12 @@ const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function formatCalibration(c: Calibration): string {
   const out = [
     `# sluice calibrate: suite '${c.suite}', ${c.cases} cases`, '',
-    `Each gate run compares ${c.rounds} rounds (processes, or isolate pairs when paired) per side; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
-    '| time threshold | A/A runs | A/A false positives per case: mean | worst case | A/A runs with any false positive (suite) | +' + (c.slowdown * 100).toFixed(0) + '% runs | detected per case: mean | worst case |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `Each gate run compares ${c.rounds} rounds (processes, or isolate pairs when paired) per side${c.extendRounds ? `, and ${c.extendRounds} more for a case left undecided by them (the 95% interval of its time ratio spans the threshold), as the gate does` : ''}; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
+    '| time threshold | A/A runs | A/A false positives per case: mean | worst case | A/A runs with any false positive (suite) | +' + (c.slowdown * 100).toFixed(0) + '% runs | detected per case: mean | worst case |' + (c.extendRounds ? ' cases measured again per run: A/A / slowed |' : ''),
+    '|---:|---:|---:|---:|---:|---:|---:|---:|' + (c.extendRounds ? '---:|' : ''),
   ];
   for (const t of c.thresholds) {
-    out.push(`| ${pc(t.threshold)} | ${t.aaRuns} | ${pc(t.aaPerCaseMean)} | ${pc(t.aaPerCaseWorst)} | ${pc(t.aaSuite)} | ${t.sensitivityRuns} | ${pc(t.detectionMean)} | ${pc(t.detectionWorst)} |`);
+    out.push(`| ${pc(t.threshold)} | ${t.aaRuns} | ${pc(t.aaPerCaseMean)} | ${pc(t.aaPerCaseWorst)} | ${pc(t.aaSuite)} | ${t.sensitivityRuns} | ${pc(t.detectionMean)} | ${pc(t.detectionWorst)} |` + (c.extendRounds ? ` ${t.aaExtendedMean.toFixed(1)} / ${t.sensitivityExtendedMean.toFixed(1)} |` : ''));
   }
   out.push('', 'Targets: A/A at most 1% per case and 5% for the suite; the slowdown detected in at least 90% of runs.', '');
   for (const t of c.thresholds) {
@@ -267,8 +310,11 @@ function copyBuild(dir: string): string {
   return path.join(root, 'dist', 'harness', 'measure', 'case-runner.js');
 }
 
-/** Paired calibration measures this many times the gate's rounds (see runCalibration). */
-const PAIRED_POOL = 3;
+/**
+ * Paired calibration measures this many times the gate's rounds (see runCalibration): a draw takes
+ * R·I isolate pairs, and an undecided case I more, from 4R·I (16 for the defaults).
+ */
+const PAIRED_POOL = 4;
 
 const ARM_FILES = { a: 'aa-a.json', b: 'aa-b.json', s1: 'slowed-1.json', s2: 'slowed-2.json' } as const;
 
@@ -292,8 +338,8 @@ export async function runCalibration(req: CalibrateRequest): Promise<{ calibrati
     ];
     if (req.paired) {
       // Pairs of (a copy of this build, this build): A/A; and (the copy, this build slowed).
-      // Three times the processes, so that a gate's R·I isolate pairs can be drawn from 3R·I
-      // (C(12, 4) = 495 ways for the defaults R = 1, I = 4).
+      // PAIRED_POOL times the processes, so that a gate's R·I isolate pairs can be drawn from
+      // 4R·I (C(16, 4) = 1820 ways for the defaults R = 1, I = 4), and an extension's from the rest.
       const copy = copyBuild(req.outDir);
       const pool = { ...settings, rounds: settings.rounds * PAIRED_POOL, pairedPool: PAIRED_POOL };
       for (const a of list) a.results.settings = pool;

@@ -299,6 +299,16 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
   };
 }
 
+/**
+ * Cases whose paired time ratio is undecided at `threshold`: its 95% interval spans 1 + threshold,
+ * so the rounds measured so far cannot tell a regression of that size from none. The paired gate
+ * measures such cases again (see runGate's `extend`); its calibration does the same.
+ */
+export function undecidedCases(c: Comparison, threshold = c.settings.timeThreshold): string[] {
+  const edge = 1 + threshold;
+  return c.cases.filter((cc) => cc.metrics.some((m) => m.metric === 'time' && m.paired && m.ci && m.ci[0] < edge && m.ci[1] > edge)).map((cc) => cc.id);
+}
+
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(3)}x` : '∞');
 const fmtP = (p: number | null) => (p === null ? '–' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));

@@ -20,9 +20,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
-import { writeResults, type RunSettings } from '../results.js';
+import { recordRounds, writeResults, type RunSettings } from '../results.js';
 import { caseRunnerPath, childCommand, childFlags, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
-import { compareResults, formatComparison, type Comparison, type CompareSettings } from './compare.js';
+import { compareResults, formatComparison, undecidedCases, type Comparison, type CompareSettings } from './compare.js';
 
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
 export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };
@@ -147,14 +147,41 @@ export interface GateRequest {
    * sample by sample (see PairJob; the CLI's default), instead of one process per build and round.
    */
   paired?: boolean;
+  /**
+   * Paired only (default true): a case whose time ratio is undecided after the first paired
+   * process (its 95% interval spans 1 + the time threshold, see undecidedCases) gets a second
+   * one, as many isolate pairs again, before the verdict. Isolate pairs disagree by 5-7% on some
+   * cases (an isolate runs a query at a speed of its own), and only more of them narrow the
+   * interval; measuring them for every case would cost every case the time that a few need.
+   */
+  extend?: boolean;
   log?: (l: string) => void;
 }
 
 export interface GateResult {
   comparison: Comparison;
+  /** Cases measured a second time because their first verdict was undecided (see GateRequest.extend). */
+  extended: string[];
   markdown: string;
   files: { base: string; head: string; markdown: string; json: string };
   wallSeconds: number;
+}
+
+/**
+ * The paired gate's extension: one more paired process (settings.isolates isolate pairs) for each
+ * of `cases`, on both arms. The runner continues their records to the next round; the results
+ * then name the cases measured again (settings.extended).
+ */
+export async function measureAgain(arms: readonly Arm[], cases: readonly CaseSpec[], settings: RunSettings, log: (l: string) => void): Promise<void> {
+  for (const a of arms) a.results.settings = { ...settings, rounds: settings.rounds + 1 };
+  try {
+    await measureArms(arms, cases, log, { paired: true });
+  } finally {
+    for (const a of arms) {
+      a.results.settings = { ...settings, extended: cases.map((c) => c.id) };
+      writeResults(a.out, a.results);
+    }
+  }
 }
 
 /** Run the gate; see the module comment. */
@@ -176,11 +203,21 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   ];
   await measureArms(arms, req.cases, log, { paired: !!req.paired });
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
-  const comparison = compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
+  const compare = () => compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
+  let comparison = compare();
+  const extended = req.paired && req.extend !== false ? undecidedCases(comparison) : [];
+  if (extended.length) {
+    log(`sluice gate: ${extended.length} case(s) undecided after ${recordRounds(settings)} isolate pairs (the 95% interval of the time ratio spans +${(comparison.settings.timeThreshold * 100).toFixed(1)}%); measuring ${settings.isolates ?? 1} more isolate pairs of each: ${extended.join(', ')}`);
+    await measureAgain(arms, req.cases.filter((c) => extended.includes(c.id)), settings, log);
+    comparison = compare();
+  }
   const wallSeconds = (Date.now() - started) / 1000;
-  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${req.paired ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)` : `${settings.rounds} interleaved processes per case and build`} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
+  const how = req.paired
+    ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)${req.extend === false ? '' : `; ${extended.length ? `${extended.length} undecided case(s) measured again: ${extended.join(', ')}` : 'no case undecided'}`}`
+    : `${settings.rounds} interleaved processes per case and build`;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${how} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);
   writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
   for (const a of arms) writeResults(a.out, a.results);
-  return { comparison, markdown, files, wallSeconds };
+  return { comparison, extended, markdown, files, wallSeconds };
 }

@@ -4,7 +4,7 @@
  * It prints exactly one line starting with `@@sluice-result ` holding the JSON outcome; anything
  * else on stdout/stderr is diagnostics. A thrown error becomes `{ ok: false, error }`.
  */
-import Benchmark from 'benchmark';
+import type BenchmarkType from 'benchmark';
 import type { CaseSpec } from '../case.js';
 import { measureHeap, measureHeapAsync, measureRetained, requireGc } from './heap.js';
 import { calibrationKernel } from './calibration.js';
@@ -19,9 +19,17 @@ import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../stats/descriptive.js';
 import type { HeapFigures } from './heap.js';
 
-// benchmark.js would otherwise recompile every timed function from its source text, cutting it
-// off from its closure; with decompilation off it calls our function, which really runs the query.
-(Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
+/**
+ * benchmark.js, loaded by the time passes only (it pulls in lodash: about 130 ms of a process's
+ * start, which heap passes and paired passes do not need). It would otherwise recompile every
+ * timed function from its source text, cutting it off from its closure; with decompilation off it
+ * calls our function, which really runs the query.
+ */
+let Benchmark: typeof BenchmarkType;
+async function loadBenchmark(): Promise<void> {
+  Benchmark = (await import('benchmark')).default;
+  (Benchmark as unknown as { support: { decompilation: boolean } }).support.decompilation = false;
+}
 
 // The engine (through the case runner and the scenarios) is imported only when a job needs it:
 // a paired child loads no engine in its own thread, only each build's in that build's worker.
@@ -137,7 +145,7 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
       });
     },
     maxTime: settings.maxTime, minSamples: Math.min(minSamples, settings.minSamples), initCount: 1,
-  } as unknown as Benchmark.Options);
+  } as unknown as BenchmarkType.Options);
   await new Promise<void>((resolve) => {
     bench.on('complete', () => resolve());
     bench.run({ async: true });
@@ -293,6 +301,7 @@ async function main(): Promise<void> {
     requireGc();
     if (job.mode === 'pair') outcome = { ok: true, ...(await pairPass(job)) };
     else if (job.mode === 'time') {
+      await loadBenchmark();
       const cr: CaseRunnerModule = await import('./case-runner.js');
       outcome = { ok: true, ...(cr.isTask(job.case) ? await timePassTask(cr, job.case, job.settings, job.slowdown) : timePass(cr, job.case, job.settings, job.slowdown)) };
     } else if (job.mode === 'heap') {

@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluateCalibration, formatCalibration } from '../../../harness/gate/calibrate.js';
 import { makeCase } from '../../../harness/case.js';
-import { caseRunnerPath, PAIRED_CHILD_FLAGS, runChild } from '../../../harness/runner.js';
+import { caseRunnerPath, childFlags, measureArms, newResults, PAIRED_CHILD_FLAGS, runChild, type Arm } from '../../../harness/runner.js';
+import { gateSettings, measureAgain } from '../../../harness/gate/gate.js';
+import { compareResults, undecidedCases } from '../../../harness/gate/compare.js';
+import { planSuite } from '../../../harness/plan.js';
+import { readResults } from '../../../harness/results.js';
 import { pairSamples } from '../../../harness/measure/pairing.js';
 import { PROJECT_ROOT } from '../../../harness/runner.js';
 import { sluice } from '../../cli-helper.js';
@@ -46,6 +50,8 @@ test('paired calibration draws isolate pairs: a gate run compares R·I of the 3R
   s2.cases.forEach((c) => (c.slowdownMeasured = [0.29, 0.3, 0.31, 0.3, 0.3, 0.3, 0.32, 0.3, 0.28]));
   const c = evaluateCalibration({ a, b, s1, s2 }, { ...opts, runs: 30 });
   t.is(c.rounds, 3, 'a gate run compares 3 isolate pairs');
+  t.is(c.extendRounds, 3, 'and an undecided case 3 more, as the extending gate does');
+  t.is(evaluateCalibration({ a, b, s1, s2 }, { ...opts, runs: 30, extend: false }).extendRounds, 0);
   t.is(c.thresholds[0]!.cases[0]!.stretchMeasured, 0.3, 'the median of the slowed build\'s own measures');
   t.regex(formatCalibration(c), /\| 30\.0% \|\n/);
   for (const th of c.thresholds) {
@@ -53,6 +59,32 @@ test('paired calibration draws isolate pairs: a gate run compares R·I of the 3R
     t.is(th.aaSuite, 0);
     t.is(th.detectionWorst, 1);
   }
+});
+
+test('paired calibration of the extending gate: a case whose isolate pairs disagree is found more often with its extension', (t) => {
+  const cases = suiteCases().slice(0, 4);
+  const arm = (seed: number) => {
+    const r = synthResults(cases, seed, 12, 20);
+    // 3 pair processes of 4 isolate pairs: a gate run draws 4, and 4 more for an undecided case.
+    r.settings = { ...r.settings, rounds: 3, pairedPool: 3, isolates: 4 };
+    for (const c of r.cases) c.paired = true;
+    return r;
+  };
+  const a = arm(1), b = arm(2), s1 = arm(3), s2 = arm(4);
+  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 300;
+  b.cases.forEach((c, i) => (c.rounds = a.cases[i]!.rounds.map((r) => r.map((x, k) => x * wiggle(k)))));
+  // Slowed by 20% on average, but each isolate pair at a level of its own (2% to 38%): a
+  // threshold of 10% sits inside the interval of many draws of 4, and of fewer draws of 8.
+  const levels = [1.02, 1.38, 1.2, 1.1, 1.3, 1.2, 1.05, 1.35, 1.15, 1.25, 1.08, 1.32];
+  s2.cases.forEach((c, i) => (c.rounds = s1.cases[i]!.rounds.map((r, j) => r.map((x, k) => x * levels[j]! * wiggle(k)))));
+  const o = { ...opts, runs: 100, thresholds: [0.1] };
+  const withExt = evaluateCalibration({ a, b, s1, s2 }, o).thresholds[0]!;
+  const without = evaluateCalibration({ a, b, s1, s2 }, { ...o, extend: false }).thresholds[0]!;
+  t.true(withExt.sensitivityExtendedMean > 0, 'some slowed draws were undecided and measured again');
+  t.is(without.sensitivityExtendedMean, 0);
+  t.log(`detected ${withExt.detectionMean} with the extension (${withExt.sensitivityExtendedMean} cases measured again per draw), ${without.detectionMean} without`);
+  t.true(withExt.detectionMean > without.detectionMean, `detected ${withExt.detectionMean} with the extension, ${without.detectionMean} without`);
+  t.is(withExt.aaSuite, 0);
 });
 
 test('calibration exposes a gate that fires on noise: one slow process per case is a false positive at a 5% threshold', (t) => {
@@ -85,7 +117,7 @@ test('the calibration slowdown stretches every timed run by the requested fracti
 test('gate end to end: a base directory and this build, interleaved, compared (and bad bases refused)', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
   const r = await sluice(['gate', '--base', PROJECT_ROOT, '--paired', '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
-    '--rounds', '2', '--isolates', '1', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%']);
+    '--rounds', '2', '--isolates', '1', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%', '--no-extend']);
   // The verdict itself depends on timing (a timed assertion has no place here); the mechanics do not.
   t.true(r.code === 0 || r.code === 1, `${r.code}: ${r.stderr.slice(-600)}`);
   for (const f of ['base.json', 'head.json', 'compare.md', 'compare.json']) t.true(existsSync(path.join(out, f)), f);
@@ -101,6 +133,9 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   const noPaired = await sluice(['gate', '--base', PROJECT_ROOT, '--no-paired', '--isolates', '2']);
   t.is(noPaired.code, 2);
   t.regex(noPaired.stderr, /--isolates applies to the paired gate only/);
+  const noPairedExtend = await sluice(['gate', '--base', PROJECT_ROOT, '--no-paired', '--extend']);
+  t.is(noPairedExtend.code, 2);
+  t.regex(noPairedExtend.stderr, /--extend applies to the paired gate only/);
   const bad = await sluice(['gate', '--base', 'no-such-ref-or-dir']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--base: 'no-such-ref-or-dir' is neither a directory nor a git ref/);
@@ -110,6 +145,37 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
   const notSluice = await sluice(['gate', '--base', os.tmpdir()]);
   t.is(notSluice.code, 2);
   t.regex(notSluice.stderr, /is not a sluice checkout/);
+});
+
+test('the gate measures an undecided case again: one more paired process of isolate pairs, its records continued', async (t) => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-extend-'));
+  const cases = planSuite('quick', { filter: 'selectivity/rows=10000,selectivity=0.5/*', engines: ['materialized', 'streaming'] });
+  t.is(cases.length, 2);
+  const settings = gateSettings('quick', true, { isolates: 2, maxTime: 0.05, minSamples: 3 });
+  const arms: Arm[] = ['base', 'head'].map((name) => ({
+    name, out: path.join(out, `${name}.json`), results: newResults('quick', settings, PROJECT_ROOT, childFlags(true)), caseRunner: caseRunnerPath(),
+  }));
+  await measureArms(arms, cases, () => {}, { paired: true });
+  const first = compareResults(arms[0]!.results, arms[1]!.results, { allowEnvMismatch: true });
+  // At a threshold equal to its own ratio, a case is undecided whatever the machine did: the
+  // estimate always lies inside its interval.
+  const m = first.cases[0]!.metrics.find((x) => x.metric === 'time')!;
+  t.true(m.paired);
+  t.deepEqual(undecidedCases(first, m.ratio - 1).includes(cases[0]!.id), true);
+  await measureAgain(arms, [cases[0]!], settings, () => {});
+  for (const a of arms) {
+    const saved = readResults(a.out);
+    t.deepEqual(saved.settings.extended, [cases[0]!.id], 'the results name the case measured again');
+    t.is(saved.settings.rounds, 1, 'the settings still describe the first pass');
+    const [again, once] = [saved.cases.find((c) => c.id === cases[0]!.id)!, saved.cases.find((c) => c.id === cases[1]!.id)!];
+    t.is(again.rounds.length, 4, 'two isolate pairs, then two more');
+    t.is(once.rounds.length, 2, 'the decided case is left alone');
+    t.is(again.status, 'ok');
+    t.truthy(again.heap, 'the heap pass is kept, not repeated');
+  }
+  const after = compareResults(readResults(arms[0]!.out), readResults(arms[1]!.out), { allowEnvMismatch: true });
+  const m2 = after.cases[0]!.metrics.find((x) => x.metric === 'time')!;
+  t.true(m2.paired && m2.roundRatios!.length === 4, 'the second comparison pools all four isolate pairs');
 });
 
 test('a paired child measures both builds taking turns, each in its own worker with its own prepared query', async (t) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../engine/index.js';
-import { compareResults, formatComparison } from '../../../harness/gate/compare.js';
+import { compareResults, formatComparison, undecidedCases } from '../../../harness/gate/compare.js';
 import { mannWhitney } from '../../../harness/stats/mann-whitney.js';
 import { toGithubActionBenchmark } from '../../../harness/gate/export.js';
 import { writeResults, type ResultsFile } from '../../../harness/results.js';
@@ -234,4 +234,26 @@ test('paired records: one round running off on its own is not a regression; ever
   t.true(m(1).tau! < 0.02, `tau ${m(1).tau}`);
   t.true(Math.abs(m(1).ratio - 1.12) < 0.02, `ratio ${m(1).ratio}`);
   t.is(c.cases[1]!.verdict, 'regressed');
+});
+
+test('undecided cases: a paired time interval that spans 1 + threshold, and only that', (t) => {
+  const cases = suiteCases().slice(0, 3);
+  const base = synthResults(cases, 51, 4, 40), head = synthResults(cases, 52, 4, 40);
+  // Case 0: rounds that disagree (1.00 to 1.20): a wide interval around +10%. Case 1: every round
+  // at 1.00. Case 2: every round at 1.30.
+  const levels = [[1.0, 1.2, 1.05, 1.15], [1, 1, 1, 1], [1.3, 1.3, 1.3, 1.3]];
+  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 200;
+  for (const [i, c] of base.cases.entries()) {
+    const h = head.cases[i]!;
+    c.paired = h.paired = true;
+    h.rounds = c.rounds.map((r, j) => r.map((x, k) => x * levels[i]![j]! * wiggle(k + j)));
+  }
+  const c = compareResults(base, head, { timeThreshold: 0.1 });
+  const ci = c.cases[0]!.metrics.find((x) => x.metric === 'time')!.ci!;
+  t.true(ci[0] < 1.1 && ci[1] > 1.1, `interval ${ci}`);
+  t.deepEqual(undecidedCases(c), [cases[0]!.id], 'only the case whose interval spans 1.10');
+  t.deepEqual(undecidedCases(c, 0.3), [cases[2]!.id], 'at another threshold, the case whose interval spans 1.30');
+  // Unpaired records are never undecided: the gate cannot measure them again pair by pair.
+  for (const r of [...base.cases, ...head.cases]) r.paired = false;
+  t.deepEqual(undecidedCases(compareResults(base, head, { timeThreshold: 0.1 })), []);
 });
