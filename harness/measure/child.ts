@@ -20,10 +20,18 @@ import { median } from '../stats/descriptive.js';
 import type { HeapFigures } from './heap.js';
 
 /**
- * benchmark.js, loaded by the time passes only (it pulls in lodash: about 130 ms of a process's
- * start, which heap passes and paired passes do not need). It would otherwise recompile every
- * timed function from its source text, cutting it off from its closure; with decompilation off it
- * calls our function, which really runs the query.
+ * benchmark.js, loaded by the time and heap passes, not by a paired pass (it pulls in lodash:
+ * about 130 ms of a process's start; a paired pass's builds run in workers of their own, which
+ * never see it). It would otherwise recompile every timed function from its source text, cutting
+ * it off from its closure; with decompilation off it calls our function, which really runs the
+ * query.
+ *
+ * The heap pass does not use it, but loads it all the same: its heap figures depend on what else
+ * the process holds. Measured (`selectivity 1% materialized`, 9 runs, the heap pass's flags): 130-
+ * 270 KiB allocated per run with benchmark.js loaded, 240-520 KiB without, same engine; V8 moves
+ * these figures in steps of about 200 KiB. The gate runs each build's own heap pass, so a heap
+ * pass that stopped loading it read as a memory regression of up to 1.9x on 5 cases of 37
+ * (`gate --base 7bb65ae`, identical engine).
  */
 let Benchmark: typeof BenchmarkType;
 async function loadBenchmark(): Promise<void> {
@@ -305,6 +313,7 @@ async function main(): Promise<void> {
       const cr: CaseRunnerModule = await import('./case-runner.js');
       outcome = { ok: true, ...(cr.isTask(job.case) ? await timePassTask(cr, job.case, job.settings, job.slowdown) : timePass(cr, job.case, job.settings, job.slowdown)) };
     } else if (job.mode === 'heap') {
+      await loadBenchmark();
       const cr: CaseRunnerModule = await import('./case-runner.js');
       outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : heapPass(cr, job.case, job.runs)) };
     }
