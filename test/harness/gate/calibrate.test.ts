@@ -16,6 +16,14 @@ import { suiteCases, synthResults } from './synthetic.js';
 
 const opts = { runs: 20, slowdown: 0.3, thresholds: [0.05, 0.1], compare: {}, seed: 1 };
 
+/** A paired calibration arm: 3 pair processes of `isolates` isolate pairs per case (20 pairs each). */
+function pairedArm(cases: ReturnType<typeof suiteCases>, seed: number, isolates: number) {
+  const r = synthResults(cases, seed, 3 * isolates, 20);
+  r.settings = { ...r.settings, rounds: 3, pairedPool: 3, isolates };
+  for (const c of r.cases) c.paired = true;
+  return r;
+}
+
 test('calibration on synthetic arms: identical builds give no false positives, a 30% slowdown is always found', (t) => {
   const cases = suiteCases();
   const slow = cases.map((c) => ({ ...c, time: c.time * 1.3 }));
@@ -36,12 +44,7 @@ test('calibration on synthetic arms: identical builds give no false positives, a
 test('paired calibration draws isolate pairs: a gate run compares R·I of the 3R·I rounds', (t) => {
   const cases = suiteCases().slice(0, 6);
   // 3 pair processes of 3 isolate pairs: 9 rounds per case; a gate run draws 3 of them.
-  const arm = (seed: number) => {
-    const r = synthResults(cases, seed, 9, 20);
-    r.settings = { ...r.settings, rounds: 3, pairedPool: 3, isolates: 3 };
-    for (const c of r.cases) c.paired = true;
-    return r;
-  };
+  const arm = (seed: number) => pairedArm(cases, seed, 3);
   const a = arm(1), s1 = arm(3);
   const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 300;
   const b = arm(2), s2 = arm(4);
@@ -63,13 +66,8 @@ test('paired calibration draws isolate pairs: a gate run compares R·I of the 3R
 
 test('paired calibration of the extending gate: a case whose isolate pairs disagree is found more often with its extension', (t) => {
   const cases = suiteCases().slice(0, 4);
-  const arm = (seed: number) => {
-    const r = synthResults(cases, seed, 12, 20);
-    // 3 pair processes of 4 isolate pairs: a gate run draws 4, and 4 more for an undecided case.
-    r.settings = { ...r.settings, rounds: 3, pairedPool: 3, isolates: 4 };
-    for (const c of r.cases) c.paired = true;
-    return r;
-  };
+  // 3 pair processes of 4 isolate pairs: a gate run draws 4, and 4 more for an undecided case.
+  const arm = (seed: number) => pairedArm(cases, seed, 4);
   const a = arm(1), b = arm(2), s1 = arm(3), s2 = arm(4);
   const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 300;
   b.cases.forEach((c, i) => (c.rounds = a.cases[i]!.rounds.map((r) => r.map((x, k) => x * wiggle(k)))));
