@@ -104,7 +104,8 @@ test('the calibration slowdown stretches every timed run by the requested fracti
   t.true(r.ok, JSON.stringify(r));
   const { extraFraction } = r as unknown as { extraFraction: number };
   // Each run waits until a quarter of its own time has passed again, so the total cannot be less.
-  t.true(extraFraction >= 0.25 && extraFraction < 1, `extra time over query time: ${extraFraction}`);
+  // (It can be more: the wait is wall time, and a busy machine may preempt the child inside it.)
+  t.true(extraFraction >= 0.25 && Number.isFinite(extraFraction), `extra time over query time: ${extraFraction}`);
   const plain = await runChild({ mode: 'time', case: c, settings }, ['--expose-gc'], 60);
   t.is((plain as unknown as { extraFraction: number }).extraFraction, 0, 'no extra work outside calibration');
   const run = await sluice(['run', '--calibration-slowdown', '10%', '--filter', 'x']);
