@@ -36,7 +36,7 @@ import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { readResults, recordRounds, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
 import { caseRunnerPath, childFlags, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
-import { median, prng } from '../stats/descriptive.js';
+import { mean, median, prng } from '../stats/descriptive.js';
 import { compareResults, COMPARE_DEFAULTS, undecidedCases, type CompareSettings } from './compare.js';
 import { gateSettings } from './gate.js';
 
@@ -175,9 +175,9 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   const poolOf = (m: (id: string) => ReturnType<typeof pooled>): Pool => new Map(ids.map((id) => [id, m(id)]));
   let rounds: number, aaRuns: GateRun[], sensRuns: GateRun[], applied: (id: string) => number, extendRounds = 0;
   if (paired) {
-    // A (a copy of this build) and B were measured together in 3R pair processes, S1 (the copy)
-    // and S2 (slowed) in 3R more, I isolate pairs each; a gate run draws R·I isolate pairs, and
-    // compares the pairs it drew.
+    // A (a copy of this build) and B were measured together in P·R pair processes (P the pool
+    // factor), S1 (the copy) and S2 (slowed) in P·R more, I isolate pairs each; a gate run draws
+    // R·I isolate pairs, and compares the pairs it drew.
     const total = recordRounds(arms.a.settings);
     rounds = Math.max(1, Math.round(total / (arms.a.settings.pairedPool ?? 2)));
     const [pa, pb, ps1, ps2] = [a, b, s1, s2].map((m) => poolOf((id) => pooled(a.get(id)!, m.get(id)!)));
@@ -186,12 +186,14 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
     if (opts.extend !== false) extendRounds = Math.min(arms.a.settings.isolates ?? 1, total - rounds);
     let picks = subsets(total, rounds);
     if (picks.length > opts.runs) picks = sample(picks.length, opts.runs, r).map((i) => picks[i]!);
-    const rest = (idx: number[]) => [...Array(total).keys()].filter((i) => !idx.includes(i));
     const run = (idx: number[], more: number[], x: Pool, y: Pool): GateRun => ({
       base: synth(arms.a, x, idx), head: synth(arms.a, y, idx),
       ...(extendRounds > 0 && { more: { base: synth(arms.a, x, [...idx, ...more]), head: synth(arms.a, y, [...idx, ...more]) } }),
     });
-    aaRuns = picks.map((idx) => run(idx, sample(total - rounds, extendRounds, r).map((i) => rest(idx)[i]!), pa!, pb!));
+    aaRuns = picks.map((idx) => {
+      const rest = [...Array(total).keys()].filter((i) => !idx.includes(i));
+      return run(idx, sample(rest.length, extendRounds, r).map((i) => rest[i]!), pa!, pb!);
+    });
     sensRuns = Array.from({ length: opts.runs }, () => sample(total, rounds + extendRounds, r)).map((idx) => run(idx.slice(0, rounds), idx.slice(rounds), ps1!, ps2!));
     applied = (id) => median(s2.get(id)!.rounds.flatMap((rr, i) => rr.map((x, k) => x / s1.get(id)!.rounds[i]![k]!))) - 1;
   } else {
@@ -233,7 +235,6 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
   });
   const flagged = (f: { ratio: number; pAdj: number } | undefined, t: number) => !!f && f.pAdj < compare.alpha && f.ratio > 1 + t;
   const rate = (runs: { m: Judged['verdicts'] }[], id: string, t: number) => runs.filter(({ m }) => flagged(m.get(id), t)).length / Math.max(1, runs.length);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : NaN);
   const thresholds = opts.thresholds.map((t): ThresholdCalibration => {
     const aa = finalAt(aaRuns, aa1, t), sens = finalAt(sensRuns, sens1, t);
     const cases = ids.map((id): CaseCalibration => ({ id, aaFalsePositiveRate: rate(aa, id, t), detectionRate: rate(sens, id, t), appliedSlowdown: applied(id), stretchMeasured: stretch(id) }));

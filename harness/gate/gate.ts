@@ -212,8 +212,9 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
     comparison = compare();
   }
   const wallSeconds = (Date.now() - started) / 1000;
+  const again = req.extend === false ? '' : extended.length ? `; ${extended.length} undecided case(s) measured again: ${extended.join(', ')}` : '; no case undecided';
   const how = req.paired
-    ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)${req.extend === false ? '' : `; ${extended.length ? `${extended.length} undecided case(s) measured again: ${extended.join(', ')}` : 'no case undecided'}`}`
+    ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)${again}`
     : `${settings.rounds} interleaved processes per case and build`;
   const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${how} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);

@@ -75,7 +75,7 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9),
     calls,
     firstRowNs: first.length ? median(first) : null,
-    extraFraction: slow ? slow.spent().extraNs / slow.spent().queryNs : 0,
+    extraFraction: slow?.extraFraction() ?? 0,
     probeNs: median(probes),
     probeVersion: PROBE_VERSION,
   };

@@ -29,7 +29,8 @@ import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
 import { describeError } from './protocol.js';
-import { medianRunNs, stretched, warmUp } from './slowdown.js';
+import { median } from '../stats/descriptive.js';
+import { stretched } from './slowdown.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -140,9 +141,7 @@ async function main(): Promise<void> {
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();
-        const samples = takeTurns(run, msg.count, data);
-        const spent = slow?.spent();
-        port.postMessage({ ...samples, extraFraction: spent ? spent.extraNs / spent.queryNs : 0 });
+        port.postMessage({ ...takeTurns(run, msg.count, data), extraFraction: slow?.extraFraction() ?? 0 });
       }
     } catch (e) {
       new Turns(data.shared, data.index).finish();
@@ -153,6 +152,21 @@ async function main(): Promise<void> {
 }
 
 const now = () => Number(process.hrtime.bigint());
+
+/** Run `run` for at least 20 runs and `seconds` (first runs are slower). */
+function warmUp(run: () => number, seconds: number): void {
+  const until = now() + seconds * 1e9;
+  for (let i = 0; i < 20 || now() < until; i++) run();
+}
+
+/** The median time of `runs` runs of `run`, ns (call it warm). */
+function medianRunNs(run: () => number, runs = 15): number {
+  return median(Array.from({ length: runs }, () => {
+    const t0 = now();
+    run();
+    return now() - t0;
+  }));
+}
 
 /**
  * The arm's samples, taking turns with the other arm: wait for the turn, run the query `count`

@@ -14,7 +14,7 @@
  * `fraction × t` more has passed.
  */
 import { performance } from 'node:perf_hooks';
-import { median, prng } from '../stats/descriptive.js';
+import { prng } from '../stats/descriptive.js';
 
 /** The extra work's data: 1024 numbers (8 KiB, cache-resident), fixed. */
 const SPIN_DATA = (() => {
@@ -50,6 +50,8 @@ export interface Stretched {
   run: () => number;
   /** Nanoseconds spent in the query and in the extra work since the last reset. */
   spent(): { queryNs: number; extraNs: number };
+  /** The extra work's time over the query's since the last reset: the stretch actually applied. */
+  extraFraction(): number;
   reset(): void;
 }
 
@@ -78,24 +80,10 @@ export function stretched(run: () => number, fraction: number, clock: Clock = de
       return n;
     },
     spent: () => ({ queryNs, extraNs }),
+    extraFraction: () => extraNs / queryNs,
     reset: () => {
       queryNs = 0;
       extraNs = 0;
     },
   };
-}
-
-/** Run `run` for at least 20 runs and `seconds` (first runs are slower). */
-export function warmUp(run: () => number, seconds: number): void {
-  const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-  for (let i = 0; i < 20 || process.hrtime.bigint() < until; i++) run();
-}
-
-/** The median time of `runs` runs of `run`, ns (call it warm). */
-export function medianRunNs(run: () => number, runs = 15): number {
-  return median(Array.from({ length: runs }, () => {
-    const t0 = process.hrtime.bigint();
-    run();
-    return Number(process.hrtime.bigint() - t0);
-  }));
 }

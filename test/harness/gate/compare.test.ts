@@ -211,19 +211,26 @@ test('paired records: the ratio pools the rounds\' median ratios of samples take
   t.falsy(compareResults(base, head).cases[1]!.metrics.find((x) => x.metric === 'time')!.paired);
 });
 
+/**
+ * Make base and head paired: head case i, round j is base's times `levels[i][j]` times a
+ * deterministic pair noise of ±`spread`.
+ */
+function pairAtLevels(base: ResultsFile, head: ResultsFile, levels: number[][], spread: number): void {
+  const wiggle = (k: number) => 1 + ((((k * 37) % 21) - 10) / 10) * spread;
+  for (const [i, c] of base.cases.entries()) {
+    const h = head.cases[i]!;
+    c.paired = h.paired = true;
+    h.rounds = c.rounds.map((r, j) => r.map((x, k) => x * levels[i]![j]! * wiggle(k + j)));
+  }
+}
+
 test('paired records: one round running off on its own is not a regression; every round moving is', (t) => {
   const cases = suiteCases().slice(0, 2);
   const base = synthResults(cases, 41, 3, 40), head = synthResults(cases, 42, 3, 40);
   // Pair noise: the head's sample is the base's times a ratio spread ±10% around the round's own
   // level. Case 0: rounds at 1.00, 0.98 and 1.35 (one isolate ran 35% slow, as measured on the
   // ohlc aggregation with identical code). Case 1: every round 12% slower.
-  const levels = [[1.0, 0.98, 1.35], [1.12, 1.12, 1.12]];
-  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 100;
-  for (const [i, c] of base.cases.entries()) {
-    const h = head.cases[i]!;
-    c.paired = h.paired = true;
-    h.rounds = c.rounds.map((r, j) => r.map((x, k) => x * levels[i]![j]! * wiggle(k + j)));
-  }
+  pairAtLevels(base, head, [[1.0, 0.98, 1.35], [1.12, 1.12, 1.12]], 0.1);
   const c = compareResults(base, head, { timeThreshold: 0.05 });
   const m = (i: number) => c.cases[i]!.metrics.find((x) => x.metric === 'time')!;
   // Pooling every pair into one test would call case 0 (its pooled median is above 1.05 and 40
@@ -241,13 +248,7 @@ test('undecided cases: a paired time interval that spans 1 + threshold, and only
   const base = synthResults(cases, 51, 4, 40), head = synthResults(cases, 52, 4, 40);
   // Case 0: rounds that disagree (1.00 to 1.20): a wide interval around +10%. Case 1: every round
   // at 1.00. Case 2: every round at 1.30.
-  const levels = [[1.0, 1.2, 1.05, 1.15], [1, 1, 1, 1], [1.3, 1.3, 1.3, 1.3]];
-  const wiggle = (k: number) => 1 + (((k * 37) % 21) - 10) / 200;
-  for (const [i, c] of base.cases.entries()) {
-    const h = head.cases[i]!;
-    c.paired = h.paired = true;
-    h.rounds = c.rounds.map((r, j) => r.map((x, k) => x * levels[i]![j]! * wiggle(k + j)));
-  }
+  pairAtLevels(base, head, [[1.0, 1.2, 1.05, 1.15], [1, 1, 1, 1], [1.3, 1.3, 1.3, 1.3]], 0.05);
   const c = compareResults(base, head, { timeThreshold: 0.1 });
   const ci = c.cases[0]!.metrics.find((x) => x.metric === 'time')!.ci!;
   t.true(ci[0] < 1.1 && ci[1] > 1.1, `interval ${ci}`);
