@@ -35,6 +35,18 @@ export class ResourcesExhaustedError extends SluiceError {
   }
 }
 
+/**
+ * A bad value found while reading rows: an operand of the wrong type (`'x' + 1`, `sum` over a
+ * string, `not` of a number), or a source row that is not an array of the schema's width. It is
+ * raised when the row is reached, so the engines differ in when, not whether: the materialized
+ * engine computes every operator over its whole input as the query is built, and raises it then
+ * (even under a `limit(0)` that would read none of it); the streaming engine raises it only if a
+ * pass reads the row. A {@link PlanError}, by contrast, is raised while building the query, the
+ * same on both engines, before any row is read (DataFusion separates Plan and Execution errors
+ * the same way).
+ */
+export class ExecutionError extends SluiceError {}
+
 /** A bad option, CLI argument or scenario parameter. */
 export class ConfigError extends SluiceError {}
 

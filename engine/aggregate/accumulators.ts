@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { PlanError } from '../errors.js';
+import { ExecutionError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
 import { hashEntryBytes, SLOT_BYTES, valueBytes } from '../memory/byte-model.js';
 import type { Tuple, Value } from '../types.js';
@@ -20,7 +20,7 @@ import type { Tuple, Value } from '../types.js';
  * - `first(col, orderBy)` / `last(col, orderBy)` is `col` at the row with the smallest / largest
  *   `orderBy`, over rows where both are non-null; ties go to the smaller / larger `col` value, so
  *   the result never depends on input order;
- * - `sum` and `avg` take numbers; anything else is a `PlanError` when the row is reached;
+ * - `sum` and `avg` take numbers; anything else is an `ExecutionError` when the row is reached;
  * - with no group-by columns there is exactly one output row, even for empty input
  *   (`count` 0, the others null), as in SQL.
  */
@@ -121,7 +121,7 @@ class SumAvg extends Base {
       this.sum[g]! += v;
       this.n[g]!++;
     } else if (v !== null) {
-      throw new PlanError(`${this.name} takes numbers, got ${typeof v} ${JSON.stringify(v)}`);
+      throw new ExecutionError(`${this.name} takes numbers, got ${typeof v} ${JSON.stringify(v)}`);
     }
   }
   merge(g: number, o: Accumulator, og: number): void {

@@ -1,4 +1,4 @@
-import { PlanError } from '../errors.js';
+import { ExecutionError, PlanError } from '../errors.js';
 import type { Schema, Tuple, Value } from '../types.js';
 import { compareValues } from './compare.js';
 import { ARITH_OPS, COMPARE_OPS, exprToString, type ArithOp, type CompareOp, type Expr } from './expr.js';
@@ -76,9 +76,16 @@ export function validate(e: unknown, path = 'expression'): void {
       return;
     case 'and': case 'or':
       if (!Array.isArray(x.args) || x.args.length === 0) throw new PlanError(`${path}: '${x.op}' needs at least one argument`);
-      x.args.forEach((a, i) => validate(a, `${path}.args[${i}]`));
+      x.args.forEach((a, i) => {
+        validate(a, `${path}.args[${i}]`);
+        checkBooleanOperand(x.op as string, a as Expr, `${path}.args[${i}]`);
+      });
       return;
-    case 'neg': case 'not': case 'isNull':
+    case 'not':
+      validate(x.arg, `${path}.arg`);
+      checkBooleanOperand('not', x.arg as Expr, `${path}.arg`);
+      return;
+    case 'neg': case 'isNull':
       validate(x.arg, `${path}.arg`);
       return;
     case 'startsWith': case 'contains':
@@ -92,6 +99,18 @@ export function validate(e: unknown, path = 'expression'): void {
         return;
       }
       throw new PlanError(`${path}: unknown operator ${JSON.stringify(x.op)}`);
+  }
+}
+
+/**
+ * `and`/`or`/`not` take booleans (or null). An operand known at plan time not to be one (a number
+ * or string literal, arithmetic) is a `PlanError` here; a column holding one is an
+ * `ExecutionError` when the row is reached ({@link SLOW_PATHS.bool}).
+ */
+function checkBooleanOperand(op: string, a: Expr, path: string): void {
+  const type = a.op === 'lit' ? (a.value === null ? 'null' : typeof a.value) : ARITH_OPS.includes(a.op as ArithOp) || a.op === 'neg' ? 'number' : null;
+  if (type === 'number' || type === 'string') {
+    throw new PlanError(`${path}: '${op}' takes booleans, got ${type === 'number' && a.op !== 'lit' ? 'the number expression' : type} ${exprToString(a)}`);
   }
 }
 
@@ -117,14 +136,14 @@ function compile(e: Expr, schema: Schema): CompiledExpr {
       };
     }
     case 'and':
-      return compileAnd(e.args.map((a) => compile(a, schema)));
+      return compileAnd(e.args.map((a) => compile(a, schema)), e);
     case 'or':
-      return compileOr(e.args.map((a) => compile(a, schema)));
+      return compileOr(e.args.map((a) => compile(a, schema)), e);
     case 'not': {
       const a = compile(e.arg, schema);
       return (t) => {
         const v = a(t);
-        return v === null ? null : v !== true;
+        return v === true ? false : v === false ? true : v === null ? null : SLOW_PATHS.bool('not', v, e);
       };
     }
     case 'isNull': {
@@ -140,8 +159,8 @@ function compile(e: Expr, schema: Schema): CompiledExpr {
 }
 
 /** The error for an operand of the wrong type. */
-function badOperand(op: string, v: Value, e: Expr): PlanError {
-  return new PlanError(`'${op}' got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}; it takes ${op === 'startsWith' || op === 'contains' ? 'strings' : 'numbers'}`);
+function badOperand(op: string, v: Value, e: Expr): ExecutionError {
+  return new ExecutionError(`'${op}' got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}; it takes ${op === 'startsWith' || op === 'contains' ? 'strings' : 'numbers'}`);
 }
 
 /**
@@ -166,6 +185,10 @@ export const SLOW_PATHS = {
   neg(v: Value, e: Expr): null {
     if (v === null) return null;
     throw badOperand('neg', v, e);
+  },
+  /** An operand of `and`/`or`/`not` that is not a boolean or null: always throws. */
+  bool(op: 'and' | 'or' | 'not', v: Value, e: Expr): never {
+    throw new ExecutionError(`'${op}' takes booleans, got ${typeof v} ${JSON.stringify(v)} in ${exprToString(e)}`);
   },
   /** startsWith / contains with nulls and operand errors. */
   str(starts: boolean, s: Value, q: Value, e: Expr): boolean | null {
@@ -218,16 +241,17 @@ function compileArith(op: ArithOp, l: CompiledExpr, r: CompiledExpr, e: Expr): C
   }
 }
 
-function compileAnd(args: CompiledExpr[]): CompiledExpr {
-  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === null ? null : v === true; }; }
+function compileAnd(args: CompiledExpr[], e: Expr): CompiledExpr {
+  // false stops with false, null makes the result unknown; anything but a boolean or null throws.
+  const bad = (v: Value): never => SLOW_PATHS.bool('and', v, e);
+  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === true || v === false || v === null ? v : bad(v); }; }
   if (args.length === 2) {
-    // Same rule as the general case: anything but true or null counts as false and stops.
     const [a, b] = args as [CompiledExpr, CompiledExpr];
     return (t) => {
       const x = a(t);
-      if (x !== true && x !== null) return false;
+      if (x !== true && x !== null) return x === false ? false : bad(x);
       const y = b(t);
-      if (y !== true && y !== null) return false;
+      if (y !== true && y !== null) return y === false ? false : bad(y);
       return x === null || y === null ? null : true;
     };
   }
@@ -237,20 +261,23 @@ function compileAnd(args: CompiledExpr[]): CompiledExpr {
       const v = args[k]!(t);
       if (v === false) return false;
       if (v === null) unknown = true;
-      else if (v !== true) return false;
+      else if (v !== true) bad(v);
     }
     return unknown ? null : true;
   };
 }
 
-function compileOr(args: CompiledExpr[]): CompiledExpr {
-  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === null ? null : v === true; }; }
+function compileOr(args: CompiledExpr[], e: Expr): CompiledExpr {
+  // true stops with true, null makes the result unknown; anything but a boolean or null throws.
+  const bad = (v: Value): never => SLOW_PATHS.bool('or', v, e);
+  if (args.length === 1) { const a = args[0]!; return (t) => { const v = a(t); return v === true || v === false || v === null ? v : bad(v); }; }
   return (t) => {
     let unknown = false;
     for (let k = 0; k < args.length; k++) {
       const v = args[k]!(t);
       if (v === true) return true;
       if (v === null) unknown = true;
+      else if (v !== false) bad(v);
     }
     return unknown ? null : false;
   };

@@ -9,11 +9,19 @@ import type { Value } from '../types.js';
  * - Three-valued logic. A comparison or arithmetic with a null operand is null; `and` is false if
  *   any argument is false, else null if any is null, else true; `or` dually; `not null` is null.
  *   A filter keeps a row only when its predicate is exactly `true`.
+ * - `and`, `or` and `not` take booleans (or null). A non-boolean operand is an error, not a
+ *   truth value: a `PlanError` when it is known at plan time (`not(5)`, `and(col('a'), add(…))`),
+ *   else an `ExecutionError` when a row holds one (`not(col('n'))` with n = 5). Counting 5 as
+ *   false, as sluice once did, silently inverts what SQL engines that cast 5 to true would return;
+ *   rejecting it, as PostgreSQL does, cannot give a wrong answer. `and` stops at the first false
+ *   and `or` at the first true, so an operand after that is not evaluated (nor checked).
  * - Comparisons between two non-null values of different types order them by type:
  *   boolean < number < string (the same total order `orderBy` uses); equal types compare
  *   naturally (false < true, numeric, UTF-16 code unit order).
- * - Arithmetic takes numbers only (anything else is a `PlanError` at run time); division or
- *   modulo by zero is null.
+ * - Arithmetic takes numbers only (anything else is an `ExecutionError` when the row is reached).
+ *   `div` is real division, not integer division (`7 / 2` is 3.5); `mod` is JavaScript's `%`, so
+ *   it works on fractions and takes the sign of the dividend (`5.5 % 2` is 1.5, `-7 % 2` is -1).
+ *   Division or modulo by zero is null (SQL engines differ here; null keeps a query running).
  * - `startsWith` / `contains` take strings; null in either operand gives null.
  */
 export type Expr =

@@ -81,21 +81,21 @@ class Generator {
         return `(${a} = ${this.expr(e.arg, schema, slots)}, typeof ${a} === 'number' ? -${a} : H.neg(${a}, ${node}))`;
       }
       case 'and': case 'or': {
-        // Exactly the closures' rule. and: false (or any non-boolean) stops with false, null makes
-        // the result unknown; or: true stops with true, null makes it unknown.
-        const u = this.temp(), v = this.temp();
+        // Exactly the closures' rule. and: false stops with false, null makes the result unknown;
+        // or: true stops with true, null makes it unknown; a non-boolean operand throws.
+        const u = this.temp(), v = this.temp(), node = this.constant(e);
         let code = e.op === 'and' ? `(${u} ? null : true)` : `(${u} ? null : false)`;
         for (const arg of [...e.args].reverse()) {
           const a = this.expr(arg, schema, slots);
           code = e.op === 'and'
-            ? `((${v} = ${a}) !== true && ${v} !== null ? false : (${v} === null && (${u} = true), ${code}))`
-            : `((${v} = ${a}) === true ? true : (${v} === null && (${u} = true), ${code}))`;
+            ? `((${v} = ${a}) !== true && ${v} !== null ? (${v} === false ? false : H.bool('and', ${v}, ${node})) : (${v} === null && (${u} = true), ${code}))`
+            : `((${v} = ${a}) === true ? true : (${v} !== false && (${v} === null ? (${u} = true) : H.bool('or', ${v}, ${node})), ${code}))`;
         }
         return `(${u} = false, ${code})`;
       }
       case 'not': {
-        const a = this.temp();
-        return `(${a} = ${this.expr(e.arg, schema, slots)}, ${a} === null ? null : ${a} !== true)`;
+        const a = this.temp(), node = this.constant(e);
+        return `(${a} = ${this.expr(e.arg, schema, slots)}, ${a} === true ? false : ${a} === false ? true : ${a} === null ? null : H.bool('not', ${a}, ${node}))`;
       }
       case 'isNull':
         return `(${this.expr(e.arg, schema, slots)} === null)`;

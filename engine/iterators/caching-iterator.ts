@@ -55,14 +55,24 @@ export class LazyCache {
   ensure(n: number): number {
     this.checkUsable();
     const b = this.buffer;
-    while (b.rows.length < n && b.pull() !== undefined);
+    try {
+      while (b.rows.length < n && b.pull() !== undefined);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
     return b.rows.length;
   }
 
-  /** Read the source to its end. */
+  /** Read the source to its end. A source that throws leaves the cache failed (terminal). */
   fill(): void {
     this.checkUsable();
-    this.buffer.fill();
+    try {
+      this.buffer.fill();
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
   }
 
   /** Drop the cache and its reservation, and close the source if still open. */

@@ -1,10 +1,13 @@
 import { ABORT_CHECK_MASK, type ExecutionContext } from '../context.js';
+import { ExecutionError } from '../errors.js';
 import type { TupleIterator } from '../relation.js';
-import type { Tuple } from '../types.js';
+import type { Schema, Tuple } from '../types.js';
 
 /**
  * Wraps a user-supplied iterator (`fromIterator`): counts rows into `metrics.sourceRows`, polls
- * the abort signal every 1024 rows, and guarantees that the user's `close()` runs exactly once.
+ * the abort signal every 1024 rows, checks that every row is an array of the schema's width (a
+ * wrong row is an `ExecutionError`, as on the materialized engine), and guarantees that the
+ * user's `close()` runs exactly once.
  */
 export class SourceIterator implements TupleIterator {
   private count = 0;
@@ -13,13 +16,16 @@ export class SourceIterator implements TupleIterator {
   constructor(
     private readonly source: TupleIterator,
     private readonly ctx: ExecutionContext,
+    private readonly schema: Schema,
   ) {}
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
     if ((this.count & ABORT_CHECK_MASK) === 0) this.ctx.checkAborted();
     const t = this.source.next();
-    if (t !== undefined) this.count++;
+    if (t === undefined) return t;
+    if (!Array.isArray(t) || t.length !== this.schema.length) throw badSourceRow(t, this.count, this.schema);
+    this.count++;
     return t;
   }
 
@@ -29,4 +35,10 @@ export class SourceIterator implements TupleIterator {
     this.ctx.metrics.sourceRows += this.count;
     this.source.close();
   }
+}
+
+/** The error for a `fromIterator` row that is not an array of the schema's width (both engines). */
+export function badSourceRow(t: unknown, index: number, schema: Schema): ExecutionError {
+  const got = Array.isArray(t) ? `${t.length} values` : t === null ? 'null' : typeof t;
+  return new ExecutionError(`fromIterator: row ${index} must be an array of ${schema.length} values (${schema.join(', ')}), got ${got}`);
 }

@@ -2,13 +2,13 @@ import type { Relation, TupleIterator } from '../relation.js';
 
 /**
  * Whether `r` can be opened again without error: a materialized relation, or a streaming one
- * whose `materialize()` was called (its cache replays). Used to pick hash-join build sides and
+ * whose `materialize()` was called (its cache replays). A cache that only answered `size()` or
+ * `isEmpty()` serves a single pass and does not count. Used to pick hash-join build sides and
  * to decide whether a cross product may re-read its right side.
  */
 export function isReopenable(r: Relation): boolean {
   if (r.kind === 'materialized') return true;
-  const phase = (r as { phase?: string }).phase;
-  return phase === 'armed' || phase === 'caching' || phase === 'cached';
+  return (r as { reopenable?: boolean }).reopenable === true;
 }
 
 /** Open two inputs; if the second fails to open, the first is closed before rethrowing. */

@@ -3,7 +3,6 @@ import type { Expr } from '../expr/expr.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
 import { allIndices, KeyIds } from '../key.js';
-import { PlanError } from '../errors.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
@@ -11,6 +10,7 @@ import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.j
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
 import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
 import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
+import { badSourceRow } from '../iterators/source-iterator.js';
 import { SemiJoinIterator } from '../join/semi-join-iterator.js';
 import { isReopenable, openBoth } from '../join/open-inputs.js';
 import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
@@ -57,7 +57,7 @@ export class MaterializedRelation implements Relation {
     const it = open();
     try {
       for (let t = it.next(); t !== undefined; t = it.next()) {
-        if (t.length !== s.length) throw new PlanError(`fromIterator: row ${b.rows.length} has ${t.length} values, the schema has ${s.length} (${s.join(', ')})`);
+        if (!Array.isArray(t) || t.length !== s.length) throw badSourceRow(t, b.rows.length, s);
         b.push(t);
       }
     } catch (e) {
@@ -205,9 +205,9 @@ export class MaterializedRelation implements Relation {
   }
 
   private semi(other: Relation, opts: JoinOptions | undefined, anti: boolean): Relation {
-    const operator = anti ? 'materialized anti join' : 'materialized semi join';
-    const { leftKeys, rightKeys } = planSemiJoin(this.schema, other.schema, opts, operator);
-    return this.drainInto(operator, this.schema, () => {
+    // Plan errors name the operator exactly as the streaming engine does; the reservation says which engine.
+    const { leftKeys, rightKeys } = planSemiJoin(this.schema, other.schema, opts, anti ? 'anti join' : 'semi join');
+    return this.drainInto(anti ? 'materialized anti join' : 'materialized semi join', this.schema, () => {
       const [l, r] = openBoth(this, other);
       return new SemiJoinIterator(l, r, leftKeys, rightKeys, anti, this.ctx);
     });

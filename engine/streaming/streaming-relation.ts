@@ -34,7 +34,7 @@ import type { Schema, Tuple } from '../types.js';
  * Where a streaming relation is in its life. `cached` and `failed` are not stored: they are read
  * off the cache (see {@link StreamingRelation.phase}).
  */
-type State = 'fresh' | 'armed' | 'consumed' | 'caching' | 'released';
+type State = 'fresh' | 'armed' | 'consumed' | 'caching' | 'failed' | 'released';
 
 /** The observable phase of a streaming relation (for tests, plans and error messages). */
 export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cached' | 'failed' | 'released';
@@ -57,8 +57,12 @@ export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cache
  *                        │   or, if the query was aborted or the source threw, → FAILED
  *                        ▼
  *                      FAILED ──open()──► throws RelationConsumedError (with the cause)
+ *   FRESH / ARMED ──size() or isEmpty() whose read throws──► FAILED (the error is rethrown)
  *   any state ──release()──► RELEASED ──open()──► throws RelationConsumedError
  * ```
+ * FAILED is terminal: `open()`, `toArray()`, `size()`, `isEmpty()` and `materialize()` all throw
+ * `RelationConsumedError` whose `cause` is the first failure, so a pass that failed part-way can
+ * never be read back as a shorter result.
  * `materialize()` in ARMED, CACHING or CACHED returns the relation unchanged.
  *
  * `isEmpty()` in FRESH or ARMED peeks one tuple through a {@link BufferedIterator} and keeps it;
@@ -72,6 +76,8 @@ export class StreamingRelation implements Relation {
   private state: State = 'fresh';
   private peeked: BufferedIterator | null = null;
   private cache: LazyCache | null = null;
+  /** What the failed size()/isEmpty() read threw (state 'failed'). */
+  private failure: unknown = undefined;
   /** The cache was made only to answer size()/isEmpty() (true streaming off), not by materialize(). */
   private implicitCache = false;
 
@@ -104,7 +110,7 @@ export class StreamingRelation implements Relation {
   /** A source over an iterator the caller opens on demand (called at most once unless materialized). */
   static fromIterator(schema: Schema, open: () => TupleIterator, ctx: ExecutionContext): StreamingRelation {
     const s = checkSchema(schema, 'fromIterator');
-    return new StreamingRelation(s, ctx, () => new SourceIterator(open(), ctx), () => -1);
+    return new StreamingRelation(s, ctx, () => new SourceIterator(open(), ctx, s), () => -1);
   }
 
   /** Where this relation is in the state machine drawn above. */
@@ -136,7 +142,48 @@ export class StreamingRelation implements Relation {
         );
       case 'released':
         throw new RelationConsumedError(`this streaming relation (${this.schema.join(', ')}) was released and cannot be opened`);
+      case 'failed':
+        throw this.failedError('opened');
     }
+  }
+
+  /**
+   * Whether `open()` can be called again after this pass: `materialize()` armed a cache that
+   * replays. A cache made only to answer `size()`/`isEmpty()` serves one pass, so it does not count.
+   */
+  get reopenable(): boolean {
+    if (this.state === 'armed') return true;
+    return this.state === 'caching' && !this.implicitCache && !this.cache!.isFailed;
+  }
+
+  /** The error every read of a FAILED relation throws, with the first failure as its cause. */
+  private failedError(what: string): RelationConsumedError {
+    const cause = this.failure;
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    return new RelationConsumedError(
+      `this streaming relation (${this.schema.join(', ')}) cannot be ${what}: an earlier read of it failed${why}`,
+      { cause },
+    );
+  }
+
+  /** Run a read that answers size()/isEmpty(); if it throws, the relation is FAILED for good. */
+  private probe<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.state = 'failed';
+    this.failure = e;
+    this.cache?.free();
+    this.cache = null;
+    const p = this.peeked;
+    this.peeked = null;
+    p?.close();
   }
 
   /** The exact count if known without reading (a source array, or a complete cache), else -1. */
@@ -146,22 +193,26 @@ export class StreamingRelation implements Relation {
   }
 
   size(): number {
+    if (this.state === 'failed') throw this.failedError('counted');
     const known = this.knownSize();
     if (known >= 0 || this.ctx.options.enableTrueStreaming) return known;
-    return this.materializeToAnswer() ? this.cache!.length : -1;
+    return this.probe(() => this.materializeToAnswer()) ? this.cache!.length : -1;
   }
 
   isEmpty(): boolean {
+    if (this.state === 'failed') throw this.failedError('probed');
     const known = this.knownSize();
     if (known >= 0) return known === 0;
     switch (this.state) {
       case 'caching':
-        return this.cache!.ensure(1) === 0;
+        return this.probe(() => this.cache!.ensure(1) === 0);
       case 'fresh':
       case 'armed':
         if (!this.ctx.options.enableTrueStreaming) return this.size() === 0;
-        this.peeked ??= BufferedIterator.over(this.produce(), this.ctx, 'streaming isEmpty peek');
-        return this.peeked.peek() === undefined;
+        return this.probe(() => {
+          this.peeked ??= BufferedIterator.over(this.produce(), this.ctx, 'streaming isEmpty peek');
+          return this.peeked.peek() === undefined;
+        });
       case 'consumed':
       case 'released':
         throw new RelationConsumedError(`isEmpty() cannot answer for a streaming relation that is ${this.state}; call materialize() before its first open()`);
@@ -169,6 +220,7 @@ export class StreamingRelation implements Relation {
   }
 
   materialize(): Relation {
+    if (this.state === 'failed') throw this.failedError('materialized');
     this.implicitCache = false;
     if (this.state === 'fresh') this.state = 'armed';
     else if (this.state === 'consumed' || this.state === 'released') {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
-  col, ConfigError, createEngine, ENGINE_KINDS, eq, gt, lit, PlanError, ResourcesExhaustedError, resolveOptions, SluiceError,
-  type Expr,
+  add, and, col, ConfigError, createEngine, ENGINE_KINDS, eq, ExecutionError, gt, lit, not, PlanError, ResourcesExhaustedError, resolveOptions, SluiceError,
+  type Expr, type Relation,
 } from '../../engine/index.js';
 import { intRows, readAll } from '../helpers.js';
 
@@ -44,10 +44,10 @@ for (const kind of ENGINE_KINDS) {
     t.is(engine.context.memory.reserved, 0, 'no reservation leaked');
   });
 
-  test(`${kind}: a run-time type error in an expression names the operator and the value`, (t) => {
+  test(`${kind}: a run-time type error in an expression is an ExecutionError (not a PlanError) naming the operator and the value`, (t) => {
     const rel = createEngine(kind).from(['a'], [[1], ['x']]);
     t.throws(() => rel.extend('b', { op: 'add', left: col('a'), right: lit(1) }).toArray(), {
-      instanceOf: PlanError,
+      instanceOf: ExecutionError,
       message: `'add' got string "x" in (a + 1); it takes numbers`,
     });
   });
@@ -79,12 +79,47 @@ test('options resolve once to frozen defaults', (t) => {
   t.is(createEngine('streaming', { memoryLimit: 1024 }).context.memory.limit, 1024);
 });
 
-test('a PlanError in a streaming predicate surfaces on next() and the pipeline still closes', (t) => {
+test('an ExecutionError in a streaming predicate surfaces on next() and the pipeline still closes', (t) => {
   let closed = 0;
   const engine = createEngine('streaming');
   const rows = [[1], ['x']];
   let i = 0;
   const rel = engine.fromIterator(['a'], () => ({ next: () => rows[i++], close: () => void closed++ }));
-  t.throws(() => rel.filter(eq({ op: 'neg', arg: col('a') }, -1)).toArray(), { instanceOf: PlanError });
+  t.throws(() => rel.filter(eq({ op: 'neg', arg: col('a') }, -1)).toArray(), { instanceOf: ExecutionError });
   t.is(closed, 1);
+});
+
+test('a bad query fails with the same PlanError message whichever engine runs it', (t) => {
+  const bad: [string, (r: Relation, o: Relation) => unknown][] = [
+    ['semi join without keys', (r, o) => r.semiJoin(o)],
+    ['anti join without keys', (r, o) => r.antiJoin(o)],
+    ['semi join, unknown left key', (r, o) => r.semiJoin(o, { keys: [['zz', 'x']] })],
+    ['anti join, unknown right key', (r, o) => r.antiJoin(o, { keys: [['a', 'zz']] })],
+    ['semi join, bad key pair', (r, o) => r.semiJoin(o, { keys: [['a']] as never })],
+    ['join, unknown key', (r, o) => r.join(o, { keys: [['a', 'zz']] })],
+    ['join options not an object', (r, o) => r.join(o, 5 as never)],
+    ['aggregate, unknown function', (r) => r.aggregate(['a'], [{ fn: 'median' as never, column: 'b', as: 'm' }])],
+    ['orderBy, bad direction', (r) => r.orderBy([{ column: 'a', direction: 'up' as never }])],
+    ['orderBy, no keys', (r) => r.orderBy([])],
+    ['filter, unknown column', (r) => r.filter(gt(col('zz'), 1))],
+    ['not of a number literal', (r) => r.filter(not(lit(5)))],
+    ['and of arithmetic', (r) => r.filter(and(col('a'), add(col('a'), 1)))],
+    ['concat, other columns', (r, o) => r.concat(o)],
+    ['limit, negative', (r) => r.limit(-1)],
+  ];
+  for (const [what, query] of bad) {
+    const messages = ENGINE_KINDS.map((kind) => {
+      const e = createEngine(kind);
+      const err = t.throws(() => query(e.from(['a', 'b'], [[1, 2]]), e.from(['x', 'y'], [[1, 2]])), { instanceOf: PlanError }, `${kind}: ${what}`);
+      return err?.message;
+    });
+    t.is(messages[0], messages[1], what);
+  }
+});
+
+test('a bad value under limit(0): the materialized engine raises an ExecutionError as the query is built, the streaming engine reads nothing and returns no rows', (t) => {
+  const query = (kind: 'materialized' | 'streaming') => createEngine(kind).from(['a'], [[1], ['x']]).extend('b', add(col('a'), 1)).limit(0).toArray();
+  t.throws(() => query('materialized'), { instanceOf: ExecutionError, message: /'add' got string "x"/ });
+  t.deepEqual(query('streaming'), []);
+  t.false(new ExecutionError('x') instanceof PlanError, 'an error found while reading rows is not a plan error');
 });

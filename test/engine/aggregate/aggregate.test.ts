@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { createEngine, ENGINE_KINDS, PlanError, type AggregateSpec, type Tuple } from '../../../engine/index.js';
+import { createEngine, ENGINE_KINDS, ExecutionError, PlanError, type AggregateSpec, type Tuple } from '../../../engine/index.js';
 import { makeAccumulator } from '../../../engine/aggregate/accumulators.js';
 import { planAggregate } from '../../../engine/aggregate/aggregate-plan.js';
 import { bag, readAll } from '../../helpers.js';
@@ -64,7 +64,7 @@ for (const kind of ENGINE_KINDS) {
     t.throws(() => r.aggregate(['k'], [{ fn: 'sum', as: 's' }]), { instanceOf: PlanError, message: /sum 's' needs a column/ });
     t.throws(() => r.aggregate(['k'], [{ fn: 'count', as: 'k' }]), { instanceOf: PlanError, message: /output column 'k' appears twice/ });
     t.throws(() => r.aggregate(['zz'], []), { instanceOf: PlanError, message: /unknown column 'zz' in aggregate groupBy/ });
-    t.throws(() => r.aggregate([], [{ fn: 'sum', column: 'v', as: 's' }]).toArray(), { instanceOf: PlanError, message: /sum\(v\) as s takes numbers, got string "x"/ });
+    t.throws(() => r.aggregate([], [{ fn: 'sum', column: 'v', as: 's' }]).toArray(), { instanceOf: ExecutionError, message: /sum\(v\) as s takes numbers, got string "x"/ });
   });
 }
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   add, and, col, compileExpr, contains, div, eq, exprToString, ge, gt, isNull, le, lit, lt, mod, mul, ne, neg, not, or,
-  referencedColumns, startsWith, sub, type Expr, type Value,
+  referencedColumns, startsWith, sub, ExecutionError, PlanError, type Expr, type Value,
 } from '../../../engine/index.js';
 
 const schema = ['a', 'b', 's'];
@@ -64,4 +64,27 @@ test('expressions are plain JSON: they round-trip and compile the same', (t) => 
   for (const row of [[2, 3, null], [2, 2, "it's"], [1, 1, 'x'], [3, 2, null]] as Value[][]) t.is(ev(back, row), ev(e, row));
   t.is(exprToString(e), "((a > 1.5) AND (s IS NULL OR contains(s, 'it''s')) AND NOT ((a * b) = 6))");
   t.deepEqual(referencedColumns(e), ['a', 's', 'b']);
+});
+
+test('and/or/not take booleans: a non-boolean literal or arithmetic operand is a PlanError, a non-boolean value an ExecutionError', (t) => {
+  t.throws(() => compileExpr(not(lit(5)), schema), { instanceOf: PlanError, message: `expression.arg: 'not' takes booleans, got number 5` });
+  t.throws(() => compileExpr(or(lit('yes'), lit(true)), schema), { instanceOf: PlanError, message: /args\[0\]: 'or' takes booleans, got string 'yes'/ });
+  t.throws(() => compileExpr(and(lit(true), add(col('a'), 1)), schema), { instanceOf: PlanError, message: /'and' takes booleans, got the number expression \(a \+ 1\)/ });
+  t.is(ev(not(lit(null)), []), null, 'null is allowed: it is unknown');
+  t.throws(() => ev(not(col('a')), [5, 0, '']), { instanceOf: ExecutionError, message: `'not' takes booleans, got number 5 in NOT a` });
+  t.throws(() => ev(or(col('s')), [0, 0, 'x']), { instanceOf: ExecutionError, message: /'or' takes booleans, got string "x"/ });
+  t.throws(() => ev(and(lit(true), col('a')), [0, 0, '']), { instanceOf: ExecutionError, message: /'and' takes booleans, got number 0/ });
+  t.throws(() => ev(and(col('a'), col('b'), lit(true)), [true, 'no', '']), { instanceOf: ExecutionError });
+  t.throws(() => ev(or(lit(false), col('a'), lit(false)), [1, 0, '']), { instanceOf: ExecutionError });
+  // Short-circuit: an operand after the deciding one is not evaluated, so not checked.
+  t.is(ev(and(lit(false), col('a')), [5, 0, '']), false);
+  t.is(ev(or(lit(true), col('a')), [5, 0, '']), true);
+});
+
+test('div is real division and mod is JavaScript remainder (fractions, sign of the dividend); by zero both are null', (t) => {
+  t.is(ev(div(lit(7), lit(2)), []), 3.5);
+  t.is(ev(mod(lit(5.5), lit(2)), []), 1.5);
+  t.is(ev(mod(lit(-7), lit(2)), []), -1);
+  t.is(ev(div(col('a'), col('b')), [1, 0, '']), null);
+  t.is(ev(mod(col('a'), col('b')), [1, 0, '']), null);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { add, and, col, contains, createEngine, div, eq, gt, isNull, lt, mul, not, or, PlanError, QueryAbortedError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
+import { add, and, col, contains, createEngine, div, eq, ExecutionError, gt, isNull, lt, mul, not, or, PlanError, QueryAbortedError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
 import { compileRun, fusionCacheSize } from '../../../engine/fusion/codegen.js';
 import { bag, readAll } from '../../helpers.js';
 
@@ -76,7 +76,7 @@ test('fused runs keep the engine contract: lazy, single pass, plan errors at pla
   t.deepEqual(q.toArray(), [[2, 3], [3, 4], [4, 5]]);
   t.throws(() => q.toArray(), { message: /already opened once/ });
   t.throws(() => e.from(['a'], []).filter(gt(col('zz'), 1)), { instanceOf: PlanError, message: /unknown column 'zz'/ });
-  t.throws(() => e.from(['a'], [['x']]).extend('b', add(col('a'), 1)).toArray(), { instanceOf: PlanError, message: `'add' got string "x" in (a + 1); it takes numbers` });
+  t.throws(() => e.from(['a'], [['x']]).extend('b', add(col('a'), 1)).toArray(), { instanceOf: ExecutionError, message: `'add' got string "x" in (a + 1); it takes numbers` });
   t.is(e.context.memory.reserved, 0);
 });
 
@@ -121,4 +121,16 @@ test('forEach: a throwing sink stops the loop, and the pass counts only the rows
     if (++pushedRows === 1500) ac.abort('enough');
   }), { instanceOf: QueryAbortedError, message: /query aborted: enough/ });
   t.is(pushedRows, 2048);
+});
+
+test('fused and composed runs raise the same ExecutionError for a non-boolean operand of and/or/not', (t) => {
+  const rows: Tuple[] = [[true, 1], [false, 2], [null, 'x']];
+  for (const p of [not(col('b')), and(col('a'), col('b')), or(col('a'), col('b'))]) {
+    const messages = [true, false].map((fuse) => {
+      const e = createEngine('streaming', { enablePipelineFusion: fuse });
+      return t.throws(() => e.from(['a', 'b'], rows).filter(p).toArray(), { instanceOf: ExecutionError })?.message;
+    });
+    t.is(messages[0], messages[1]);
+    t.regex(messages[0] ?? '', /takes booleans, got (number|string)/);
+  }
 });

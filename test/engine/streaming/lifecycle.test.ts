@@ -1,5 +1,5 @@
 import test from 'ava';
-import { col, createEngine, gt, QueryAbortedError, RelationConsumedError, StreamingRelation, type Tuple } from '../../../engine/index.js';
+import { col, createEngine, ExecutionError, gt, QueryAbortedError, RelationConsumedError, StreamingRelation, type Tuple } from '../../../engine/index.js';
 import { intRows, ProbeSource, readAll } from '../../helpers.js';
 
 /** A fresh streaming relation over a probe source (size unknown, like a real stream). */
@@ -253,4 +253,56 @@ test('Symbol.iterator works for convenience and closes on break', (t) => {
   }
   t.deepEqual(seen, intRows(2));
   t.is(source.closes, 1);
+});
+
+// A failed probe is terminal (issue: "no half-read relation after a failed probe").
+for (const trueStreaming of [false, true]) {
+  for (const method of ['size', 'isEmpty'] as const) {
+    if (trueStreaming && method === 'size') continue; // true streaming answers size() with -1 and reads nothing
+    test(`a ${method}() whose read throws leaves the relation FAILED: later reads throw, naming the cause (enableTrueStreaming ${trueStreaming})`, (t) => {
+      // Row 0 fails, so even the isEmpty() peek of true streaming reaches it.
+      const failAt = method === 'isEmpty' && trueStreaming ? 0 : 2;
+      const { rel, engine } = probe(intRows(4), { enableTrueStreaming: trueStreaming }, failAt);
+      const q = rel.filter(gt(col('a'), -1));
+      const first = t.throws(() => q[method](), { message: new RegExp(`probe source failed at row ${failAt}`) });
+      t.is((q as StreamingRelation).phase, 'failed');
+      for (const read of [() => q.toArray(), () => q.open(), () => q.size(), () => q.isEmpty(), () => q.materialize(), () => [...q]]) {
+        const err = t.throws(read, { instanceOf: RelationConsumedError, message: /an earlier read of it failed: probe source failed/ });
+        t.is(err!.cause, first, 'the cause is the first failure');
+      }
+      q.release();
+      t.is(engine.context.memory.reserved, 0);
+    });
+  }
+}
+
+test('a failed isEmpty() on a materialize()d relation is terminal too', (t) => {
+  const { rel, engine } = probe(intRows(4), { enableTrueStreaming: true }, 0);
+  const m = rel.materialize();
+  t.throws(() => m.isEmpty(), { message: /probe source failed at row 0/ });
+  t.throws(() => m.toArray(), { instanceOf: RelationConsumedError });
+  m.release();
+  t.is(engine.context.memory.reserved, 0);
+});
+
+for (const method of ['size', 'isEmpty'] as const) {
+  test(`cross product after ${method}() on its right input returns every pair (the probe's one-pass cache is not re-readable)`, (t) => {
+    const engine = createEngine('streaming', { enableTrueStreaming: false });
+    const left = engine.from(['l'], [[1], [2]]);
+    const { rel } = probe([[10, 0], [20, 0]]);
+    const right = rel.project(['a']);
+    right[method]();
+    t.deepEqual(left.join(right).toArray().sort(), [[1, 10], [1, 20], [2, 10], [2, 20]]);
+  });
+}
+
+test('a streaming fromIterator row that is not an array of the schema width is an ExecutionError (as on the materialized engine)', (t) => {
+  for (const kind of ['streaming', 'materialized'] as const) {
+    const rows: unknown[] = [[1, 2], { a: 1, b: 2 }];
+    let i = 0;
+    const err = t.throws(() => createEngine(kind, { memoryLimit: 1 << 20 }).fromIterator(['a', 'b'], () => ({ next: () => rows[i++] as Tuple, close: () => {} })).materialize().toArray(), {
+      instanceOf: ExecutionError,
+    });
+    t.is(err!.message, 'fromIterator: row 1 must be an array of 2 values (a, b), got object', kind);
+  }
 });
