@@ -53,6 +53,13 @@ export class ConfigError extends SluiceError {}
 /** A row rejected during ingest, with where it was and what was expected. */
 export class IngestError extends SluiceError {}
 
+/**
+ * A store's files cannot be used: the disk is full or not writable, a catalog or manifest on disk
+ * is corrupt or was edited into something sluice would never write (a name or path that leaves
+ * its folder), or another process holds a lock for too long. Nothing was changed.
+ */
+export class StorageError extends SluiceError {}
+
 /** The query's abort signal fired. */
 export class QueryAbortedError extends SluiceError {}
 

@@ -10,7 +10,7 @@ export { ExecutionContext, type Metrics } from './context.js';
 export { MemoryTracker } from './memory/memory-tracker.js';
 export * as byteModel from './memory/byte-model.js';
 export {
-  SluiceError, PlanError, ExecutionError, RelationConsumedError, ResourcesExhaustedError, ConfigError, IngestError, QueryAbortedError, InternalError,
+  SluiceError, PlanError, ExecutionError, RelationConsumedError, ResourcesExhaustedError, ConfigError, IngestError, StorageError, QueryAbortedError, InternalError,
 } from './errors.js';
 export * from './expr/expr.js';
 export { compileExpr, compilePredicate, referencedColumns, columnIndex, type CompiledExpr } from './expr/compile.js';

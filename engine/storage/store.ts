@@ -9,18 +9,22 @@
  *   writes a new file, then commits by syncing it and writing the new
  *   manifest to a temporary file, syncing it and renaming it over the old one (atomic on POSIX).
  *   A crash before the rename leaves the old manifest and orphan segment files; opening the table
- *   deletes every file the manifest does not name. Readers read the manifest once, then only
- *   segment files, which are never modified after they are written.
+ *   deletes every file the manifest does not name that no live insert holds. A read takes the
+ *   manifest once (re-reading it when another process changed it), then only segment files,
+ *   which are never modified after they are written.
  *
- * One process writes a table at a time; inserts within the process commit one after another.
+ * Several processes may write one table: each insert writes its own file, and commits publish in
+ * turn under the table's lock (see lock.ts), each re-reading the manifest first, so no committed
+ * insert is lost. Within a process, commits also queue.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { IngestError } from '../errors.js';
+import { IngestError, StorageError } from '../errors.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
+import { isLocked, lockAsync, LOCK_STALE_MS, LOCK_SUFFIX, tryLockSync, type HeldLock } from './lock.js';
 
 export type StoreKind = 'memory' | 'filesystem';
 
@@ -196,18 +200,45 @@ interface Manifest {
 }
 
 const MANIFEST = 'manifest.json';
+/** The only file names a manifest may list: a segment file sluice made, inside the table's folder. */
+const SEGMENT_FILE = /^seg-[0-9a-f]{12}\.json$/;
+/** How long a commit or a drop waits for another process's commit of the same table. */
+const COMMIT_WAIT_MS = 30_000;
 
-/** Write `text` to `file` durably and atomically: temporary file, fsync, rename, fsync the directory. */
+/** A file-system error as one line: the code and what it means, for the few a user can act on. */
+export function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const meaning: Record<string, string> = {
+    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted',
+    EROFS: 'read-only file system', ENOENT: 'no such file or directory', EISDIR: 'is a directory', ENOTDIR: 'not a directory',
+  };
+  return code ? (meaning[code] ? `${code} (${meaning[code]})` : code) : (e as Error).message;
+}
+
+/**
+ * Write `text` to `file` durably and atomically: temporary file, fsync, rename, fsync the directory.
+ * On any failure the temporary file is removed and `file` is unchanged.
+ * @throws StorageError naming the file and the reason (a full disk, permissions).
+ */
 export function atomicWrite(file: string, text: string): void {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created, or already renamed */
+    }
+    throw new StorageError(`cannot write ${file}: ${ioReason(e)}; it is unchanged`);
   }
-  renameSync(tmp, file);
   try {
     const dfd = openSync(path.dirname(file), 'r');
     try {
@@ -220,41 +251,130 @@ export function atomicWrite(file: string, text: string): void {
   }
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Parse and check a manifest read from disk: it may have been truncated by hand or edited. Every
+ * segment must name a segment file of this folder (never a path), with whole, non-negative numbers.
+ * @throws StorageError naming the file and the first field that is wrong.
+ */
+function parseManifest(file: string, text: string): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    throw new StorageError(`manifest ${file} is not valid JSON (${text.length} bytes; truncated or edited?)`);
+  }
+  const bad = (what: string, v: unknown): never => {
+    throw new StorageError(`manifest ${file} is corrupt: ${what}, got ${JSON.stringify(v)?.slice(0, 80) ?? String(v)}`);
+  };
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) bad('it must be an object { version, segments }', m);
+  const o = m as Record<string, unknown>;
+  if (!isCount(o.version)) bad('version must be a whole number', o.version);
+  if (!Array.isArray(o.segments)) bad('segments must be an array', o.segments);
+  const segments = (o.segments as unknown[]).map((s, i) => {
+    if (s === null || typeof s !== 'object') bad(`segments[${i}] must be an object { file, offset, bytes, rows }`, s);
+    const x = s as Record<string, unknown>;
+    if (typeof x.file !== 'string' || !SEGMENT_FILE.test(x.file)) bad(`segments[${i}].file must name a segment file (seg-<12 hex digits>.json) in the table's folder`, x.file);
+    for (const k of ['offset', 'bytes', 'rows'] as const) if (!isCount(x[k])) bad(`segments[${i}].${k} must be a whole number`, x[k]);
+    return { file: x.file as string, offset: x.offset as number, bytes: x.bytes as number, rows: x.rows as number };
+  });
+  return { version: o.version as number, segments };
+}
+
+/** A file's identity and size, to tell whether it changed since it was last read. */
+function stamp(file: string): string {
+  const st = statSync(file, { bigint: true });
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
 export class FileTableStore implements TableStore {
   readonly kind = 'filesystem';
-  private manifest: Manifest;
-  private segments: readonly Segment[];
+  private manifest!: Manifest;
+  private segments!: readonly Segment[];
+  /** What the manifest file was when it was last read (reads re-read it when it changed). */
+  private manifestStamp = '';
   private readonly commits = new CommitQueue();
   /** Orphan files removed when the table was opened (crash leftovers). */
   readonly cleaned: string[] = [];
+  private readonly manifestFile: string;
 
-  /** Open (or create) the table in `dir`, deleting every file its manifest does not name. */
-  constructor(readonly dir: string, private readonly label: string) {
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, MANIFEST);
-    if (existsSync(file)) {
-      this.manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    } else {
-      this.manifest = { version: 0, segments: [] };
-      atomicWrite(file, JSON.stringify(this.manifest));
+  /**
+   * Open (or, with `create`, create) the table in `dir`, and delete what a crashed insert left:
+   * files the manifest does not name, when no live process holds them (see {@link cleanOrphans}).
+   * @throws StorageError for a missing or corrupt manifest of an existing table.
+   */
+  constructor(readonly dir: string, private readonly label: string, create = false) {
+    this.manifestFile = path.join(dir, MANIFEST);
+    if (create) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new StorageError(`cannot create the folder of table ${label} (${dir}): ${ioReason(e)}`);
+      }
+      atomicWrite(this.manifestFile, JSON.stringify({ version: 0, segments: [] }));
+    } else if (!existsSync(this.manifestFile)) {
+      throw new StorageError(`table ${label} has no manifest (${this.manifestFile}); was its folder deleted?`);
     }
-    const named = new Set(this.manifest.segments.map((s) => s.file));
-    for (const f of readdirSync(dir)) {
-      if (f === MANIFEST || named.has(f)) continue;
-      unlinkSync(path.join(dir, f));
-      this.cleaned.push(f);
+    this.reload();
+    this.cleanOrphans();
+  }
+
+  /** Re-read the manifest if another process (or insert) changed it since it was last read. */
+  private reload(): void {
+    let now: string;
+    try {
+      now = stamp(this.manifestFile);
+    } catch (e) {
+      throw new StorageError(`cannot read the manifest of ${this.label} (${this.manifestFile}): ${ioReason(e)} (was the table dropped?)`);
     }
-    this.segments = this.manifest.segments.map((s) => ({ ...s }));
+    if (now === this.manifestStamp) return;
+    this.manifest = parseManifest(this.manifestFile, readFileSync(this.manifestFile, 'utf8'));
+    this.segments = this.manifest.segments.map((x) => ({ ...x }));
+    this.manifestStamp = now;
+  }
+
+  /**
+   * Delete files the manifest does not name, but only provably dead ones: this runs under the
+   * table's lock (so no commit is under way; if another process holds it, cleanup is skipped),
+   * and skips a segment file whose insert still holds its lock (a live writer in any process).
+   * A crashed writer's lock goes stale, and its file is deleted by the next open after that.
+   */
+  private cleanOrphans(): void {
+    const lock = tryLockSync(this.manifestFile, `table ${this.label}`);
+    if (lock === null) return;
+    try {
+      this.reload();
+      const named = new Set(this.manifest.segments.map((s) => s.file));
+      for (const f of readdirSync(this.dir)) {
+        if (f === MANIFEST || named.has(f) || f.endsWith(LOCK_SUFFIX)) continue;
+        const full = path.join(this.dir, f);
+        if (isLocked(full)) continue;
+        rmSync(full, { recursive: true, force: true });
+        rmSync(full + LOCK_SUFFIX, { recursive: true, force: true });
+        this.cleaned.push(f);
+      }
+      // Stale lock folders of inserts that died before creating their file.
+      for (const f of readdirSync(this.dir)) {
+        if (!f.endsWith(LOCK_SUFFIX) || f === MANIFEST + LOCK_SUFFIX) continue;
+        const target = path.join(this.dir, f.slice(0, -LOCK_SUFFIX.length));
+        if (!existsSync(target) && !isLocked(target)) rmSync(path.join(this.dir, f), { recursive: true, force: true });
+      }
+    } finally {
+      lock.release();
+    }
   }
 
   snapshot(): readonly Segment[] {
+    this.reload();
     return this.segments;
   }
 
   readSegment(s: Segment): readonly Tuple[] {
+    if (typeof s.file !== 'string' || !SEGMENT_FILE.test(s.file)) throw new StorageError(`segment ${JSON.stringify(s.file)} of ${this.label} is not a segment file of its folder`);
     let text: string;
     try {
-      const fd = openSync(path.join(this.dir, s.file!), 'r');
+      const fd = openSync(path.join(this.dir, s.file), 'r');
       try {
         const buf = Buffer.allocUnsafe(s.bytes!);
         let got = 0;
@@ -269,30 +389,42 @@ export class FileTableStore implements TableStore {
       }
     } catch (e) {
       if (e instanceof IngestError) throw e;
-      throw new IngestError(`cannot read segment ${s.file} of ${this.label}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (was the table dropped?)`);
+      throw new IngestError(`cannot read segment ${s.file} of ${this.label}: ${ioReason(e)} (was the table dropped?)`);
     }
-    let out: Tuple[];
+    let out: unknown;
     try {
-      out = JSON.parse(text) as Tuple[];
+      out = JSON.parse(text);
     } catch (e) {
-      throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: ${(e as Error).message}`);
+      // The parser's message quotes the text; say only where it broke.
+      const at = /position (\d+)/.exec((e as Error).message);
+      throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: not valid JSON${at ? ` at byte ${at[1]}` : ''}`);
     }
+    if (!Array.isArray(out)) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: not an array of rows`);
     if (out.length !== s.rows) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} holds ${out.length} rows, its manifest says ${s.rows}`);
-    return out;
+    return out as Tuple[];
   }
 
   /**
    * An insert appends its batches to one new file of its own (one JSON array per batch, each a
    * segment by byte range): one file created per insert, not per batch, which on a slow disk is
-   * most of the cost of writing. The file is synced at commit, before the manifest names it.
+   * most of the cost of writing. The insert holds a lock on its file while it runs (so cleanup
+   * in any process leaves it alone). The file is synced at commit; the commit then takes the
+   * table's lock, re-reads the manifest (another process may have committed meanwhile), checks
+   * that its file is still there, and publishes manifest + its segments atomically.
    */
   begin(): TableWriter {
     const file = `seg-${randomBytes(6).toString('hex')}.json`;
     const full = path.join(this.dir, file);
     let written: Manifest['segments'] | undefined = [];
     let handle: FileHandle | undefined, offset = 0, created = false;
+    let fileLock: HeldLock | undefined;
     // Buffers of written batches, for the next ones (one is filled while another is written).
     const free: Buffer[] = [];
+    const finish = () => {
+      written = undefined;
+      fileLock?.release();
+      fileLock = undefined;
+    };
     return {
       newBatch: () => new JsonBatch(free.pop() ?? Buffer.allocUnsafe(BATCH_BUFFER_BYTES)),
       writeBatch: async (batch) => {
@@ -300,41 +432,76 @@ export class FileTableStore implements TableStore {
         const b = batch as JsonBatch;
         if (!b.rows) return;
         const { bytes: buf, buffer } = b.finish();
-        if (!handle) {
-          created = true;
-          handle = await open(full, 'wx');
+        try {
+          if (!handle) {
+            fileLock ??= await lockAsync(full, `segment file ${file} of ${this.label}`, 0);
+            created = true;
+            handle = await open(full, 'wx');
+          }
+          let done = 0;
+          while (done < buf.length) done += (await handle.write(buf, done, buf.length - done, offset + done)).bytesWritten;
+        } catch (e) {
+          if (e instanceof StorageError) throw e;
+          throw new StorageError(`cannot write segment file ${file} of ${this.label}: ${ioReason(e)}`);
         }
-        let done = 0;
-        while (done < buf.length) done += (await handle.write(buf, done, buf.length - done, offset + done)).bytesWritten;
         written.push({ file, offset, bytes: buf.length, rows: b.rows });
         offset += buf.length;
         if (free.length < 2) free.push(buffer);
       },
       commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');
-        if (handle) {
-          await handle.sync();
-          await handle.close();
-          handle = undefined;
+        try {
+          if (handle) {
+            await handle.sync();
+            await handle.close();
+            handle = undefined;
+          }
+        } catch (e) {
+          throw new StorageError(`cannot write segment file ${file} of ${this.label}: ${ioReason(e)}`);
         }
-        const next: Manifest = { version: this.manifest.version + 1, segments: [...this.manifest.segments, ...written] };
-        atomicWrite(path.join(this.dir, MANIFEST), JSON.stringify(next));
-        this.manifest = next;
-        this.segments = next.segments.map((x) => ({ ...x }));
-        written = undefined;
+        const tableLock = await lockAsync(this.manifestFile, `table ${this.label}`, COMMIT_WAIT_MS);
+        try {
+          if (written.length > 0) {
+            // Our file must be whole: if this process stalled past the lock's stale time, another may have cleaned it.
+            let size = -1;
+            try {
+              size = statSync(full).size;
+            } catch { /* reported below */ }
+            if (fileLock?.compromised || size < offset) {
+              throw new StorageError(`insert into ${this.label} lost its segment file ${file} (this process stalled for over ${LOCK_STALE_MS / 1000} s and another process cleaned it up); the table is unchanged`);
+            }
+          }
+          this.manifestStamp = '';
+          this.reload();
+          const next: Manifest = { version: this.manifest.version + 1, segments: [...this.manifest.segments, ...written] };
+          atomicWrite(this.manifestFile, JSON.stringify(next));
+          this.manifestStamp = '';
+          this.reload();
+        } finally {
+          tableLock.release();
+        }
+        finish();
       }),
       abort: async () => {
         written = undefined;
         await handle?.close().catch(() => {});
         handle = undefined;
         if (created) await unlink(full).catch(() => {});
+        finish();
       },
     };
   }
 
   drop(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    const lock = tryLockSync(this.manifestFile, `table ${this.label}`, COMMIT_WAIT_MS);
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } finally {
+      // The lock folder went with the table's folder.
+      lock?.release();
+    }
     this.manifest = { version: 0, segments: [] };
     this.segments = [];
+    this.manifestStamp = '';
   }
 }

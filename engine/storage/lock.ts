@@ -1,0 +1,108 @@
+/**
+ * Cross-process locks for the filesystem store, through proper-lockfile: a lock on a path is a
+ * directory `<path>.lock` made with `mkdir` (atomic on every local file system), whose mtime the
+ * holder refreshes every few seconds. A lock not refreshed for {@link LOCK_STALE_MS} belongs to a
+ * dead (or frozen) process and may be taken over; its holder then finds it compromised at the
+ * next refresh and must not publish anything. Locks are released on normal exit and on signals
+ * that let the process run handlers; a SIGKILLed holder's lock goes stale.
+ *
+ * Used for: the catalog file (changes are read-modify-write under its lock), each table's
+ * manifest (commits and orphan cleanup), and each insert's segment file (held while the insert
+ * runs, so cleanup in another process can tell a live writer's file from a crashed one's).
+ */
+import lockfile from 'proper-lockfile';
+import { StorageError } from '../errors.js';
+
+/** A lock whose directory has not been touched for this long is stale: its holder is gone. */
+export const LOCK_STALE_MS = 10_000;
+
+/** A held lock. */
+export interface HeldLock {
+  /** Give it back (idempotent; never throws). */
+  release(): void;
+  /** The lock went stale while held (this process stalled) and may be someone else's now. */
+  readonly compromised: boolean;
+}
+
+function hold(path: string, state: { compromised: boolean }): HeldLock {
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      if (state.compromised) return;
+      try {
+        // Synchronous, so the lock folder is gone when release() returns.
+        lockfile.unlockSync(path, { realpath: false });
+      } catch {
+        /* already gone: compromised or removed with its folder */
+      }
+    },
+    get compromised() {
+      return state.compromised;
+    },
+  };
+}
+
+function options(state: { compromised: boolean }) {
+  return { stale: LOCK_STALE_MS, realpath: false, onCompromised: () => void (state.compromised = true) };
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Take the lock on `path` now, waiting up to `waitMs` (synchronously) while another holds it.
+ * @returns the lock, or null when `waitMs` passed (or is 0) and the lock is still held elsewhere.
+ * @throws StorageError when the lock cannot be made at all (missing folder, permissions, full disk).
+ */
+export function tryLockSync(path: string, what: string, waitMs = 0): HeldLock | null {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
+    const state = { compromised: false };
+    try {
+      lockfile.lockSync(path, options(state));
+      return hold(path, state);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ELOCKED') throw new StorageError(`cannot lock ${what}: ${code ?? (e as Error).message}`);
+      if (Date.now() >= deadline) return null;
+      Atomics.wait(sleeper, 0, 0, pause);
+    }
+  }
+}
+
+/** {@link tryLockSync}, but a lock still held after `waitMs` is a StorageError naming `what`. */
+export function lockSync(path: string, what: string, waitMs: number): HeldLock {
+  const l = tryLockSync(path, what, waitMs);
+  if (l === null) throw new StorageError(`${what} is locked by another process (waited ${waitMs / 1000} s); try again when it has finished`);
+  return l;
+}
+
+/** Take the lock on `path`, waiting up to `waitMs` without blocking the event loop. */
+export async function lockAsync(path: string, what: string, waitMs: number): Promise<HeldLock> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(2 * pause, 200)) {
+    const state = { compromised: false };
+    try {
+      await lockfile.lock(path, options(state));
+      return hold(path, state);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ELOCKED') throw new StorageError(`cannot lock ${what}: ${code ?? (e as Error).message}`);
+      if (Date.now() >= deadline) throw new StorageError(`${what} is locked by another process (waited ${waitMs / 1000} s); try again when it has finished`);
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
+
+/** Whether a live process holds the lock on `path` (a stale lock does not count). */
+export function isLocked(path: string): boolean {
+  try {
+    return lockfile.checkSync(path, { stale: LOCK_STALE_MS, realpath: false });
+  } catch {
+    return false;
+  }
+}
+
+/** The lock directory's name for `file` (so that cleanup can recognise lock directories). */
+export const LOCK_SUFFIX = '.lock';
