@@ -226,13 +226,14 @@ export class Catalog {
       return t;
     }
     const dir = path.join(this.root!, db, name);
-    let store: FileTableStore | undefined;
+    let store: FileTableStore | undefined, touched = false;
     try {
       return this.change((next) => {
         const tables = next.get(db);
         if (!tables) this.tablesOf(db); // throws the unknown-database PlanError
         if (tables!.has(name) || this.tablesOf(db).has(name)) throw new ConfigError(`table '${name}' already exists in database '${db}'`);
         // A folder left by a table that was dropped, or by a create that failed: start empty.
+        touched = true;
         rmSync(dir, { recursive: true, force: true });
         store = new FileTableStore(dir, `${db}.${name}`, true);
         tables!.set(name, schema);
@@ -243,7 +244,7 @@ export class Catalog {
       });
     } catch (e) {
       // Not in the catalog: its folder must not stay behind either.
-      if (store !== undefined) rmSync(dir, { recursive: true, force: true });
+      if (touched) rmSync(dir, { recursive: true, force: true });
       throw e;
     }
   }

@@ -11,7 +11,6 @@
  * next open of the catalog deletes.
  */
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
 import { ConfigError, IngestError, SluiceError } from '../errors.js';
 import { MemoryTracker } from '../memory/memory-tracker.js';
@@ -144,13 +143,48 @@ class BatchSink {
 
 /** Parses text chunks into row values, calling `onRow` for each, synchronously within `push`. */
 interface RowParser {
-  push(chunk: string | Uint8Array): void;
+  push(chunk: string): void;
   end(): void;
+}
+
+/**
+ * Decodes the input's chunks to text: bytes as strict UTF-8 (an invalid sequence is an error, not
+ * a silent U+FFFD; a sequence split across chunks is joined), and a byte-order mark at the very
+ * start is dropped, whether the input arrives as bytes or as strings.
+ */
+class InputDecoder {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private bytes = 0;
+  private started = false;
+  constructor(private readonly label: string) {}
+  decode(chunk: string | Uint8Array): string {
+    let text: string;
+    if (typeof chunk === 'string') text = chunk;
+    else {
+      try {
+        text = this.decoder.decode(chunk, { stream: true });
+      } catch {
+        throw new IngestError(`the input for ${this.label} is not valid UTF-8 (an invalid byte sequence in bytes ${this.bytes}-${this.bytes + chunk.byteLength - 1})`);
+      }
+      this.bytes += chunk.byteLength;
+    }
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    return text;
+  }
+  end(): string {
+    try {
+      return this.decoder.decode();
+    } catch {
+      throw new IngestError(`the input for ${this.label} is not valid UTF-8 (it ends inside a multi-byte character)`);
+    }
+  }
 }
 
 /** NDJSON: one JSON value per line; blank lines are skipped; errors name the line. */
 function ndjsonParser(onRow: (v: unknown, text?: string) => void, label: string): RowParser {
-  const decoder = new StringDecoder('utf8');
   let rest = '', line = 0;
   const parseLine = (text: string) => {
     line++;
@@ -166,7 +200,7 @@ function ndjsonParser(onRow: (v: unknown, text?: string) => void, label: string)
   };
   return {
     push(chunk) {
-      const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      const text = rest + chunk;
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
         parseLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
@@ -175,7 +209,7 @@ function ndjsonParser(onRow: (v: unknown, text?: string) => void, label: string)
       rest = start === 0 ? text : text.slice(start);
     },
     end() {
-      const text = rest + decoder.end();
+      const text = rest;
       rest = '';
       if (text.length) parseLine(text);
     },
@@ -199,8 +233,7 @@ function jsonArrayParser(onRow: (v: unknown) => void, label: string): RowParser 
     throw new IngestError(`malformed JSON at byte ${pos ? pos[1] : bytes} of the input for ${label}: ${msg.replace(/\s+at position.*$/, '')}`);
   };
   return {
-    push(chunk) {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    push(text) {
       if (!sawArray) {
         const first = text.trimStart()[0];
         if (first !== undefined) {
@@ -209,12 +242,12 @@ function jsonArrayParser(onRow: (v: unknown) => void, label: string): RowParser 
         }
       }
       try {
-        parser.write(chunk);
+        parser.write(text);
       } catch (e) {
         raise(e);
       }
       if (failure !== undefined) raise(failure);
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      bytes += Buffer.byteLength(text);
     },
     end() {
       if (!sawArray) throw new IngestError(`malformed input for ${label}: the input is empty, expected a JSON array`);
@@ -228,6 +261,24 @@ function jsonArrayParser(onRow: (v: unknown) => void, label: string): RowParser 
       }
       if (!parser.isEnded) throw new IngestError(`malformed JSON: the input for ${label} ended inside the array (after ${bytes} bytes)`);
     },
+  };
+}
+
+/**
+ * A function to await between chunks or batches: it lets the event loop run (timers, I/O, an
+ * abort) once at least `everyMs` has passed since it last did. Without it, an insert whose source
+ * and store never wait (an array of chunks into a memory table) would hold the thread to the end.
+ */
+/** Characters or bytes of input parsed between two chances to write batches and yield. */
+const SLICE = 256 * 1024;
+
+function makeYielder(everyMs = 10): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < everyMs) return undefined;
+    last = now;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => void (last = performance.now()));
   };
 }
 
@@ -253,8 +304,11 @@ async function* chunksOf(source: ChunkSource, signal: AbortSignal | undefined, t
     }
   } finally {
     if (onAbort) signal!.removeEventListener('abort', onAbort);
-    await it.return?.();
     if (source instanceof Readable && !source.destroyed) source.destroy();
+    // A stalled async generator's return() waits for its pending next(), which may never come:
+    // ask it to finish, but do not wait for it (an abort must settle promptly).
+    const done = it.return?.();
+    if (done instanceof Promise) done.catch(() => {});
   }
 }
 
@@ -282,18 +336,33 @@ export async function insertStream(db: Database, tableName: string, source: Chun
     sink.add(t, text !== undefined && convert.exact ? text : undefined);
   };
   const parser = format === 'ndjson' ? ndjsonParser(onRow, t.label) : jsonArrayParser(onRow, t.label);
+  const decoder = new InputDecoder(t.label);
+  const yielder = makeYielder();
   try {
-    for await (const chunk of chunksOf(source, opts.signal, t)) {
-      const n = typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    for await (const whole of chunksOf(source, opts.signal, t)) {
+      const n = typeof whole === 'string' ? whole.length : whole.byteLength;
       memory.reserve(n, 'ingest chunk');
       try {
-        parser.push(chunk);
+        // A large chunk is parsed in slices, so that batches are written and the event loop runs
+        // (an abort can fire) between slices, not only once the whole chunk is parsed.
+        for (let at = 0; at < n;) {
+          let end = Math.min(n, at + SLICE);
+          // Never split a surrogate pair between two string slices (bytes are joined by the decoder).
+          if (typeof whole === 'string' && end < n && (whole.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+          const part = at === 0 && end === n ? whole : typeof whole === 'string' ? whole.slice(at, end) : whole.subarray(at, end);
+          at = end;
+          parser.push(decoder.decode(part));
+          await sink.drain();
+          await yielder();
+          if (opts.signal?.aborted) throw aborted(t);
+        }
       } finally {
         memory.release(n);
       }
       bytes += n;
-      await sink.drain();
     }
+    const tail = decoder.end();
+    if (tail.length > 0) parser.push(tail);
     parser.end();
     await sink.drain(true);
     if (opts.signal?.aborted) throw aborted(t);
@@ -321,11 +390,15 @@ export async function insertBatches(db: Database, tableName: string, rows: reado
   const writer = t.store.begin();
   const sink = new BatchSink(writer, size, memory);
   try {
+    const yielder = makeYielder();
     for (let i = 0; i < rows.length; i++) {
       // The converter keeps a valid array as the tuple: copy the caller's, which it may change later.
       const r = rows[i];
       sink.add(convert(Array.isArray(r) ? r.slice() : r, i + 1));
-      if ((i + 1) % size === 0) await sink.drain();
+      if ((i + 1) % size === 0) {
+        await sink.drain();
+        await yielder();
+      }
     }
     await sink.drain(true);
     await writer.commit();

@@ -47,8 +47,28 @@ export function checkSchema(schema: unknown): TableSchema {
   });
 }
 
-/** Strict ISO-8601 date or date-time (what `Date.parse` accepts reliably). */
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** Strict ISO-8601 date or date-time: year, month, day, then optionally time, fraction and offset. */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
+
+const daysIn = (y: number, m: number): number => (m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31);
+
+/**
+ * An ISO-8601 timestamp as epoch milliseconds, or undefined when it is not one or names a time
+ * that does not exist (`2024-02-30`, `2023-02-29`, hour 24, second 60): `Date.parse` would roll
+ * those over into another date. A timestamp without an offset is UTC (as a date alone is), not
+ * the machine's local time, so a table holds the same instants on every machine.
+ */
+export function parseTimestamp(v: string): number | undefined {
+  const m = ISO.exec(v);
+  if (m === null) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return undefined;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || (m[6] !== undefined && Number(m[6]) > 59))) return undefined;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
+  const text = m[4] !== undefined && m[8] === undefined ? `${v}Z` : v;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -71,9 +91,7 @@ const CONVERT: Record<ColumnType, (v: unknown) => Value | undefined> = {
   bool: (v) => (typeof v === 'boolean' ? v : undefined),
   timestamp: (v) => {
     if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
-    if (typeof v !== 'string' || !ISO.test(v)) return undefined;
-    const ms = Date.parse(v);
-    return Number.isNaN(ms) ? undefined : ms;
+    return typeof v === 'string' ? parseTimestamp(v) : undefined;
   },
 };
 
@@ -128,11 +146,12 @@ export function rowConverter(schema: TableSchema, table: string): RowConverter {
     f.exact = false;
     if (row === null || typeof row !== 'object') throw new IngestError(`row ${rowNumber} of ${table}: expected an array or an object, got ${describe(row)}`);
     const o = row as Record<string, unknown>;
-    for (const k in o) {
+    for (const k of Object.keys(o)) {
       if (!known.has(k)) throw new IngestError(`row ${rowNumber} of ${table}: unknown column '${k}'; the columns are ${names.join(', ')}`);
     }
     const t = new Array<Value>(n);
-    for (let i = 0; i < n; i++) t[i] = cell(rowNumber, i, o[names[i]!]);
+    // Own properties only: a column named toString or constructor is not found on Object.prototype.
+    for (let i = 0; i < n; i++) t[i] = cell(rowNumber, i, Object.hasOwn(o, names[i]!) ? o[names[i]!] : undefined);
     return t;
   }) as RowConverter;
   f.exact = false;
@@ -145,7 +164,10 @@ export function rowObject(schema: TableSchema): (t: Tuple) => Record<string, Val
     const o: Record<string, Value> = {};
     for (let i = 0; i < schema.length; i++) {
       const c = schema[i]!, v = t[i]!;
-      o[c.name] = c.type === 'timestamp' && typeof v === 'number' ? new Date(v).toISOString() : v;
+      const out = c.type === 'timestamp' && typeof v === 'number' ? new Date(v).toISOString() : v;
+      // A column named __proto__ is a column: assigning it would set the object's prototype instead.
+      if (c.name === '__proto__') Object.defineProperty(o, c.name, { value: out, enumerable: true, writable: true, configurable: true });
+      else o[c.name] = out;
     }
     return o;
   };
