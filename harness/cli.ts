@@ -13,12 +13,11 @@ import { renderReport } from '../reports/render.js';
 import { mergeResults } from './merge.js';
 import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
 import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
-import { readResults, writeResults, type ResultsFile } from './results.js';
+import { readResults, writeFileAtomic, writeResults, type ResultsFile } from './results.js';
 import { compareResults, COMPARE_DEFAULTS, formatComparison, type CompareSettings } from './gate/compare.js';
 import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
 import { GATE_SETTINGS, PAIRED_GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
-import { renameSync, writeFileSync } from 'node:fs';
 import { DEFAULT_SETTINGS, runCases, SUITE_SETTINGS } from './runner.js';
 import { bestPerEngine, formatMedianTable } from './summary.js';
 
@@ -37,8 +36,9 @@ function parseEngines(v: string | undefined): Runner[] | undefined {
 
 function positiveNumber(name: string, v: unknown, integer = false): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new ConfigError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${String(v)}'`);
+  // Options arrive as the text the user typed (yargs would turn 'abc' into NaN), so the message shows it.
+  const n = typeof v === 'string' && v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) throw new ConfigError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${String(v)}'`);
   return n;
 }
 
@@ -80,7 +80,7 @@ function withCompareFlags<T>(y: Argv<T>) {
   return y
     .option('time-threshold', { type: 'string', describe: `smallest time change that counts (default ${COMPARE_DEFAULTS.timeThreshold * 100}%)` })
     .option('memory-threshold', { type: 'string', describe: `smallest memory change that counts (default ${COMPARE_DEFAULTS.memoryThreshold * 100}%)` })
-    .option('alpha', { type: 'number', describe: `significance level after Holm correction (default ${COMPARE_DEFAULTS.alpha})` });
+    .option('alpha', { type: 'string', describe: `significance level after Holm correction (default ${COMPARE_DEFAULTS.alpha})` });
 }
 
 function formatFlag(v: unknown): 'md' | 'json' {
@@ -102,10 +102,10 @@ function settingsFrom(a: Record<string, unknown>) {
 /** The timing flags that `settingsFrom` reads (run, sweep, gate, calibrate). */
 function withTimingFlags<T>(y: Argv<T>, rounds: string) {
   return y
-    .option('rounds', { type: 'number', describe: rounds })
-    .option('max-time', { type: 'number', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})` })
-    .option('min-samples', { type: 'number', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
-    .option('timeout', { type: 'number', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` });
+    .option('rounds', { type: 'string', describe: rounds })
+    .option('max-time', { type: 'string', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})` })
+    .option('min-samples', { type: 'string', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
+    .option('timeout', { type: 'string', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` });
 }
 
 function withRunFlags<T>(y: Argv<T>) {
@@ -115,7 +115,7 @@ function withRunFlags<T>(y: Argv<T>) {
     .option('out', { type: 'string', describe: 'results file to write (default: results/<suite>-<time>.json)' })
     .option('resume', { type: 'boolean', describe: 'continue an interrupted run in --out' })
     .option('force', { type: 'boolean', describe: 'overwrite an existing --out' })
-    .option('seed', { type: 'number', describe: 'data generator seed' })
+    .option('seed', { type: 'string', describe: 'data generator seed' })
     .option('report', { type: 'string', describe: 'also render the report into this directory when done' });
 }
 
@@ -286,13 +286,7 @@ function exportCommand(a: Record<string, unknown>): number {
   const text = JSON.stringify(entries, null, 1) + '\n';
   if (a.out !== undefined) {
     const out = String(a.out);
-    const tmp = `${out}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, text);
-      renameSync(tmp, out);
-    } catch (e) {
-      throw new ConfigError(`cannot write '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    writeFileAtomic(out, text, 'export');
     process.stderr.write(`sluice export: wrote ${entries.length} entries to ${out}\n`);
   } else process.stdout.write(text);
   if (skipped) process.stderr.write(`sluice export: left out ${skipped} cases that did not finish ok\n`);
@@ -364,24 +358,24 @@ export function buildCli(argv: string[]) {
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
         .option('paired', { type: 'boolean', default: true, describe: 'measure both builds in the same processes, each in its own worker thread, taking turns sample by sample; --no-paired: one process per build and round (see README)' })
-        .option('isolates', { type: 'number', describe: `paired: isolate pairs (fresh workers) per process, each measured for --max-time (default ${PAIRED_GATE_SETTINGS.isolates})` })
+        .option('isolates', { type: 'string', describe: `paired: isolate pairs (fresh workers) per process, each measured for --max-time (default ${PAIRED_GATE_SETTINGS.isolates})` })
         .option('extend', { type: 'boolean', describe: 'paired: measure a case again (one more process of --isolates pairs) when the 95% interval of its time ratio spans the threshold (default on; --no-extend: never)' })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`)
         .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
         .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
     async (a) => void (exitCode = await gateCommand(a)))
     .command('calibrate', 'measure the gate on this machine: A/A false positives and detection of a known slowdown', (y) =>
       withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
-        .option('runs', { type: 'number', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
+        .option('runs', { type: 'string', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
         .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (every run stretched by that fraction of its own time, with CPU work; calibrate only)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
         .option('paired', { type: 'boolean', default: true, describe: 'calibrate the paired gate (the default; needs the built CLI); --no-paired: the gate with one process per build and round' })
-        .option('isolates', { type: 'number', describe: `paired: isolate pairs per process, as the gate (default ${PAIRED_GATE_SETTINGS.isolates})` })
+        .option('isolates', { type: 'string', describe: `paired: isolate pairs per process, as the gate (default ${PAIRED_GATE_SETTINGS.isolates})` })
         .option('extend', { type: 'boolean', describe: 'paired: evaluate the gate that measures undecided cases again, as gate does (default on; --no-extend: the gate without it)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('seed', { type: 'number', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 4x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
+        .option('seed', { type: 'string', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 4x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
         .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
         .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
     async (a) => void (exitCode = await calibrateCommand(a)))

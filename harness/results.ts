@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../engine/index.js';
@@ -160,12 +160,23 @@ export function environmentMismatches(a: Environment, b: Environment): string[] 
  * @throws ConfigError when the directory is not writable.
  */
 export function writeResults(file: string, results: ResultsFile): void {
+  writeFileAtomic(file, JSON.stringify(results, null, 1) + '\n', 'results file');
+}
+
+/**
+ * Write `text` to `file` atomically (temporary file beside it, then rename); on any failure the
+ * temporary file is removed and `file` is unchanged.
+ * @throws ConfigError when `file` is a directory or cannot be written, naming it and the reason.
+ */
+export function writeFileAtomic(file: string, text: string | Buffer, what = 'file'): void {
+  if (existsSync(file) && statSync(file).isDirectory()) throw new ConfigError(`cannot write ${what} '${file}': it is a directory; name a file`);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(results, null, 1) + '\n');
+    writeFileSync(tmp, text);
     renameSync(tmp, file);
   } catch (e) {
-    throw new ConfigError(`cannot write results file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    rmSync(tmp, { force: true });
+    throw new ConfigError(`cannot write ${what} '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -189,6 +200,58 @@ export function readResults(file: string): ResultsFile {
   return validateResults(data, file);
 }
 
+/**
+ * Checks one value of a results file, naming where it is (`cases[3].params.rows`) and what it
+ * holds when it is wrong. A results file may come from another run, another machine, or a hand
+ * edit; every command reads it through {@link validateResults}, so no later code meets a field of
+ * the wrong type (a report would otherwise crash on it, or name a chart after it).
+ */
+class Check {
+  constructor(private readonly file: string) {}
+  fail(where: string, what: string, v: unknown): never {
+    let shown: string;
+    try {
+      shown = JSON.stringify(v) ?? String(v);
+    } catch {
+      shown = String(v);
+    }
+    throw new ConfigError(`results file '${this.file}': ${where} must be ${what}, got ${shown.length > 60 ? shown.slice(0, 60) + '…' : shown}`);
+  }
+  object(where: string, v: unknown): Record<string, unknown> {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(where, 'an object', v);
+    return v as Record<string, unknown>;
+  }
+  string(where: string, v: unknown, optional = false): void {
+    if (optional && v === undefined) return;
+    if (typeof v !== 'string') this.fail(where, 'a string', v);
+  }
+  number(where: string, v: unknown, optional = false, nullable = false): void {
+    if ((optional && v === undefined) || (nullable && v === null)) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(where, nullable ? 'a number or null' : 'a number', v);
+  }
+  numbers(where: string, v: unknown, optional = false): void {
+    if (optional && v === undefined) return;
+    if (!Array.isArray(v)) this.fail(where, 'an array of numbers', v);
+    (v as unknown[]).forEach((x, i) => this.number(`${where}[${i}]`, x));
+  }
+  strings(where: string, v: unknown, optional = false): void {
+    if (optional && v === undefined) return;
+    if (!Array.isArray(v)) this.fail(where, 'an array of strings', v);
+    (v as unknown[]).forEach((x, i) => this.string(`${where}[${i}]`, x));
+  }
+  /** Parameters and options: an object of plain names to numbers, strings or booleans. */
+  values(where: string, v: unknown): void {
+    const o = this.object(where, v);
+    for (const [k, x] of Object.entries(o)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(k)) this.fail(`${where} key`, 'a plain name', k);
+      if (typeof x === 'string') {
+        // Values end up in case ids, chart titles and file names: plain text only.
+        if (!/^[A-Za-z0-9_.+-]*$/.test(x)) this.fail(`${where}.${k}`, 'a number, boolean or plain word', x);
+      } else if (typeof x !== 'boolean') this.number(`${where}.${k}`, x);
+    }
+  }
+}
+
 /** Check the shape of parsed results; see {@link readResults}. */
 export function validateResults(data: unknown, file: string): ResultsFile {
   const d = data as Partial<ResultsFile> | null;
@@ -198,13 +261,56 @@ export function validateResults(data: unknown, file: string): ResultsFile {
   if (d.version !== RESULTS_VERSION) {
     throw new ConfigError(`results file '${file}' has schema version ${String(d.version)}; this sluice reads version ${RESULTS_VERSION}`);
   }
-  if (typeof d.suite !== 'string' || !d.environment || typeof d.environment !== 'object' || !d.settings || !Array.isArray(d.cases)) {
-    throw new ConfigError(`results file '${file}' is missing its suite, environment, settings or cases`);
-  }
-  d.cases.forEach((c, i) => {
-    const ok = c && typeof c.id === 'string' && typeof c.scenario === 'string' && typeof c.engine === 'string' &&
-      ['ok', 'errored', 'pending'].includes(c.status) && Array.isArray(c.rounds) && c.rounds.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number'));
-    if (!ok) throw new ConfigError(`results file '${file}': case ${i} is malformed`);
+  const c = new Check(file);
+  c.string('suite', d.suite);
+  c.string('createdAt', d.createdAt);
+  const env = c.object('environment', d.environment);
+  for (const k of ['node', 'v8', 'cpuModel', 'os', 'gitSha', 'lockfileHash'] as const) c.string(`environment.${k}`, env[k]);
+  c.number('environment.cores', env.cores);
+  const flags = c.object('environment.nodeFlags', env.nodeFlags);
+  c.strings('environment.nodeFlags.time', flags.time);
+  c.strings('environment.nodeFlags.heap', flags.heap);
+  const settings = c.object('settings', d.settings);
+  for (const k of ['rounds', 'maxTime', 'minSamples', 'warmupRuns', 'timeoutSec'] as const) c.number(`settings.${k}`, settings[k]);
+  for (const k of ['heapRuns', 'pairedPool', 'isolates'] as const) c.number(`settings.${k}`, settings[k], true);
+  c.strings('settings.extended', settings.extended, true);
+  if (!Array.isArray(d.cases)) c.fail('cases', 'an array', d.cases);
+  d.cases!.forEach((raw, i) => {
+    const w = `cases[${i}]`;
+    const r = c.object(w, raw);
+    for (const k of ['id', 'group', 'scenario', 'family', 'engine'] as const) c.string(`${w}.${k}`, r[k]);
+    if (!/^[A-Za-z0-9_./=,+-]+$/.test(r.id as string)) c.fail(`${w}.id`, 'a case id (letters, digits and _./=,+-)', r.id);
+    c.values(`${w}.params`, r.params);
+    c.values(`${w}.options`, r.options);
+    c.number(`${w}.seed`, r.seed);
+    if (!['ok', 'errored', 'pending'].includes(r.status as string)) c.fail(`${w}.status`, "'ok', 'errored' or 'pending'", r.status);
+    c.string(`${w}.error`, r.error, true);
+    c.number(`${w}.inputRows`, r.inputRows, true);
+    if (r.output !== undefined) {
+      const o = c.object(`${w}.output`, r.output);
+      c.number(`${w}.output.rows`, o.rows);
+      c.string(`${w}.output.checksum`, o.checksum);
+    }
+    if (!Array.isArray(r.rounds)) c.fail(`${w}.rounds`, 'an array of arrays of numbers', r.rounds);
+    (r.rounds as unknown[]).forEach((x, k) => c.numbers(`${w}.rounds[${k}]`, x));
+    c.numbers(`${w}.probes`, r.probes, true);
+    c.number(`${w}.probeVersion`, r.probeVersion, true);
+    if (r.paired !== undefined && typeof r.paired !== 'boolean') c.fail(`${w}.paired`, 'true or false', r.paired);
+    c.numbers(`${w}.slowdownMeasured`, r.slowdownMeasured, true);
+    if (r.summary !== undefined) {
+      const s = c.object(`${w}.summary`, r.summary);
+      for (const k of ['n', 'medianNs', 'meanNs', 'minNs', 'maxNs', 'iqrRel'] as const) c.number(`${w}.summary.${k}`, s[k]);
+      if (!Array.isArray(s.ci95Ns) || s.ci95Ns.length !== 2) c.fail(`${w}.summary.ci95Ns`, 'a pair of numbers', s.ci95Ns);
+      c.numbers(`${w}.summary.ci95Ns`, s.ci95Ns);
+    }
+    c.number(`${w}.firstRowNs`, r.firstRowNs, true, true);
+    if (r.heap !== undefined) {
+      const h = c.object(`${w}.heap`, r.heap);
+      for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'retainedBytes', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);
+      c.number(`${w}.heap.trackerPeakBytes`, h.trackerPeakBytes, false, true);
+      c.numbers(`${w}.heap.peakSamples`, h.peakSamples, true);
+      c.numbers(`${w}.heap.allocatedSamples`, h.allocatedSamples, true);
+    }
   });
   return d as ResultsFile;
 }

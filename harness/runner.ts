@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { PARENT_PID_ENV } from './measure/watchdog.js';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../engine/index.js';
@@ -71,7 +72,10 @@ export type ChildOutcome = { ok: true; [k: string]: unknown } | { ok: false; err
 export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void, command: ChildCommand = childCommand()): Promise<ChildOutcome> {
   const { script, preload } = command;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) },
+    });
     let stdout = '', stderr = '', timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -139,6 +143,7 @@ export function newResults(suite: string, settings: RunSettings, root: string = 
  * @throws ConfigError otherwise.
  */
 export function claimOutput(out: string, force: boolean, hint = 'pass --resume to continue it or --force to overwrite it'): void {
+  if (existsSync(out) && statSync(out).isDirectory()) throw new ConfigError(`results file '${out}' is a directory; name a file (for example ${path.join(out, 'results.json')})`);
   if (existsSync(out) && !force) throw new ConfigError(`results file '${out}' already exists; ${hint}`);
   try {
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
@@ -332,11 +337,16 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   const measureOne = async (c: CaseSpec, a: ArmState, round: number) => {
     const { arm, settings } = a;
     const rec = a.records.get(c.id)!;
-    if (rec.status === 'errored' || rec.rounds.length >= round || round > settings.rounds) return;
-    progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
-    const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-    recordTime(rec, await runTracked(job, flags.time, settings.timeoutSec, arm.child));
-    done++;
+    if (rec.status === 'errored' || round > settings.rounds) return;
+    if (rec.rounds.length < round) {
+      progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
+      const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
+      recordTime(rec, await runTracked(job, flags.time, settings.timeoutSec, arm.child));
+      done++;
+      // Saved before the heap pass: a kill during it must not lose this measurement.
+      writeResults(arm.out, arm.results);
+    }
+    // Also after a resume whose time passes were saved but whose heap pass was not.
     await heapAndFinish(c, a);
   };
 
@@ -346,7 +356,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const recs = [a0.records.get(c.id)!, a1.records.get(c.id)!];
     const settings = a0.settings;
     const isolates = settings.isolates ?? 1;
-    if (recs.some((r) => r.status === 'errored') || recs.every((r) => r.rounds.length >= round * isolates) || round > settings.rounds) return;
+    if (recs.some((r) => r.status === 'errored') || round > settings.rounds) return;
+    // Time rounds already saved (a resume after a kill during the heap passes): only the heap passes are left.
+    if (recs.every((r) => r.rounds.length >= round * isolates)) return void (await Promise.all(state.map((a) => heapAndFinish(c, a))));
     const order = first === 0 ? [0, 1] : [1, 0];
     progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}${isolates > 1 ? ` (${isolates} isolate pairs)` : ''}`);
     const job: ChildJob = {
@@ -363,6 +375,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       const { rounds, extraFractions, ...arm } = (t.arms as ({ rounds: number[][]; extraFractions?: number[] } & Record<string, unknown>)[])[k]!;
       rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, extraFraction: extraFractions?.[j] ?? 0 }));
     });
+    for (const a of state) writeResults(a.arm.out, a.arm.results);
     // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
     // times, so they do not need the machine to themselves (and the gate saves a second per case).
     await Promise.all(state.map((a) => heapAndFinish(c, a)));

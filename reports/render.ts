@@ -95,7 +95,12 @@ export function renderHtml(r: ResultsFile, tables: Table[], figures: Figure[], p
 
 /** The command that profiles a case, shown beside each HTML table row. */
 export function defaultProfileCommand(caseId: string): string {
-  return `npx sluice profile '${caseId}' --tool flame`;
+  return `npx sluice profile ${shellQuote(caseId)} --tool flame`;
+}
+
+/** `s` as one POSIX shell word: single-quoted, with each ' written as '\'' (so pasting runs nothing else). */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What `sluice report` wrote. */
@@ -121,8 +126,13 @@ export function renderReport(resultsFile: string, outDir: string, profileCommand
     throw new ConfigError(`cannot write the report into '${outDir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const files: string[] = [];
+  const root = path.resolve(outDir);
   const put = (name: string, data: string | Buffer) => {
+    // Every file a report writes is a plain name inside --out (names come partly from the results).
     const f = path.join(outDir, name);
+    if (!/^[A-Za-z0-9._=,-]+$/.test(name) || path.dirname(path.resolve(f)) !== root) {
+      throw new ConfigError(`refusing to write report file ${JSON.stringify(name)}: it is not a plain file name inside '${outDir}'`);
+    }
     try {
       writeFileSync(f, data);
     } catch (e) {

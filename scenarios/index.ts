@@ -34,23 +34,26 @@ export function getScenario(id: string): Scenario {
 export function resolveParams(scenario: Scenario, given: Readonly<Record<string, unknown>> = {}): Params {
   const out: Record<string, ParamValue> = {};
   for (const name of Object.keys(given)) {
-    if (!(name in scenario.params)) {
+    if (!Object.hasOwn(scenario.params, name)) {
       throw new ConfigError(`scenario '${scenario.id}' has no parameter '${name}'; its parameters: ${Object.keys(scenario.params).join(', ')}`);
     }
   }
   for (const [name, spec] of Object.entries(scenario.params)) {
-    let v = given[name] ?? spec.default;
+    const raw = Object.hasOwn(given, name) ? given[name] : undefined;
+    let v = raw ?? spec.default;
     if (typeof spec.default === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) v = Number(v);
+    // Messages show the value as given: '1e400' (not null), '9007199254740993' (not ...992).
+    const shown = typeof raw === 'string' ? `'${raw}'` : JSON.stringify(v);
     if (spec.values) {
       if (!spec.values.includes(v as ParamValue)) {
-        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be one of ${spec.values.join(', ')}, got ${JSON.stringify(v)}`);
+        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be one of ${spec.values.join(', ')}, got ${shown}`);
       }
     } else if (typeof spec.default === 'number') {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a positive integer, got ${JSON.stringify(v)}`);
+        throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a positive integer, got ${shown}`);
       }
     } else if (typeof v !== typeof spec.default) {
-      throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a ${typeof spec.default}, got ${JSON.stringify(v)}`);
+      throw new ConfigError(`scenario '${scenario.id}' parameter '${name}' must be a ${typeof spec.default}, got ${shown}`);
     }
     out[name] = v as ParamValue;
   }

@@ -17,6 +17,7 @@ import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../stats/descriptive.js';
+import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
 import type { HeapFigures } from './heap.js';
 
 /**
@@ -303,6 +304,8 @@ async function pairPass(job: PairJob) {
 }
 
 async function main(): Promise<void> {
+  // A child whose runner was killed must not run on (a hung one would never end).
+  dieWithParent(Number(process.env[PARENT_PID_ENV]));
   let outcome: unknown;
   try {
     const job = JSON.parse(process.argv[2] ?? '') as ChildJob;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sluice } from '../cli-helper.js';
+import { sampleResults } from './sample-results.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-'));
 
@@ -10,6 +11,18 @@ const corrupt = path.join(dir, 'corrupt.json');
 writeFileSync(corrupt, '{"schema": "sluice-results", "version": 1, "cases": [');
 const otherSchema = path.join(dir, 'other.json');
 writeFileSync(otherSchema, JSON.stringify({ schema: 'sluice-results', version: 99 }));
+/** A results file the old reader accepted, with one field broken as `edit` says. */
+function edited(name: string, edit: (r: ReturnType<typeof sampleResults>) => void): string {
+  const r = sampleResults();
+  edit(r);
+  const f = path.join(dir, name);
+  writeFileSync(f, JSON.stringify(r));
+  return f;
+}
+const emptyEnv = edited('env.json', (r) => void ((r as { environment: unknown }).environment = {}));
+const emptySummary = edited('summary.json', (r) => void ((r.cases[0] as { summary: unknown }).summary = {}));
+const nullParams = edited('params.json', (r) => void ((r.cases[0] as { params: unknown }).params = null));
+const escaping = edited('escape.json', (r) => void ((r.cases[0]!.params as Record<string, unknown>).rows = '../../../escaped'));
 
 const BAD: [string[], RegExp][] = [
   [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, ingest, full$/],
@@ -25,6 +38,15 @@ const BAD: [string[], RegExp][] = [
   [['merge', corrupt, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*corrupt.json' is not valid JSON/],
   [['merge', otherSchema, otherSchema, '--out', path.join(dir, 'm.json')], /^sluice: results file '.*other.json' has schema version 99; this sluice reads version 1$/],
   [['frobnicate'], /^sluice: Unknown argument: frobnicate$/],
+  [['report', emptyEnv, '--out', path.join(dir, 'r1')], /^sluice: results file '.*env.json': environment.node must be a string, got undefined$/],
+  [['report', emptySummary, '--out', path.join(dir, 'r2')], /^sluice: results file '.*summary.json': cases\[0\]\.summary\.n must be a number, got undefined$/],
+  [['export', nullParams, '--format', 'github-action-benchmark'], /^sluice: results file '.*params.json': cases\[0\]\.params must be an object, got null$/],
+  [['report', escaping, '--out', path.join(dir, 'r3')], /^sluice: results file '.*escape.json': cases\[0\]\.params\.rows must be a number, boolean or plain word, got "\.\.\/\.\.\/\.\.\/escaped"$/],
+  [['run', '--rounds', 'abc'], /^sluice: --rounds must be a positive integer, got 'abc'$/],
+  [['run', '--rounds', '9007199254740993'], /^sluice: --rounds must be a positive integer, got '9007199254740993'$/],
+  [['run', '--filter', 'selectivity/rows=10000,selectivity=0.01/baseline', '--out', dir, '--force'], /^sluice: results file '.*' is a directory; name a file/],
+  [['sweep', '--scenario', 'selectivity', '--vary', 'enableIteratorComposition', '--param', 'rows=1e400'], /^sluice: scenario 'selectivity' parameter 'rows' must be a positive integer, got '1e400'$/],
+  [['sweep', '--scenario', 'selectivity', '--vary', 'enableIteratorComposition', '--param', 'constructor=1'], /^sluice: scenario 'selectivity' has no parameter 'constructor'/],
   [[], /^sluice: name a command: list, run, sweep, report, profile, merge, compare, gate, calibrate or export$/],
 ];
 

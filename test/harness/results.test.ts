@@ -4,24 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { mergeResults } from '../../harness/merge.js';
-import { captureEnvironment, environmentMismatches, readResults, writeResults, type ResultsFile } from '../../harness/results.js';
-import { CHILD_FLAGS, PROJECT_ROOT } from '../../harness/runner.js';
+import { environmentMismatches, readResults, writeResults } from '../../harness/results.js';
+import { sampleResults } from './sample-results.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-results-'));
-
-export function sampleResults(over: Partial<ResultsFile> = {}): ResultsFile {
-  return {
-    schema: 'sluice-results', version: 1, suite: 'quick', createdAt: '2026-01-01T00:00:00.000Z',
-    environment: captureEnvironment(PROJECT_ROOT, CHILD_FLAGS),
-    settings: { rounds: 1, maxTime: 0.1, minSamples: 2, warmupRuns: 1, timeoutSec: 10 },
-    cases: [{
-      id: 'selectivity/rows=10,selectivity=1/streaming', group: 'selectivity/rows=10,selectivity=1', scenario: 'selectivity', family: 'selectivity',
-      params: { rows: 10, selectivity: 1 }, engine: 'streaming', options: {}, seed: 1, status: 'ok', rounds: [[100, 110, 105]],
-      output: { rows: 10, checksum: '0000abcd' },
-    }],
-    ...over,
-  };
-}
 
 test('a results file round-trips through write and read', (t) => {
   const f = path.join(dir, 'a.json');
@@ -42,7 +28,17 @@ test('malformed results files are refused with a message naming the problem', (t
   t.throws(() => readResults(put('v2.json', JSON.stringify({ ...sampleResults(), version: 2 }))), { instanceOf: ConfigError, message: /has schema version 2; this sluice reads version 1/ });
   const broken = sampleResults();
   (broken.cases[0] as { rounds: unknown }).rounds = [['fast']];
-  t.throws(() => readResults(put('case.json', JSON.stringify(broken))), { instanceOf: ConfigError, message: /case 0 is malformed/ });
+  t.throws(() => readResults(put('case.json', JSON.stringify(broken))), { instanceOf: ConfigError, message: /cases\[0\]\.rounds\[0\]\[0\] must be a number, got "fast"$/ });
+  // Fields a report or export reads later are checked here, once, for every command.
+  const env = sampleResults();
+  (env as { environment: unknown }).environment = { ...env.environment, cores: 'two' };
+  t.throws(() => readResults(put('env.json', JSON.stringify(env))), { instanceOf: ConfigError, message: /environment\.cores must be a number, got "two"$/ });
+  const heap = sampleResults();
+  (heap.cases[0] as { heap: unknown }).heap = { peakBytes: 1 };
+  t.throws(() => readResults(put('heap.json', JSON.stringify(heap))), { instanceOf: ConfigError, message: /cases\[0\]\.heap\.allocatedBytes must be a number, got undefined$/ });
+  const id = sampleResults();
+  id.cases[0]!.id = 'x/../../y z';
+  t.throws(() => readResults(put('id.json', JSON.stringify(id))), { instanceOf: ConfigError, message: /cases\[0\]\.id must be a case id/ });
 });
 
 test('merge joins shards and refuses overlaps, other suites and other environments', (t) => {

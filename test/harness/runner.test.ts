@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
@@ -120,4 +120,67 @@ test('heap calibration: a kernel that retains a known number of bytes is measure
   const tr = (await runChild({ mode: 'calibrate', kernel: 'transient', count: 40, length: 125_000 }, ['--expose-gc', '--max-semi-space-size=1'], 60)) as Record<string, number>;
   t.true(Math.abs(tr.measuredAllocatedBytes! / tr.trueAllocatedBytes! - 1) <= 0.1, 'transient allocation is measured within 10%');
   t.true(tr.measuredPeakBytes! < tr.trueAllocatedBytes! / 10, 'transient peak is a small fraction of the allocation');
+});
+
+/** Pids of the processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat, after the parenthesised command name.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('a runner killed with SIGKILL during a heap pass: its child dies with it, the time pass before is saved, and --resume finishes the case', async (t) => {
+  if (!existsSync('/proc/self/stat')) return t.pass('no /proc here');
+  const out = path.join(tmp(), 'r.json');
+  const args = ['--import', 'tsx', path.resolve('harness/cli.ts'), 'run', '--suite', 'reference', '--filter', 'selectivity/rows=1000000,selectivity=1/materialized', '--out', out, '--rounds', '1', '--max-time', '0.05', '--min-samples', '2'];
+  const runner = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const child = await new Promise<number>((resolve, reject) => {
+    runner.stderr.on('data', (d) => void (log += d));
+    // Once the heap pass is announced, its child is the runner's only child: take it as soon as it exists.
+    const timer = setInterval(() => {
+      if (!/heap pass/.test(log)) return;
+      const kids = childrenOf(runner.pid!);
+      if (kids.length > 0) {
+        clearInterval(timer);
+        resolve(kids[0]!);
+      }
+    }, 10);
+    runner.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`the runner finished before its heap pass could be interrupted:\n${log}`));
+    });
+  });
+  runner.kill('SIGKILL');
+  await new Promise((r) => runner.on('close', r));
+  const deadline = Date.now() + 5000;
+  while (alive(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.false(alive(child), 'the measuring child died with its runner');
+  const saved = readResults(out).cases[0]!;
+  t.is(saved.rounds.length, 1, 'the time pass measured before the heap pass was saved');
+  t.is(saved.heap, undefined);
+  t.is(saved.status, 'pending');
+  const resumed = spawn(process.execPath, [...args, '--resume'], { stdio: 'ignore' });
+  t.is(await new Promise((r) => resumed.on('close', r)), 0);
+  const final = readResults(out).cases[0]!;
+  t.is(final.status, 'ok');
+  t.deepEqual(final.rounds, saved.rounds, 'the saved time pass is kept, not measured again');
+  t.truthy(final.heap);
 });

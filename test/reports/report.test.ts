@@ -6,7 +6,7 @@ import { ConfigError } from '../../engine/index.js';
 import { writeResults } from '../../harness/results.js';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PALETTE } from '../../reports/charts/canvas.js';
-import { renderReport } from '../../reports/render.js';
+import { defaultProfileCommand, renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-report-'));
@@ -83,4 +83,9 @@ test('bad input: a missing, corrupt or wrong-schema results file is refused', (t
   writeFileSync(path.join(dir, 's.json'), JSON.stringify({ schema: 'sluice-results', version: 7 }));
   t.throws(() => renderReport(path.join(dir, 's.json'), dir), { instanceOf: ConfigError, message: /schema version 7/ });
   t.false(existsSync(path.join(dir, 'index.html')), 'nothing was written');
+});
+
+test('the profile command shown in index.html is one shell word per argument, whatever the case id holds', (t) => {
+  t.is(defaultProfileCommand("a/b=1/streaming"), "npx sluice profile 'a/b=1/streaming' --tool flame");
+  t.is(defaultProfileCommand("x'; rm -rf ~; '"), "npx sluice profile 'x'\\''; rm -rf ~; '\\''' --tool flame");
 });
