@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
+import { getScenario } from '../../scenarios/index.js';
 import { recordRounds, writeResults, type RunSettings } from '../results.js';
 import { caseRunnerPath, childCommand, childFlags, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
 import { compareResults, formatComparison, undecidedCases, type Comparison, type CompareSettings } from './compare.js';
@@ -193,6 +194,10 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
     markdown: path.join(req.outDir, 'compare.md'), json: path.join(req.outDir, 'compare.json'),
   };
   for (const f of [files.base, files.head]) claimOutput(f, !!req.force, 'pass --force to overwrite it or choose another --out');
+  // Task scenarios (ingest, read) await I/O; the paired pass times synchronous queries only.
+  // Refused before anything is built, instead of a gate that "passes" with every case errored.
+  const tasks = req.paired ? req.cases.filter((c) => getScenario(c.scenario).task !== undefined) : [];
+  if (tasks.length) throw new ConfigError(`the paired gate measures queries, not task scenarios (${[...new Set(tasks.map((c) => c.scenario))].join(', ')}); gate them with --no-paired, or leave them out with --filter`);
   const base = prepareBase(req.base, log);
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = gateSettings(req.suite, !!req.paired, req.settings);
