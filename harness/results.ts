@@ -73,6 +73,15 @@ export interface CaseRecord {
    */
   slowdownMeasured?: number[];
   summary?: TimeSummary;
+  /**
+   * Group passes (`run`, `sweep`): this case's samples, ns per run, taken in turns with the other
+   * cases of its group (`pairedWith`, in arm order) in one process, each in an isolate of its
+   * own; one round per isolate group. The k-th sample of round r of every record with the same
+   * `pairedWith` ran in one cycle of turns, so their ratios are paired (harness/stats/paired.ts).
+   */
+  groupRounds?: number[][];
+  /** The case ids measured together in the group passes, in arm order. */
+  pairedWith?: string[];
   firstRowNs?: number | null;
   heap?: HeapRecord;
 }
@@ -107,6 +116,17 @@ export interface RunSettings {
    * of the records, so a case's record holds `rounds × isolates` rounds; 1 when absent.
    */
   isolates?: number;
+  /**
+   * Group passes (`run`, `sweep`): isolate groups per paired process over a case group's runners
+   * (0 or absent: none, every ratio then comes from separate processes).
+   */
+  groupIsolates?: number;
+  /** Seconds of turns per isolate group (all arms' samples together). */
+  groupMaxTime?: number;
+  /** At most this many group processes per group: more are run while a ratio's interval is wider than `groupTarget`. */
+  groupPasses?: number;
+  /** The relative half-width of a ratio's 95% interval the group passes aim for (0.05: ±5%). */
+  groupTarget?: number;
   /**
    * Paired gate only: cases whose first verdict was undecided and that were measured with one
    * more paired process (their records hold `(rounds + 1) × isolates` rounds).
@@ -272,7 +292,7 @@ export function validateResults(data: unknown, file: string): ResultsFile {
   c.strings('environment.nodeFlags.heap', flags.heap);
   const settings = c.object('settings', d.settings);
   for (const k of ['rounds', 'maxTime', 'minSamples', 'warmupRuns', 'timeoutSec'] as const) c.number(`settings.${k}`, settings[k]);
-  for (const k of ['heapRuns', 'pairedPool', 'isolates'] as const) c.number(`settings.${k}`, settings[k], true);
+  for (const k of ['heapRuns', 'pairedPool', 'isolates', 'groupIsolates', 'groupMaxTime', 'groupPasses', 'groupTarget'] as const) c.number(`settings.${k}`, settings[k], true);
   c.strings('settings.extended', settings.extended, true);
   if (!Array.isArray(d.cases)) c.fail('cases', 'an array', d.cases);
   d.cases!.forEach((raw, i) => {
@@ -303,6 +323,11 @@ export function validateResults(data: unknown, file: string): ResultsFile {
       if (!Array.isArray(s.ci95Ns) || s.ci95Ns.length !== 2) c.fail(`${w}.summary.ci95Ns`, 'a pair of numbers', s.ci95Ns);
       c.numbers(`${w}.summary.ci95Ns`, s.ci95Ns);
     }
+    if (r.groupRounds !== undefined) {
+      if (!Array.isArray(r.groupRounds)) c.fail(`${w}.groupRounds`, 'an array of arrays of numbers', r.groupRounds);
+      (r.groupRounds as unknown[]).forEach((x, k) => c.numbers(`${w}.groupRounds[${k}]`, x));
+    }
+    c.strings(`${w}.pairedWith`, r.pairedWith, true);
     c.number(`${w}.firstRowNs`, r.firstRowNs, true, true);
     if (r.heap !== undefined) {
       const h = c.object(`${w}.heap`, r.heap);

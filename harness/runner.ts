@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PARENT_PID_ENV } from './measure/watchdog.js';
+import { aligned, pairedRatio } from './stats/paired.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -258,7 +259,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
   // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
   const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))) + (r.heap || a.skipHeap ? 0 : 1));
-  const total = state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
+  const groupUnits = state.length === 1 && !opts.paired && (state[0]!.settings.groupIsolates ?? 0) > 0
+    ? [...groups.values()].filter((ms) => ms.filter((c) => getScenario(c.scenario).task === undefined).length >= 2).length : 0;
+  const total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
   const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
   let done = 0, caseIndex = 0;
   const started = Date.now();
@@ -381,6 +384,57 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     await Promise.all(state.map((a) => heapAndFinish(c, a)));
   };
 
+  /** A group's query cases that can be measured together (not tasks, not errored). */
+  const groupMembers = (members: CaseSpec[], a: ArmState) => members.filter((c) => getScenario(c.scenario).task === undefined && !errored(a.records.get(c.id)!));
+
+  /**
+   * Group passes (single-build runs with `groupIsolates`): every runner of a case group in one
+   * process, each in an isolate of its own, taking turns (see PairJob), `groupIsolates` isolate
+   * groups per process. Another process is run while any runner's ratio to the group's anchor
+   * (streaming with default options, else the first runner) has a 95% interval wider than
+   * ±`groupTarget`, up to `groupPasses` processes: the time goes where intervals are wide.
+   */
+  const measureGroup = async (members: CaseSpec[], a: ArmState) => {
+    const { arm, settings } = a;
+    const isolates = settings.groupIsolates ?? 0;
+    const live = groupMembers(members, a);
+    if (isolates <= 0 || live.length < 2) return;
+    const ids = live.map((c) => c.id);
+    const recs = live.map((c) => a.records.get(c.id)!);
+    // A resume keeps group rounds measured with the same runners; anything else starts over.
+    for (const r of recs) {
+      if (!r.pairedWith || r.pairedWith.join('\n') !== ids.join('\n')) {
+        r.groupRounds = [];
+        r.pairedWith = ids;
+      }
+    }
+    const anchor = Math.max(0, recs.findIndex((r) => r.engine === 'streaming' && Object.keys(r.options).length === 0));
+    const maxPasses = settings.groupPasses ?? 1, target = settings.groupTarget ?? 0.05;
+    for (;;) {
+      const passes = Math.floor(Math.min(...recs.map((r) => r.groupRounds!.length)) / isolates);
+      if (passes >= maxPasses || (passes >= 1 && widestInterval(recs, anchor) <= target)) return;
+      progress(live[0]!, arm, `group pass ${passes + 1} of ${live.length} runners taking turns (${isolates} isolate groups)`);
+      const job: ChildJob = {
+        mode: 'pair', case: live[0]!, cases: live, runners: live.map(() => arm.caseRunner ?? caseRunnerPath()),
+        settings: { ...settings, maxTime: settings.groupMaxTime ?? settings.maxTime }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
+      };
+      const t = await runTracked(job, flags.time, settings.timeoutSec);
+      done++;
+      if (!t.ok) {
+        for (const r of recs) fail(r, `group pass: ${t.error}`);
+        return void writeResults(arm.out, arm.results);
+      }
+      const out = t.arms as { rows: number; checksum: string; rounds: number[][] }[];
+      recs.forEach((r, k) => {
+        const o = out[k]!;
+        if (!sameOutput(r, o as never)) fail(r, `its output differs between the time pass and the group pass: ${describeOutput(r.output)} vs ${describeOutput(o)}`);
+        else r.groupRounds!.push(...o.rounds);
+      });
+      writeResults(arm.out, arm.results);
+      if (recs.some((r) => errored(r))) return;
+    }
+  };
+
   try {
     for (let round = 1; round <= maxRounds; round++) {
       for (const [, members] of groups) {
@@ -397,11 +451,29 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
             writeResults(a.arm.out, a.arm.results);
           }
         }
+        if (round === maxRounds && state.length === 1 && !opts.paired) await measureGroup(members, state[0]!);
       }
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * The widest 95% interval, relative to its ratio (e.g. 0.05 for ±5%), among the paired ratios of
+ * every record to the anchor's, from their group rounds.
+ */
+export function widestInterval(recs: readonly CaseRecord[], anchor: number): number {
+  let widest = 0;
+  const a = recs[anchor]!.groupRounds ?? [];
+  recs.forEach((r, k) => {
+    if (k === anchor) return;
+    const g = r.groupRounds ?? [];
+    if (!aligned(g, a)) return void (widest = Infinity);
+    const p = pairedRatio(g, a);
+    widest = Math.max(widest, p.ci[1] / p.ratio - 1, 1 - p.ci[0] / p.ratio);
+  });
+  return widest;
 }
 
 /** A read of the status that TypeScript does not narrow away (fail() changes it behind its back). */

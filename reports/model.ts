@@ -1,5 +1,6 @@
 import type { CaseRecord, ResultsFile } from '../harness/results.js';
 import { ratioCI } from '../harness/stats/descriptive.js';
+import { aligned, pairedRatio } from '../harness/stats/paired.js';
 import { formatBytes, formatNs, runnerLabel } from '../harness/summary.js';
 
 /** Look cases up by scenario, parameters, engine and options. */
@@ -57,21 +58,57 @@ export function timeWithCI(c: CaseRecord | undefined): string {
   return `${formatNs(c.summary.medianNs)} (${formatNs(c.summary.ci95Ns[0])}–${formatNs(c.summary.ci95Ns[1])})`;
 }
 
-/** Ratio of medians a/b with a bootstrap 95% CI (seeded: deterministic). */
+/**
+ * A time ratio a/b with its 95% interval. `paired`: both were measured in the same group passes,
+ * taking turns in one process (random-effects pooled over isolate groups, see
+ * harness/stats/paired.ts); otherwise the ratio of medians of separate processes with a seeded
+ * bootstrap interval, which is far wider and says so in every cell.
+ */
 export interface Ratio {
   value: number;
   lo: number;
   hi: number;
+  paired: boolean;
+}
+
+/** Both records were measured together in the same group passes, sample for sample. */
+function measuredTogether(a: CaseRecord, b: CaseRecord): boolean {
+  const wa = a.pairedWith, wb = b.pairedWith;
+  return !!wa && !!wb && wa.join('\n') === wb.join('\n') && wa.includes(a.id) && wa.includes(b.id) && aligned(a.groupRounds ?? [], b.groupRounds ?? []);
 }
 
 export function ratio(a: CaseRecord | undefined, b: CaseRecord | undefined): Ratio | undefined {
   if (!usable(a) || !usable(b)) return undefined;
+  if (measuredTogether(a, b)) {
+    const p = pairedRatio(a.groupRounds!, b.groupRounds!);
+    return { value: p.ratio, lo: p.ci[0], hi: p.ci[1], paired: true };
+  }
   const [lo, hi] = ratioCI(samples(a), samples(b));
-  return { value: a.summary.medianNs / b.summary.medianNs, lo, hi };
+  return { value: a.summary.medianNs / b.summary.medianNs, lo, hi, paired: false };
 }
 
 export function ratioCell(r: Ratio | undefined): string {
-  return r ? `${r.value.toFixed(2)}x (${r.lo.toFixed(2)}–${r.hi.toFixed(2)})` : '–';
+  return r ? `${r.value.toFixed(2)}x (${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'})` : '–';
+}
+
+/** Whether a ratio's 95% interval excludes 1: 'above' (a slower than b), 'below', or 'spans'. */
+export function side(r: Ratio): 'above' | 'below' | 'spans' {
+  return r.lo > 1 ? 'above' : r.hi < 1 ? 'below' : 'spans';
+}
+
+/**
+ * What a time ratio says in words, only as far as its interval allows: `r` is the time of `b`
+ * over the time of `a` (above 1: `a` is faster). "a is 1.71x faster than b
+ * (95% CI 1.65–1.78)", or "no measurable difference between a and b (ratio 0.99x, 95% CI
+ * 0.95–1.03)" when the interval spans 1.
+ */
+export function speedFinding(a: string, b: string, r: Ratio): string {
+  const ci = `95% CI ${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', separate processes'}`;
+  switch (side(r)) {
+    case 'above': return `${a} is ${r.value.toFixed(2)}x faster than ${b} (${ci})`;
+    case 'below': return `${a} is ${(1 / r.value).toFixed(2)}x slower than ${b} (${ci} for ${b}'s time over ${a}'s)`;
+    case 'spans': return `no measurable difference between ${a} and ${b} (ratio ${r.value.toFixed(2)}x, ${ci})`;
+  }
 }
 
 /** "a / b" for two byte figures. */
@@ -87,13 +124,37 @@ export function reduction(a: number | null | undefined, b: number | null | undef
 }
 
 /**
- * How a measured ratio with CI compares with a published value: consistent (inside the CI),
- * or smaller/larger than published.
+ * How a measured ratio compares with a published value, following the interval: "consistent"
+ * only when the published figure is inside the 95% CI; "not reproduced" when it is outside and
+ * our interval excludes 1 (we measured a difference, and not that one); when our interval spans
+ * 1 there is no measurable difference to compare, and a published figure outside it is named as such.
  */
 export function verdict(r: Ratio | undefined, published: number): string {
   if (!r) return 'not measured';
-  if (published >= r.lo && published <= r.hi) return 'consistent with the published figure';
-  return published > r.hi ? `**smaller than published** (${published}x is outside the 95% CI)` : `**larger than published** (${published}x is outside the 95% CI)`;
+  if (published >= r.lo && published <= r.hi) return `consistent with the published ${published}x (inside the 95% CI)`;
+  if (side(r) === 'spans') return `no measurable difference here, so the published ${published}x is not reproduced (it is outside the 95% CI)`;
+  return `**the published ${published}x is not reproduced** (it is ${published > r.hi ? 'above' : 'below'} the 95% CI)`;
+}
+
+/**
+ * The resolution of a heap figure: how far apart two measurements of the same query may lie.
+ * V8 moves used-heap figures in steps of about 200 KiB with what the process holds (pages and
+ * allocation buffers), and the runs of one case spread by their own range: the larger of the two.
+ */
+export const HEAP_STEP_BYTES = 200 * 1024;
+export function heapResolution(samplesOf: readonly number[] | undefined): number {
+  if (!samplesOf || samplesOf.length === 0) return HEAP_STEP_BYTES;
+  return Math.max(HEAP_STEP_BYTES, Math.max(...samplesOf) - Math.min(...samplesOf));
+}
+
+/**
+ * 1 − b/a as a percentage, or "below resolution" when |a − b| is within the figures' resolution
+ * (a difference V8's heap accounting cannot resolve is not a finding, and never a negative reduction).
+ */
+export function heapReduction(a: number | null | undefined, b: number | null | undefined, resolution: number): string {
+  if (a === null || a === undefined || b === null || b === undefined || a <= 0) return '–';
+  if (Math.abs(a - b) <= resolution) return `below resolution (±${formatBytes(resolution)})`;
+  return reduction(a, b);
 }
 
 export { formatBytes, formatNs, runnerLabel };

@@ -26,7 +26,7 @@ import { ConfigError } from '../../engine/index.js';
 import { environmentMismatches, type CaseRecord, type ResultsFile } from '../results.js';
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
-import { medianEstimate, randomEffects } from '../stats/random-effects.js';
+import { pairedRatio } from '../stats/paired.js';
 import { formatBytes, formatNs } from '../summary.js';
 
 export const COMPARE_SCHEMA = 'sluice-compare';
@@ -150,16 +150,7 @@ function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
  * the interval, instead of reading as overwhelming evidence as it did when all pairs were pooled.
  */
 function pairedTime(h: CaseRecord, b: CaseRecord): { ratio: number; ci: [number, number]; roundRatios: number[]; tau: number; p: number } {
-  const units = h.rounds.map((r, i) => medianEstimate(r.map((x, k) => Math.log(x / b.rounds[i]![k]!))));
-  const re = randomEffects(units);
-  const z95 = 1.959964;
-  return {
-    ratio: Math.exp(re.estimate),
-    ci: [Math.exp(re.estimate - z95 * re.se), Math.exp(re.estimate + z95 * re.se)],
-    roundRatios: units.map((u) => Math.exp(u.estimate)),
-    tau: Math.sqrt(re.tau2),
-    p: re.p,
-  };
+  return pairedRatio(h.rounds, b.rounds);
 }
 
 /** Samples of a metric in a record, or undefined when it has none. */

@@ -188,31 +188,34 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
 }
 
 /** What one isolate pair of a paired pass gives, per build in the job's order. */
-interface IsolatePair {
+interface IsolateGroup {
   expected: { rows: number; checksum: string; inputRows: number }[];
-  samples: [number[], number[]];
-  /** Per build: its extra work's time over its query's time while sampling (0 unless slowed). */
+  /** Per arm (in the job's order): its samples, equal in number, the k-th of each from one cycle. */
+  samples: number[][];
+  /** Per arm: its extra work's time over its query's time while sampling (0 unless slowed). */
   extraFraction: number[];
 }
 
 /**
- * One isolate pair of the paired time pass (see `PairJob`): a fresh worker (V8 isolate) per build,
- * each preparing its build's query on its own data, `order[0]` the build that starts; then both
- * take turns, one sample each (see pair-arm.ts). A sample of one arm is paired with the sample of
- * the other taken next to it (`pairSamples`); only paired samples are kept, in the same order on
- * both sides. Results are in the job's build order.
+ * One isolate group of the paired time pass (see `PairJob`): a fresh worker (V8 isolate) per arm,
+ * each preparing its arm's query on its own data, `order[0]` the arm that starts; then they take
+ * turns, one sample each, in `order` (see pair-arm.ts). Two arms are paired by when their samples
+ * ended (`pairSamples`); with more, every arm keeps its samples of the cycles all arms completed.
+ * Results are in the job's arm order.
  */
-async function isolatePair(job: PairJob, order: readonly [number, number]): Promise<IsolatePair> {
-  const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+async function isolateGroup(job: PairJob, order: readonly number[]): Promise<IsolateGroup> {
+  const n = order.length;
+  const shared = new SharedArrayBuffer((n + 2) * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
   const script = path.join(path.dirname(here), `pair-arm${path.extname(here)}`);
   // From source (tests), the worker registers tsx first (see tsx-worker.mjs).
   const fromSource = script.endsWith('.ts');
-  const name = (k: number) => `build ${order[k]! + 1} of the pair (${job.runners[order[k]!]})`;
-  const workers = order.map((build, index) => {
+  const caseOf = (arm: number) => job.cases?.[arm] ?? job.case;
+  const name = (k: number) => (job.cases ? `arm ${order[k]! + 1} of ${n} (${caseOf(order[k]!).id})` : `build ${order[k]! + 1} of the pair (${job.runners[order[k]!]})`);
+  const workers = order.map((arm, index) => {
     const data: ArmData = {
-      index: index as 0 | 1, runner: job.runners[build]!, case: job.case, shared, maxTime: job.settings.maxTime,
-      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[build] ?? 0,
+      index, arms: n, runner: job.runners[arm]!, case: caseOf(arm), shared, maxTime: job.settings.maxTime,
+      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0,
     };
     return fromSource
       ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })
@@ -248,58 +251,67 @@ async function isolatePair(job: PairJob, order: readonly [number, number]): Prom
     workers[k]!.postMessage(msg);
     return r;
   };
-  const both = <T>(msg: unknown) => Promise.all([0, 1].map((k) => ask<T>(k, msg)));
+  const all = <T>(msg: unknown | ((k: number) => unknown)) => Promise.all(order.map((_, k) => ask<T>(k, typeof msg === 'function' ? (msg as (k: number) => unknown)(k) : msg)));
   try {
-    // Both isolates generate their data, check their output and warm up at once (one per core:
-    // none of it is timed); then they take turns, the same runs per sample for both: about
-    // `sampleSeconds` of the query at the two builds' mean warm speed.
-    await Promise.all([0, 1].map((k) => reply(k)));
-    const expected = await both<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
-    const warm = await both<{ warmMedianNs: number }>({ kind: 'warm' });
-    const meanNs = (warm[0]!.warmMedianNs + warm[1]!.warmMedianNs) / 2;
-    const count = Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(meanNs, 1)));
-    const measured = await both<ArmSamples>({ kind: 'measure', count });
+    // The isolates generate their data, check their output and warm up at once (none of it is
+    // timed); then they take turns. Two builds of one case run the same runs per sample (about
+    // `sampleSeconds` at their mean warm speed); arms of different queries each run about
+    // `sampleSeconds` per sample at their own speed.
+    await Promise.all(order.map((_, k) => reply(k)));
+    const expected = await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
+    const warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
+    const runsFor = (ns: number) => Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(ns, 1)));
+    const meanNs = warm.reduce((a, w) => a + w.warmMedianNs, 0) / n;
+    const measured = await all<ArmSamples>((k: number) => ({ kind: 'measure', count: job.cases ? runsFor(warm[k]!.warmMedianNs) : runsFor(meanNs) }));
     measured.forEach((m, k) => {
       if (m.rows !== expected[k]!.rows) throw new Error(`${name(k)} returned ${m.rows} rows under timing but ${expected[k]!.rows} when checked`);
     });
-    const paired = pairSamples(measured[0]!, measured[1]!);
-    if (paired[0].length < 2) throw new Error(`only ${paired[0].length} paired samples: raise the time per build`);
-    // Back to the job's build order.
-    const at = (build: number) => order.indexOf(build);
+    const paired = n === 2 ? pairSamples(measured[0]!, measured[1]!) : cycles(measured);
+    if (paired[0]!.length < 2) throw new Error(`only ${paired[0]!.length} paired samples: raise the time per arm`);
+    // Back to the job's arm order.
+    const at = (arm: number) => order.indexOf(arm);
     return {
-      expected: [0, 1].map((b) => expected[at(b)]!),
-      samples: [paired[at(0)]!, paired[at(1)]!],
-      extraFraction: [0, 1].map((b) => measured[at(b)]!.extraFraction),
+      expected: order.map((_, arm) => expected[at(arm)]!),
+      samples: order.map((_, arm) => paired[at(arm)]!),
+      extraFraction: order.map((_, arm) => measured[at(arm)]!.extraFraction),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
+/** Samples of the cycles every arm completed (round-robin turns: the k-th samples share a cycle). */
+function cycles(measured: readonly ArmSamples[]): number[][] {
+  const k = Math.min(...measured.map((m) => m.samplesNs.length));
+  return measured.map((m) => m.samplesNs.slice(0, k));
+}
+
 /**
- * The paired pass: `job.isolates` isolate pairs one after the other, which build starts
- * alternating from one to the next; each is a round of both builds' results. A slowed build's
+ * The paired pass: `job.isolates` isolate groups one after the other, which arm starts rotating
+ * from one to the next; each is a round of every arm's results. A slowed build's
  * `extraFractions` are what its stretching measured in each isolate pair (0 for the other).
  */
 async function pairPass(job: PairJob) {
   const isolates = job.isolates ?? 1;
   if (!Number.isInteger(isolates) || isolates < 1) throw new Error(`isolates must be a positive integer, got ${isolates}`);
-  const rounds: [number[][], number[][]] = [[], []];
-  const extra: [number[], number[]] = [[], []];
-  let first: IsolatePair | undefined;
+  const n = job.runners.length;
+  if (n < 2 || (job.cases !== undefined && job.cases.length !== n)) throw new Error(`a paired pass needs two or more arms, each with a case; got ${n} runners and ${job.cases?.length ?? 'no'} cases`);
+  const rounds: number[][][] = Array.from({ length: n }, () => []);
+  const extra: number[][] = Array.from({ length: n }, () => []);
+  let first: IsolateGroup | undefined;
   for (let j = 0; j < isolates; j++) {
-    const r = await isolatePair(job, j % 2 === 0 ? [0, 1] : [1, 0]);
+    const order = Array.from({ length: n }, (_, k) => (k + j) % n);
+    const r = await isolateGroup(job, order);
     r.extraFraction.forEach((x, b) => extra[b]!.push(x));
     first ??= r;
     r.expected.forEach((e, b) => {
       const f = first!.expected[b]!;
-      if (e.rows !== f.rows || e.checksum !== f.checksum) throw new Error(`build ${b + 1} of the pair returned ${e.rows} rows #${e.checksum} in isolate pair ${j + 1} but ${f.rows} rows #${f.checksum} in the first`);
+      if (e.rows !== f.rows || e.checksum !== f.checksum) throw new Error(`arm ${b + 1} of the paired pass returned ${e.rows} rows #${e.checksum} in isolate group ${j + 1} but ${f.rows} rows #${f.checksum} in the first`);
     });
-    rounds[0].push(r.samples[0]);
-    rounds[1].push(r.samples[1]);
+    r.samples.forEach((xs, b) => rounds[b]!.push(xs));
   }
   return {
-    arms: [0, 1].map((b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rounds[b]!, extraFractions: extra[b]! })),
+    arms: rounds.map((rs, b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rs, extraFractions: extra[b]! })),
   };
 }
 

@@ -6,10 +6,12 @@
  * builds' identical code shared object shapes, feedback and the heap. Two isolates show no such
  * effect (within ±4%).
  *
- * The two arms take turns: a sample of one arm (the query run `count` times back to back, about
- * 1 ms, the same count for both) is followed at once by a sample of the other (a token in shared
- * memory; the arm not running waits in `Atomics.wait`, off the CPU). Every sample of one build
- * therefore ran right next to a sample of the other, on the same machine phase.
+ * The arms take turns: a sample of one arm (the query run `count` times back to back, about
+ * 1 ms; the same count for two builds of one query) is followed at once by a sample of the next
+ * (a token in shared memory; an arm not running waits in `Atomics.wait`, off the CPU). Every
+ * sample of one arm therefore ran within one cycle of a sample of every other, on the same
+ * machine phase. The gate's arms are two builds of one case; a report's are the runners of one
+ * case group (materialized, streaming, streaming with options, the limit loop) of one build.
  *
  * Why not benchmark.js here (it times `run` and the reports): every benchmark.js cycle recompiles
  * its test loop through lodash.template and runs the test once untimed before timing it, about
@@ -41,12 +43,14 @@ const PAIR_WARM_SECONDS = 0.1;
 
 /** What the paired child hands each arm. */
 export interface ArmData {
-  /** 0 or 1: who starts, and whose turn slot this is. */
-  index: 0 | 1;
+  /** This arm's turn slot: 0 starts, then 1, …, `arms - 1`, then 0 again. */
+  index: number;
+  /** Arms taking turns (2 for the gate's two builds; any number for a report's runners). */
+  arms: number;
   /** The build's case-runner module (absolute path). */
   runner: string;
   case: CaseSpec;
-  /** Int32Array view: [turn, arm 0 finished, arm 1 finished, arms ready to start]. */
+  /** Int32Array view: [turn, arm 0 finished, …, arm n-1 finished, arms ready to start]. */
   shared: SharedArrayBuffer;
   /** Seconds of turns (both arms' samples together), after which the arm stops at its next turn. */
   maxTime: number;
@@ -67,47 +71,52 @@ export interface ArmSamples {
   extraFraction: number;
 }
 
-/** Turn-taking over a shared Int32Array [turn, done0, done1, ready]. */
+/**
+ * Turn-taking over a shared Int32Array [turn, done_0 … done_{n-1}, ready]: arm 0, then 1, …, then
+ * n-1, then 0 again, one sample each. Once any arm has finished, every other stops at its next
+ * turn, so the arms' k-th samples always come from the same cycle.
+ */
 export class Turns {
   private readonly cell: Int32Array;
-  constructor(shared: SharedArrayBuffer, private readonly me: 0 | 1) {
+  constructor(shared: SharedArrayBuffer, private readonly me: number, private readonly n = 2) {
     this.cell = new Int32Array(shared);
   }
 
-  private get other(): 0 | 1 {
-    return this.me === 0 ? 1 : 0;
+  private get next(): number {
+    return (this.me + 1) % this.n;
   }
 
-  /** Block until both arms have called this (neither starts while the other still prepares). */
+  /** Block until every arm has called this (none starts while another still prepares). */
   ready(): void {
-    const c = this.cell;
-    Atomics.add(c, 3, 1);
-    Atomics.notify(c, 3);
-    for (let seen = Atomics.load(c, 3); seen < 2; seen = Atomics.load(c, 3)) Atomics.wait(c, 3, seen, 100);
+    const c = this.cell, slot = this.n + 1;
+    Atomics.add(c, slot, 1);
+    Atomics.notify(c, slot);
+    for (let seen = Atomics.load(c, slot); seen < this.n; seen = Atomics.load(c, slot)) Atomics.wait(c, slot, seen, 100);
   }
 
-  /** Block until it is this arm's turn, or the other arm has finished. */
+  /** Block until it is this arm's turn, or another arm has finished. */
   wait(): void {
     const c = this.cell;
-    while (Atomics.load(c, 0) !== this.me && Atomics.load(c, 1 + this.other) === 0) Atomics.wait(c, 0, this.other, 100);
+    for (let turn = Atomics.load(c, 0); turn !== this.me && !this.otherFinished(); turn = Atomics.load(c, 0)) Atomics.wait(c, 0, turn, 100);
   }
 
-  /** Give the turn to the other arm and wait for it to come back. */
+  /** Give the turn to the next arm and wait for it to come back. */
   pass(): void {
-    Atomics.store(this.cell, 0, this.other);
+    Atomics.store(this.cell, 0, this.next);
     Atomics.notify(this.cell, 0);
     this.wait();
   }
 
-  /** True once the other arm has stopped. */
+  /** True once any other arm has stopped. */
   otherFinished(): boolean {
-    return Atomics.load(this.cell, 1 + this.other) !== 0;
+    for (let k = 0; k < this.n; k++) if (k !== this.me && Atomics.load(this.cell, 1 + k) !== 0) return true;
+    return false;
   }
 
-  /** This arm is done: the other runs on alone. */
+  /** This arm is done: the others stop at their next turn. */
   finish(): void {
     Atomics.store(this.cell, 1 + this.me, 1);
-    Atomics.store(this.cell, 0, this.other);
+    Atomics.store(this.cell, 0, this.next);
     Atomics.notify(this.cell, 0);
   }
 }
@@ -144,7 +153,7 @@ async function main(): Promise<void> {
         port.postMessage({ ...takeTurns(run, msg.count, data), extraFraction: slow?.extraFraction() ?? 0 });
       }
     } catch (e) {
-      new Turns(data.shared, data.index).finish();
+      new Turns(data.shared, data.index, data.arms).finish();
       port.postMessage({ error: describeError(e) });
     }
   });
@@ -175,7 +184,7 @@ function medianRunNs(run: () => number, runs = 15): number {
  */
 function takeTurns(run: () => number, count: number, d: ArmData): Omit<ArmSamples, 'extraFraction'> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
-  const turns = new Turns(d.shared, d.index);
+  const turns = new Turns(d.shared, d.index, d.arms);
   const samplesNs: number[] = [], endsNs: number[] = [];
   let rows = -1;
   turns.ready();

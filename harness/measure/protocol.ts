@@ -53,9 +53,15 @@ export interface PairJob {
   mode: 'pair';
   case: CaseSpec;
   settings: TimeSettings;
-  runners: [string, string];
+  /** Per arm, the case-runner module it loads (two builds for the gate; this build's, N times, for a report). */
+  runners: string[];
+  /**
+   * Per arm, its own case (a report's group: the same scenario and data on each runner); when
+   * absent every arm runs `case` (the gate: one case on two builds).
+   */
+  cases?: CaseSpec[];
   sampleSeconds: number;
-  slowdown?: [number, number];
+  slowdown?: number[];
   /**
    * Isolate pairs to measure one after the other (1 when absent): each is a fresh worker per
    * build, measured for `settings.maxTime`, which build starts alternating. One isolate can run a
