@@ -5,7 +5,7 @@
 export { createEngine, type Engine, type EngineSettings } from './engine.js';
 export type { Relation, TupleIterator, RowPredicate, RowFunction } from './relation.js';
 export { ENGINE_KINDS, type EngineKind, type Schema, type Tuple, type Value } from './types.js';
-export { resolveOptions, DEFAULT_OPTIONS, BOOLEAN_OPTIONS, OPTION_SPECS, type EngineOptions, type ResolvedOptions } from './options.js';
+export { resolveOptions, optionsReadBy, DEFAULT_OPTIONS, BOOLEAN_OPTIONS, OPTION_SPECS, type EngineOptions, type ResolvedOptions } from './options.js';
 export { ExecutionContext, type Metrics } from './context.js';
 export { MemoryTracker } from './memory/memory-tracker.js';
 export * as byteModel from './memory/byte-model.js';

@@ -76,20 +76,44 @@ type OptionKind = 'boolean' | 'bytes' | 'positiveInt';
 interface OptionSpec {
   readonly kind: OptionKind;
   readonly default: boolean | number;
+  /** The engines whose code reads the option; on another engine it changes nothing. */
+  readonly readBy: readonly ('materialized' | 'streaming')[];
+  /** Read only while this boolean option is on (e.g. the batch size of the symmetric join). */
+  readonly requires?: keyof EngineOptions;
 }
 
-/** The option table: name → kind and default. The single source for defaults and validation. */
+/**
+ * The option table: name → kind, default, and which engines read it. The single source for
+ * defaults and validation, and for which option combinations are distinct code paths (a sweep
+ * never varies an option for an engine that ignores it).
+ */
 export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
-  enableIteratorComposition: { kind: 'boolean', default: true },
-  enableTrueStreaming: { kind: 'boolean', default: true },
-  enablePipelineFusion: { kind: 'boolean', default: false },
-  enableSymmetricHashJoin: { kind: 'boolean', default: false },
-  enableStreamingAggregation: { kind: 'boolean', default: true },
-  hashTableInitialSize: { kind: 'positiveInt', default: 1024 },
-  symmetricJoinBatchSize: { kind: 'positiveInt', default: 64 },
-  memoryLimit: { kind: 'bytes', default: Infinity },
-  ingestBatchSize: { kind: 'positiveInt', default: 1000 },
+  enableIteratorComposition: { kind: 'boolean', default: true, readBy: ['streaming'] },
+  enableTrueStreaming: { kind: 'boolean', default: true, readBy: ['streaming'] },
+  enablePipelineFusion: { kind: 'boolean', default: false, readBy: ['streaming'], requires: 'enableIteratorComposition' },
+  enableSymmetricHashJoin: { kind: 'boolean', default: false, readBy: ['streaming'] },
+  enableStreamingAggregation: { kind: 'boolean', default: true, readBy: ['materialized', 'streaming'] },
+  // The materialized engine always knows its build side's size and sizes the table from it.
+  hashTableInitialSize: { kind: 'positiveInt', default: 1024, readBy: ['streaming'] },
+  symmetricJoinBatchSize: { kind: 'positiveInt', default: 64, readBy: ['streaming'], requires: 'enableSymmetricHashJoin' },
+  memoryLimit: { kind: 'bytes', default: Infinity, readBy: ['materialized', 'streaming'] },
+  ingestBatchSize: { kind: 'positiveInt', default: 1000, readBy: ['materialized', 'streaming'] },
 };
+
+/**
+ * The options of `options` that `engine` actually reads: those of other engines, and those whose
+ * `requires` switch is off, are dropped. Two option sets with the same result run the same code.
+ */
+export function optionsReadBy(engine: 'materialized' | 'streaming', options: EngineOptions): EngineOptions {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    const spec = OPTION_SPECS[name as keyof EngineOptions];
+    if (!spec || !spec.readBy.includes(engine)) continue;
+    if (spec.requires !== undefined && (options[spec.requires] ?? OPTION_SPECS[spec.requires].default) !== true) continue;
+    out[name] = value;
+  }
+  return out as EngineOptions;
+}
 
 /** Names of the boolean options, in declaration order (for option grids). */
 export const BOOLEAN_OPTIONS = Object.freeze(

@@ -9,7 +9,8 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { RUNNERS, type Runner } from './case.js';
-import { renderReport } from '../reports/render.js';
+import { renderReport, withAnswer } from '../reports/render.js';
+import { readFileSync } from 'node:fs';
 import { mergeResults } from './merge.js';
 import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
 import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
@@ -148,15 +149,16 @@ function finish(results: ResultsFile, out: string, reportDir: string | undefined
 
 async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const scenario = String(a.scenario);
-  const params: Record<string, unknown> = {};
+  // --param name=v1,v2,... sweeps over parameter values too (every combination of them).
+  let points: Record<string, unknown>[] = [{}];
   for (const p of (a.param as string[] | undefined) ?? []) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`--param takes name=value (for example --param rows=100000), got '${p}'`);
-    params[p.slice(0, eq)] = p.slice(eq + 1);
+    if (eq <= 0) throw new ConfigError(`--param takes name=value or name=v1,v2 (for example --param rows=1e4,1e5), got '${p}'`);
+    const name = p.slice(0, eq), values = p.slice(eq + 1).split(',');
+    points = points.flatMap((pt) => values.map((v) => ({ ...pt, [name]: v })));
   }
-  const cases = planSweep(scenario, (a.vary as string[] | undefined) ?? [], {
-    params, engines: parseEngines(a.engine as string | undefined), seed: positiveNumber('seed', a.seed, true), set: parseSet((a.set as string[] | undefined) ?? []),
-  });
+  const opts = { engines: parseEngines(a.engine as string | undefined), seed: positiveNumber('seed', a.seed, true), set: parseSet((a.set as string[] | undefined) ?? []) };
+  const cases = [...new Map(points.flatMap((params) => planSweep(scenario, (a.vary as string[] | undefined) ?? [], { ...opts, params })).map((c) => [c.id, c])).values()];
   const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(`sweep-${scenario}`);
   const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
@@ -186,6 +188,11 @@ function reportCommand(a: Record<string, unknown>): number {
   const out = (a.out as string | undefined) ?? path.join(path.dirname(file), path.basename(file, '.json') + '-report');
   const r = renderReport(file, out);
   process.stderr.write(`sluice: wrote ${r.files.length} files into ${r.dir}\n`);
+  if (a.readme !== undefined) {
+    const readme = String(a.readme);
+    writeFileAtomic(readme, withAnswer(readme, readFileSync(path.join(r.dir, 'report.md'), 'utf8')), 'README');
+    process.stderr.write(`sluice: copied the report's answer table into ${readme}\n`);
+  }
   process.stdout.write(path.resolve(r.index) + '\n');
   return EXIT.ok;
 }
@@ -316,13 +323,15 @@ export function buildCli(argv: string[]) {
     .command('sweep', 'run a grid of engine options on one scenario and report the best combination', (y) =>
       withRunFlags(y.option('scenario', { type: 'string', demandOption: true, describe: 'scenario id (see sluice list)' })
         .option('vary', { type: 'string', array: true, describe: 'option to vary: a boolean name, or name=v1,v2,... (repeatable)' })
-        .option('param', { type: 'string', array: true, describe: 'scenario parameter, name=value (repeatable)' }))
+        .option('param', { type: 'string', array: true, describe: 'scenario parameter, name=value, or name=v1,v2,... to sweep over its values too (repeatable)' }))
         .example('$0 sweep --scenario join --vary enableSymmetricHashJoin --vary symmetricJoinBatchSize=16,64,256', 'six combinations on both engines'),
     async (a) => void (exitCode = await sweepCommand(a)))
     .command('report <results>', 'render a results file as report.md, PNG charts and a self-contained index.html', (y) =>
       y.positional('results', { type: 'string', demandOption: true, describe: 'results file (from sluice run or sweep)' })
         .option('out', { type: 'string', describe: 'output directory (default: beside the results file, <name>-report/)' })
-        .example('$0 report results/reference.json --out report', 'write report/index.html, report/report.md and the charts'),
+        .option('readme', { type: 'string', describe: 'also copy the report\'s answer table into this Markdown file, between its answer markers' })
+        .example('$0 report results/reference.json --out report', 'write report/index.html, report/report.md and the charts')
+        .example('$0 report reports/reference/results.json --out reports/reference --readme README.md', 'regenerate the committed reference report and the README\'s answer'),
     (a) => void (exitCode = reportCommand(a)))
     .command('profile [case]', 'profile one case with Clinic.js or V8\'s profilers, running exactly the measured code path', (y) =>
       y.positional('case', { type: 'string', describe: 'case id (see sluice list --suite reference)' })

@@ -1,4 +1,4 @@
-import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
+import { ConfigError, OPTION_SPECS, optionsReadBy, resolveOptions, type EngineOptions } from '../engine/index.js';
 import { getScenario, type ParamValue } from '../scenarios/index.js';
 import { makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
 
@@ -216,10 +216,11 @@ export function planSweep(scenarioId: string, vary: readonly string[], opts: { p
   const engines = (opts.engines ?? ['materialized', 'streaming']).filter((e) => e !== 'baseline');
   const cases: CaseSpec[] = [];
   for (const options of grid) {
-    for (const engine of engines) cases.push(makeCase(scenario.id, opts.params ?? {}, engine, { ...opts.set, ...options } as EngineOptions, opts.seed));
+    // Only the options this engine reads: an option it ignores would be the same code measured twice.
+    for (const engine of engines) cases.push(makeCase(scenario.id, opts.params ?? {}, engine, optionsReadBy(engine as 'materialized' | 'streaming', { ...opts.set, ...options } as EngineOptions), opts.seed));
   }
   if (scenario.baseline && (opts.engines ?? ['baseline']).includes('baseline')) cases.push(makeCase(scenario.id, opts.params ?? {}, 'baseline', {}, opts.seed));
-  // Identical option sets on one engine (an option that one engine ignores still differs by id) are kept once.
+  // Identical option sets on one engine are kept once.
   return [...new Map(cases.map((c) => [c.id, c])).values()];
 }
 

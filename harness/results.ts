@@ -42,6 +42,12 @@ export interface HeapRecord {
   peakSamples?: number[];
   /** Every measured run's allocated bytes (allocatedBytes is their median). */
   allocatedSamples?: number[];
+  /**
+   * Bytes allocated per run, measured over `allocatedRuns` runs back to back (V8's steps of about
+   * 200 KiB averaged out; the figure to read for a query that allocates less than a step).
+   */
+  allocatedPerRunBytes?: number;
+  allocatedRuns?: number;
 }
 
 /** One case in a results file. */
@@ -335,6 +341,8 @@ export function validateResults(data: unknown, file: string): ResultsFile {
       c.number(`${w}.heap.trackerPeakBytes`, h.trackerPeakBytes, false, true);
       c.numbers(`${w}.heap.peakSamples`, h.peakSamples, true);
       c.numbers(`${w}.heap.allocatedSamples`, h.allocatedSamples, true);
+      c.number(`${w}.heap.allocatedPerRunBytes`, h.allocatedPerRunBytes, true);
+      c.number(`${w}.heap.allocatedRuns`, h.allocatedRuns, true);
     }
   });
   return d as ResultsFile;

@@ -18,15 +18,26 @@ import { summarize } from './stats/descriptive.js';
 export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'] };
 
 /** Defaults: enough samples to compare, small enough for the time budgets. */
-export const DEFAULT_SETTINGS: RunSettings = { rounds: 2, maxTime: 0.4, minSamples: 8, warmupRuns: 3, timeoutSec: 120, heapRuns: 5 };
+/**
+ * Defaults of a run. Two kinds of time measurement, each where it serves:
+ * - benchmark.js time passes (`rounds` processes per case, `maxTime` each): every case's absolute
+ *   time per query, in a process of its own;
+ * - group passes (`groupIsolates` isolate groups per process, `groupMaxTime` each): every runner
+ *   of a case group taking turns in one process, for the ratios a report prints; another process
+ *   while some ratio's 95% interval is wider than ±`groupTarget`, up to `groupPasses`.
+ */
+export const DEFAULT_SETTINGS: RunSettings = {
+  rounds: 1, maxTime: 0.3, minSamples: 8, warmupRuns: 3, timeoutSec: 120, heapRuns: 5,
+  groupIsolates: 3, groupMaxTime: 0.5, groupPasses: 3, groupTarget: 0.05,
+};
 
 /** Per-suite adjustments: quick must finish in 3 minutes on 2 cores; full can afford more. */
 export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
-  quick: { maxTime: 0.2, minSamples: 6 },
-  reference: { maxTime: 0.4 },
+  quick: { maxTime: 0.2, minSamples: 6, groupMaxTime: 0.4, groupPasses: 2 },
+  reference: {},
   fusion: { maxTime: 0.4 },
   ingest: { maxTime: 1 },
-  full: { maxTime: 1, rounds: 3 },
+  full: { maxTime: 1, rounds: 2, groupPasses: 4 },
 };
 
 /** The project root (where package.json is), from this file's location in src or dist. */
@@ -331,6 +342,10 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, retainedBytes: retainedBytes!, maxRssBytes: maxRssBytes! };
         if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples as number[];
         if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples as number[];
+        if (typeof h.allocatedPerRunBytes === 'number') {
+          rec.heap.allocatedPerRunBytes = h.allocatedPerRunBytes;
+          rec.heap.allocatedRuns = h.allocatedRuns as number;
+        }
       }
     }
     if (!errored(rec) && rec.rounds.length >= recordRounds(settings) && (rec.heap || arm.skipHeap)) rec.status = 'ok';
@@ -390,9 +405,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   /**
    * Group passes (single-build runs with `groupIsolates`): every runner of a case group in one
    * process, each in an isolate of its own, taking turns (see PairJob), `groupIsolates` isolate
-   * groups per process. Another process is run while any runner's ratio to the group's anchor
-   * (streaming with default options, else the first runner) has a 95% interval wider than
-   * ±`groupTarget`, up to `groupPasses` processes: the time goes where intervals are wide.
+   * groups per process. Another process is run while the ratio of any two runners of the group
+   * has a 95% interval wider than ±`groupTarget`, up to `groupPasses` processes: the time goes
+   * where intervals are wide.
    */
   const measureGroup = async (members: CaseSpec[], a: ArmState) => {
     const { arm, settings } = a;
@@ -408,15 +423,16 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         r.pairedWith = ids;
       }
     }
-    const anchor = Math.max(0, recs.findIndex((r) => r.engine === 'streaming' && Object.keys(r.options).length === 0));
     const maxPasses = settings.groupPasses ?? 1, target = settings.groupTarget ?? 0.05;
     for (;;) {
       const passes = Math.floor(Math.min(...recs.map((r) => r.groupRounds!.length)) / isolates);
-      if (passes >= maxPasses || (passes >= 1 && widestInterval(recs, anchor) <= target)) return;
+      if (passes >= maxPasses || (passes >= 1 && widestInterval(recs) <= target)) return;
       progress(live[0]!, arm, `group pass ${passes + 1} of ${live.length} runners taking turns (${isolates} isolate groups)`);
       const job: ChildJob = {
         mode: 'pair', case: live[0]!, cases: live, runners: live.map(() => arm.caseRunner ?? caseRunnerPath()),
-        settings: { ...settings, maxTime: settings.groupMaxTime ?? settings.maxTime }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
+        settings: { ...settings, maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
+        // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
+        warmRuns: 5,
       };
       const t = await runTracked(job, flags.time, settings.timeoutSec);
       done++;
@@ -461,18 +477,18 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
 
 /**
  * The widest 95% interval, relative to its ratio (e.g. 0.05 for ±5%), among the paired ratios of
- * every record to the anchor's, from their group rounds.
+ * every two records of a group, from their group rounds (any pair may be a ratio a report prints).
  */
-export function widestInterval(recs: readonly CaseRecord[], anchor: number): number {
+export function widestInterval(recs: readonly CaseRecord[]): number {
   let widest = 0;
-  const a = recs[anchor]!.groupRounds ?? [];
-  recs.forEach((r, k) => {
-    if (k === anchor) return;
-    const g = r.groupRounds ?? [];
-    if (!aligned(g, a)) return void (widest = Infinity);
-    const p = pairedRatio(g, a);
-    widest = Math.max(widest, p.ci[1] / p.ratio - 1, 1 - p.ci[0] / p.ratio);
-  });
+  for (let i = 0; i < recs.length; i++) {
+    for (let j = i + 1; j < recs.length; j++) {
+      const a = recs[i]!.groupRounds ?? [], b = recs[j]!.groupRounds ?? [];
+      if (!aligned(a, b)) return Infinity;
+      const p = pairedRatio(a, b);
+      widest = Math.max(widest, p.ci[1] / p.ratio - 1, 1 - p.ci[0] / p.ratio);
+    }
+  }
   return widest;
 }
 

@@ -92,17 +92,31 @@ export function allFigures(ix: CaseIndex): Figure[] {
       { name: 'collect then reduce', color: PALETTE.materialized, values: cats.map((x) => timePoint(0, ix.get('ohlc', x.p, x.e, { enableStreamingAggregation: false }))) },
     ] }) });
   }
-  // Sweep: speedup of every option combination over the engine's default options.
+  // Sweep: speedup of every option combination over the engine's default options (one chart per
+  // parameter point); only differences whose 95% interval excludes 1 are coloured.
   if (ix.results.suite.startsWith('sweep:')) {
-    const cases = ix.results.cases.filter((c) => c.engine !== 'baseline');
-    const engines = [...new Set(cases.map((c) => c.engine))];
-    const combos = [...new Set(cases.map((c) => optionsLabel(c.options as Record<string, unknown>)))];
-    const values = combos.map((o) => engines.map((e) => {
-      const c = cases.find((x) => x.engine === e && optionsLabel(x.options as Record<string, unknown>) === o);
-      const ref = cases.find((x) => x.engine === e && Object.keys(x.options).length === 0) ?? cases.find((x) => x.engine === e);
-      return ratio(ref, c)?.value ?? null;
-    }));
-    out.push({ file: 'sweep-heatmap.png', title: 'Speedup over the option grid', png: heatmap({ title: `Option sweep (${ix.results.suite.slice(6)}): speedup over each engine's defaults`, subtitle: 'median time with default options / median time with these options; blue is faster, orange slower', xLabel: 'engine', yLabel: 'options', xCategories: engines, yCategories: combos, values, format: (v) => `${v.toFixed(2)}x`, midpoint: 1 }) });
+    const points = [...new Map(ix.results.cases.map((c) => [JSON.stringify(c.params), c.params])).values()];
+    points.forEach((params, k) => {
+      const key = JSON.stringify(params);
+      const cases = ix.results.cases.filter((c) => c.engine !== 'baseline' && JSON.stringify(c.params) === key);
+      const engines = [...new Set(cases.map((c) => c.engine))];
+      const combos = [...new Set(cases.map((c) => optionsLabel(c.options as Record<string, unknown>)))];
+      const cell = (o: string, e: string) => {
+        const c = cases.find((x) => x.engine === e && optionsLabel(x.options as Record<string, unknown>) === o);
+        const ref = cases.find((x) => x.engine === e && Object.keys(x.options).length === 0) ?? cases.find((x) => x.engine === e);
+        return ratio(ref, c);
+      };
+      const values = combos.map((o) => engines.map((e) => cell(o, e)?.value ?? null));
+      const significant = combos.map((o) => engines.map((e) => {
+        const r = cell(o, e);
+        return r !== undefined && (r.lo > 1 || r.hi < 1);
+      }));
+      const at = Object.entries(params).map(([n, v]) => `${n}=${String(v)}`).join(', ');
+      out.push({
+        file: points.length > 1 ? `sweep-heatmap-${k + 1}.png` : 'sweep-heatmap.png', title: `Speedup over the option grid${points.length > 1 ? ` (${at})` : ''}`,
+        png: heatmap({ title: `Option sweep (${ix.results.suite.slice(6)}, ${at}): speedup over each engine's defaults`, subtitle: 'time with default options / time with these options (paired); blue faster, orange slower; n.s.: the 95% CI includes 1', xLabel: 'engine', yLabel: 'options', xCategories: engines, yCategories: combos, values, significant, format: (v) => `${v.toFixed(2)}x`, midpoint: 1 }),
+      });
+    });
   }
   return out;
 }

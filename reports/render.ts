@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../engine/index.js';
 import { readResults, type ResultsFile } from '../harness/results.js';
@@ -18,11 +18,12 @@ const CHARTS_FOR: Record<string, (f: Figure) => boolean> = {
 };
 
 const HOW_TO_READ = [
-  'Each case ran in its own Node.js process; time and heap were measured in separate processes.',
-  'Times are medians of all benchmark.js samples over interleaved rounds, with the 95% confidence interval of the median; speedups are ratios of medians with a bootstrap 95% CI.',
+  'Absolute times come from benchmark.js, each case in its own Node.js process: medians of its samples, with the 95% confidence interval of the median.',
+  'Ratios (speedups, "vs limit", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio. A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
+  'A verdict ("faster", "slower", "not reproduced") is printed only when the 95% interval excludes no difference; otherwise the cell says there is no measurable difference.',
   '"M / S" cells are materialized / streaming. "Limit loop" is a hand-written single loop computing the same result: the practical floor.',
   'Peak heap and allocated bytes are V8\'s own GC statistics; the tracker peak is the engine\'s deterministic byte model. None is computed from row counts.',
-  'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MB young generation: its resolution is about 1 MB. A query that allocates less than that never triggers a GC, so its peak equals its allocation, garbage included; compare small cases by tracker peak and retained size instead.',
+  'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MB young generation. V8 moves these figures in steps of about 200 KiB with what the process holds, so a difference within the resolution (the larger of 200 KiB and the spread of the case\'s own runs) reads "below resolution", never as a reduction; compare small cases by the tracker peak instead.',
   'Every case checked its output (row count and an order-independent checksum); engines that disagreed would be shown as errors, never as timings.',
 ];
 
@@ -40,10 +41,51 @@ function environmentLines(r: ResultsFile): string[] {
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** Markers around the answer table, so the README can carry the reference report's copy. */
+export const ANSWER_BEGIN = '<!-- answer:begin (generated from reports/reference/report.md by `npm run readme:answer`) -->';
+export const ANSWER_END = '<!-- answer:end -->';
+
+/** The answer block (markers included) of a Markdown text, or undefined when it has none. */
+export function answerBlock(text: string): string | undefined {
+  const a = text.indexOf(ANSWER_BEGIN), b = text.indexOf(ANSWER_END);
+  return a >= 0 && b > a ? text.slice(a, b + ANSWER_END.length) : undefined;
+}
+
+/**
+ * The Markdown file `file` with its answer block replaced by the one in `report` (a report.md).
+ * @throws ConfigError when either has no answer block.
+ */
+export function withAnswer(file: string, report: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const block = answerBlock(report);
+  if (block === undefined) throw new ConfigError('the report has no answer table (it needs cases of both engines with default options)');
+  const old = answerBlock(text);
+  if (old === undefined) throw new ConfigError(`'${file}' has no answer markers; add the two lines ${ANSWER_BEGIN} and ${ANSWER_END} where the answer belongs`);
+  return text.replace(old, block);
+}
+
+/** The answer table as Markdown lines, between its markers. */
+export function answerMarkdown(t: Table): string[] {
+  return [
+    ANSWER_BEGIN, `## ${t.title}`, '', t.what, '',
+    `| ${t.columns.map(mdCell).join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...t.rows.map((row) => `| ${row.map(mdCell).join(' | ')} |`), '', ...t.notes.map((n) => `- ${n}`), ANSWER_END,
+  ];
+}
+
 /** The Markdown report. */
 export function renderMarkdown(r: ResultsFile, tables: Table[], figures: Figure[]): string {
-  const out: string[] = [`# sluice report: ${r.suite}`, '', ...environmentLines(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...HOW_TO_READ.map((l) => `- ${l}`), ''];
-  for (const t of tables) {
+  const out: string[] = [`# sluice report: ${r.suite}`, ''];
+  // The answer first, then where and how it was measured, then the detail.
+  const [answer, rest] = tables[0]?.id === 'answer' ? [tables[0], tables.slice(1)] : [undefined, tables];
+  if (answer) out.push(...answerMarkdown(answer), '');
+  out.push(...environmentLines(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...HOW_TO_READ.map((l) => `- ${l}`), '');
+  for (const t of rest) {
     out.push(`## ${t.title}`, '', t.what, '', `| ${t.columns.map(mdCell).join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const row of t.rows) out.push(`| ${row.map(mdCell).join(' | ')} |`);
     out.push('');

@@ -2,10 +2,14 @@
  * `sluice compare`: decide, case by case, whether a head results file regressed against a base.
  *
  * Per metric, per case:
- * - **time** (every timing sample of every round) and the **measured heap** figures (peak and
- *   allocated bytes, one sample per measured heap run): Mann–Whitney U test of head against base,
- *   p-values Holm-corrected across all compared cases of that metric; the effect is the ratio of
- *   medians (head / base) with a bootstrap 95% interval. `regressed` needs the ratio above
+ * - **time from separate processes** (two runs, or a `--no-paired` gate): the process is the unit
+ *   of replication, not the sample (samples of one process share its JIT, heap layout and machine
+ *   phase): per round, the difference of the two sides' median log times; rounds pooled by a
+ *   random-effects model with a Hartung–Knapp t interval (harness/stats/paired.ts). Two runs of
+ *   two rounds each therefore give a wide interval and no verdict, never p = 1e-7.
+ * - the **measured heap** figures (peak and allocated bytes, one sample per measured heap run):
+ *   Mann–Whitney U test of head against base, p-values Holm-corrected across all compared cases
+ *   of that metric; the effect is the ratio of medians (head / base) with a bootstrap 95% interval. `regressed` needs the ratio above
  *   1 + threshold **and** an adjusted p below alpha; `improved` needs it below 1 / (1 + threshold)
  *   and the same significance; anything else is `unchanged`.
  * - **time measured in pairs** (`sluice gate`: both builds in one process, each in an isolate of
@@ -26,11 +30,11 @@ import { ConfigError } from '../../engine/index.js';
 import { environmentMismatches, type CaseRecord, type ResultsFile } from '../results.js';
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
-import { pairedRatio } from '../stats/paired.js';
+import { pairedRatio, processRatio } from '../stats/paired.js';
 import { formatBytes, formatNs } from '../summary.js';
 
 export const COMPARE_SCHEMA = 'sluice-compare';
-export const COMPARE_VERSION = 2;
+export const COMPARE_VERSION = 3;
 
 /** The decision rule's knobs. */
 export interface CompareSettings {
@@ -57,8 +61,12 @@ export const METRICS: readonly MetricName[] = ['time', 'peakHeap', 'allocated', 
 export interface MetricComparison {
   metric: MetricName;
   unit: 'ns' | 'bytes';
-  /** `mann-whitney` for sampled figures, `random-effects` for paired time samples, `exact` for the deterministic tracker peak. */
-  method: 'mann-whitney' | 'random-effects' | 'exact';
+  /**
+   * `processes` for time from separate processes (each process a unit: random-effects pooled with a
+   * Hartung–Knapp t interval), `random-effects` for paired time samples, `mann-whitney` for the
+   * heap figures, `exact` for the deterministic tracker peak.
+   */
+  method: 'mann-whitney' | 'random-effects' | 'processes' | 'exact';
   base: number;
   head: number;
   ratio: number;
@@ -110,6 +118,11 @@ export interface Comparison {
   onlyInHead: string[];
   /** Cases that errored on both sides (listed; not a new failure). */
   erroredInBoth: string[];
+  /**
+   * No time was compared in pairs: base and head come from separate processes, so a change of the
+   * machine between them cannot be told from a change of the code (only `sluice gate` can).
+   */
+  separateProcesses: boolean;
 }
 
 export interface CompareOptions extends Partial<CompareSettings> {
@@ -131,11 +144,11 @@ function probed(a: CaseRecord, b: CaseRecord): boolean {
 }
 
 /**
- * Time samples divided by their process's probe and multiplied by `scale` (the base's median probe,
- * so the figures stay in nanoseconds of the base's typical machine speed).
+ * Time samples per round divided by their process's probe and multiplied by `scale` (the base's
+ * median probe, so the figures stay in nanoseconds of the base's typical machine speed).
  */
-function normalizedTimes(r: CaseRecord, scale: number): number[] {
-  return r.rounds.flatMap((round, i) => round.map((x) => (x / r.probes![i]!) * scale));
+function normalizedRounds(r: CaseRecord, scale: number): number[][] {
+  return r.rounds.map((round, i) => round.map((x) => (x / r.probes![i]!) * scale));
 }
 
 /** True when both records were measured together in paired processes, sample for sample. */
@@ -241,14 +254,17 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       if (!bs || !hs) continue;
       const paired = metric === 'time' && pairedRecords(b, h);
       const normalized = metric === 'time' && !paired && opts.probe !== false && probed(b, h);
+      let bRounds = b.rounds, hRounds = h.rounds;
       if (normalized) {
         const scale = median(b.probes!);
-        bs = normalizedTimes(b, scale);
-        hs = normalizedTimes(h, scale);
+        bRounds = normalizedRounds(b, scale);
+        hRounds = normalizedRounds(h, scale);
+        bs = bRounds.flat();
+        hs = hRounds.flat();
       }
       const mb = median(bs), mh = median(hs);
       const m: MetricComparison = {
-        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : paired ? 'random-effects' : 'mann-whitney',
+        metric, unit: metric === 'time' ? 'ns' : 'bytes', method: metric === 'trackerPeak' ? 'exact' : paired ? 'random-effects' : metric === 'time' ? 'processes' : 'mann-whitney',
         base: mb, head: mh, ratio: mb === 0 ? (mh === 0 ? 1 : Infinity) : mh / mb, ci: null, nBase: bs.length, nHead: hs.length,
         p: null, pAdjusted: null, ...(metric === 'time' ? { normalized, paired } : {}), verdict: 'unchanged',
       };
@@ -256,7 +272,10 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
         if (paired) Object.assign(m, pairedTime(h, b));
-        else {
+        else if (metric === 'time') {
+          const pr = processRatio(hRounds, bRounds);
+          Object.assign(m, { ratio: pr.ratio, ci: pr.ci, p: pr.p, roundRatios: pr.roundRatios, tau: pr.tau });
+        } else {
           m.p = mannWhitney(hs, bs).p;
           if (mb > 0 && opts.intervals !== false) m.ci = ratioCI(hs, bs);
         }
@@ -287,6 +306,7 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
     settings, environmentMismatches: mismatches,
     failed: counts.regressed + counts.errored + counts['output-changed'] > 0,
     counts, cases, onlyInBase, onlyInHead, erroredInBoth,
+    separateProcesses: !cases.some((c) => c.metrics.some((m) => m.metric === 'time' && m.paired)),
   };
 }
 
@@ -313,7 +333,8 @@ export function formatComparison(c: Comparison): string {
   const out: string[] = [];
   out.push(`# sluice compare: ${c.failed ? 'FAILED' : 'passed'}`, '');
   out.push(`base \`${c.base.file}\` (${c.base.gitSha}) → head \`${c.head.file}\` (${c.head.gitSha})  `);
-  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap), Mann–Whitney U (random-effects pooling of isolate pairs for paired time samples) with Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
+  out.push(`rule: time ratio beyond ±${(s.timeThreshold * 100).toFixed(1)}%, memory beyond ±${(s.memoryThreshold * 100).toFixed(1)}% (and ≥ ${formatBytes(s.memoryFloorBytes)} for measured heap); time: random-effects pooling of isolate pairs (paired samples) or of processes (separate processes, Hartung–Knapp t interval); heap: Mann–Whitney U; Holm correction at alpha ${s.alpha}; tracker peak compared exactly.`, '');
+  if (c.separateProcesses) out.push('> Note: base and head were measured in separate processes, so each process counts once and a change of the machine between them cannot be told from a change of the code. For a decisive answer, measure both builds in one job: `sluice gate --base <ref>`.', '');
   if (c.environmentMismatches.length) out.push(`> **Warning**: compared across environments (--allow-env-mismatch): ${c.environmentMismatches.join('; ')}. Differences may come from the machine, not the code.`, '');
   if (c.base.suite !== c.head.suite) out.push(`> Note: the base ran suite '${c.base.suite}', the head '${c.head.suite}'; cases are matched by id.`, '');
   const k = c.counts;

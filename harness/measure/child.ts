@@ -93,6 +93,16 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
+  // Allocation per run over many runs: V8's used-heap figure moves in steps of about 200 KiB with
+  // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
+  // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
+  const single = median(runs.map((r) => r.allocatedBytes));
+  const k = Math.max(1, Math.min(256, Math.ceil((16 * 1024 * 1024) / Math.max(single, 4096))));
+  const many = measureHeap(() => {
+    let n = 0;
+    for (let i = 0; i < k; i++) n += c.run();
+    return n;
+  });
   // The result's retained size: warm the collecting path first (its first run also allocates code
   // and inline caches), then take the median of three measurements.
   c.collect();
@@ -102,7 +112,7 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
     if (value.length !== expected.rows) throw new Error('the collected result has the wrong size');
     return retainedBytes;
   });
-  return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, median(retained));
+  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, median(retained)), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k };
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */
@@ -215,7 +225,7 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
   const workers = order.map((arm, index) => {
     const data: ArmData = {
       index, arms: n, runner: job.runners[arm]!, case: caseOf(arm), shared, maxTime: job.settings.maxTime,
-      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0,
+      minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0, ...(job.warmRuns !== undefined ? { warmRuns: job.warmRuns } : {}),
     };
     return fromSource
       ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })

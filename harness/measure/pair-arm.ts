@@ -58,6 +58,8 @@ export interface ArmData {
   minSamples: number;
   /** Calibration only: every run stretched by this fraction of its own time (0 for none; see slowdown.ts). */
   slowdown: number;
+  /** Runs the warm-up takes at least (besides its time); 20 when absent. */
+  warmRuns?: number;
 }
 
 /**
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
       else if (msg.kind === 'warm') {
         // Both arms at once; the reply is the query's own warm time (for the runs per sample).
-        warmUp(run, PAIR_WARM_SECONDS);
+        warmUp(run, PAIR_WARM_SECONDS, data.warmRuns ?? 20);
         warm = true;
         port.postMessage({ warmMedianNs: medianRunNs(query) });
       } else {
@@ -162,10 +164,10 @@ async function main(): Promise<void> {
 
 const now = () => Number(process.hrtime.bigint());
 
-/** Run `run` for at least 20 runs and `seconds` (first runs are slower). */
-function warmUp(run: () => number, seconds: number): void {
+/** Run `run` for at least `runs` runs and `seconds` (first runs are slower). */
+function warmUp(run: () => number, seconds: number, runs: number): void {
   const until = now() + seconds * 1e9;
-  for (let i = 0; i < 20 || now() < until; i++) run();
+  for (let i = 0; i < runs || now() < until; i++) run();
 }
 
 /** The median time of `runs` runs of `run`, ns (call it warm). */

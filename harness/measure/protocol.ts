@@ -62,6 +62,8 @@ export interface PairJob {
   cases?: CaseSpec[];
   sampleSeconds: number;
   slowdown?: number[];
+  /** Runs each arm's warm-up takes at least (besides 0.1 s); 20 when absent (the gate's calibrated value). */
+  warmRuns?: number;
   /**
    * Isolate pairs to measure one after the other (1 when absent): each is a fresh worker per
    * build, measured for `settings.maxTime`, which build starts alternating. One isolate can run a

@@ -4,7 +4,9 @@
  * by a random-effects model (random-effects.ts). Used by the gate (head / base) and by reports and
  * sweeps (one runner or option set / another, measured in one process).
  */
-import { medianEstimate, randomEffects } from './random-effects.js';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { medianEstimate, randomEffects, type UnitEstimate } from './random-effects.js';
 
 export interface PairedRatio {
   /** Pooled ratio num / den. */
@@ -40,5 +42,43 @@ export function pairedRatio(num: readonly (readonly number[])[], den: readonly (
     tau: Math.sqrt(re.tau2),
     p: re.p,
     rounds: units.length,
+  };
+}
+
+/**
+ * The ratio of two arms measured in separate processes (two `run`s, or a `--no-paired` gate),
+ * with the process as the unit of replication: samples within one process are not independent
+ * (they share its JIT, heap layout and machine phase), so pooling them as if they were makes
+ * p-values far too small. Rounds are matched by index (round i of each side); each unit is the
+ * difference of the two processes' median log times, with the medians' standard errors; the units
+ * are pooled by a random-effects model, and the interval and test use the Hartung–Knapp
+ * adjustment (a t distribution with units − 1 degrees of freedom), which stays honest with the
+ * two or three processes a run has. One unit alone decides nothing (interval 0–∞, p = 1).
+ */
+export function processRatio(num: readonly (readonly number[])[], den: readonly (readonly number[])[]): PairedRatio {
+  const k = Math.min(num.length, den.length);
+  const units: UnitEstimate[] = [];
+  for (let i = 0; i < k; i++) {
+    const a = num[i]!, b = den[i]!;
+    if (a.length < 2 || b.length < 2) continue;
+    const ea = medianEstimate(a.map(Math.log)), eb = medianEstimate(b.map(Math.log));
+    units.push({ estimate: ea.estimate - eb.estimate, variance: ea.variance + eb.variance });
+  }
+  if (units.length < 2) {
+    const only = units[0]?.estimate ?? 0;
+    return { ratio: Math.exp(only), ci: [0, Infinity], roundRatios: units.map((u) => Math.exp(u.estimate)), tau: 0, p: 1, rounds: units.length };
+  }
+  const re = randomEffects(units);
+  const w = units.map((u) => 1 / (Math.max(u.variance, 1e-12) + re.tau2));
+  const sw = w.reduce((s, x) => s + x, 0);
+  const df = units.length - 1;
+  // Hartung–Knapp: scale the variance by the units' weighted spread around the estimate (never below the model's own).
+  const qStar = units.reduce((s, u, i) => s + w[i]! * (u.estimate - re.estimate) ** 2, 0) / df;
+  const se = Math.sqrt(Math.max(1, qStar) / sw);
+  const t = tQuantile(0.975, df);
+  const p = Math.min(1, 2 * (1 - tCdf(Math.abs(re.estimate) / se, df)));
+  return {
+    ratio: Math.exp(re.estimate), ci: [Math.exp(re.estimate - t * se), Math.exp(re.estimate + t * se)],
+    roundRatios: units.map((u) => Math.exp(u.estimate)), tau: Math.sqrt(re.tau2), p, rounds: units.length,
   };
 }

@@ -239,6 +239,12 @@ export interface HeatmapSpec {
   format: (v: number) => string;
   /** Value drawn white; above it blue, below it orange (e.g. 1 for a speedup). */
   midpoint: number;
+  /**
+   * significant[row][column]: false for a cell whose difference from the midpoint is not
+   * measurable (its interval spans it); such a cell is drawn white with its value in grey and
+   * "n.s.", never coloured. Absent: every cell is coloured.
+   */
+  significant?: boolean[][];
 }
 
 /** A diverging heatmap (orange below the midpoint, blue above), each cell labelled. */
@@ -261,6 +267,15 @@ export function heatmap(spec: HeatmapSpec): Buffer {
       g.fillStyle = PALETTE.muted;
       g.textAlign = 'center';
       g.fillText('n/a', x + cw / 2, y + ch / 2 + 4);
+      return;
+    }
+    if (spec.significant?.[ri]?.[xi] === false) {
+      g.fillStyle = '#FFFFFF';
+      g.fillRect(x + 1, y + 1, cw - 2, ch - 2);
+      font(g, 12);
+      g.fillStyle = PALETTE.muted;
+      g.textAlign = 'center';
+      g.fillText(`${spec.format(v)} (n.s.)`, x + cw / 2, y + ch / 2 + 4);
       return;
     }
     const t = Math.min(1, Math.abs(Math.log(v / spec.midpoint)) / lr);

@@ -26,7 +26,9 @@ test('a tiny run measures every case in its own process and records time, heap a
   }
   t.is(r.cases.find((c) => c.engine === 'baseline')!.heap!.trackerPeakBytes, null);
   t.deepEqual(readResults(out).cases.map((c) => c.id), cases.map((c) => c.id), 'the file on disk has every case');
-  t.true(lines.some((l) => /^\[1\/6\] selectivity\/rows=300,selectivity=0.5\/materialized time pass/.test(l)), 'progress names the case');
+  t.true(lines.some((l) => /^\[1\/7\] selectivity\/rows=300,selectivity=0.5\/materialized time pass/.test(l)), 'progress names the case (3 time passes, 3 heap passes, 1 group pass)');
+  t.true(lines.some((l) => /group pass 1 of 3 runners taking turns/.test(l)), 'the group pass is announced');
+  t.true(r.cases.every((c) => (c.groupRounds?.length ?? 0) > 0), 'every runner has group rounds');
   t.true(lines.some((l) => /ETA \d+ s/.test(l)));
   t.truthy(r.environment.cpuModel);
   t.regex(r.environment.lockfileHash, /^[0-9a-f]{16}$/);

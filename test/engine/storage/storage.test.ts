@@ -312,9 +312,10 @@ test('a process killed with SIGKILL in the middle of an insert leaves the table 
   const early = openCatalog({ root });
   t.deepEqual(early.cleaned, []);
   t.deepEqual(getTableData(getDatabase(early, 'market'), 'trades'), expected(2000));
-  // Age the lock past the stale time (as 10 s of waiting would): now the file is provably dead.
+  // Age the killed insert's file past the stale time (as 10 s without its heartbeat would): now it is provably dead.
   const old = new Date(Date.now() - 60_000);
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.lock'))) utimesSync(path.join(dir, f), old, old);
+  const named = new Set(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).segments.map((s: { file: string }) => s.file));
+  for (const f of readdirSync(dir).filter((f) => f.startsWith('seg-') && !named.has(f))) utimesSync(path.join(dir, f), old, old);
   const reopened = openCatalog({ root });
   t.deepEqual(reopened.cleaned.length, 1, 'the one file of the killed insert');
   t.deepEqual(getTableData(getDatabase(reopened, 'market'), 'trades'), expected(2000));

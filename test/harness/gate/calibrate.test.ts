@@ -85,16 +85,17 @@ test('paired calibration of the extending gate: a case whose isolate pairs disag
   t.is(withExt.aaSuite, 0);
 });
 
-test('calibration exposes a gate that fires on noise: one slow process per case is a false positive at a 5% threshold', (t) => {
+test('calibration of the unpaired gate: one slow process per case is no longer a false positive, because the process is the unit', (t) => {
   const cases = suiteCases();
   const a = synthResults(cases, 1);
-  // Build B's first process 25% slower in every case: splits that put it alone on one side flag it.
+  // Build B's first process 25% slower in every case. Sample-level tests flagged the splits that put
+  // it alone on one side (suite A/A above 5%); with processes as units it widens the interval instead.
   const b = synthResults(cases, 2);
   for (const c of b.cases) c.rounds[0] = c.rounds[0]!.map((x) => x * 1.25);
   const c = evaluateCalibration({ a, b, s1: synthResults(cases, 3), s2: synthResults(cases, 4) }, opts);
   const at5 = c.thresholds.find((x) => x.threshold === 0.05)!;
-  t.true(at5.aaSuite > 0.05, `suite A/A ${at5.aaSuite}`);
-  t.regex(formatCalibration(c), /targets NOT met/);
+  t.true(at5.aaSuite <= 0.05, `suite A/A ${at5.aaSuite}`);
+  t.true(at5.aaPerCaseWorst <= 0.05, `worst case A/A ${at5.aaPerCaseWorst}`);
 });
 
 test('the calibration slowdown stretches every timed run by the requested fraction of its own time', async (t) => {

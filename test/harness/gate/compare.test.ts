@@ -20,9 +20,10 @@ const slowed = (cases: SynthCase[], factor: number, which: (i: number) => boolea
 
 test('gate self-test: a known 30% slowdown exits 1, identical distributions exit 0', async (t) => {
   const cases = suiteCases();
-  const base = put('base.json', synthResults(cases, 1));
-  const same = put('same.json', synthResults(cases, 2));
-  const slow = put('slow.json', synthResults(slowed(cases, 1.3, (i) => i === 7), 3));
+  // Six processes per side: with the process as the unit, three cannot reach significance after Holm over 36 cases.
+  const base = put('base.json', synthResults(cases, 1, 6));
+  const same = put('same.json', synthResults(cases, 2, 6));
+  const slow = put('slow.json', synthResults(slowed(cases, 1.3, (i) => i === 7), 3, 6));
   const a = await sluice(['compare', base, same]);
   t.is(a.code, 0, a.stderr);
   t.regex(a.stdout, /passed/);
@@ -34,9 +35,9 @@ test('gate self-test: a known 30% slowdown exits 1, identical distributions exit
 
 test('a regression needs both the threshold and significance; improvements are reported', (t) => {
   const cases = suiteCases();
-  const base = synthResults(cases, 11);
+  const base = synthResults(cases, 11, 8);
   // +30% on case 0 (regressed), +5% on case 1 (below the 10% threshold), −30% on case 2 (improved).
-  const head = synthResults(cases.map((c, i) => ({ ...c, time: c.time * (i === 0 ? 1.3 : i === 1 ? 1.05 : i === 2 ? 0.7 : 1) })), 12);
+  const head = synthResults(cases.map((c, i) => ({ ...c, time: c.time * (i === 0 ? 1.3 : i === 1 ? 1.05 : i === 2 ? 0.7 : 1) })), 12, 8);
   const c = compareResults(base, head);
   const v = (i: number) => c.cases.find((x) => x.id === cases[i]!.id)!;
   t.is(v(0).verdict, 'regressed');
@@ -118,10 +119,12 @@ test('compare --format json is the documented, stable shape', async (t) => {
   t.is(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.is(j.schema, 'sluice-compare');
-  t.is(j.version, 2);
-  t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'settings', 'version']);
+  t.is(j.version, 3);
+  t.deepEqual(Object.keys(j).sort(), ['base', 'cases', 'counts', 'environmentMismatches', 'erroredInBoth', 'failed', 'head', 'onlyInBase', 'onlyInHead', 'schema', 'separateProcesses', 'settings', 'version']);
+  t.true(j.separateProcesses);
   t.deepEqual(j.settings, { timeThreshold: 0.05, memoryThreshold: 0.05, alpha: 0.01, memoryFloorBytes: 16384 });
-  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'paired', 'ratio', 'unit', 'verdict']);
+  t.deepEqual(Object.keys(j.cases[0].metrics[0]).sort(), ['base', 'ci', 'head', 'method', 'metric', 'nBase', 'nHead', 'normalized', 'p', 'pAdjusted', 'paired', 'ratio', 'roundRatios', 'tau', 'unit', 'verdict']);
+  t.is(j.cases[0].metrics[0].method, 'processes');
 });
 
 test('compare: bad input is one line and exit 2', async (t) => {
@@ -257,4 +260,25 @@ test('undecided cases: a paired time interval that spans 1 + threshold, and only
   // Unpaired records are never undecided: the gate cannot measure them again pair by pair.
   for (const r of [...base.cases, ...head.cases]) r.paired = false;
   t.deepEqual(undecidedCases(compareResults(base, head, { timeThreshold: 0.1 })), []);
+});
+
+test('two separate runs of one build, two processes each: the process is the unit, so process-level speed differences are not regressions, and the output says why', (t) => {
+  const cases = suiteCases().slice(0, 12);
+  const base = synthResults(cases, 61, 2, 200), head = synthResults(cases, 62, 2, 200);
+  // Each process runs at a speed of its own (measured on this VM: 10-30% between isolates of identical code).
+  let seed = 7;
+  const level = () => 0.85 + 0.3 * ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (const r of [base, head]) for (const c of r.cases) c.rounds = c.rounds.map((round) => { const f = level(); return round.map((x) => x * f); });
+  const c = compareResults(base, head);
+  let sampleLevel = 0;
+  for (const x of c.cases) {
+    const m = x.metrics.find((y) => y.metric === 'time')!;
+    t.is(m.method, 'processes');
+    t.not(x.verdict, 'regressed', `${x.id}: ${m.ratio} ${m.ci} p ${m.p}`);
+    const b = base.cases.find((y) => y.id === x.id)!, h = head.cases.find((y) => y.id === x.id)!;
+    if (mannWhitney(h.rounds.flat(), b.rounds.flat()).p < 1e-7) sampleLevel++;
+  }
+  t.true(sampleLevel > 0, 'a test over all samples would have called some of these at p < 1e-7');
+  t.true(c.separateProcesses);
+  t.regex(formatComparison(c), /measured in separate processes, so each process counts once .* `sluice gate --base <ref>`/);
 });

@@ -107,3 +107,26 @@ test('descriptive statistics and confidence intervals', (t) => {
   t.true(rlo < 2 && rhi > 2 && rlo > 1.4 && rhi < 2.8, `${rlo}–${rhi}`);
   t.deepEqual(ratioCI(xs, xs), ratioCI(xs, xs), 'seeded: the same inputs give the same interval');
 });
+
+test('process ratio: the process is the unit; two runs of two rounds that agree give a wide interval, not p = 1e-7', async (t) => {
+  const { processRatio, pairedRatio } = await import('../../../harness/stats/paired.js');
+  // Head 30% slower in both processes, 50 samples each with 2% noise: Mann–Whitney over all 100
+  // samples would give p around 1e-30. With the process as the unit, there are two differences.
+  const noisy = (level: number, k: number) => Array.from({ length: 50 }, (_, i) => level * (1 + 0.02 * Math.sin(i * 7.3 + k)));
+  const two = processRatio([noisy(130, 1), noisy(131, 2)], [noisy(100, 3), noisy(101, 4)]);
+  t.true(Math.abs(two.ratio - 1.3) < 0.02, `ratio ${two.ratio}`);
+  t.is(two.rounds, 2);
+  // Hartung–Knapp with 1 degree of freedom: t(0.975, 1) = 12.71, so the interval is far wider than the normal one.
+  t.true(two.p > 1e-4, `p ${two.p}`);
+  // A process-level offset (one run's machine 30% slower) with identical code: the processes disagree,
+  // and the interval spans 1.
+  const offset = processRatio([noisy(130, 1), noisy(100, 2), noisy(101, 5)], [noisy(100, 3), noisy(100, 4), noisy(100, 6)]);
+  t.true(offset.ci[0] < 1 && offset.ci[1] > 1, `interval ${offset.ci}`);
+  // One process per side decides nothing.
+  const one = processRatio([noisy(130, 1)], [noisy(100, 3)]);
+  t.deepEqual([one.ci[0], one.ci[1], one.p], [0, Infinity, 1]);
+  // Paired ratio of aligned rounds: exactly 2x in every pair.
+  const p = pairedRatio([[2, 4, 6], [8, 10, 12]], [[1, 2, 3], [4, 5, 6]]);
+  t.true(Math.abs(p.ratio - 2) < 1e-9);
+  t.throws(() => pairedRatio([[1, 2]], [[1, 2, 3]]), { message: /not aligned/ });
+});
