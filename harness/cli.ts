@@ -324,7 +324,8 @@ export function buildCli(argv: string[]) {
       withRunFlags(y.option('scenario', { type: 'string', demandOption: true, describe: 'scenario id (see sluice list)' })
         .option('vary', { type: 'string', array: true, describe: 'option to vary: a boolean name, or name=v1,v2,... (repeatable)' })
         .option('param', { type: 'string', array: true, describe: 'scenario parameter, name=value, or name=v1,v2,... to sweep over its values too (repeatable)' }))
-        .example('$0 sweep --scenario join --vary enableSymmetricHashJoin --vary symmetricJoinBatchSize=16,64,256', 'six combinations on both engines'),
+        .example('$0 sweep --scenario join --vary enableSymmetricHashJoin --vary symmetricJoinBatchSize=16,64,256', 'four distinct streaming combinations (the batch size is read only by the symmetric join) and one materialized (it reads neither option)')
+        .example('$0 sweep --scenario selectivity --vary enablePipelineFusion --param rows=1e4,1e5,1e6', 'where does fusion start to pay? the same grid at three sizes'),
     async (a) => void (exitCode = await sweepCommand(a)))
     .command('report <results>', 'render a results file as report.md, PNG charts and a self-contained index.html', (y) =>
       y.positional('results', { type: 'string', demandOption: true, describe: 'results file (from sluice run or sweep)' })

@@ -34,7 +34,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
 /** Per-suite adjustments: quick must finish in 3 minutes on 2 cores; full can afford more. */
 export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
   quick: { maxTime: 0.2, minSamples: 6, groupMaxTime: 0.4, groupPasses: 2 },
-  reference: {},
+  reference: { maxTime: 0.2, minSamples: 6, heapRuns: 3, groupMaxTime: 0.3, groupPasses: 2 },
   fusion: { maxTime: 0.4 },
   ingest: { maxTime: 1 },
   full: { maxTime: 1, rounds: 2, groupPasses: 4 },
@@ -272,7 +272,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))) + (r.heap || a.skipHeap ? 0 : 1));
   const groupUnits = state.length === 1 && !opts.paired && (state[0]!.settings.groupIsolates ?? 0) > 0
     ? [...groups.values()].filter((ms) => ms.filter((c) => getScenario(c.scenario).task === undefined).length >= 2).length : 0;
-  const total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
+  let total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
   const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
   let done = 0, caseIndex = 0;
   const started = Date.now();
@@ -427,6 +427,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     for (;;) {
       const passes = Math.floor(Math.min(...recs.map((r) => r.groupRounds!.length)) / isolates);
       if (passes >= maxPasses || (passes >= 1 && widestInterval(recs) <= target)) return;
+      if (passes >= 1) total++; // an extension pass: not in the first estimate
       progress(live[0]!, arm, `group pass ${passes + 1} of ${live.length} runners taking turns (${isolates} isolate groups)`);
       const job: ChildJob = {
         mode: 'pair', case: live[0]!, cases: live, runners: live.map(() => arm.caseRunner ?? caseRunnerPath()),
@@ -434,7 +435,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
       };
-      const t = await runTracked(job, flags.time, settings.timeoutSec);
+      // The gate's determinism flags: no background compiler or GC threads, one hash seed, so that
+      // fresh isolates differ less from one another (what limits these intervals).
+      const t = await runTracked(job, [...flags.time, ...DETERMINISM_FLAGS], settings.timeoutSec);
       done++;
       if (!t.ok) {
         for (const r of recs) fail(r, `group pass: ${t.error}`);

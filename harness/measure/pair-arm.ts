@@ -148,7 +148,8 @@ async function main(): Promise<void> {
         // Both arms at once; the reply is the query's own warm time (for the runs per sample).
         warmUp(run, PAIR_WARM_SECONDS, data.warmRuns ?? 20);
         warm = true;
-        port.postMessage({ warmMedianNs: medianRunNs(query) });
+        // The gate's calibrated 15 runs; a group pass (fewer warm-up runs asked) times as many as it warmed up.
+        port.postMessage({ warmMedianNs: medianRunNs(query, Math.min(15, Math.max(3, data.warmRuns ?? 15))) });
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();
