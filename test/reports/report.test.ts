@@ -6,7 +6,7 @@ import { ConfigError } from '../../engine/index.js';
 import { writeResults } from '../../harness/results.js';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PALETTE } from '../../reports/charts/canvas.js';
-import { defaultProfileCommand, renderReport } from '../../reports/render.js';
+import { ANSWER_BEGIN, ANSWER_END, defaultProfileCommand, renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-report-'));
@@ -89,4 +89,13 @@ test('bad input: a missing, corrupt or wrong-schema results file is refused', (t
 test('the profile command shown in index.html is one shell word per argument, whatever the case id holds', (t) => {
   t.is(defaultProfileCommand("a/b=1/streaming"), "npx sluice profile 'a/b=1/streaming' --tool flame");
   t.is(defaultProfileCommand("x'; rm -rf ~; '"), "npx sluice profile 'x'\\''; rm -rf ~; '\\''' --tool flame");
+});
+test("the README's answer table is the committed reference report's", (t) => {
+  const block = (file: string) => {
+    const text = readFileSync(file, 'utf8');
+    const a = text.indexOf(ANSWER_BEGIN), b = text.indexOf(ANSWER_END);
+    t.true(a >= 0 && b > a, `${file} has the answer markers`);
+    return text.slice(a, b);
+  };
+  t.is(block('README.md'), block('reports/reference/report.md'), 'regenerate with npm run readme:answer');
 });
