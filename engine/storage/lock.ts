@@ -61,6 +61,21 @@ function options(state: { compromised: boolean }) {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/** One attempt (proper-lockfile's synchronous one: a few system calls); null while another holds it. */
+function attempt(path: string, what: string): HeldLock | null {
+  const state = { compromised: false };
+  try {
+    lockfile.lockSync(path, options(state));
+    return hold(path, state);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ELOCKED') throw new StorageError(`cannot lock ${what}: ${code ?? (e as Error).message}`);
+    return null;
+  }
+}
+
+const stillLocked = (what: string, waitMs: number) => new StorageError(`${what} is locked by another process (waited ${waitMs / 1000} s); try again when it has finished`);
+
 /**
  * Take the lock on `path` now, waiting up to `waitMs` (synchronously) while another holds it.
  * @returns the lock, or null when `waitMs` passed (or is 0) and the lock is still held elsewhere.
@@ -69,44 +84,27 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 export function tryLockSync(path: string, what: string, waitMs = 0): HeldLock | null {
   const deadline = Date.now() + waitMs;
   for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
-    const state = { compromised: false };
-    try {
-      lockfile.lockSync(path, options(state));
-      return hold(path, state);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ELOCKED') throw new StorageError(`cannot lock ${what}: ${code ?? (e as Error).message}`);
-      if (Date.now() >= deadline) return null;
-      Atomics.wait(sleeper, 0, 0, pause);
-    }
+    const l = attempt(path, what);
+    if (l !== null || Date.now() >= deadline) return l;
+    Atomics.wait(sleeper, 0, 0, pause);
   }
 }
 
 /** {@link tryLockSync}, but a lock still held after `waitMs` is a StorageError naming `what`. */
 export function lockSync(path: string, what: string, waitMs: number): HeldLock {
   const l = tryLockSync(path, what, waitMs);
-  if (l === null) throw new StorageError(`${what} is locked by another process (waited ${waitMs / 1000} s); try again when it has finished`);
+  if (l === null) throw stillLocked(what, waitMs);
   return l;
 }
 
-/**
- * Take the lock on `path`, waiting up to `waitMs` without blocking the event loop. Each attempt
- * is proper-lockfile's synchronous one (a few system calls, half the time of its asynchronous
- * path); only the waits between attempts are asynchronous.
- */
+/** Take the lock on `path`, waiting up to `waitMs` between attempts without blocking the event loop. */
 export async function lockAsync(path: string, what: string, waitMs: number): Promise<HeldLock> {
   const deadline = Date.now() + waitMs;
   for (let pause = 5; ; pause = Math.min(2 * pause, 200)) {
-    const state = { compromised: false };
-    try {
-      lockfile.lockSync(path, options(state));
-      return hold(path, state);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ELOCKED') throw new StorageError(`cannot lock ${what}: ${code ?? (e as Error).message}`);
-      if (Date.now() >= deadline) throw new StorageError(`${what} is locked by another process (waited ${waitMs / 1000} s); try again when it has finished`);
-      await new Promise((r) => setTimeout(r, pause));
-    }
+    const l = attempt(path, what);
+    if (l !== null) return l;
+    if (Date.now() >= deadline) throw stillLocked(what, waitMs);
+    await new Promise((r) => setTimeout(r, pause));
   }
 }
 
