@@ -3,8 +3,9 @@
  * The `sluice` command line. Each command maps its arguments to options in one function and
  * every command has --help with an example. Bad input is one line on stderr and exit code 2.
  */
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
@@ -19,7 +20,7 @@ import { compareResults, COMPARE_DEFAULTS, formatComparison, type CompareSetting
 import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
 import { GATE_SETTINGS, PAIRED_GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
-import { DEFAULT_SETTINGS, runCases, SUITE_SETTINGS } from './runner.js';
+import { DEFAULT_SETTINGS, PROJECT_ROOT, runCases, SUITE_SETTINGS } from './runner.js';
 import { bestPerEngine, formatMedianTable } from './summary.js';
 
 /** Exit codes: 0 fine, 1 a finding (errored cases; a regression, for the gate), 2 bad input. */
@@ -300,11 +301,20 @@ function exportCommand(a: Record<string, unknown>): number {
   return EXIT.ok;
 }
 
+/**
+ * yargs through its CommonJS build: the ES module build lays help out with cliui's plain wrap,
+ * which breaks lines mid-word ("case / s"); the CommonJS one wraps at word boundaries.
+ */
+const require = createRequire(import.meta.url);
+const yargs = require('yargs') as typeof import('yargs').default;
+const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 /** Build the parser; exported so tests can drive it without spawning. */
 export function buildCli(argv: string[]) {
   let exitCode: number = EXIT.ok;
   const parser = yargs(argv)
     .scriptName('sluice')
+    .wrap(Math.min(120, yargs().terminalWidth()))
     .usage('$0 <command> [options]\n\nMeasures streaming vs materializing query execution. See README.md.')
     .command('list', 'list scenarios and their parameters, or the cases of a suite', (y) =>
       y.option('suite', { type: 'string', describe: `list the cases of a suite (${Object.keys(SUITES).join(', ')})` })
@@ -352,7 +362,7 @@ export function buildCli(argv: string[]) {
         .option('allow-env-mismatch', { type: 'boolean', describe: 'merge files from different environments (and say so)' })
         .example('$0 merge shard1.json shard2.json --out all.json', 'one results file from two shards'),
     (a) => void (exitCode = mergeCommand(a)))
-    .command('compare <base> <head>', 'compare two results files: Mann–Whitney U per case, Holm-corrected, with thresholds; exit 1 on a regression', (y) =>
+    .command('compare <base> <head>', 'compare two results files: per case, each process one unit (or isolate pairs, from gate), Holm-corrected, with thresholds; exit 1 on a regression', (y) =>
       withCompareFlags(y.positional('base', { type: 'string', demandOption: true, describe: 'results file of the base' })
         .positional('head', { type: 'string', demandOption: true, describe: 'results file of the head' }))
         .option('format', { type: 'string', default: 'md', describe: 'md (a report) or json (stable; see docs/compare-format.md)' })
@@ -398,7 +408,7 @@ export function buildCli(argv: string[]) {
     .demandCommand(1, 'name a command: list, run, sweep, report, profile, merge, compare, gate, calibrate or export')
     .strict()
     .help()
-    .version(false)
+    .version(VERSION)
     .fail((msg, err) => {
       throw err ?? new ConfigError(msg);
     });

@@ -75,3 +75,19 @@ test('list prints scenarios and suites; --help has an example for every command'
     t.regex(h.stdout, /Examples:/);
   }
 });
+
+test('--version prints the package version; help wraps at word boundaries, never inside a word', async (t) => {
+  const v = await sluice(['--version']);
+  t.is(v.code, 0, v.stderr);
+  t.regex(v.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  const h = await sluice(['run', '--help'], { ...process.env, COLUMNS: '80' });
+  t.is(h.code, 0);
+  // Every word of the descriptions is whole on its line: the run command's own words must appear unbroken.
+  for (const word of ['selectivity', 'continue', 'interrupted', 'directory']) {
+    const broken = h.stdout.split('\n').some((line, i, lines) => {
+      const next = lines[i + 1]?.trimStart() ?? '';
+      return word.split('').some((_, k) => k > 0 && line.endsWith(word.slice(0, k)) && next.startsWith(word.slice(k)));
+    });
+    t.false(broken, `'${word}' is split across lines`);
+  }
+});
