@@ -132,7 +132,9 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
   if (a.shard !== undefined) cases = shard(cases, String(a.shard));
   const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(suite);
-  const results = await runCases({ suite, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
+  const log = progressLog();
+  const results = await runCases({ suite, cases, out, resume: !!a.resume, force: !!a.force, settings, log });
+  log.end();
   return finish(results, out, a.report as string | undefined);
 }
 
@@ -162,7 +164,9 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const cases = [...new Map(points.flatMap((params) => planSweep(scenario, (a.vary as string[] | undefined) ?? [], { ...opts, params })).map((c) => [c.id, c])).values()];
   const settings = settingsFrom(a);
   const out = (a.out as string | undefined) ?? defaultOut(`sweep-${scenario}`);
-  const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log: (l) => process.stderr.write(l + '\n') });
+  const log = progressLog();
+  const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log });
+  log.end();
   process.stdout.write('\nBest option combination per engine (lowest median time):\n' + bestPerEngine(results) + '\n');
   return finish(results, out, a.report as string | undefined);
 }
@@ -308,6 +312,33 @@ function exportCommand(a: Record<string, unknown>): number {
 const require = createRequire(import.meta.url);
 const yargs = require('yargs') as typeof import('yargs').default;
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * The runner's log on stderr. On a terminal, progress lines (`[k/n] …`) replace one another on a
+ * single updating line; every other line (errors, summaries) is kept. Elsewhere (CI, a pipe,
+ * a file) every line is written as it comes, so the log stays complete.
+ */
+export function progressLog(stream: NodeJS.WriteStream = process.stderr): ((line: string) => void) & { end(): void } {
+  let pending = false;
+  const tty = stream.isTTY === true;
+  const log = ((line: string) => {
+    if (tty && line.startsWith('[')) {
+      // A terminal that reports no width (some pseudo-terminals say 0) gets 120 columns.
+      const width = (stream.columns && stream.columns > 20 ? stream.columns : 120) - 1;
+      stream.write(`\r\x1b[K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+      pending = true;
+      return;
+    }
+    if (pending) stream.write('\n');
+    pending = false;
+    stream.write(line + '\n');
+  }) as ((line: string) => void) & { end(): void };
+  log.end = () => {
+    if (pending) stream.write('\n');
+    pending = false;
+  };
+  return log;
+}
 
 /** Build the parser; exported so tests can drive it without spawning. */
 export function buildCli(argv: string[]) {

@@ -91,3 +91,26 @@ test('--version prints the package version; help wraps at word boundaries, never
     t.false(broken, `'${word}' is split across lines`);
   }
 });
+
+test('progress on a terminal is one updating line; elsewhere every line is kept', async (t) => {
+  const { progressLog } = await import('../../harness/cli.js');
+  const fake = (isTTY: boolean) => {
+    let out = '';
+    return { stream: { isTTY, columns: 40, write: (s: string) => void (out += s) } as unknown as NodeJS.WriteStream, text: () => out };
+  };
+  const tty = fake(true);
+  const a = progressLog(tty.stream);
+  a('[1/3] case one time pass');
+  a('[2/3] case two time pass that is much longer than forty columns');
+  a('  errored: boom');
+  a('[3/3] case three');
+  a.end();
+  const long = '[2/3] case two time pass that is much longer than forty columns';
+  t.is(tty.text(), `\r\x1b[K[1/3] case one time pass\r\x1b[K${long.slice(0, 38)}…\n  errored: boom\n\r\x1b[K[3/3] case three\n`, 'cut to the terminal width; a kept line ends the progress line first');
+  const pipe = fake(false);
+  const b = progressLog(pipe.stream);
+  b('[1/2] one');
+  b('[2/2] two');
+  b.end();
+  t.is(pipe.text(), '[1/2] one\n[2/2] two\n');
+});
