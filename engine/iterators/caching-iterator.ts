@@ -55,24 +55,14 @@ export class LazyCache {
   ensure(n: number): number {
     this.checkUsable();
     const b = this.buffer;
-    try {
-      while (b.rows.length < n && b.pull() !== undefined);
-    } catch (e) {
-      this.fail(e);
-      throw e;
-    }
+    while (b.rows.length < n && b.pull() !== undefined);
     return b.rows.length;
   }
 
-  /** Read the source to its end. A source that throws leaves the cache failed (terminal). */
+  /** Read the source to its end. */
   fill(): void {
     this.checkUsable();
-    try {
-      this.buffer.fill();
-    } catch (e) {
-      this.fail(e);
-      throw e;
-    }
+    this.buffer.fill();
   }
 
   /** Drop the cache and its reservation, and close the source if still open. */

@@ -12,19 +12,22 @@ import type { Schema, Tuple } from '../types.js';
 export class SourceIterator implements TupleIterator {
   private count = 0;
   private closed = false;
+  private readonly width: number;
 
   constructor(
     private readonly source: TupleIterator,
     private readonly ctx: ExecutionContext,
     private readonly schema: Schema,
-  ) {}
+  ) {
+    this.width = schema.length;
+  }
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
     if ((this.count & ABORT_CHECK_MASK) === 0) this.ctx.checkAborted();
     const t = this.source.next();
     if (t === undefined) return t;
-    if (!Array.isArray(t) || t.length !== this.schema.length) throw badSourceRow(t, this.count, this.schema);
+    if (!Array.isArray(t) || t.length !== this.width) throw badSourceRow(t, this.count, this.schema);
     this.count++;
     return t;
   }

@@ -44,10 +44,13 @@ export class TupleBuffer {
     return this.reservedBytes;
   }
 
-  /** Pull one more tuple from the source into the buffer; `undefined` once the source is done. */
+  /**
+   * Pull one more tuple from the source into the buffer; `undefined` once the source is done.
+   * After the source threw, every cursor gets that error again, never a silent end.
+   */
   pull(): Tuple | undefined {
     const src = this.source;
-    if (src === null) return undefined;
+    if (src === null) return this.ended();
     const t = this.read(src);
     if (t === undefined) {
       this.finishSource();
@@ -63,7 +66,7 @@ export class TupleBuffer {
   /** Pull one tuple straight through, without buffering it (single reader at the buffer's end). */
   pullThrough(): Tuple | undefined {
     const src = this.source;
-    if (src === null) return undefined;
+    if (src === null) return this.ended();
     const t = this.read(src);
     if (t === undefined) {
       this.finishSource();
@@ -97,6 +100,12 @@ export class TupleBuffer {
     this.ctx.memory.release(this.reservedBytes);
     this.reservedBytes = 0;
     src?.close();
+  }
+
+  /** No source any more: exhausted or freed (`undefined`), or failed (its error, again). */
+  private ended(): undefined {
+    if (this.sourceError !== undefined) throw this.sourceError;
+    return undefined;
   }
 
   private read(src: TupleIterator): Tuple | undefined {

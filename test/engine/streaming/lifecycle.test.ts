@@ -306,3 +306,16 @@ test('a streaming fromIterator row that is not an array of the schema width is a
     t.is(err!.message, 'fromIterator: row 1 must be an array of 2 values (a, b), got object', kind);
   }
 });
+
+test('a second cursor of a materialize()d relation whose source failed under the first gets the error, not a silent end', (t) => {
+  const { rel } = probe(intRows(6), {}, 3);
+  const m = rel.materialize();
+  const a = m.open(), b = m.open();
+  t.deepEqual(b.next(), [0, 0]);
+  t.throws(() => { for (let r = a.next(); r !== undefined; r = a.next()); }, { message: /probe source failed at row 3/ });
+  // b has read row 0; rows 1-2 are cached, then the source's failure, never an end after 3 rows.
+  t.deepEqual([b.next(), b.next()], [[1, 1], [2, 2]]);
+  t.throws(() => b.next(), { message: /probe source failed at row 3/ });
+  a.close();
+  b.close();
+});
