@@ -303,14 +303,14 @@ function jsonArrayParser(onRow: (v: unknown) => void, label: string): RowParser 
   };
 }
 
+/** Characters or bytes of input parsed between two chances to write batches and yield. */
+const SLICE = 256 * 1024;
+
 /**
  * A function to await between chunks or batches: it lets the event loop run (timers, I/O, an
  * abort) once at least `everyMs` has passed since it last did. Without it, an insert whose source
  * and store never wait (an array of chunks into a memory table) would hold the thread to the end.
  */
-/** Characters or bytes of input parsed between two chances to write batches and yield. */
-const SLICE = 256 * 1024;
-
 function makeYielder(everyMs = 10): () => Promise<void> | undefined {
   let last = performance.now();
   return () => {

@@ -108,14 +108,5 @@ export async function lockAsync(path: string, what: string, waitMs: number): Pro
   }
 }
 
-/** Whether a live process holds the lock on `path` (a stale lock does not count). */
-export function isLocked(path: string): boolean {
-  try {
-    return lockfile.checkSync(path, { stale: LOCK_STALE_MS, realpath: false, fs: LOCK_FS });
-  } catch {
-    return false;
-  }
-}
-
 /** The lock directory's name for `file` (so that cleanup can recognise lock directories). */
 export const LOCK_SUFFIX = '.lock';

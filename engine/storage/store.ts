@@ -24,7 +24,7 @@ import path from 'node:path';
 import { IngestError, StorageError } from '../errors.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
-import { isLocked, lockAsync, LOCK_STALE_MS, LOCK_SUFFIX, tryLockSync } from './lock.js';
+import { lockAsync, LOCK_STALE_MS, LOCK_SUFFIX, tryLockSync } from './lock.js';
 
 export type StoreKind = 'memory' | 'filesystem';
 
@@ -337,10 +337,14 @@ export class FileTableStore implements TableStore {
     } catch (e) {
       throw new StorageError(`cannot read the manifest of ${this.label} (${this.manifestFile}): ${ioReason(e)} (was the table dropped?)`);
     }
-    if (now === this.manifestStamp) return;
-    this.manifest = parseManifest(this.manifestFile, readFileSync(this.manifestFile, 'utf8'));
-    this.segments = this.manifest.segments.map((x) => ({ ...x }));
-    this.manifestStamp = now;
+    if (now !== this.manifestStamp) this.adopt(parseManifest(this.manifestFile, readFileSync(this.manifestFile, 'utf8')), now);
+  }
+
+  /** Make `m` (read or just written, with its file's stamp) this store's current manifest. */
+  private adopt(m: Manifest, stamped: string): void {
+    this.manifest = m;
+    this.segments = m.segments.map((x) => ({ ...x }));
+    this.manifestStamp = stamped;
   }
 
   /**
@@ -363,12 +367,6 @@ export class FileTableStore implements TableStore {
         if (SEGMENT_FILE.test(f) && isFresh(full)) continue;
         rmSync(full, { recursive: true, force: true });
         this.cleaned.push(f);
-      }
-      // Stale lock folders not of the manifest (none are made by this version; an edit may leave some).
-      for (const f of readdirSync(this.dir)) {
-        if (!f.endsWith(LOCK_SUFFIX) || f === MANIFEST + LOCK_SUFFIX) continue;
-        const target = path.join(this.dir, f.slice(0, -LOCK_SUFFIX.length));
-        if (!isLocked(target)) rmSync(path.join(this.dir, f), { recursive: true, force: true });
       }
     } finally {
       lock.release();
@@ -417,7 +415,7 @@ export class FileTableStore implements TableStore {
   /**
    * An insert appends its batches to one new file of its own (one JSON array per batch, each a
    * segment by byte range): one file created per insert, not per batch, which on a slow disk is
-   * most of the cost of writing. The insert holds a lock on its file while it runs (so cleanup
+   * most of the cost of writing. The insert refreshes its file's mtime while it runs (so cleanup
    * in any process leaves it alone). The file is synced at commit; the commit then takes the
    * table's lock, re-reads the manifest (another process may have committed meanwhile), checks
    * that its file is still there, and publishes manifest + its segments atomically.
@@ -494,9 +492,7 @@ export class FileTableStore implements TableStore {
           this.reload();
           const next: Manifest = { version: this.manifest.version + 1, segments: [...this.manifest.segments, ...written] };
           atomicWrite(this.manifestFile, JSON.stringify(next));
-          this.manifest = next;
-          this.segments = next.segments.map((x) => ({ ...x }));
-          this.manifestStamp = stamp(this.manifestFile);
+          this.adopt(next, stamp(this.manifestFile));
         } finally {
           tableLock.release();
         }
@@ -520,8 +516,6 @@ export class FileTableStore implements TableStore {
       // The lock folder went with the table's folder.
       lock?.release();
     }
-    this.manifest = { version: 0, segments: [] };
-    this.segments = [];
-    this.manifestStamp = '';
+    this.adopt({ version: 0, segments: [] }, '');
   }
 }
