@@ -270,8 +270,10 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
   // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
   const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))) + (r.heap || a.skipHeap ? 0 : 1));
+  /** A query case (tasks await I/O and are not measured in group passes). */
+  const isQuery = (c: CaseSpec) => getScenario(c.scenario).task === undefined;
   const groupUnits = state.length === 1 && !opts.paired && (state[0]!.settings.groupIsolates ?? 0) > 0
-    ? [...groups.values()].filter((ms) => ms.filter((c) => getScenario(c.scenario).task === undefined).length >= 2).length : 0;
+    ? [...groups.values()].filter((ms) => ms.filter(isQuery).length >= 2).length : 0;
   let total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
   const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
   let done = 0, caseIndex = 0;
@@ -400,7 +402,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   };
 
   /** A group's query cases that can be measured together (not tasks, not errored). */
-  const groupMembers = (members: CaseSpec[], a: ArmState) => members.filter((c) => getScenario(c.scenario).task === undefined && !errored(a.records.get(c.id)!));
+  const groupMembers = (members: CaseSpec[], a: ArmState) => members.filter((c) => isQuery(c) && !errored(a.records.get(c.id)!));
 
   /**
    * Group passes (single-build runs with `groupIsolates`): every runner of a case group in one

@@ -1,7 +1,7 @@
 import type { CaseRecord } from '../harness/results.js';
 import { PALETTE } from './charts/canvas.js';
 import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
-import { CaseIndex, formatNs, ratio, usable } from './model.js';
+import { CaseIndex, formatNs, ratio, side, usable } from './model.js';
 
 /** A rendered chart: its file name, title (alt text) and PNG bytes. */
 export interface Figure {
@@ -109,7 +109,7 @@ export function allFigures(ix: CaseIndex): Figure[] {
       const values = combos.map((o) => engines.map((e) => cell(o, e)?.value ?? null));
       const significant = combos.map((o) => engines.map((e) => {
         const r = cell(o, e);
-        return r !== undefined && (r.lo > 1 || r.hi < 1);
+        return r !== undefined && side(r) !== 'spans';
       }));
       const at = Object.entries(params).map(([n, v]) => `${n}=${String(v)}`).join(', ');
       out.push({

@@ -87,8 +87,13 @@ export function ratio(a: CaseRecord | undefined, b: CaseRecord | undefined): Rat
   return { value: a.summary.medianNs / b.summary.medianNs, lo, hi, paired: false };
 }
 
+/** A ratio's interval as text: "1.65–1.78", marked ", unpaired" when it came from separate processes. */
+export function ciText(r: Ratio): string {
+  return `${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'}`;
+}
+
 export function ratioCell(r: Ratio | undefined): string {
-  return r ? `${r.value.toFixed(2)}x (${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'})` : '–';
+  return r ? `${r.value.toFixed(2)}x (${ciText(r)})` : '–';
 }
 
 /** Whether a ratio's 95% interval excludes 1: 'above' (a slower than b), 'below', or 'spans'. */
@@ -147,13 +152,18 @@ export function heapResolution(samplesOf: readonly number[] | undefined): number
   return Math.max(HEAP_STEP_BYTES, Math.max(...samplesOf) - Math.min(...samplesOf));
 }
 
+/** Two heap figures that differ by no more than their resolution: no measurable difference. */
+export function withinResolution(a: number, b: number, resolution: number): boolean {
+  return Math.abs(a - b) <= resolution;
+}
+
 /**
  * 1 − b/a as a percentage, or "below resolution" when |a − b| is within the figures' resolution
  * (a difference V8's heap accounting cannot resolve is not a finding, and never a negative reduction).
  */
 export function heapReduction(a: number | null | undefined, b: number | null | undefined, resolution: number): string {
   if (a === null || a === undefined || b === null || b === undefined || a <= 0) return '–';
-  if (Math.abs(a - b) <= resolution) return `below resolution (±${formatBytes(resolution)})`;
+  if (withinResolution(a, b, resolution)) return `below resolution (±${formatBytes(resolution)})`;
   return reduction(a, b);
 }
 

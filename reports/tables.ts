@@ -1,5 +1,5 @@
 import type { CaseRecord } from '../harness/results.js';
-import { bytesPair, CaseIndex, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, speedFinding, timeCell, timeWithCI, usable, verdict } from './model.js';
+import { bytesPair, CaseIndex, ciText, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
 import { PUBLISHED } from './published.js';
 
 /** One report table: what it measured, its rows, and what it says about the published claims. */
@@ -103,7 +103,7 @@ export function memoryCharacteristics(ix: CaseIndex): Table | null {
     rowCases.push(ids(m, s, b));
     if (heap(m) && heap(s)) {
       const res = peakResolution(m, s), diff = heap(m)!.peakBytes - heap(s)!.peakBytes;
-      if (Math.abs(diff) <= res) notes.push(`${variant}: the two engines' peak heaps differ by ${formatBytes(Math.abs(diff))}, within the measurement's resolution (${formatBytes(res)}): no measurable difference, so the published ${(pub.reduction * 100).toFixed(1)}% reduction ${pub.reduction === 0 ? 'is consistent' : 'is not reproduced at this size'}.`);
+      if (withinResolution(heap(m)!.peakBytes, heap(s)!.peakBytes, res)) notes.push(`${variant}: the two engines' peak heaps differ by ${formatBytes(Math.abs(diff))}, within the measurement's resolution (${formatBytes(res)}): no measurable difference, so the published ${(pub.reduction * 100).toFixed(1)}% reduction ${pub.reduction === 0 ? 'is consistent' : 'is not reproduced at this size'}.`);
       else {
         const measured = 1 - heap(s)!.peakBytes / heap(m)!.peakBytes;
         notes.push(`${variant}: measured peak-heap reduction ${(measured * 100).toFixed(0)}% (resolution ${formatBytes(res)}) vs published ${(pub.reduction * 100).toFixed(1)}%${Math.abs(measured - pub.reduction) > 0.15 ? ' — **the published figure is not reproduced**' : ''}.`);
@@ -392,10 +392,11 @@ function shapeLabel(c: CaseRecord): string {
 /** A time finding in one cell: "1.71x faster (1.65–1.78)", "1.12x slower (…)", or "no measurable difference (…)". */
 function timeVerdict(r: ReturnType<typeof ratio>): string {
   if (!r) return '–';
-  const ci = `${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'}`;
-  if (r.lo > 1) return `**${r.value.toFixed(2)}x faster** (${ci})`;
-  if (r.hi < 1) return `**${(1 / r.value).toFixed(2)}x slower** (${ci})`;
-  return `no measurable difference (${r.value.toFixed(2)}x, ${ci})`;
+  switch (side(r)) {
+    case 'above': return `**${r.value.toFixed(2)}x faster** (${ciText(r)})`;
+    case 'below': return `**${(1 / r.value).toFixed(2)}x slower** (${ciText(r)})`;
+    case 'spans': return `no measurable difference (${r.value.toFixed(2)}x, ${ciText(r)})`;
+  }
 }
 
 /** A peak-heap finding: streaming's peak against materialized's, or "below resolution". */
@@ -404,7 +405,7 @@ function heapVerdict(m: CaseRecord | undefined, s: CaseRecord | undefined): stri
   if (a === undefined || b === undefined) return '–';
   const res = peakResolution(m, s);
   const pair = `${formatBytes(a)} / ${formatBytes(b)}`;
-  if (Math.abs(a - b) <= res) return `${pair}: below resolution (±${formatBytes(res)})`;
+  if (withinResolution(a, b, res)) return `${pair}: below resolution (±${formatBytes(res)})`;
   return a > b ? `${pair}: **${(a / Math.max(b, 1)).toFixed(1)}x less** with streaming` : `${pair}: **${(b / Math.max(a, 1)).toFixed(1)}x more** with streaming`;
 }
 
@@ -424,8 +425,9 @@ export function answerTable(ix: CaseIndex): Table | null {
     const m = ix.get(g.scenario, g.params, 'materialized'), s = ix.get(g.scenario, g.params, 'streaming'), b = ix.get(g.scenario, g.params, 'baseline');
     if (!usable(m) || !usable(s)) continue;
     const r = ratio(m, s);
-    if (r && r.lo > 1) faster++;
-    else if (r && r.hi < 1) slower++;
+    const where = r ? side(r) : 'spans';
+    if (where === 'above') faster++;
+    else if (where === 'below') slower++;
     else same++;
     const inRows = s.inputRows ?? m.inputRows;
     rows.push([shapeLabel(g), inRows !== undefined ? inRows.toLocaleString('en-US') : '–', timeVerdict(r), heapVerdict(m, s), b ? ratioCell(ratio(s, b)) : '–']);

@@ -156,16 +156,6 @@ function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
   return !!a.paired && !!b.paired && a.rounds.length === b.rounds.length && a.rounds.every((r, i) => r.length >= 2 && r.length === b.rounds[i]!.length);
 }
 
-/**
- * Paired time: per round (isolate pair), the median log ratio head/base of its pairs and that
- * median's standard error; the rounds pooled by a random-effects model. A round that ran off on
- * its own (one isolate 20-40% slower for its whole life, identical code) raises τ² and so widens
- * the interval, instead of reading as overwhelming evidence as it did when all pairs were pooled.
- */
-function pairedTime(h: CaseRecord, b: CaseRecord): { ratio: number; ci: [number, number]; roundRatios: number[]; tau: number; p: number } {
-  return pairedRatio(h.rounds, b.rounds);
-}
-
 /** Samples of a metric in a record, or undefined when it has none. */
 function samplesOf(r: CaseRecord, m: MetricName): number[] | undefined {
   switch (m) {
@@ -271,7 +261,12 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       if (metric === 'trackerPeak') {
         m.verdict = mh > mb * (1 + settings.memoryThreshold) ? 'regressed' : mh < mb / (1 + settings.memoryThreshold) ? 'improved' : 'unchanged';
       } else {
-        if (paired) Object.assign(m, pairedTime(h, b));
+        // Per round (isolate pair) the median log ratio head/base, rounds pooled by a random-effects
+        // model: an isolate that ran off on its own widens the interval instead of deciding it.
+        if (paired) {
+          const pr = pairedRatio(h.rounds, b.rounds);
+          Object.assign(m, { ratio: pr.ratio, ci: pr.ci, p: pr.p, roundRatios: pr.roundRatios, tau: pr.tau });
+        }
         else if (metric === 'time') {
           const pr = processRatio(hRounds, bRounds);
           Object.assign(m, { ratio: pr.ratio, ci: pr.ci, p: pr.p, roundRatios: pr.roundRatios, tau: pr.tau });
