@@ -195,7 +195,7 @@ function reportCommand(a: Record<string, unknown>): number {
   process.stderr.write(`sluice: wrote ${r.files.length} files into ${r.dir}\n`);
   if (a.readme !== undefined) {
     const readme = String(a.readme);
-    writeFileAtomic(readme, withAnswer(readme, readFileSync(path.join(r.dir, 'report.md'), 'utf8')), 'README');
+    writeFileAtomic(readme, withAnswer(readme, r.markdown), 'README');
     process.stderr.write(`sluice: copied the report's answer table into ${readme}\n`);
   }
   process.stdout.write(path.resolve(r.index) + '\n');

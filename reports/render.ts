@@ -151,6 +151,8 @@ export interface ReportOutput {
   dir: string;
   files: string[];
   index: string;
+  /** The text of report.md. */
+  markdown: string;
 }
 
 /**
@@ -184,7 +186,8 @@ export function renderReport(resultsFile: string, outDir: string, profileCommand
     files.push(f);
   };
   for (const f of figures) put(f.file, f.png);
-  put('report.md', renderMarkdown(results, tables, figures));
+  const markdown = renderMarkdown(results, tables, figures);
+  put('report.md', markdown);
   put('index.html', renderHtml(results, tables, figures, profileCommand));
-  return { dir: outDir, files, index: path.join(outDir, 'index.html') };
+  return { dir: outDir, files, index: path.join(outDir, 'index.html'), markdown };
 }
