@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../engine/index.js';
 import { getScenario } from '../scenarios/index.js';
 import type { CaseSpec } from './case.js';
-import { RESULT_MARKER, type ChildJob } from './measure/protocol.js';
+import { RESULT_MARKER, type ChildJob, type WarmLonger } from './measure/protocol.js';
 import {
   captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
 } from './results.js';
@@ -212,6 +212,20 @@ export interface Arm {
  * at 15-18% (SD of the log ratio) against 19-30% for 5 ms ones.
  */
 export const PAIR_SAMPLE_SECONDS = 0.001;
+
+/**
+ * A group pass's longer warm-up for quick queries: each arm whose warm run takes under 1 ms runs
+ * 2500 more times (at most 0.3 s), alone. A query is planned on every run, and the planner's functions (called once per
+ * run, not per row) reach optimized code only after a few thousand runs: a 10K-row fused filter
+ * ran at 112 µs after the 0.1 s warm-up group passes had before, against 76 µs in benchmark.js
+ * and 75-80 µs once the same isolates had run for a second (composed iterators 120 against 96, the
+ * limit loop 64 against 51; `sluice run --suite reference --filter
+ * 'selectivity/rows=10000,selectivity=0.1/*'`), so the fused arm's gain all but vanished from the
+ * paired ratios. With this warm-up: 85-90 µs in three isolate groups. Alone, because a run's time
+ * under contention (four arms on two cores) says nothing, and warming four arms at once to the same
+ * runs gave 106-115 µs. Past 1 ms a run, planning is under 1% of it and a longer warm-up would only cost.
+ */
+export const GROUP_WARM: WarmLonger = { runs: 2500, maxSeconds: 0.3, maxRunNs: 1e6 };
 
 /**
  * Node flags that take chance out of a process, for the paired gate's children (time and heap).
@@ -436,6 +450,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         settings: { ...settings, maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
+        warmLonger: GROUP_WARM,
       };
       // The gate's determinism flags: no background compiler or GC threads, one hash seed, so that
       // fresh isolates differ less from one another (what limits these intervals).

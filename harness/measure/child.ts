@@ -226,6 +226,7 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
     const data: ArmData = {
       index, arms: n, runner: job.runners[arm]!, case: caseOf(arm), shared, maxTime: job.settings.maxTime,
       minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0, ...(job.warmRuns !== undefined ? { warmRuns: job.warmRuns } : {}),
+      ...(job.warmLonger ? { warmLonger: job.warmLonger } : {}),
     };
     return fromSource
       ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })
@@ -264,12 +265,18 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
   const all = <T>(msg: unknown | ((k: number) => unknown)) => Promise.all(order.map((_, k) => ask<T>(k, typeof msg === 'function' ? (msg as (k: number) => unknown)(k) : msg)));
   try {
     // The isolates generate their data, check their output and warm up at once (none of it is
-    // timed); then they take turns. Two builds of one case run the same runs per sample (about
+    // timed; a group pass's quick arms then warm up longer, one by one: see WarmLonger); then
+    // they take turns. Two builds of one case run the same runs per sample (about
     // `sampleSeconds` at their mean warm speed); arms of different queries each run about
     // `sampleSeconds` per sample at their own speed.
     await Promise.all(order.map((_, k) => reply(k)));
     const expected = await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
-    const warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
+    let warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
+    if (job.warmLonger) {
+      const more: { warmMedianNs: number }[] = [];
+      for (let k = 0; k < n; k++) more.push(await ask<{ warmMedianNs: number }>(k, { kind: 'warmMore' }));
+      warm = more;
+    }
     const runsFor = (ns: number) => Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(ns, 1)));
     const meanNs = warm.reduce((a, w) => a + w.warmMedianNs, 0) / n;
     const measured = await all<ArmSamples>((k: number) => ({ kind: 'measure', count: job.cases ? runsFor(warm[k]!.warmMedianNs) : runsFor(meanNs) }));

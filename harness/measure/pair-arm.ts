@@ -30,7 +30,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
-import { describeError } from './protocol.js';
+import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../stats/descriptive.js';
 import { stretched } from './slowdown.js';
 
@@ -60,6 +60,8 @@ export interface ArmData {
   slowdown: number;
   /** Runs the warm-up takes at least (besides its time); 20 when absent. */
   warmRuns?: number;
+  /** After those: keep warming a quick query longer (see PairJob.warmLonger). */
+  warmLonger?: WarmLonger;
 }
 
 /**
@@ -123,7 +125,7 @@ export class Turns {
   }
 }
 
-type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'measure'; count: number };
+type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'warmMore' } | { kind: 'measure'; count: number };
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
   const slow = data.slowdown > 0 ? stretched(query, data.slowdown) : undefined;
   const run = slow?.run ?? query;
   let warm = false;
+  let warmNs = 0;
   port.on('message', (msg: Message) => {
     try {
       if (msg.kind === 'check') port.postMessage({ ...c.runChecked(), inputRows: c.inputRows });
@@ -149,7 +152,17 @@ async function main(): Promise<void> {
         warmUp(run, PAIR_WARM_SECONDS, data.warmRuns ?? 20);
         warm = true;
         // The gate's calibrated 15 runs; a group pass (fewer warm-up runs asked) times as many as it warmed up.
-        port.postMessage({ warmMedianNs: medianRunNs(query, Math.min(15, Math.max(3, data.warmRuns ?? 15))) });
+        warmNs = medianRunNs(query, Math.min(15, Math.max(3, data.warmRuns ?? 15)));
+        port.postMessage({ warmMedianNs: warmNs });
+      } else if (msg.kind === 'warmMore') {
+        // Alone on the machine (the other arms wait for their own turn): a run's time is its own.
+        const more = data.warmLonger;
+        if (more && warmNs < more.maxRunNs) {
+          const until = now() + more.maxSeconds * 1e9;
+          for (let i = 0; i < more.runs && now() < until; i++) run();
+          warmNs = medianRunNs(query, 5);
+        }
+        port.postMessage({ warmMedianNs: warmNs });
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();

@@ -49,6 +49,17 @@ export const RESULT_MARKER = '@@sluice-result ';
  * job's order, each with one round per isolate pair holding only the samples that were paired, in order.
  * `slowdown[i]` is the calibration slowdown of arm i (0 for none).
  */
+/**
+ * A longer warm-up for quick queries: after the usual one (all arms at once), each arm whose warm
+ * run took less than `maxRunNs` runs on alone (the others waiting), `runs` more times or for
+ * `maxSeconds`, whichever ends first.
+ */
+export interface WarmLonger {
+  runs: number;
+  maxSeconds: number;
+  maxRunNs: number;
+}
+
 export interface PairJob {
   mode: 'pair';
   case: CaseSpec;
@@ -64,6 +75,8 @@ export interface PairJob {
   slowdown?: number[];
   /** Runs each arm's warm-up takes at least (besides 0.1 s); 20 when absent (the gate's calibrated value). */
   warmRuns?: number;
+  /** Group passes: a quick query's arms keep warming up after `warmRuns` (absent for the gate, as calibrated). */
+  warmLonger?: WarmLonger;
   /**
    * Isolate pairs to measure one after the other (1 when absent): each is a fresh worker per
    * build, measured for `settings.maxTime`, which build starts alternating. One isolate can run a
