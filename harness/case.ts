@@ -49,7 +49,8 @@ export function makeCase(scenarioId: string, params: Readonly<Record<string, unk
       if (resolved[k] !== OPTION_SPECS[k].default) changed[k] = resolved[k];
     }
   }
-  const group = `${scenario.id}/${pairs(p, Object.keys(scenario.params))}`;
+  const idParams = Object.keys(scenario.params).filter((k) => !(scenario.params[k]!.omitAtDefault && p[k] === scenario.params[k]!.default));
+  const group = `${scenario.id}/${pairs(p, idParams)}`;
   const opts = pairs(changed, Object.keys(OPTION_SPECS));
   return {
     id: `${group}/${engine}${opts ? `+${opts}` : ''}`,

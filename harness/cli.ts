@@ -14,7 +14,7 @@ import { renderReport, withAnswer } from '../reports/render.js';
 import { readFileSync } from 'node:fs';
 import { mergeResults } from './merge.js';
 import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
-import { parseSet, planSuite, planSweep, shard, SUITES } from './plan.js';
+import { parseSet, parseSources, planSuite, planSweep, shard, SUITES } from './plan.js';
 import { readResults, writeFileAtomic, writeResults, type ResultsFile } from './results.js';
 import { compareResults, COMPARE_DEFAULTS, formatComparison, type CompareSettings } from './gate/compare.js';
 import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
@@ -113,6 +113,7 @@ function withTimingFlags<T>(y: Argv<T>, rounds: string) {
 function withRunFlags<T>(y: Argv<T>) {
   return withTimingFlags(y, `interleaved rounds per case (default ${DEFAULT_SETTINGS.rounds})`)
     .option('engine', { type: 'string', describe: `comma-separated runners to keep (${RUNNERS.join(', ')})` })
+    .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or both as array,scan (default: the suite's own)" })
     .option('set', { type: 'string', array: true, describe: 'engine option for every engine case, option=value (repeatable)' })
     .option('out', { type: 'string', describe: 'results file to write (default: results/<suite>-<time>.json)' })
     .option('resume', { type: 'boolean', describe: 'continue an interrupted run in --out' })
@@ -128,6 +129,7 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
     engines: parseEngines(a.engine as string | undefined),
     set: parseSet((a.set as string[] | undefined) ?? []),
     seed: positiveNumber('seed', a.seed, true),
+    sources: parseSources(a.source as string | undefined),
   });
   if (a.shard !== undefined) cases = shard(cases, String(a.shard));
   const settings = settingsFrom(a);
@@ -173,7 +175,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
 
 function listCommand(a: Record<string, unknown>): number {
   if (a.suite !== undefined) {
-    const cases = planSuite(String(a.suite), { filter: a.filter as string | undefined, engines: parseEngines(a.engine as string | undefined) });
+    const cases = planSuite(String(a.suite), { filter: a.filter as string | undefined, engines: parseEngines(a.engine as string | undefined), sources: parseSources(a.source as string | undefined) });
     for (const c of cases) process.stdout.write(c.id + '\n');
     process.stderr.write(`${cases.length} cases\n`);
     return EXIT.ok;
@@ -351,6 +353,7 @@ export function buildCli(argv: string[]) {
       y.option('suite', { type: 'string', describe: `list the cases of a suite (${Object.keys(SUITES).join(', ')})` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'comma-separated runners to keep' })
+        .option('source', { type: 'string', describe: 'where query cases read rows: array, scan, or array,scan' })
         .example('$0 list --suite quick', 'print the case ids of the quick suite'),
     async (a) => void (exitCode = listCommand(a)))
     .command('run', 'run a suite of cases, each in its own process, and write a results file', (y) =>

@@ -1,5 +1,5 @@
 import { ConfigError, OPTION_SPECS, optionsReadBy, resolveOptions, type EngineOptions } from '../engine/index.js';
-import { getScenario, type ParamValue } from '../scenarios/index.js';
+import { getScenario, SOURCES, type ParamValue, type SourceKind } from '../scenarios/index.js';
 import { makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
 
 /** One line of a suite: a scenario, a grid of parameter values, and what runs each point. */
@@ -87,6 +87,25 @@ export interface PlanFilter {
   /** Options applied to every engine case (on top of the suite's own). */
   readonly set?: EngineOptions;
   readonly seed?: number;
+  /**
+   * Run every query case over each of these sources (`array`, `scan`; see scenarios/source.ts)
+   * instead of the suite's own; task scenarios (ingest, read) have no source and are kept as they are.
+   */
+  readonly sources?: readonly SourceKind[];
+}
+
+/**
+ * Parse `--source`: a comma-separated list of sources.
+ * @throws ConfigError naming an unknown source or an empty list.
+ */
+export function parseSources(v: string | undefined): SourceKind[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of list) {
+    if (!(SOURCES as readonly string[]).includes(s)) throw new ConfigError(`--source: unknown source '${s}'; accepted: ${SOURCES.join(', ')}`);
+  }
+  if (list.length === 0) throw new ConfigError(`--source needs at least one of ${SOURCES.join(', ')}`);
+  return [...new Set(list)] as SourceKind[];
 }
 
 /** Cartesian product of a parameter grid, in declaration order. */
@@ -109,7 +128,9 @@ export function planSuite(suite: string, f: PlanFilter = {}): CaseSpec[] {
   const cases: CaseSpec[] = [];
   const seen = new Set<string>();
   for (const e of entries) {
-    for (const point of expandGrid(e.grid)) {
+    const hasSource = Object.hasOwn(getScenario(e.scenario).params, 'source');
+    const grid = f.sources && hasSource ? { ...e.grid, source: f.sources } : e.grid;
+    for (const point of expandGrid(grid)) {
       for (const run of e.runs) {
         if (f.engines && !f.engines.includes(run.engine)) continue;
         const options = run.engine === 'baseline' ? {} : { ...run.options, ...set };

@@ -24,6 +24,6 @@ export const aggregation: Scenario = {
   data: (p, seed) => ({
     bars: { schema: BARS_SCHEMA, rows: minuteBars(p.symbols as number, p.days as number, p.barsPerDay as number, seed) },
   }),
-  build: (engine, data) => engine.from(data.bars!.schema, data.bars!.rows).aggregate(['sym', 'hour'], OHLC_AGGREGATES),
+  build: (engine, data) => data.bars!.relation(engine).aggregate(['sym', 'hour'], OHLC_AGGREGATES),
   relevantOptions: ['enableStreamingAggregation', 'enableIteratorComposition'],
 };

@@ -10,20 +10,19 @@ export const complexPipeline: Scenario = {
   params: { rows: { default: 5_000, doc: 'input rows' } },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
   build: (engine, data) =>
-    engine
-      .from(data.trades!.schema, data.trades!.rows)
+    data.trades!.relation(engine)
       .filter(lt(col('u'), 0.1 * U_RANGE))
       .extend('notional', mul(col('price'), col('qty')))
       .project(['id', 'sym', 'notional', 'u2'])
       .filter(lt(col('u2'), 0.5 * U_RANGE))
       .distinct(),
   baseline: (data, _p, sink) => {
-    const rows = data.trades!.rows;
+    const { length, at } = data.trades!;
     // ids are unique, so every surviving row is distinct; a seen-set keeps the loop honest anyway.
     const seen = new Set<unknown>();
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const t = rows[i]!;
+    for (let i = 0; i < length; i++) {
+      const t = at(i);
       if ((t[5] as number) >= 0.1 * U_RANGE || (t[6] as number) >= 0.5 * U_RANGE) continue;
       if (seen.has(t[0])) continue;
       seen.add(t[0]);

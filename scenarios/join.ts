@@ -21,7 +21,7 @@ export const join: Scenario = {
     return { left: { schema: ['k', 'name', 'a'], rows: left }, right: { schema: ['k', 'seq', 'b'], rows: right } };
   },
   build: (engine, data, p) => {
-    const j = engine.from(data.left!.schema, data.left!.rows).join(engine.from(data.right!.schema, data.right!.rows));
+    const j = data.left!.relation(engine).join(data.right!.relation(engine));
     return p.variant === 'limit10' ? j.limit(10) : j;
   },
   // Which 10 rows a limit keeps after a join depends on the join's (unspecified) output order.

@@ -22,15 +22,15 @@ export const memoryCharacteristics: Scenario = {
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(VARIANTS[p.variant as Variant].rows, seed) } }),
   build: (engine, data, p) => {
     const v = VARIANTS[p.variant as Variant];
-    const base = engine.from(data.trades!.schema, data.trades!.rows);
+    const base = data.trades!.relation(engine);
     return (v.keep < 1 ? base.filter(lt(col('u'), v.keep * U_RANGE)) : base).project(['id', 'price', 'qty']);
   },
   baseline: (data, p, sink) => {
     const cut = VARIANTS[p.variant as Variant].keep * U_RANGE;
-    const rows = data.trades!.rows;
+    const { length, at } = data.trades!;
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const t = rows[i]!;
+    for (let i = 0; i < length; i++) {
+      const t = at(i);
       if (cut >= U_RANGE || (t[5] as number) < cut) {
         sink([t[0]!, t[2]!, t[3]!]);
         n++;

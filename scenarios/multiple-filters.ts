@@ -10,17 +10,16 @@ export const multipleFilters: Scenario = {
   params: { rows: { default: 10_000, doc: 'input rows' } },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
   build: (engine, data) =>
-    engine
-      .from(data.trades!.schema, data.trades!.rows)
+    data.trades!.relation(engine)
       .filter(lt(col('u'), 0.5 * U_RANGE))
       .filter(le(col('qty'), 800))
       .filter(lt(col('u2'), 0.5 * U_RANGE))
       .project(['id', 'sym', 'price']),
   baseline: (data, _p, sink) => {
-    const rows = data.trades!.rows;
+    const { length, at } = data.trades!;
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const t = rows[i]!;
+    for (let i = 0; i < length; i++) {
+      const t = at(i);
       if ((t[5] as number) < 0.5 * U_RANGE && (t[3] as number) <= 800 && (t[6] as number) < 0.5 * U_RANGE) {
         sink([t[0]!, t[1]!, t[2]!]);
         n++;

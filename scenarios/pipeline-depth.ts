@@ -22,7 +22,7 @@ export const pipelineDepth: Scenario = {
   },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
   build: (engine, data, p) => {
-    let r: Relation = engine.from(data.trades!.schema, data.trades!.rows).project(['id', 'u', 'price', 'qty']);
+    let r: Relation = data.trades!.relation(engine).project(['id', 'u', 'price', 'qty']);
     for (let k = 1; k <= (p.depth as number); k++) {
       if (k % 2 === 1) r = r.filter(lt(col('u'), threshold(k)));
       else r = r.extend(`x${k}`, add(col('price'), k)).project(['id', 'u', 'price', `x${k}`]);
@@ -30,13 +30,13 @@ export const pipelineDepth: Scenario = {
     return r;
   },
   baseline: (data, p, sink) => {
-    const rows = data.trades!.rows, depth = p.depth as number;
+    const { length, at } = data.trades!, depth = p.depth as number;
     // All filters test u against a falling threshold, so the last one decides; the last extend wins.
     const cut = threshold(depth % 2 === 1 ? depth : depth - 1);
     const lastExtend = depth % 2 === 0 ? depth : depth - 1;
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const t = rows[i]!;
+    for (let i = 0; i < length; i++) {
+      const t = at(i);
       if ((t[5] as number) >= cut) continue;
       sink(lastExtend === 0 ? [t[0]!, t[5]!, t[2]!, t[3]!] : [t[0]!, t[5]!, t[2]!, (t[2] as number) + lastExtend]);
       n++;

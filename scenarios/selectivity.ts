@@ -13,15 +13,14 @@ export const selectivity: Scenario = {
   },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
   build: (engine, data, p) =>
-    engine
-      .from(data.trades!.schema, data.trades!.rows)
+    data.trades!.relation(engine)
       .filter(lt(col('u'), (p.selectivity as number) * U_RANGE))
       .project(['id', 'price', 'qty']),
   baseline: (data, p, sink) => {
-    const rows = data.trades!.rows, cut = (p.selectivity as number) * U_RANGE;
+    const { length, at } = data.trades!, cut = (p.selectivity as number) * U_RANGE;
     let n = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const t = rows[i]!;
+    for (let i = 0; i < length; i++) {
+      const t = at(i);
       if ((t[5] as number) < cut) {
         sink([t[0]!, t[2]!, t[3]!]);
         n++;

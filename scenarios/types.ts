@@ -1,4 +1,5 @@
 import type { Engine, Relation, Schema, Tuple } from '../engine/index.js';
+import type { Table } from './source.js';
 
 /** A scenario parameter value. */
 export type ParamValue = number | string | boolean;
@@ -8,12 +9,15 @@ export type Params = Readonly<Record<string, ParamValue>>;
 /** What a scenario's generator produces: named tables, each a schema and its rows. */
 export type Dataset = Readonly<Record<string, { readonly schema: Schema; readonly rows: readonly Tuple[] }>>;
 
+/** The generated tables as a case reads them, through its `source` (see source.ts). */
+export type Tables = Readonly<Record<string, Table>>;
+
 /**
  * The hand-written single loop that computes a scenario's result: the practical limit an engine
  * can approach. It receives a `sink` for every output tuple (so the JIT cannot drop the work) and
  * returns the number of output rows.
  */
-export type Baseline = (data: Dataset, params: Params, sink: (t: Tuple) => void) => number;
+export type Baseline = (data: Tables, params: Params, sink: (t: Tuple) => void) => number;
 
 /** Describes one parameter: its default and, optionally, the values it may take. */
 export interface ParamSpec {
@@ -21,6 +25,8 @@ export interface ParamSpec {
   /** Allowed values; omitted: any positive integer (numbers) or any value of the default's type. */
   readonly values?: readonly ParamValue[];
   readonly doc: string;
+  /** Left out of case ids while at its default (a parameter added later keeps old ids valid). */
+  readonly omitAtDefault?: boolean;
 }
 
 /**
@@ -36,8 +42,8 @@ export interface Scenario {
   readonly params: Readonly<Record<string, ParamSpec>>;
   /** Deterministic data for the parameters: the same seed gives the same data. */
   data(params: Params, seed: number): Dataset;
-  /** The query, on a given engine. */
-  build(engine: Engine, data: Dataset, params: Params): Relation;
+  /** The query, on a given engine; tables read through `table.relation(engine)` follow the case's source. */
+  build(engine: Engine, data: Tables, params: Params): Relation;
   /** The limit baseline (filter/project families only). */
   readonly baseline?: Baseline;
   /**

@@ -1,5 +1,5 @@
 import { createEngine, type Engine, type Tuple } from '../../engine/index.js';
-import { getScenario, type Dataset, type TaskCase } from '../../scenarios/index.js';
+import { getScenario, prepareTables, type SourceKind, type Tables, type TaskCase } from '../../scenarios/index.js';
 import type { CaseSpec } from '../case.js';
 import { BagChecksum } from './checksum.js';
 
@@ -50,9 +50,10 @@ function settleHeap(): void {
 /** Build the data of `spec` and wrap its query for the measurement loops. */
 export function prepareCase(spec: CaseSpec): PreparedCase {
   const scenario = getScenario(spec.scenario);
-  const data: Dataset = scenario.data(spec.params, spec.seed);
+  // Over `scan`, the generated rows are encoded and dropped here, before the heap settles.
+  const data: Tables = prepareTables(scenario.data(spec.params, spec.seed), (spec.params.source ?? 'array') as SourceKind);
   settleHeap();
-  const inputRows = Object.values(data).reduce((n, t) => n + t.rows.length, 0);
+  const inputRows = Object.values(data).reduce((n, t) => n + t.length, 0);
   if (spec.engine === 'baseline') {
     const baseline = scenario.baseline!;
     return {

@@ -1,0 +1,104 @@
+import test from 'ava';
+import { ConfigError, createEngine } from '../../engine/index.js';
+import { makeCase } from '../../harness/case.js';
+import { prepareCase } from '../../harness/measure/case-runner.js';
+import { arrayTable, columnTable } from '../../scenarios/source.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+
+/** Small parameters for every query scenario (the source is added per case). */
+const SMALL: Record<string, Record<string, unknown>> = {
+  selectivity: { rows: 3000, selectivity: 0.1 },
+  'multiple-filters': { rows: 3000 },
+  'complex-pipeline': { rows: 3000 },
+  'pipeline-depth': { rows: 3000, depth: 5 },
+  memory: { variant: 'moderate' },
+  join: { rows: 800, multiplicity: 10 },
+  ohlc: { symbols: 2, days: 2, barsPerDay: 60 },
+};
+
+test('every query scenario takes a source, and every runner returns the same bag over array and scan', (t) => {
+  const queries = [...SCENARIOS.values()].filter((s) => !s.task);
+  t.deepEqual(queries.map((s) => s.id).sort(), Object.keys(SMALL).sort(), 'the table above covers every query scenario');
+  for (const s of queries) {
+    t.deepEqual(s.params.source?.values, ['array', 'scan'], s.id);
+    const runners: [string, Record<string, unknown>][] = [
+      ['materialized', {}],
+      ['streaming', {}],
+      ['streaming', { enablePipelineFusion: true }],
+      ['streaming', { enableIteratorComposition: false }],
+    ];
+    if (s.baseline) runners.push(['baseline', {}]);
+    let expected: { rows: number; checksum: string } | undefined;
+    for (const source of ['array', 'scan']) {
+      for (const [engine, options] of runners) {
+        const c = prepareCase(makeCase(s.id, { ...SMALL[s.id], source }, engine, options));
+        const got = c.runChecked();
+        expected ??= got;
+        t.true(got.rows > 0, `${s.id} ${source} ${engine}: some rows`);
+        t.deepEqual(got, expected, `${s.id} ${source} ${engine} ${JSON.stringify(options)}`);
+        t.is(c.run(), got.rows, `${s.id} ${source} ${engine}: the timed run returns the checked count`);
+      }
+    }
+  }
+});
+
+test('case ids leave the source out at its default (old ids stay valid) and name it otherwise', (t) => {
+  t.is(makeCase('selectivity', { rows: 100 }, 'streaming').id, 'selectivity/rows=100,selectivity=0.1/streaming');
+  t.is(makeCase('selectivity', { rows: 100, source: 'array' }, 'streaming').id, 'selectivity/rows=100,selectivity=0.1/streaming');
+  t.is(makeCase('selectivity', { rows: 100, source: 'scan' }, 'baseline').id, 'selectivity/rows=100,selectivity=0.1,source=scan/baseline');
+  t.throws(() => makeCase('selectivity', { source: 'parquet' }, 'streaming'), {
+    instanceOf: ConfigError,
+    message: "scenario 'selectivity' parameter 'source' must be one of array, scan, got 'parquet'",
+  });
+  t.false('source' in SCENARIOS.get('ingest')!.params, 'task scenarios read their own files');
+});
+
+test('columns decode to the same values, column kind by column kind, and are smaller than the rows', (t) => {
+  const schema = ['i', 'f', 's', 'b', 'mixed', 'big'];
+  const rows = Array.from({ length: 300 }, (_, i) => [
+    i - 150,
+    i / 7,
+    `s${i % 300}`,
+    i % 3 === 0,
+    i % 5 === 0 ? null : i % 2 ? 'x' : i,
+    i === 7 ? -0 : 2 ** 40 + i,
+  ]);
+  const cols = columnTable(schema, rows);
+  t.is(cols.length, 300);
+  t.is(cols.source, 'scan');
+  for (let i = 0; i < rows.length; i++) t.deepEqual(cols.at(i), rows[i]);
+  t.true(Object.is(cols.at(7)[5], -0), '-0 survives (it is not stored as an integer)');
+  t.not(cols.at(3), cols.at(3), 'each read decodes a fresh tuple');
+  for (const kind of ['materialized', 'streaming'] as const) {
+    t.deepEqual(cols.relation(createEngine(kind)).toArray(), rows, kind);
+    t.deepEqual(arrayTable(schema, rows).relation(createEngine(kind)).toArray(), rows, kind);
+  }
+  t.true(cols.encodedBytes! > 0 && cols.encodedBytes! < 300 * 6 * 16, `encoded ${cols.encodedBytes} bytes`);
+  // More than 256 and 65536 distinct strings: wider codes, same values.
+  const wide = Array.from({ length: 70_000 }, (_, i) => [`k${i}`]);
+  const w = columnTable(['k'], wide);
+  t.is(w.at(69_999)[0], 'k69999');
+  t.is(w.at(300)[0], 'k300');
+  t.is(columnTable(['k'], []).length, 0);
+  t.deepEqual(columnTable(['k'], []).relation(createEngine('streaming')).toArray(), []);
+});
+
+test('a streaming scan decodes only what the query pulls; a materialized one decodes everything at once', (t) => {
+  const rows = Array.from({ length: 1000 }, (_, i) => [i]);
+  const cols = columnTable(['n'], rows);
+  let decoded = 0;
+  const at = (i: number) => (decoded++, cols.at(i));
+  const via = (kind: 'materialized' | 'streaming') => createEngine(kind).fromIterator(['n'], () => {
+    let i = 0;
+    return { next: () => (i < cols.length ? at(i++) : undefined), close: () => {} };
+  });
+  t.deepEqual(via('streaming').limit(3).toArray(), [[0], [1], [2]]);
+  t.true(decoded <= 4, `streaming decoded ${decoded} rows for a limit of 3`);
+  decoded = 0;
+  via('materialized').limit(3).toArray();
+  t.is(decoded, 1000, 'the materialized engine reads the whole scan before its limit');
+});
+
+test('bad rows are refused with the row and widths named', (t) => {
+  t.throws(() => columnTable(['a', 'b'], [[1, 2], [3]]), { instanceOf: ConfigError, message: 'row 1 has 1 values; the schema (a, b) has 2' });
+});
