@@ -98,6 +98,7 @@ function settingsFrom(a: Record<string, unknown>) {
     ...(a['max-time'] !== undefined && { maxTime: positiveNumber('max-time', a['max-time'])! }),
     ...(a['min-samples'] !== undefined && { minSamples: positiveNumber('min-samples', a['min-samples'], true)! }),
     ...(a.timeout !== undefined && { timeoutSec: positiveNumber('timeout', a.timeout)! }),
+    ...(a['heap-cap'] !== undefined && { heapCapMb: positiveNumber('heap-cap', a['heap-cap'], true)! }),
   };
 }
 
@@ -107,7 +108,8 @@ function withTimingFlags<T>(y: Argv<T>, rounds: string) {
     .option('rounds', { type: 'string', describe: rounds })
     .option('max-time', { type: 'string', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})` })
     .option('min-samples', { type: 'string', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
-    .option('timeout', { type: 'string', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` });
+    .option('timeout', { type: 'string', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` })
+    .option('heap-cap', { type: 'string', describe: `V8 heap cap of every measuring process, MiB; a case over it is recorded as "out of memory at N rows" (default: Node's own; scale ${SUITE_SETTINGS.scale?.heapCapMb})` });
 }
 
 function withRunFlags<T>(y: Argv<T>) {

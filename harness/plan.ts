@@ -1,5 +1,5 @@
 import { ConfigError, OPTION_SPECS, optionsReadBy, resolveOptions, type EngineOptions } from '../engine/index.js';
-import { getScenario, SOURCES, type ParamValue, type SourceKind } from '../scenarios/index.js';
+import { getScenario, SCALE_QUERIES, SOURCES, type ParamValue, type SourceKind } from '../scenarios/index.js';
 import { makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
 
 /** One line of a suite: a scenario, a grid of parameter values, and what runs each point. */
@@ -54,11 +54,18 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
+    // The published memory claims re-examined with the input read from a scan (see scenarios/source.ts).
+    { scenario: 'selectivity', grid: { rows: [10_000], selectivity: [0.01, 0.1, 0.5], source: ['scan'] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate'], source: ['scan'] }, runs: ENGINES_AND_LIMIT },
   ],
   // Pipeline fusion against composed iterators and the limit loop: selectivity x depth, 100K and 1M rows.
   fusion: [
     { scenario: 'selectivity', grid: { rows: [100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: FUSION_RUNS },
     { scenario: 'pipeline-depth', grid: { rows: [100_000, 1_000_000], depth: [2, 4, 8] }, runs: FUSION_RUNS },
+  ],
+  // How far each engine gets under a fixed heap cap (the scale suite's heapCapMb), reading a scan.
+  scale: [
+    { scenario: 'scale', grid: { rows: [10_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000], query: SCALE_QUERIES }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
   ingest: [

@@ -34,8 +34,13 @@ export interface HeapRecord {
   gcCount: number;
   /** The memory tracker's deterministic peak (null for the baseline loop). */
   trackerPeakBytes: number | null;
-  /** Heap retained by the full result held as an array. */
-  retainedBytes: number;
+  /** Heap retained by the full result held as an array (absent from a light heap pass: see `heapCapMb`). */
+  retainedBytes?: number;
+  /**
+   * Highest external memory (ArrayBuffers, Buffers) during the query above its baseline: memory
+   * a query can hold off the V8 heap. Absent in files from before it was measured.
+   */
+  externalPeakBytes?: number;
   /** The heap child's max resident set size. */
   maxRssBytes: number;
   /** Every measured run's peak (peakBytes is their median); absent in files from before they were kept. */
@@ -133,6 +138,12 @@ export interface RunSettings {
   groupPasses?: number;
   /** The relative half-width of a ratio's 95% interval the group passes aim for (0.05: ±5%). */
   groupTarget?: number;
+  /**
+   * The V8 old-generation cap of every measuring child, MiB (`--max-old-space-size`; a group
+   * pass's isolates get the same limit): a case that exceeds it is recorded as errored, "out of
+   * memory at N rows". Absent: Node's default limit.
+   */
+  heapCapMb?: number;
   /**
    * Paired gate only: cases whose first verdict was undecided and that were measured with one
    * more paired process (their records hold `(rounds + 1) × isolates` rounds).
@@ -298,7 +309,7 @@ export function validateResults(data: unknown, file: string): ResultsFile {
   c.strings('environment.nodeFlags.heap', flags.heap);
   const settings = c.object('settings', d.settings);
   for (const k of ['rounds', 'maxTime', 'minSamples', 'warmupRuns', 'timeoutSec'] as const) c.number(`settings.${k}`, settings[k]);
-  for (const k of ['heapRuns', 'pairedPool', 'isolates', 'groupIsolates', 'groupMaxTime', 'groupPasses', 'groupTarget'] as const) c.number(`settings.${k}`, settings[k], true);
+  for (const k of ['heapRuns', 'pairedPool', 'isolates', 'groupIsolates', 'groupMaxTime', 'groupPasses', 'groupTarget', 'heapCapMb'] as const) c.number(`settings.${k}`, settings[k], true);
   c.strings('settings.extended', settings.extended, true);
   if (!Array.isArray(d.cases)) c.fail('cases', 'an array', d.cases);
   d.cases!.forEach((raw, i) => {
@@ -337,7 +348,8 @@ export function validateResults(data: unknown, file: string): ResultsFile {
     c.number(`${w}.firstRowNs`, r.firstRowNs, true, true);
     if (r.heap !== undefined) {
       const h = c.object(`${w}.heap`, r.heap);
-      for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'retainedBytes', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);
+      for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);
+      for (const k of ['retainedBytes', 'externalPeakBytes'] as const) c.number(`${w}.heap.${k}`, h[k], true);
       c.number(`${w}.heap.trackerPeakBytes`, h.trackerPeakBytes, false, true);
       c.numbers(`${w}.heap.peakSamples`, h.peakSamples, true);
       c.numbers(`${w}.heap.allocatedSamples`, h.allocatedSamples, true);

@@ -36,6 +36,9 @@ export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
   quick: { maxTime: 0.2, minSamples: 6, groupMaxTime: 0.4, groupPasses: 2 },
   reference: { maxTime: 0.2, minSamples: 6, heapRuns: 3, groupMaxTime: 0.3, groupPasses: 2 },
   fusion: { maxTime: 0.4 },
+  // Large inputs under a fixed heap cap: few samples (a run takes up to seconds), one heap run,
+  // no group passes (the question is how far each engine gets and at what memory, not a ratio).
+  scale: { maxTime: 0.3, minSamples: 3, heapRuns: 1, groupIsolates: 0, heapCapMb: 256, timeoutSec: 300 },
   ingest: { maxTime: 1 },
   full: { maxTime: 1, rounds: 2, groupPasses: 4 },
 };
@@ -253,6 +256,17 @@ export function childFlags(paired: boolean): Environment['nodeFlags'] {
 
 
 /**
+ * A failure's reason: "out of memory at N rows (heap cap C MiB)" when a capped child ran out of
+ * heap (N: the case's `rows` parameter, or its input rows), else the error as it came.
+ */
+export function outOfMemory(rec: CaseRecord, error: string, capMb: number | undefined): string {
+  if (!capMb || !/out of memory|ERR_WORKER_OUT_OF_MEMORY/.test(error)) return error;
+  const rows = typeof rec.params.rows === 'number' ? rec.params.rows : rec.inputRows;
+  const detail = /^(time pass: |heap pass: |group pass: )?out of memory \(the V8 heap limit was reached\)$/.test(error) ? '' : `; ${error}`;
+  return `out of memory at ${rows === undefined ? 'its' : rows.toLocaleString('en-US')} rows (heap cap ${capMb} MiB${detail})`;
+}
+
+/**
  * Measure `cases` on every arm, each pass in its own child process, writing each arm's results
  * file after every measurement.
  *
@@ -265,7 +279,9 @@ export function childFlags(paired: boolean): Environment['nodeFlags'] {
  */
 export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void, opts: { paired?: boolean } = {}): Promise<void> {
   const log = logFn ?? (() => {});
-  const flags = childFlags(!!opts.paired);
+  const capped = (f: readonly string[], cap: number | undefined) => (cap ? [...f, `--max-old-space-size=${cap}`] : [...f]);
+  const baseFlags = childFlags(!!opts.paired), cap0 = arms[0]?.results.settings.heapCapMb;
+  const flags = { time: capped(baseFlags.time, cap0), heap: capped(baseFlags.heap, cap0) };
   if (opts.paired && (arms.length !== 2 || arms.some((a) => !a.caseRunner))) throw new ConfigError('paired measurement needs exactly two builds, each with its case runner');
   const state = arms.map((arm) => {
     const records = new Map(arm.results.cases.map((r) => [r.id, r]));
@@ -319,8 +335,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   };
   const fail = (rec: CaseRecord, error: string) => {
     rec.status = 'errored';
-    rec.error = error;
-    log(`  errored: ${error}`);
+    rec.error = outOfMemory(rec, error, state[0]?.settings.heapCapMb);
+    log(`  errored: ${rec.error}`);
   };
 
   type ArmState = (typeof state)[number];
@@ -349,13 +365,16 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      const h = await runTracked({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3 }, flags.heap, settings.timeoutSec, arm.child);
+      // Under a heap cap, peak figures only: holding a whole 10M-row result would itself exceed it.
+      const h = await runTracked({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
       else {
-        const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes } = h as Record<string, number>;
-        rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, retainedBytes: retainedBytes!, maxRssBytes: maxRssBytes! };
+        const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes, externalPeakBytes } = h as Record<string, number>;
+        rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, maxRssBytes: maxRssBytes! };
+        if (typeof retainedBytes === 'number') rec.heap.retainedBytes = retainedBytes;
+        if (typeof externalPeakBytes === 'number') rec.heap.externalPeakBytes = externalPeakBytes;
         if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples as number[];
         if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples as number[];
         if (typeof h.allocatedPerRunBytes === 'number') {

@@ -92,6 +92,39 @@ export function allFigures(ix: CaseIndex): Figure[] {
       { name: 'collect then reduce', color: PALETTE.materialized, values: cats.map((x) => timePoint(0, ix.get('ohlc', x.p, x.e, { enableStreamingAggregation: false }))) },
     ] }) });
   }
+  // Scale: time and peak heap against input rows (log axes), both engines, three query shapes.
+  const scaleCases = ix.of('scale', 'scan');
+  if (scaleCases.length) {
+    const sizes = ix.values('scale', 'rows', 'scan') as number[];
+    const shapes = [
+      { q: 'filter10', label: 'filter 10%', marker: 'circle' as Marker },
+      { q: 'groupby', label: 'group by', marker: 'diamond' as Marker },
+      { q: 'join', label: 'join', marker: 'triangle' as Marker },
+    ].filter((x) => scaleCases.some((c) => c.params.query === x.q));
+    const engines = [
+      { engine: 'materialized', color: PALETTE.materialized, dash: [6, 4] },
+      { engine: 'streaming', color: PALETTE.streaming, dash: undefined },
+    ];
+    const series = (point: typeof timePoint): Series[] => shapes.flatMap((sh) => engines.map((e) => ({
+      name: `${e.engine}, ${sh.label}`, color: e.color, marker: sh.marker, dash: e.dash,
+      points: sizes.map((n) => point(n, ix.get('scale', { rows: n, query: sh.q, source: 'scan' }, e.engine))).filter((p): p is Point => p !== null),
+    }))).filter((x) => x.points.length > 0);
+    // The cap as a line, and a mark on it at each engine's first size over the cap.
+    const cap = ix.results.settings.heapCapMb;
+    const capBytes = cap ? cap * 1024 * 1024 : undefined;
+    const oomPoints = shapes.flatMap((sh) => engines.map((e) => {
+      const failed = scaleCases.filter((c) => c.params.query === sh.q && c.engine === e.engine && c.status === 'errored' && /out of memory/.test(c.error ?? '')).map((c) => c.params.rows as number);
+      return failed.length ? Math.min(...failed) : undefined;
+    })).filter((x): x is number => x !== undefined);
+    const capSeries: Series[] = capBytes ? [
+      { name: `heap cap (${cap} MiB)`, color: PALETTE.muted, marker: 'square', dash: [2, 3], points: [{ x: sizes[0]!, y: capBytes }, { x: sizes[sizes.length - 1]!, y: capBytes }] },
+      ...(oomPoints.length ? [{ name: 'first size out of memory', color: PALETTE.materialized, marker: 'diamond' as Marker, dash: [0, 1e6], points: [...new Set(oomPoints)].sort((a, b) => a - b).map((x) => ({ x, y: capBytes })) }] : []),
+    ] : [];
+    const sub = `${cap ? `V8 heap capped at ${cap} MiB; ` : ''}a line ends where its engine ran out of memory (see the scale table)`;
+    const rowsFmt = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}K` : String(v));
+    out.push({ file: 'scale-heap.png', title: 'Scale: peak heap against input rows', png: lineChart({ title: 'Scale: peak heap per query against input rows (scan)', subtitle: sub, xLabel: 'input rows', yLabel: 'peak heap', xLog: true, xTicks: sizes, xFormat: rowsFmt, yFormat: formatBytesSI, series: [...series(heapPoint), ...capSeries] }) });
+    out.push({ file: 'scale-time.png', title: 'Scale: time against input rows', png: lineChart({ title: 'Scale: time per query against input rows (scan)', subtitle: sub, xLabel: 'input rows', yLabel: 'time per query', xLog: true, xTicks: sizes, xFormat: rowsFmt, yFormat: formatNs, series: series(timePoint) }) });
+  }
   // Sweep: speedup of every option combination over the engine's default options (one chart per
   // parameter point); only differences whose 95% interval excludes 1 are coloured.
   if (ix.results.suite.startsWith('sweep:')) {

@@ -16,20 +16,26 @@ export class CaseIndex {
     return this.byKey.get(key(scenario, params, engine, options));
   }
 
-  /** Every case of a scenario. */
-  of(scenario: string): CaseRecord[] {
-    return this.results.cases.filter((c) => c.scenario === scenario);
+  /** Every case of a scenario read from `source` (results from before sources had none: 'array'). */
+  of(scenario: string, source = 'array'): CaseRecord[] {
+    return this.results.cases.filter((c) => c.scenario === scenario && sourceOf(c.params) === source);
   }
 
-  /** Distinct values a parameter takes among a scenario's cases, sorted. */
-  values(scenario: string, param: string): (number | string)[] {
-    const vs = [...new Set(this.of(scenario).map((c) => c.params[param] as number | string))];
+  /** Distinct values a parameter takes among a scenario's cases (from `source`), sorted. */
+  values(scenario: string, param: string, source = 'array'): (number | string)[] {
+    const vs = [...new Set(this.of(scenario, source).map((c) => c.params[param] as number | string))];
     return vs.sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))));
   }
 }
 
+/** Where a case read its rows: its `source` parameter, 'array' when absent (files from before it existed). */
+export function sourceOf(params: Record<string, unknown>): string {
+  return typeof params.source === 'string' ? params.source : 'array';
+}
+
+/** The key of a case: `source=array` is the same as no source (files from before it existed). */
 function key(scenario: string, params: Record<string, unknown>, engine: string, options: Record<string, unknown>): string {
-  const p = Object.keys(params).sort().map((k) => `${k}=${String(params[k])}`).join(',');
+  const p = Object.keys(params).filter((k) => !(k === 'source' && params[k] === 'array')).sort().map((k) => `${k}=${String(params[k])}`).join(',');
   const o = Object.keys(options).sort().map((k) => `${k}=${String(options[k])}`).join(',');
   return `${scenario}|${p}|${engine}|${o}`;
 }

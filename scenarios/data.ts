@@ -28,11 +28,18 @@ export const TRADES_SCHEMA = ['id', 'sym', 'price', 'qty', 'ts', 'u', 'u2'] as c
  * integers u, u2 in [0, 1e6) that filters use to hit an exact selectivity.
  */
 export function trades(n: number, seed: number): Tuple[] {
-  const r = rng(seed);
   const rows: Tuple[] = new Array(n);
+  let i = 0;
+  for (const t of tradeRows(n, seed)) rows[i++] = t;
+  return rows;
+}
+
+/** The rows of {@link trades}, one at a time (for tables too large to hold as tuples). */
+export function* tradeRows(n: number, seed: number): Generator<Tuple> {
+  const r = rng(seed);
   const t0 = Date.UTC(2025, 0, 6, 14, 30);
   for (let i = 0; i < n; i++) {
-    rows[i] = [
+    yield [
       i,
       SYMBOLS[(r() * SYMBOLS.length) | 0]!,
       Math.round((1 + r() * 999) * 100) / 100,
@@ -42,7 +49,6 @@ export function trades(n: number, seed: number): Tuple[] {
       (r() * U_RANGE) | 0,
     ];
   }
-  return rows;
 }
 
 /** Columns of the minute-bar table. */

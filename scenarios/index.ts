@@ -6,6 +6,7 @@ import { join } from './join.js';
 import { memoryCharacteristics } from './memory-characteristics.js';
 import { multipleFilters } from './multiple-filters.js';
 import { pipelineDepth } from './pipeline-depth.js';
+import { scale } from './scale.js';
 import { selectivity } from './selectivity.js';
 import { SOURCE_PARAM } from './source.js';
 import type { Params, ParamValue, Scenario } from './types.js';
@@ -13,15 +14,16 @@ import type { Params, ParamValue, Scenario } from './types.js';
 export type { Scenario, Params, ParamValue, Dataset, Tables, Baseline, ParamSpec, TaskCase, OutputChecksum } from './types.js';
 export { prepareTables, SOURCES, type SourceKind, type Table } from './source.js';
 export { OHLC_AGGREGATES } from './aggregation.js';
+export { SCALE_QUERIES } from './scale.js';
 
 /** A query scenario with the `source` parameter every query scenario takes (see source.ts). */
 function withSource(s: Scenario): Scenario {
-  return s.task ? s : { ...s, params: { ...s.params, source: SOURCE_PARAM } };
+  return s.task || s.params.source ? s : { ...s, params: { ...s.params, source: SOURCE_PARAM } };
 }
 
 /** Every scenario, by id. The one registry the harness and the CLI read. */
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation, ingest, read].map((s) => [s.id, withSource(s)]),
+  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation, scale, ingest, read].map((s) => [s.id, withSource(s)]),
 );
 
 /**

@@ -11,6 +11,16 @@ function threshold(k: number): number {
   return (1 - 0.05 * k) * U_RANGE;
 }
 
+/** The stages of a depth-`depth` pipeline over a trades relation. */
+export function depthPipeline(trades: Relation, depth: number): Relation {
+  let r = trades.project(['id', 'u', 'price', 'qty']);
+  for (let k = 1; k <= depth; k++) {
+    if (k % 2 === 1) r = r.filter(lt(col('u'), threshold(k)));
+    else r = r.extend(`x${k}`, add(col('price'), k)).project(['id', 'u', 'price', `x${k}`]);
+  }
+  return r;
+}
+
 /** 1 to 8 stages that alternate filter and extend/project (also the iterator-composition table). */
 export const pipelineDepth: Scenario = {
   id: 'pipeline-depth',
@@ -21,14 +31,7 @@ export const pipelineDepth: Scenario = {
     depth: { default: 4, values: [1, 2, 3, 4, 5, 6, 7, 8], doc: 'number of stages' },
   },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
-  build: (engine, data, p) => {
-    let r: Relation = data.trades!.relation(engine).project(['id', 'u', 'price', 'qty']);
-    for (let k = 1; k <= (p.depth as number); k++) {
-      if (k % 2 === 1) r = r.filter(lt(col('u'), threshold(k)));
-      else r = r.extend(`x${k}`, add(col('price'), k)).project(['id', 'u', 'price', `x${k}`]);
-    }
-    return r;
-  },
+  build: (engine, data, p) => depthPipeline(data.trades!.relation(engine), p.depth as number),
   baseline: (data, p, sink) => {
     const { length, at } = data.trades!, depth = p.depth as number;
     // All filters test u against a falling threshold, so the last one decides; the last extend wins.

@@ -14,6 +14,7 @@
  * The limit loop reads a table through the same `at(i)` on both sources: over `scan` it is a
  * hand-written loop over the same decoder.
  */
+import type { Dataset } from './types.js';
 import { ConfigError, type Engine, type Relation, type Schema, type Tuple, type TupleIterator, type Value } from '../engine/index.js';
 
 export const SOURCES = ['array', 'scan'] as const;
@@ -46,47 +47,109 @@ interface Column {
 
 const INT32_MIN = -(2 ** 31), INT32_MAX = 2 ** 31 - 1;
 
-/** The narrowest representation that holds every value of column `c` exactly. */
-function encodeColumn(rows: readonly Tuple[], c: number): Column {
-  const n = rows.length;
-  let ints = true, nums = true, strs = true, bools = true;
-  for (let i = 0; i < n; i++) {
-    const v = rows[i]![c];
-    if (typeof v === 'number') {
-      strs = bools = false;
-      // -0 would decode as 0 from an Int32Array.
-      if (ints && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0))) ints = false;
-    } else if (typeof v === 'string') {
-      ints = nums = bools = false;
-    } else if (typeof v === 'boolean') {
-      ints = nums = strs = false;
-    } else {
-      ints = nums = strs = bools = false;
+const isInt32 = (v: number) => Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX && !Object.is(v, -0);
+
+/**
+ * Builds one column from values pushed one at a time, in the narrowest form that holds every value
+ * so far exactly, widening when a value does not fit (int32 → float64 → any; 8 → 16 → 32-bit
+ * dictionary codes → any; bool → any). -0 is not an integer here (an Int32Array would make it 0).
+ */
+class ColumnBuilder {
+  private kind: ColumnKind | undefined;
+  private values: Int32Array | Float64Array | Uint8Array | Uint16Array | Uint32Array | Value[] = [];
+  private n = 0;
+  private codes = new Map<string, number>();
+  private dict: string[] = [];
+
+  push(v: Value): void {
+    if (this.kind === undefined) {
+      this.kind = typeof v === 'number' ? (isInt32(v) ? 'i32' : 'f64') : typeof v === 'string' ? 'dict8' : typeof v === 'boolean' ? 'bool' : 'any';
+      this.values = this.allocate(this.kind, 1024);
     }
-    if (!nums && !strs && !bools) break;
-  }
-  if (n > 0 && ints) return { kind: 'i32', values: Int32Array.from(rows, (t) => t[c] as number) };
-  if (n > 0 && nums) return { kind: 'f64', values: Float64Array.from(rows, (t) => t[c] as number) };
-  if (n > 0 && bools) return { kind: 'bool', values: Uint8Array.from(rows, (t) => (t[c] ? 1 : 0)) };
-  if (n > 0 && strs) {
-    const codes = new Map<string, number>();
-    const dict: string[] = [];
-    const raw = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = rows[i]![c] as string;
-      let code = codes.get(s);
-      if (code === undefined) {
-        code = dict.length;
-        codes.set(s, code);
-        dict.push(s);
+    switch (this.kind) {
+      case 'i32':
+        if (typeof v === 'number' && isInt32(v)) return this.put(v);
+        this.widen(typeof v === 'number' ? 'f64' : 'any');
+        return this.push(v);
+      case 'f64':
+        if (typeof v === 'number') return this.put(v);
+        this.widen('any');
+        return this.push(v);
+      case 'bool':
+        if (typeof v === 'boolean') return this.put(v ? 1 : 0);
+        this.widen('any');
+        return this.push(v);
+      case 'any':
+        return this.put(v);
+      default: {
+        if (typeof v !== 'string') {
+          this.widen('any');
+          return this.push(v);
+        }
+        let code = this.codes.get(v);
+        if (code === undefined) {
+          code = this.dict.length;
+          const limit = this.kind === 'dict8' ? 256 : this.kind === 'dict16' ? 65536 : Infinity;
+          if (code >= limit) this.widen(this.kind === 'dict8' ? 'dict16' : 'dict32');
+          this.codes.set(v, code);
+          this.dict.push(v);
+        }
+        return this.put(code);
       }
-      raw[i] = code;
     }
-    if (dict.length <= 256) return { kind: 'dict8', values: Uint8Array.from(raw), dict };
-    if (dict.length <= 65536) return { kind: 'dict16', values: Uint16Array.from(raw), dict };
-    return { kind: 'dict32', values: raw, dict };
   }
-  return { kind: 'any', values: rows.map((t) => t[c] as Value) };
+
+  /** The finished column (typed arrays trimmed to their length). */
+  finish(): Column {
+    const kind = this.kind ?? 'any';
+    const values = Array.isArray(this.values) ? this.values.slice(0, this.n) : this.values.slice(0, this.n);
+    return kind.startsWith('dict') ? { kind, values, dict: this.dict } : { kind, values };
+  }
+
+  private allocate(kind: ColumnKind, capacity: number): typeof this.values {
+    switch (kind) {
+      case 'i32': return new Int32Array(capacity);
+      case 'f64': return new Float64Array(capacity);
+      case 'bool': case 'dict8': return new Uint8Array(capacity);
+      case 'dict16': return new Uint16Array(capacity);
+      case 'dict32': return new Uint32Array(capacity);
+      default: return [];
+    }
+  }
+
+  private put(x: number | Value): void {
+    const vs = this.values;
+    if (Array.isArray(vs)) {
+      vs.push(x as Value);
+    } else {
+      if (this.n === vs.length) {
+        const bigger = this.allocate(this.kind!, vs.length * 2) as typeof vs;
+        bigger.set(vs as never);
+        this.values = bigger;
+      }
+      (this.values as Float64Array)[this.n] = x as number;
+    }
+    this.n++;
+  }
+
+  /** Re-encode what is stored so far as `kind`. */
+  private widen(kind: ColumnKind): void {
+    const old = this.values, oldKind = this.kind!, n = this.n;
+    const decode = (i: number): Value =>
+      Array.isArray(old) ? old[i]! : oldKind === 'bool' ? old[i] === 1 : oldKind.startsWith('dict') ? this.dict[old[i]!]! : old[i]!;
+    this.kind = kind;
+    if (kind === 'any') {
+      const vs: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) vs[i] = decode(i);
+      this.values = vs;
+      this.codes.clear();
+      this.dict = [];
+      return;
+    }
+    const vs = this.allocate(kind, Math.max(1024, (old as ArrayLike<unknown>).length)) as Float64Array;
+    for (let i = 0; i < n; i++) vs[i] = (old as Float64Array)[i]!;
+    this.values = vs;
+  }
 }
 
 /**
@@ -136,18 +199,23 @@ export function arrayTable(schema: Schema, rows: readonly Tuple[]): Table {
 }
 
 /**
- * The rows encoded into columns (see the module comment); `rows` is not kept.
+ * The rows encoded into columns (see the module comment), pushed one at a time: `rows` may be a
+ * generator, so that a table larger than the heap never exists as tuples; it is not kept.
  * @throws ConfigError when a row's width is not the schema's.
  */
-export function columnTable(schema: Schema, rows: readonly Tuple[]): Table {
-  rows.forEach((t, i) => {
-    if (!Array.isArray(t) || t.length !== schema.length) {
-      throw new ConfigError(`row ${i} has ${Array.isArray(t) ? t.length : 'no'} values; the schema (${schema.join(', ')}) has ${schema.length}`);
+export function columnTable(schema: Schema, rows: Iterable<Tuple>): Table {
+  const builders = schema.map(() => new ColumnBuilder());
+  const w = schema.length;
+  let n = 0;
+  for (const t of rows) {
+    if (!Array.isArray(t) || t.length !== w) {
+      throw new ConfigError(`row ${n} has ${Array.isArray(t) ? t.length : 'no'} values; the schema (${schema.join(', ')}) has ${w}`);
     }
-  });
-  const columns = schema.map((_, c) => encodeColumn(rows, c));
+    for (let c = 0; c < w; c++) builders[c]!.push(t[c]!);
+    n++;
+  }
+  const columns = builders.map((b) => b.finish());
   const at = decoderFor(columns.map((c) => c.kind))(columns.map((c) => c.values), columns.map((c) => c.dict));
-  const n = rows.length;
   const encodedBytes = columns.reduce((sum, c) => {
     const v = c.values as { byteLength?: number };
     return sum + (v.byteLength ?? 8 * c.values.length) + (c.dict ?? []).reduce((s, str) => s + 2 * str.length, 0);
@@ -162,13 +230,13 @@ export function columnTable(schema: Schema, rows: readonly Tuple[]): Table {
   };
 }
 
-/** Every table of a generated dataset, as `source` reads it. */
-export function prepareTables(
-  data: Readonly<Record<string, { readonly schema: Schema; readonly rows: readonly Tuple[] }>>,
-  source: SourceKind,
-): Readonly<Record<string, Table>> {
+/** Every table of a generated dataset, as `source` reads it (a generated table's rows are made here). */
+export function prepareTables(data: Dataset, source: SourceKind): Readonly<Record<string, Table>> {
   const out: Record<string, Table> = {};
-  for (const [name, t] of Object.entries(data)) out[name] = source === 'scan' ? columnTable(t.schema, t.rows) : arrayTable(t.schema, t.rows);
+  for (const [name, t] of Object.entries(data)) {
+    const rows = 'rows' in t ? t.rows : t.generate();
+    out[name] = source === 'scan' ? columnTable(t.schema, rows) : arrayTable(t.schema, Array.isArray(rows) ? rows : [...rows]);
+  }
   return out;
 }
 

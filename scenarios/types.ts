@@ -6,8 +6,11 @@ export type ParamValue = number | string | boolean;
 /** A case's parameters, by name. */
 export type Params = Readonly<Record<string, ParamValue>>;
 
-/** What a scenario's generator produces: named tables, each a schema and its rows. */
-export type Dataset = Readonly<Record<string, { readonly schema: Schema; readonly rows: readonly Tuple[] }>>;
+/**
+ * What a scenario's generator produces: named tables, each a schema and its rows, or a schema and
+ * a generator of its rows (for tables too large to exist as tuples: a `scan` encodes them row by row).
+ */
+export type Dataset = Readonly<Record<string, { readonly schema: Schema; readonly rows: readonly Tuple[] } | { readonly schema: Schema; generate(): Iterable<Tuple> }>>;
 
 /** The generated tables as a case reads them, through its `source` (see source.ts). */
 export type Tables = Readonly<Record<string, Table>>;

@@ -82,17 +82,18 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
   };
 }
 
-function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
+function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false) {
   const c = cr.prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
   // otherwise be counted as the query's allocation.
-  for (let i = 0; i < 5; i++) c.run();
+  for (let i = 0; i < (light ? 1 : 5); i++) c.run();
   const runs = Array.from({ length: measuredRuns }, () => {
     const { result, heap } = measureHeap(() => c.run());
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
+  if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, undefined);
   // Allocation per run over many runs: V8's used-heap figure moves in steps of about 200 KiB with
   // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
   // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
@@ -116,7 +117,7 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */
-function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null, retainedBytes: number) {
+function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null, retainedBytes: number | undefined) {
   return {
     rows: expected.rows,
     checksum: expected.checksum,
@@ -126,6 +127,7 @@ function heapOutcome(expected: { rows: number; checksum: string }, inputRows: nu
     allocatedBytes: median(runs.map((r) => r.allocatedBytes)),
     allocatedSamples: runs.map((r) => r.allocatedBytes),
     gcCount: median(runs.map((r) => r.gcCount)),
+    externalPeakBytes: median(runs.map((r) => r.externalPeakBytes)),
     trackerPeakBytes,
     retainedBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -228,9 +230,11 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
       minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0, ...(job.warmRuns !== undefined ? { warmRuns: job.warmRuns } : {}),
       ...(job.warmLonger ? { warmLonger: job.warmLonger } : {}),
     };
+    const cap = job.settings.heapCapMb;
+    const limits = cap ? { resourceLimits: { maxOldGenerationSizeMb: cap } } : {};
     return fromSource
-      ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href } })
-      : new Worker(script, { workerData: data });
+      ? new Worker(path.join(path.dirname(here), 'tsx-worker.mjs'), { workerData: { ...data, entry: pathToFileURL(script).href }, ...limits })
+      : new Worker(script, { workerData: data, ...limits });
   });
   /** The next message of worker k, failing on its error, crash or exit. */
   const reply = <T>(k: number): Promise<T> => new Promise((resolve, reject) => {
@@ -347,7 +351,7 @@ async function main(): Promise<void> {
     } else if (job.mode === 'heap') {
       await loadBenchmark();
       const cr: CaseRunnerModule = await import('./case-runner.js');
-      outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : heapPass(cr, job.case, job.runs)) };
+      outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : heapPass(cr, job.case, job.runs, job.light)) };
     }
     else outcome = { ok: true, ...calibrationKernel(job.kernel, job.count, job.length) };
   } catch (e) {

@@ -8,6 +8,11 @@ export interface HeapFigures {
   allocatedBytes: number;
   /** GCs during the run. */
   gcCount: number;
+  /**
+   * Highest external memory (ArrayBuffers, Buffers and other memory V8 is told about but does not
+   * hold in its heap) during the run, above the baseline's, the same way as the heap's peak.
+   */
+  externalPeakBytes: number;
 }
 
 /** `globalThis.gc`, present when node runs with --expose-gc. */
@@ -46,28 +51,36 @@ function startMeasuring(): { end(): void; figures(): HeapFigures } {
   const gc = requireGc();
   gc();
   gc();
-  const baseline = v8.getHeapStatistics().used_heap_size;
+  const start = v8.getHeapStatistics();
   const profiler = new v8.GCProfiler();
   profiler.start();
-  let endSize = 0;
+  let end = start;
   return {
-    end: () => void (endSize = v8.getHeapStatistics().used_heap_size),
-    figures: () => figures(profiler.stop().statistics, baseline, endSize),
+    end: () => void (end = v8.getHeapStatistics()),
+    figures: () => figures(profiler.stop().statistics, start, end),
   };
 }
 
 /** Peak and allocation from the GC statistics of a measured interval (see {@link measureHeap}). */
-function figures(stats: v8.GCProfilerResult['statistics'], baseline: number, end: number): HeapFigures {
-  let peak = end, allocated = 0, prevAfter = baseline;
+function figures(stats: v8.GCProfilerResult['statistics'], start: v8.HeapInfo, end: v8.HeapInfo): HeapFigures {
+  const baseline = start.used_heap_size;
+  let peak = end.used_heap_size, allocated = 0, prevAfter = baseline;
+  let external = end.external_memory;
   for (const s of stats) {
     const before = s.beforeGC.heapStatistics.usedHeapSize;
     const after = s.afterGC.heapStatistics.usedHeapSize;
     if (before > peak) peak = before;
+    external = Math.max(external, s.beforeGC.heapStatistics.externalMemory);
     allocated += Math.max(0, before - prevAfter);
     prevAfter = after;
   }
-  allocated += Math.max(0, end - prevAfter);
-  return { peakBytes: Math.max(0, peak - baseline), allocatedBytes: allocated, gcCount: stats.length };
+  allocated += Math.max(0, end.used_heap_size - prevAfter);
+  return {
+    peakBytes: Math.max(0, peak - baseline),
+    allocatedBytes: allocated,
+    gcCount: stats.length,
+    externalPeakBytes: Math.max(0, external - start.external_memory),
+  };
 }
 
 /** {@link measureHeap} for asynchronous work: the child runs nothing else while it waits. */

@@ -9,6 +9,8 @@ export interface TimeSettings {
   minSamples: number;
   /** Untimed runs before benchmark.js starts (it also warms up on its own). */
   warmupRuns: number;
+  /** The V8 old-generation cap, MiB: the child runs with it, and a paired pass's isolates get it too. */
+  heapCapMb?: number;
 }
 
 /**
@@ -25,7 +27,11 @@ export interface TimeSettings {
  */
 export type ChildJob =
   | { mode: 'time'; case: CaseSpec; settings: TimeSettings; slowdown?: number }
-  | { mode: 'heap'; case: CaseSpec; runs?: number }
+  /**
+   * `light`: peak figures only (one warm-up run; no allocation over many runs and no retained
+   * result, which at 10M rows would itself exceed a heap cap).
+   */
+  | { mode: 'heap'; case: CaseSpec; runs?: number; light?: boolean }
   | PairJob
   | { mode: 'calibrate'; kernel: KernelName; count: number; length: number };
 

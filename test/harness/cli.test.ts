@@ -25,7 +25,7 @@ const nullParams = edited('params.json', (r) => void ((r.cases[0] as { params: u
 const escaping = edited('escape.json', (r) => void ((r.cases[0]!.params as Record<string, unknown>).rows = '../../../escaped'));
 
 const BAD: [string[], RegExp][] = [
-  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, ingest, full$/],
+  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, scale, ingest, full$/],
   [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, baseline$/],
   [['run', '--set', 'enableSymmetricHashJoin'], /^sluice: --set takes option=value/],
   [['run', '--set', 'warp=9'], /^sluice: --set: unknown engine option 'warp'/],
@@ -68,7 +68,7 @@ test('list prints scenarios and suites; --help has an example for every command'
   ]);
   t.is(list.code, 0);
   t.regex(list.stdout, /^selectivity {2}\(selectivity\)/m);
-  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), ingest \(\d+ cases\), full \(\d+ cases\)/);
+  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), scale \(\d+ cases\), ingest \(\d+ cases\), full \(\d+ cases\)/);
   t.is(cases.stdout.trim().split('\n').length, 6);
   for (const h of helps) {
     t.is(h.code, 0);

@@ -3,7 +3,7 @@ import { ConfigError, createEngine } from '../../engine/index.js';
 import { makeCase } from '../../harness/case.js';
 import { prepareCase } from '../../harness/measure/case-runner.js';
 import { arrayTable, columnTable } from '../../scenarios/source.js';
-import { SCENARIOS } from '../../scenarios/index.js';
+import { SCALE_QUERIES, SCENARIOS } from '../../scenarios/index.js';
 
 /** Small parameters for every query scenario (the source is added per case). */
 const SMALL: Record<string, Record<string, unknown>> = {
@@ -14,6 +14,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   memory: { variant: 'moderate' },
   join: { rows: 800, multiplicity: 10 },
   ohlc: { symbols: 2, days: 2, barsPerDay: 60 },
+  scale: { rows: 3000, query: 'ohlc' },
 };
 
 test('every query scenario takes a source, and every runner returns the same bag over array and scan', (t) => {
@@ -40,6 +41,22 @@ test('every query scenario takes a source, and every runner returns the same bag
       }
     }
   }
+});
+
+test('every scale query returns the same bag on both engines and both sources', (t) => {
+  for (const query of SCALE_QUERIES) {
+    let expected: { rows: number; checksum: string } | undefined;
+    for (const source of ['scan', 'array']) {
+      for (const [engine, options] of [['materialized', {}], ['streaming', {}], ['streaming', { enablePipelineFusion: true }]] as const) {
+        const got = prepareCase(makeCase('scale', { rows: 2500, query, source }, engine, options)).runChecked();
+        expected ??= got;
+        t.true(got.rows > 0, `${query}: some rows`);
+        t.deepEqual(got, expected, `${query} ${source} ${engine} ${JSON.stringify(options)}`);
+      }
+    }
+  }
+  t.is(makeCase('scale', { rows: 100 }, 'streaming').id, 'scale/rows=100,query=filter10/streaming', 'scan is the scale family\'s default source, left out of its ids');
+  t.is(makeCase('scale', { rows: 100, source: 'array' }, 'streaming').id, 'scale/rows=100,query=filter10,source=array/streaming');
 });
 
 test('case ids leave the source out at its default (old ids stay valid) and name it otherwise', (t) => {
@@ -80,6 +97,18 @@ test('columns decode to the same values, column kind by column kind, and are sma
   t.is(w.at(69_999)[0], 'k69999');
   t.is(w.at(300)[0], 'k300');
   t.is(columnTable(['k'], []).length, 0);
+  // A column widens when a later value does not fit: int → float → anything; strings → anything.
+  const late = [[1, 's', true], [2, 't', false], [2.5, 7, null], [-0, 'u', true], ['x', null, 1]];
+  const lt = columnTable(['a', 'b', 'c'], late);
+  for (let i = 0; i < late.length; i++) t.deepEqual(lt.at(i), late[i]);
+  t.true(Object.is(lt.at(3)[0], -0));
+  // Rows may come from a generator (a table too large to exist as tuples).
+  function* gen() {
+    for (let i = 0; i < 5000; i++) yield [i, i * 0.5, `g${i % 3}`];
+  }
+  const g = columnTable(['i', 'h', 's'], gen());
+  t.is(g.length, 5000);
+  t.deepEqual(g.at(4999), [4999, 2499.5, 'g1']);
   t.deepEqual(columnTable(['k'], []).relation(createEngine('streaming')).toArray(), []);
 });
 

@@ -1,0 +1,59 @@
+import test from 'ava';
+import { makeCase } from '../../harness/case.js';
+import type { CaseRecord, ResultsFile } from '../../harness/results.js';
+import { summarize } from '../../harness/stats/descriptive.js';
+import { CaseIndex } from '../../reports/model.js';
+import { answerTable, publishedMemoryUnderScan, queryPatterns, sources } from '../../reports/tables.js';
+
+/** A finished case with fixed samples and a fixed peak heap. */
+function rec(scenario: string, params: Record<string, unknown>, engine: string, ns: number, peak: number): CaseRecord {
+  const c = makeCase(scenario, params, engine);
+  const samples = [ns * 0.98, ns, ns * 1.02, ns * 0.99, ns * 1.01];
+  return {
+    ...c, family: scenario, params: { ...c.params }, options: {}, status: 'ok', rounds: [samples], summary: summarize(samples),
+    output: { rows: 100, checksum: 'ab' }, inputRows: 10_000,
+    heap: { peakBytes: peak, allocatedBytes: peak, gcCount: 1, trackerPeakBytes: null, maxRssBytes: 1e8, peakSamples: [peak] },
+  } as CaseRecord;
+}
+
+function results(cases: CaseRecord[]): ResultsFile {
+  return { schema: 'sluice-results', version: 1, suite: 'reference', createdAt: '2026-01-01T00:00:00.000Z', environment: {} as never, settings: { rounds: 1, maxTime: 0.2, minSamples: 6, warmupRuns: 1, timeoutSec: 60 }, cases };
+}
+
+const P = { rows: 10_000, selectivity: 0.01 };
+const MiB = 2 ** 20;
+
+test('array and scan side by side: the same query, both sources, verdicts per source; the published memory claim judged under scan', (t) => {
+  const ix = new CaseIndex(results([
+    rec('selectivity', P, 'materialized', 100_000, 0.3 * MiB),
+    rec('selectivity', P, 'streaming', 90_000, 0.25 * MiB),
+    rec('selectivity', { ...P, source: 'scan' }, 'materialized', 1_000_000, 2 * MiB),
+    rec('selectivity', { ...P, source: 'scan' }, 'streaming', 200_000, 0.02 * MiB),
+  ]));
+  const table = sources(ix)!;
+  t.is(table.rows.length, 1);
+  const [label, rows, timeArray, timeScan, heapArray, heapScan] = table.rows[0]!;
+  t.is(label, 'filter → project, 1% kept');
+  t.is(rows, '10,000');
+  t.regex(timeArray!, /faster|no measurable difference/);
+  t.regex(timeScan!, /\*\*5\.00x faster\*\*/);
+  t.regex(heapArray!, /below resolution/, 'a 50 KiB difference is below the 200 KiB resolution');
+  t.regex(heapScan!, /2\.0 MiB \/ 20\.5 KiB: \*\*100\.0x less\*\* with streaming/);
+  t.regex(table.notes[0]!, /^Published "99% less memory" for a filter keeping 1% of 10,000 rows, input from a scan: peak heap 2\.0 MiB materialized, 20\.5 KiB streaming, 99% less: \*\*holds\*\*\.$/);
+  // The tables that reproduce the published report read the array cases only; the answer table names the source.
+  t.regex(queryPatterns(ix)!.rows.map((r) => r.join(' ')).join('\n'), /1%|0\.01/);
+  const answer = answerTable(ix)!;
+  t.deepEqual(answer.rows.map((r) => r[0]), ['filter → project, 1% kept', 'filter → project, 1% kept, from a scan']);
+});
+
+test('a published memory claim that the scan does not bear out says so', (t) => {
+  const ix = new CaseIndex(results([
+    rec('memory', { variant: 'aggressive', source: 'scan' }, 'materialized', 1e6, 10 * MiB),
+    rec('memory', { variant: 'aggressive', source: 'scan' }, 'streaming', 1e5, 5 * MiB),
+  ]));
+  t.deepEqual(publishedMemoryUnderScan(ix), ['Published "99.9% less memory" for the aggressive filter (100,000 → 100 rows), input from a scan: peak heap 10.0 MiB materialized, 5.0 MiB streaming, 50% less: **does not hold**.']);
+  const only = sources(ix)!.rows;
+  t.is(only.length, 1, 'a scan without its array twin still gets its row');
+  t.is(only[0]![2], '–', 'and no array figures');
+  t.is(sources(new CaseIndex(results([rec('selectivity', P, 'materialized', 1, 1), rec('selectivity', P, 'streaming', 1, 1)]))), null, 'no scan: no table');
+});
