@@ -1,5 +1,5 @@
 /**
- * The published report's figures (../shared/reference/streaming-architecture-report.md), kept as
+ * The published report's figures (restated, with where each is tested, in docs/published-claims.md), kept as
  * data so every table can print them beside our measurements. They are claims to test, not
  * truths: its memory columns were computed from formulas ((1 − selectivity) × 100, and tuples ×
  * fields × 8 bytes), not measured.

@@ -28,27 +28,33 @@ export const TRADES_SCHEMA = ['id', 'sym', 'price', 'qty', 'ts', 'u', 'u2'] as c
  * integers u, u2 in [0, 1e6) that filters use to hit an exact selectivity.
  */
 export function trades(n: number, seed: number): Tuple[] {
+  const r = rng(seed);
   const rows: Tuple[] = new Array(n);
-  let i = 0;
-  for (const t of tradeRows(n, seed)) rows[i++] = t;
+  // Filled in a plain loop: building the same rows through the generator below left them laid out
+  // so that streaming queries over them ran 4-10% slower (sluice gate, selectivity at 10K rows).
+  for (let i = 0; i < n; i++) rows[i] = tradeRow(r, i);
   return rows;
+}
+
+const TRADES_T0 = Date.UTC(2025, 0, 6, 14, 30);
+
+/** Trade `i`, drawing its random fields from `r` (in column order, so the rows depend on the seed only). */
+function tradeRow(r: () => number, i: number): Tuple {
+  return [
+    i,
+    SYMBOLS[(r() * SYMBOLS.length) | 0]!,
+    Math.round((1 + r() * 999) * 100) / 100,
+    1 + ((r() * 1000) | 0),
+    TRADES_T0 + i * 10,
+    (r() * U_RANGE) | 0,
+    (r() * U_RANGE) | 0,
+  ];
 }
 
 /** The rows of {@link trades}, one at a time (for tables too large to hold as tuples). */
 export function* tradeRows(n: number, seed: number): Generator<Tuple> {
   const r = rng(seed);
-  const t0 = Date.UTC(2025, 0, 6, 14, 30);
-  for (let i = 0; i < n; i++) {
-    yield [
-      i,
-      SYMBOLS[(r() * SYMBOLS.length) | 0]!,
-      Math.round((1 + r() * 999) * 100) / 100,
-      1 + ((r() * 1000) | 0),
-      t0 + i * 10,
-      (r() * U_RANGE) | 0,
-      (r() * U_RANGE) | 0,
-    ];
-  }
+  for (let i = 0; i < n; i++) yield tradeRow(r, i);
 }
 
 /** Columns of the minute-bar table. */
