@@ -1,3 +1,4 @@
+import type { ColumnarTable } from './columns.js';
 import { ExecutionContext } from './context.js';
 import { ConfigError, InternalError } from './errors.js';
 import { MaterializedRelation } from './materialized/materialized-relation.js';
@@ -21,6 +22,12 @@ export interface Engine {
    * and reads it to the end.
    */
   fromIterator(schema: Schema, open: () => TupleIterator): Relation;
+  /**
+   * A relation over a columnar table (`encodeColumns(schema, rows)`; not copied). The materialized
+   * engine decodes every row at once; the streaming engine decodes rows as they are pulled, and a
+   * fused run reads the columns it uses without building the input tuples.
+   */
+  fromColumns(schema: Schema, table: ColumnarTable): Relation;
 }
 
 /** Extra, per-engine settings that are not planner options. */
@@ -46,5 +53,6 @@ export function createEngine(kind: EngineKind, options?: EngineOptions, settings
     options: context.options,
     from: (schema, rows) => impl.from(schema, rows, context),
     fromIterator: (schema, open) => impl.fromIterator(schema, open, context),
+    fromColumns: (schema, table) => impl.fromColumns(schema, table, context),
   };
 }

@@ -16,6 +16,8 @@ import { isReopenable, openBoth } from '../join/open-inputs.js';
 import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
 import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
+import { checkColumnarTable, rowDecoder, type ColumnarTable } from '../columns.js';
+import { ColumnIterator } from '../iterators/column-iterator.js';
 
 /**
  * The materializing engine: every operator computes its full result into an array right away.
@@ -48,6 +50,15 @@ export class MaterializedRelation implements Relation {
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): MaterializedRelation {
     const s = checkSchema(schema, 'from');
     return new MaterializedRelation(s, checkRows(s, rows, 'from'), ctx, 0, true);
+  }
+
+  /** Decode every row of a columnar table now (a materializing scan), into an engine-owned array. */
+  static fromColumns(schema: Schema, table: ColumnarTable, ctx: ExecutionContext): MaterializedRelation {
+    const s = checkSchema(schema, 'fromColumns');
+    const t = checkColumnarTable(table, s.length, 'fromColumns');
+    const at = rowDecoder(t);
+    // fromIterator counts the rows it reads into sourceRows.
+    return MaterializedRelation.fromIterator(s, () => new ColumnIterator(at, t.length, ctx, false), ctx);
   }
 
   /** Read a source iterator to the end now, into an engine-owned (reserved) array. */

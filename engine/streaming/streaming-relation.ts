@@ -1,7 +1,9 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
-import { compileRun, type FusedPlan, type Stage } from '../fusion/codegen.js';
+import { compileColumnRun, compileRun, type Stage } from '../fusion/codegen.js';
+import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
+import { ColumnIterator } from '../iterators/column-iterator.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
 import { LazyCache } from '../iterators/caching-iterator.js';
@@ -71,6 +73,9 @@ export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cache
  * materialize the relation (FRESH → CACHED) to answer; unless `materialize()` was also called,
  * that cache serves the single pass once (→ CONSUMED) and is freed when the pass closes.
  */
+/** A fused run: its input relation and its stages. */
+type FusedRun = { readonly base: StreamingRelation; readonly stages: readonly Stage[] };
+
 export class StreamingRelation implements Relation {
   readonly kind = 'streaming' as const;
   private state: State = 'fresh';
@@ -104,6 +109,19 @@ export class StreamingRelation implements Relation {
     const r = checkRows(s, rows, 'from');
     const rel = new StreamingRelation(s, ctx, () => new ArrayIterator(r, ctx), () => r.length);
     rel.sourceRows = r;
+    return rel;
+  }
+
+  /** The caller's columns, for a source made by `fromColumns()` (fused runs read them directly). */
+  private sourceColumns: ColumnarTable | null = null;
+
+  /** A source over a columnar table: rows decoded as pulled, or read column by column by a fused run. Its size is known. */
+  static fromColumns(schema: Schema, table: ColumnarTable, ctx: ExecutionContext): StreamingRelation {
+    const s = checkSchema(schema, 'fromColumns');
+    const t = checkColumnarTable(table, s.length, 'fromColumns');
+    const at = rowDecoder(t);
+    const rel = new StreamingRelation(s, ctx, () => new ColumnIterator(at, t.length, ctx), () => t.length);
+    rel.sourceColumns = t;
     return rel;
   }
 
@@ -354,8 +372,7 @@ export class StreamingRelation implements Relation {
     if (this.fused !== null && this.state === 'fresh' && this.peeked === null) {
       // What open() would do for a fused run, but pushing when the input is an array.
       this.state = 'consumed';
-      const { plan, rows } = StreamingRelation.fusedInput(this.fused);
-      return rows !== null ? plan.pushOverArray(rows, this.ctx, sink) : pushAll(plan.overIterator(this.fused.base.open(), this.ctx), sink);
+      return StreamingRelation.pushFused(this.fused, this.ctx, sink);
     }
     return pushAll(this.open(), sink);
   }
@@ -412,25 +429,38 @@ export class StreamingRelation implements Relation {
     const stages = extendable ? [...this.fused!.stages, stage] : [stage];
     const ctx = this.ctx;
     const hasFilter = stages.some((s) => s.kind === 'filter');
-    return new StreamingRelation(schema, ctx, () => {
-      const { plan, rows } = StreamingRelation.fusedInput({ base, stages });
-      return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(base.open(), ctx);
-    }, () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });
+    return new StreamingRelation(schema, ctx, () => StreamingRelation.openFused({ base, stages }, ctx), () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });
   }
 
   /**
-   * A fused run's compiled plan, and its base's `from()` rows when the run can loop over them
-   * directly (taking them consumes the base); null rows: open the base instead.
+   * Open a fused run: straight over its base's columns (`fromColumns`) or rows (`from`) when the
+   * base is a fresh source (taking them consumes the base), else over the base's iterator.
    */
-  private static fusedInput(run: { readonly base: StreamingRelation; readonly stages: readonly Stage[] }): { plan: FusedPlan; rows: readonly Tuple[] | null } {
-    return { plan: compileRun(run.base.schema.length, run.stages), rows: run.base.takeArraySource() };
+  private static openFused(run: FusedRun, ctx: ExecutionContext): TupleIterator {
+    const cols = run.base.takeFusedInput('columns');
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).overColumns(cols, ctx);
+    const plan = compileRun(run.base.schema.length, run.stages);
+    const rows = run.base.takeFusedInput('rows');
+    return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(run.base.open(), ctx);
   }
 
-  /** A fresh `from()` source hands its rows to a fused run directly (and is consumed). */
-  private takeArraySource(): readonly Tuple[] | null {
-    if (this.sourceRows === null || this.state !== 'fresh' || this.peeked !== null) return null;
+  /** {@link openFused}, pushing every output tuple to `sink` from the generated loop where it can. */
+  private static pushFused(run: FusedRun, ctx: ExecutionContext, sink: (t: Tuple) => void): number {
+    const cols = run.base.takeFusedInput('columns');
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).pushOverColumns(cols, ctx, sink);
+    const plan = compileRun(run.base.schema.length, run.stages);
+    const rows = run.base.takeFusedInput('rows');
+    return rows !== null ? plan.pushOverArray(rows, ctx, sink) : pushAll(plan.overIterator(run.base.open(), ctx), sink);
+  }
+
+  /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run directly (and is consumed). */
+  private takeFusedInput(what: 'rows'): readonly Tuple[] | null;
+  private takeFusedInput(what: 'columns'): ColumnarTable | null;
+  private takeFusedInput(what: 'rows' | 'columns'): readonly Tuple[] | ColumnarTable | null {
+    const src = what === 'rows' ? this.sourceRows : this.sourceColumns;
+    if (src === null || this.state !== 'fresh' || this.peeked !== null) return null;
     this.state = 'consumed';
-    return this.sourceRows;
+    return src;
   }
 
   /** An operator's input: the iterator itself, or (composition off) a buffer of all of it. */
