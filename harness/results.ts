@@ -25,6 +25,14 @@ export interface Environment {
   nodeFlags: { time: string[]; heap: string[] };
 }
 
+/**
+ * The resolution of V8's used-heap figures: they move in steps of one V8 heap page (256 KiB) with
+ * what the process holds, whatever the query did (seen: a fused 100K-row filter's peak at 1.0 or
+ * 1.25 MiB by heap process, in both of two builds with the same code path). Reports call a smaller
+ * difference "below resolution", and the gate never calls it a regression.
+ */
+export const HEAP_STEP_BYTES = 256 * 1024;
+
 /** Memory figures of one case, from the heap pass. */
 export interface HeapRecord {
   /** V8 used heap above the baseline at its highest during the query (semi-space 1 MB). */
@@ -49,7 +57,7 @@ export interface HeapRecord {
   allocatedSamples?: number[];
   /**
    * Bytes allocated per run, measured over `allocatedRuns` runs back to back (V8's steps of about
-   * 200 KiB averaged out; the figure to read for a query that allocates less than a step).
+   * 256 KiB steps averaged out; the figure to read for a query that allocates less than a step).
    */
   allocatedPerRunBytes?: number;
   allocatedRuns?: number;

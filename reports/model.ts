@@ -1,4 +1,6 @@
-import type { CaseRecord, ResultsFile } from '../harness/results.js';
+import { HEAP_STEP_BYTES, type CaseRecord, type ResultsFile } from '../harness/results.js';
+
+export { HEAP_STEP_BYTES };
 import { ratioCI } from '../harness/stats/descriptive.js';
 import { aligned, pairedRatio } from '../harness/stats/paired.js';
 import { formatBytes, formatNs, runnerLabel } from '../harness/summary.js';
@@ -149,10 +151,10 @@ export function verdict(r: Ratio | undefined, published: number): string {
 
 /**
  * The resolution of a heap figure: how far apart two measurements of the same query may lie.
- * V8 moves used-heap figures in steps of about 200 KiB with what the process holds (pages and
- * allocation buffers), and the runs of one case spread by their own range: the larger of the two.
+ * V8 moves used-heap figures in steps of one heap page (256 KiB, `HEAP_STEP_BYTES`) with what
+ * the process holds, and the runs of one case spread by their own range:
+ * the larger of the two.
  */
-export const HEAP_STEP_BYTES = 200 * 1024;
 export function heapResolution(samplesOf: readonly number[] | undefined): number {
   if (!samplesOf || samplesOf.length === 0) return HEAP_STEP_BYTES;
   return Math.max(HEAP_STEP_BYTES, Math.max(...samplesOf) - Math.min(...samplesOf));

@@ -17,7 +17,7 @@ export interface Table {
 }
 
 const heap = (c: CaseRecord | undefined) => c?.heap;
-/** Bytes allocated per run: averaged over many runs where measured (V8's 200 KiB steps averaged out), else one run's. */
+/** Bytes allocated per run: averaged over many runs where measured (V8's 256 KiB page steps averaged out), else one run's. */
 const allocated = (c: CaseRecord | undefined) => c?.heap?.allocatedPerRunBytes ?? c?.heap?.allocatedBytes;
 /** The resolution of two cases' peak-heap figures together (the coarser one). */
 const peakResolution = (...cs: (CaseRecord | undefined)[]) => Math.max(...cs.map((c) => heapResolution(c?.heap?.peakSamples)));
@@ -26,7 +26,7 @@ const peakReduction = (a: CaseRecord | undefined, b: CaseRecord | undefined) => 
 const ids = (...cs: (CaseRecord | undefined)[]) => cs.filter((c): c is CaseRecord => c !== undefined).map((c) => c.id);
 
 const TIME_HOW = 'times are medians of benchmark.js samples, each case in its own process (95% CI of the median in brackets); ratios are paired: the runners of a row took turns in one process, each in an isolate of its own, pooled over isolate groups (95% CI; "unpaired" marks a ratio of separate processes)';
-const MEM_HOW = 'peak heap and allocated bytes from V8 GC statistics (separate pass, 1 MB semi-space; a difference within the figures\' resolution, at least 200 KiB, reads "below resolution"); tracker peak from the engine\'s deterministic memory tracker';
+const MEM_HOW = 'peak heap and allocated bytes from V8 GC statistics (separate pass, 1 MB semi-space; a difference within the figures\' resolution, at least one 256 KiB V8 page, reads "below resolution"); tracker peak from the engine\'s deterministic memory tracker';
 
 /** Published "Query pattern performance": three selectivities, complex pipeline, multiple filters. */
 export function queryPatterns(ix: CaseIndex): Table | null {

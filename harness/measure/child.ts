@@ -30,7 +30,7 @@ import type { HeapFigures } from './heap.js';
  * The heap pass does not use it, but loads it all the same: its heap figures depend on what else
  * the process holds. Measured (`selectivity 1% materialized`, 9 runs, the heap pass's flags): 130-
  * 270 KiB allocated per run with benchmark.js loaded, 240-520 KiB without, same engine; V8 moves
- * these figures in steps of about 200 KiB. The gate runs each build's own heap pass, so a heap
+ * these figures in steps of a V8 page (256 KiB). The gate runs each build's own heap pass, so a heap
  * pass that stopped loading it read as a memory regression of up to 1.9x on 5 cases of 37
  * (`gate --base 7bb65ae`, identical engine).
  */
@@ -94,7 +94,7 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light 
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
   if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, undefined);
-  // Allocation per run over many runs: V8's used-heap figure moves in steps of about 200 KiB with
+  // Allocation per run over many runs: V8's used-heap figure moves in steps of a V8 page (256 KiB) with
   // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
   // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
   const single = median(runs.map((r) => r.allocatedBytes));

@@ -37,7 +37,7 @@ test('array and scan side by side: the same query, both sources, verdicts per so
   t.is(rows, '10,000');
   t.regex(timeArray!, /faster|no measurable difference/);
   t.regex(timeScan!, /\*\*5\.00x faster\*\*/);
-  t.regex(heapArray!, /below resolution/, 'a 50 KiB difference is below the 200 KiB resolution');
+  t.regex(heapArray!, /below resolution/, 'a 50 KiB difference is below the 256 KiB resolution');
   t.regex(heapScan!, /2\.0 MiB \/ 20\.5 KiB: \*\*100\.0x less\*\* with streaming/);
   t.regex(table.notes[0]!, /^Published "99% less memory" for a filter keeping 1% of 10,000 rows, input from a scan: peak heap 2\.0 MiB materialized, 20\.5 KiB streaming, 99% less: \*\*holds\*\*\.$/);
   // The tables that reproduce the published report read the array cases only; the answer table names the source.
