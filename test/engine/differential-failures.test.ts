@@ -165,7 +165,9 @@ test('failure paths: probes that throw, probed relations read, limited and cross
   // fc.assert's message leaves out what the property threw; say it, with the seed and counterexample.
   if (out.failed) return t.fail(`${fc.defaultReportMessage(out) ?? ''}\n${out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance)}`);
   t.true(poisoned > RUNS / 4, `only ${poisoned} of ${RUNS} cases held a bad value`);
-  t.true(probeThrew > RUNS / 10, `only ${probeThrew} of ${RUNS} cases probed an iterator source holding a bad value`);
+  // About 15% of cases probe a poisoned iterator source (37-52 of 300 in six runs): RUNS / 10 failed
+  // once in CI at 28 (2.6 standard deviations low); RUNS / 20 is about 5 standard deviations below the mean.
+  t.true(probeThrew > RUNS / 20, `only ${probeThrew} of ${RUNS} cases probed an iterator source holding a bad value`);
   t.log(`${RUNS} cases x ${engines.length} engine configurations; ${poisoned} held a bad value, ${probeThrew} probed one`);
 });
 
