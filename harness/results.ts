@@ -42,7 +42,10 @@ export interface HeapRecord {
   gcCount: number;
   /** The memory tracker's deterministic peak (null for the baseline loop). */
   trackerPeakBytes: number | null;
-  /** Heap retained by the full result held as an array (absent from a light heap pass: see `heapCapMb`). */
+  /**
+   * Heap retained by the full result held as an array: in files from before it was dropped (no
+   * report showed it; it measured whether output tuples were new objects, not what a query needs).
+   */
   retainedBytes?: number;
   /**
    * Highest external memory (ArrayBuffers, Buffers) during the query above its baseline: memory

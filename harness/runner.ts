@@ -365,7 +365,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const rec = a.records.get(c.id)!;
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
-      // Under a heap cap, peak figures only: holding a whole 10M-row result would itself exceed it.
+      // Under a heap cap, peak figures only (one warm-up run, no many-run allocation figure).
       const h = await runTracked({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);

@@ -111,7 +111,7 @@ export function memoryCharacteristics(ix: CaseIndex): Table | null {
     }
   }
   if (rows.length === 0) return null;
-  notes.push('Published columns were tuples × fields × 8 bytes, a formula. The retained size of the collected result is not shown: it measures whether the output tuples are new objects or the input\'s own (a filter keeps the input\'s tuples, a projection makes new ones), not what an engine needs while it runs.');
+  notes.push('Published columns were tuples × fields × 8 bytes, a formula. The retained size of the collected result is not measured: it would say whether the output tuples are new objects or the input\'s own (a filter keeps the input\'s tuples, a projection makes new ones), not what an engine needs while it runs.');
   return {
     id: 'memory-characteristics', title: 'Memory characteristics',
     what: `Three filter/project shapes. ${MEM_HOW}.`,

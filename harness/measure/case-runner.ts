@@ -15,8 +15,6 @@ export interface PreparedCase {
   firstRowNs(): number | null;
   /** The memory tracker's peak in the last `run()` (null for the baseline, which has none). */
   trackerPeak(): number | null;
-  /** Run and keep the whole output (for its retained size). */
-  collect(): Tuple[];
 }
 
 /** Thrown by the baseline's sink to stop at the first row. */
@@ -76,11 +74,6 @@ export function prepareCase(spec: CaseSpec): PreparedCase {
         return Number(process.hrtime.bigint() - t0);
       },
       trackerPeak: () => null,
-      collect: () => {
-        const out: Tuple[] = [];
-        baseline(data, spec.params, (t) => void out.push(t));
-        return out;
-      },
     };
   }
   const kind = spec.engine;
@@ -113,7 +106,6 @@ export function prepareCase(spec: CaseSpec): PreparedCase {
       }
     },
     trackerPeak: () => last?.context.memory.peak ?? null,
-    collect: () => build().toArray(),
   };
 }
 

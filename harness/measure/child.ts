@@ -6,7 +6,7 @@
  */
 import type BenchmarkType from 'benchmark';
 import type { CaseSpec } from '../case.js';
-import { measureHeap, measureHeapAsync, measureRetained, requireGc } from './heap.js';
+import { measureHeap, measureHeapAsync, requireGc } from './heap.js';
 import { calibrationKernel } from './calibration.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -86,14 +86,17 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light 
   const c = cr.prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
-  // otherwise be counted as the query's allocation.
-  for (let i = 0; i < (light ? 1 : 5); i++) c.run();
+  // otherwise be counted as the query's allocation. Five runs, or fewer (at least two) once they
+  // have taken 0.5 s: a slow query's loops are optimized within its first run (on-stack
+  // replacement), and each further run of a 1M-row query costs a fraction of a second.
+  const warmUntil = process.hrtime.bigint() + 500_000_000n;
+  for (let i = 0; i < (light ? 1 : 5) && (i < 2 || light || process.hrtime.bigint() < warmUntil); i++) c.run();
   const runs = Array.from({ length: measuredRuns }, () => {
     const { result, heap } = measureHeap(() => c.run());
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
-  if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, undefined);
+  if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes);
   // Allocation per run over many runs: V8's used-heap figure moves in steps of a V8 page (256 KiB) with
   // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
   // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
@@ -104,20 +107,11 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light 
     for (let i = 0; i < k; i++) n += c.run();
     return n;
   });
-  // The result's retained size: warm the collecting path first (its first run also allocates code
-  // and inline caches), then take the median of three measurements.
-  c.collect();
-  c.collect();
-  const retained = [0, 1, 2].map(() => {
-    const { value, retainedBytes } = measureRetained(() => c.collect());
-    if (value.length !== expected.rows) throw new Error('the collected result has the wrong size');
-    return retainedBytes;
-  });
-  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes, median(retained)), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k };
+  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k };
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */
-function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null, retainedBytes: number | undefined) {
+function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null) {
   return {
     rows: expected.rows,
     checksum: expected.checksum,
@@ -129,7 +123,6 @@ function heapOutcome(expected: { rows: number; checksum: string }, inputRows: nu
     gcCount: median(runs.map((r) => r.gcCount)),
     externalPeakBytes: median(runs.map((r) => r.externalPeakBytes)),
     trackerPeakBytes,
-    retainedBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
@@ -196,7 +189,7 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
     if (result !== expected.rows) throw new Error(`the task produced ${result} rows in the heap pass, expected ${expected.rows}`);
     runs.push(heap);
   }
-  return heapOutcome(expected, c.inputRows, runs, null, 0);
+  return heapOutcome(expected, c.inputRows, runs, null);
 }
 
 /** What one isolate pair of a paired pass gives, per build in the job's order. */

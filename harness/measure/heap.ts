@@ -95,18 +95,3 @@ export async function measureHeapAsync<T>(run: () => Promise<T>): Promise<{ resu
   return { result, heap: m.figures() };
 }
 
-/**
- * Retained size of a value: the used heap after a full GC with it alive, minus before it existed.
- * `make` builds the value; it is kept alive until the second measurement.
- */
-export function measureRetained<T>(make: () => T): { value: T; retainedBytes: number } {
-  const gc = requireGc();
-  gc();
-  gc();
-  const before = v8.getHeapStatistics().used_heap_size;
-  const value = make();
-  gc();
-  gc();
-  const after = v8.getHeapStatistics().used_heap_size;
-  return { value, retainedBytes: Math.max(0, after - before) };
-}

@@ -28,8 +28,8 @@ export interface TimeSettings {
 export type ChildJob =
   | { mode: 'time'; case: CaseSpec; settings: TimeSettings; slowdown?: number }
   /**
-   * `light`: peak figures only (one warm-up run; no allocation over many runs and no retained
-   * result, which at 10M rows would itself exceed a heap cap).
+   * `light`: peak figures only (one warm-up run, no allocation over many runs: under a heap cap,
+   * where a 10M-row query's runs are long).
    */
   | { mode: 'heap'; case: CaseSpec; runs?: number; light?: boolean }
   | PairJob
