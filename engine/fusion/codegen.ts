@@ -155,6 +155,30 @@ function generate(input: readonly string[], stages: readonly Stage[]): { g: Gene
   return { g, slots };
 }
 
+/**
+ * Source of a push loop over `n` input rows: `setup` declares what the loop reads, `row` takes the
+ * next row (advancing `p`), `body` is the run's stages ending in a `sink(...)` call. Nothing after
+ * the loop needs type feedback (see the array pusher in compileRun).
+ */
+function pushLoop(name: string, params: string, setup: string, row: string, body: string): string {
+  return `return function ${name}(${params}) {
+  'use strict';
+  ${setup}
+  let p = 0, k = 0;
+  try {
+    while (p < n) {
+      if ((p & 1023) === 0) ctx.checkAborted();
+      ${row}
+      ${body}
+    }
+  } catch (e) {
+    failedAfter(p);
+    throw e;
+  }
+  return k;
+};`;
+}
+
 /** Declarations of a generated run's temporaries and constants. */
 function preamble(g: Generator): { temps: string; consts: string } {
   return {
@@ -234,24 +258,7 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
       // that code on exit; in about one process in three the function then stayed 2-3x slower
       // (depth 8, 100K rows: 9 ms instead of 3.5). The caller counts the rows read instead,
       // and the catch (taken only on an error) reports how far the loop got.
-      push: new Function(`return function fusedPush(H, ctx, rows, C, sink, failedAfter) {
-  'use strict';
-  ${consts}
-  ${temps}
-  const n = rows.length;
-  let p = 0, k = 0;
-  try {
-    while (p < n) {
-      if ((p & 1023) === 0) ctx.checkAborted();
-      const t = rows[p++];
-      ${pushBody}
-    }
-  } catch (e) {
-    failedAfter(p);
-    throw e;
-  }
-  return k;
-};`)() as Pusher,
+      push: new Function(pushLoop('fusedPush', 'H, ctx, rows, C, sink, failedAfter', `${consts}\n  ${temps}\n  const n = rows.length;`, 'const t = rows[p++];', pushBody))() as Pusher,
     };
     CACHE.set(source, makers);
   }
@@ -323,24 +330,7 @@ export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly 
       pos = n_;
     },
   };`) as ColumnMaker,
-      push: new Function(`return function fusedColumnPush(H, ctx, values_, dicts_, n, C, sink, failedAfter) {
-  'use strict';
-  ${binds}
-  ${consts}
-  ${temps}
-  let p = 0, k = 0;
-  try {
-    while (p < n) {
-      if ((p & 1023) === 0) ctx.checkAborted();
-      const q = p++;
-      ${pushBody}
-    }
-  } catch (e) {
-    failedAfter(p);
-    throw e;
-  }
-  return k;
-};`)() as ColumnPusher,
+      push: new Function(pushLoop('fusedColumnPush', 'H, ctx, values_, dicts_, n, C, sink, failedAfter', `${binds}\n  ${consts}\n  ${temps}`, 'const q = p++;', pushBody))() as ColumnPusher,
     };
     COLUMN_CACHE.set(source, m);
   }
