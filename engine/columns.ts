@@ -85,7 +85,8 @@ class ColumnBuilder {
   /** The finished column (typed arrays trimmed to their length). */
   finish(): Column {
     const kind = this.kind ?? 'any';
-    const values = Array.isArray(this.values) ? this.values.slice(0, this.n) : this.values.slice(0, this.n);
+    // Arrays and typed arrays both slice (TypeScript cannot call slice on their union).
+    const values = (this.values as Float64Array).slice(0, this.n) as ArrayLike<unknown>;
     return kind.startsWith('dict') ? { kind, values, dict: this.dict } : { kind, values };
   }
 

@@ -156,6 +156,38 @@ function generate(input: readonly string[], stages: readonly Stage[]): { g: Gene
 }
 
 /**
+ * Body of a resumable pull loop over `n_` input rows, returning `{ next, close }`: `outer` runs
+ * once, `setup` at each `next()` (it copies what the loop reads into locals and defines `n`),
+ * `row` takes the next row (advancing `p`), `body` is the run's stages ending in `pos = p; return
+ * [...]`. The cursor lives in a local while the loop runs (a closure variable would be loaded and
+ * stored on every row); it is written back before every return.
+ */
+function pullLoop(outer: string, setup: string, row: string, body: string): string {
+  return `'use strict';
+  ${outer}
+  let pos = 0, closed = false;
+  return {
+    next() {
+      ${setup}
+      let p = pos;
+      while (p < n) {
+        if ((p & 1023) === 0) { pos = p; ctx.checkAborted(); }
+        ${row}
+        ${body}
+      }
+      pos = p;
+      return undefined;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      ctx_.metrics.sourceRows += pos;
+      pos = n_;
+    },
+  };`;
+}
+
+/**
  * Source of a push loop over `n` input rows: `setup` declares what the loop reads, `row` takes the
  * next row (advancing `p`), `body` is the run's stages ending in a `sink(...)` call. Nothing after
  * the loop needs type feedback (see the array pusher in compileRun).
@@ -205,32 +237,7 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
   if (makers === undefined) {
     makers = {
       // Pull over an array: a resumable loop that returns at each output row.
-      array: new Function('H_', 'ctx_', 'rows_', 'C', `'use strict';
-  const n_ = rows_.length;
-  let pos = 0, closed = false;
-  return {
-    next() {
-      const H = H_, ctx = ctx_, rows = rows_, n = n_;
-      ${consts}
-      ${temps}
-      // The cursor lives in a local while the loop runs (a closure variable would be loaded
-      // and stored on every row); it is written back before every return.
-      let p = pos;
-      while (p < n) {
-        if ((p & 1023) === 0) { pos = p; ctx.checkAborted(); }
-        const t = rows[p++];
-        ${arrayBody}
-      }
-      pos = p;
-      return undefined;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      ctx_.metrics.sourceRows += pos;
-      pos = n_;
-    },
-  };`) as Maker,
+      array: new Function('H_', 'ctx_', 'rows_', 'C', pullLoop('const n_ = rows_.length;', `const H = H_, ctx = ctx_, rows = rows_, n = n_;\n      ${consts}\n      ${temps}`, 'const t = rows[p++];', arrayBody)) as Maker,
       // Pull over any iterator (a `fromIterator` source, or a run after a non-fusable operator).
       iterator: new Function('H_', 'ctx', 'src_', 'C', `'use strict';
   let done = false;
@@ -306,30 +313,7 @@ export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly 
   let m = COLUMN_CACHE.get(source);
   if (m === undefined) {
     m = {
-      pull: new Function('H_', 'ctx_', 'values_', 'dicts_', 'n_', 'C', `'use strict';
-  let pos = 0, closed = false;
-  return {
-    next() {
-      const H = H_, ctx = ctx_, n = n_;
-      ${binds}
-      ${consts}
-      ${temps}
-      let p = pos;
-      while (p < n) {
-        if ((p & 1023) === 0) { pos = p; ctx.checkAborted(); }
-        const q = p++;
-        ${pullBody}
-      }
-      pos = p;
-      return undefined;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      ctx_.metrics.sourceRows += pos;
-      pos = n_;
-    },
-  };`) as ColumnMaker,
+      pull: new Function('H_', 'ctx_', 'values_', 'dicts_', 'n_', 'C', pullLoop('', `const H = H_, ctx = ctx_, n = n_;\n      ${binds}\n      ${consts}\n      ${temps}`, 'const q = p++;', pullBody)) as ColumnMaker,
       push: new Function(pushLoop('fusedColumnPush', 'H, ctx, values_, dicts_, n, C, sink, failedAfter', `${binds}\n  ${consts}\n  ${temps}`, 'const q = p++;', pushBody))() as ColumnPusher,
     };
     COLUMN_CACHE.set(source, m);

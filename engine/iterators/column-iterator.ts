@@ -15,8 +15,6 @@ export class ColumnIterator implements TupleIterator {
     private readonly at: (i: number) => Tuple,
     private readonly length: number,
     private readonly ctx: ExecutionContext,
-    /** Count the rows into `metrics.sourceRows` (false when the reader counts them itself). */
-    private readonly countAsSource = true,
   ) {}
 
   next(): Tuple | undefined {
@@ -30,7 +28,7 @@ export class ColumnIterator implements TupleIterator {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.countAsSource) this.ctx.metrics.sourceRows += this.pos;
+    this.ctx.metrics.sourceRows += this.pos;
     this.pos = this.length;
   }
 }

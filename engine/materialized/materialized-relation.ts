@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '../context.js';
+import { ABORT_CHECK_MASK, type ExecutionContext } from '../context.js';
 import type { Expr } from '../expr/expr.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
@@ -17,7 +17,6 @@ import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
 import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 import { checkColumnarTable, rowDecoder, type ColumnarTable } from '../columns.js';
-import { ColumnIterator } from '../iterators/column-iterator.js';
 
 /**
  * The materializing engine: every operator computes its full result into an array right away.
@@ -57,8 +56,19 @@ export class MaterializedRelation implements Relation {
     const s = checkSchema(schema, 'fromColumns');
     const t = checkColumnarTable(table, s.length, 'fromColumns');
     const at = rowDecoder(t);
-    // fromIterator counts the rows it reads into sourceRows.
-    return MaterializedRelation.fromIterator(s, () => new ColumnIterator(at, t.length, ctx, false), ctx);
+    // Decoded rows have the schema's width by construction: no per-row check, unlike fromIterator.
+    const b = new ResultBuilder(ctx, 'materialized source');
+    try {
+      for (let i = 0; i < t.length; i++) {
+        if ((i & ABORT_CHECK_MASK) === 0) ctx.checkAborted();
+        b.push(at(i));
+      }
+    } catch (e) {
+      b.abandon();
+      throw e;
+    }
+    ctx.metrics.sourceRows += t.length;
+    return b.finish(s);
   }
 
   /** Read a source iterator to the end now, into an engine-owned (reserved) array. */
