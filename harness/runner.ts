@@ -114,7 +114,7 @@ export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: nu
         }
       }
       if (timedOut) return resolve({ ok: false, error: `timed out after ${timeoutSec} s` });
-      if (/heap out of memory|Allocation failed|JavaScript heap/.test(stderr)) return resolve({ ok: false, error: 'out of memory (the V8 heap limit was reached)' });
+      if (/heap out of memory|Allocation failed|JavaScript heap/.test(stderr)) return resolve({ ok: false, error: OUT_OF_MEMORY });
       const last = stderr.trim().split('\n').filter((l) => l.trim()).at(-1) ?? '';
       resolve({ ok: false, error: `crashed (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}` });
     });
@@ -255,15 +255,19 @@ export function childFlags(paired: boolean): Environment['nodeFlags'] {
 }
 
 
+/** A child's error when V8 ran out of heap (runChild reads it from the child's stderr). */
+export const OUT_OF_MEMORY = 'out of memory (the V8 heap limit was reached)';
+
 /**
- * A failure's reason: "out of memory at N rows (heap cap C MiB)" when a capped child ran out of
- * heap (N: the case's `rows` parameter, or its input rows), else the error as it came.
+ * A failure's reason: "out of memory at N rows (heap cap C MiB)" when a capped child (or a group
+ * pass's worker) ran out of heap (N: the case's `rows` parameter, or its input rows), else the
+ * error as it came.
  */
 export function outOfMemory(rec: CaseRecord, error: string, capMb: number | undefined): string {
-  if (!capMb || !/out of memory|ERR_WORKER_OUT_OF_MEMORY/.test(error)) return error;
+  const child = error.endsWith(OUT_OF_MEMORY), worker = error.includes('ERR_WORKER_OUT_OF_MEMORY');
+  if (!capMb || !(child || worker)) return error;
   const rows = typeof rec.params.rows === 'number' ? rec.params.rows : rec.inputRows;
-  const detail = /^(time pass: |heap pass: |group pass: )?out of memory \(the V8 heap limit was reached\)$/.test(error) ? '' : `; ${error}`;
-  return `out of memory at ${rows === undefined ? 'its' : rows.toLocaleString('en-US')} rows (heap cap ${capMb} MiB${detail})`;
+  return `out of memory at ${rows === undefined ? 'its' : rows.toLocaleString('en-US')} rows (heap cap ${capMb} MiB${child ? '' : `; ${error}`})`;
 }
 
 /**

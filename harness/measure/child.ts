@@ -86,11 +86,14 @@ function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light 
   const c = cr.prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
-  // otherwise be counted as the query's allocation. Five runs, or fewer (at least two) once they
-  // have taken 0.5 s: a slow query's loops are optimized within its first run (on-stack
-  // replacement), and each further run of a 1M-row query costs a fraction of a second.
+  // otherwise be counted as the query's allocation. Five runs, or two once 0.5 s have passed: a
+  // slow query's loops are optimized within its first run (on-stack replacement), and each
+  // further run of a 1M-row query costs a fraction of a second. Light: one.
   const warmUntil = process.hrtime.bigint() + 500_000_000n;
-  for (let i = 0; i < (light ? 1 : 5) && (i < 2 || light || process.hrtime.bigint() < warmUntil); i++) c.run();
+  for (let i = 0; i < (light ? 1 : 5); i++) {
+    if (i >= 2 && process.hrtime.bigint() > warmUntil) break;
+    c.run();
+  }
   const runs = Array.from({ length: measuredRuns }, () => {
     const { result, heap } = measureHeap(() => c.run());
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
@@ -221,7 +224,6 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
     const data: ArmData = {
       index, arms: n, runner: job.runners[arm]!, case: caseOf(arm), shared, maxTime: job.settings.maxTime,
       minSamples: job.settings.minSamples, slowdown: job.slowdown?.[arm] ?? 0, ...(job.warmRuns !== undefined ? { warmRuns: job.warmRuns } : {}),
-      ...(job.warmLonger ? { warmLonger: job.warmLonger } : {}),
     };
     const cap = job.settings.heapCapMb;
     const limits = cap ? { resourceLimits: { maxOldGenerationSizeMb: cap } } : {};
@@ -271,7 +273,7 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
     let warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
     if (job.warmLonger) {
       const more: { warmMedianNs: number }[] = [];
-      for (let k = 0; k < n; k++) more.push(await ask<{ warmMedianNs: number }>(k, { kind: 'warmMore' }));
+      for (let k = 0; k < n; k++) more.push(await ask<{ warmMedianNs: number }>(k, { kind: 'warmMore', ...job.warmLonger }));
       warm = more;
     }
     const runsFor = (ns: number) => Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(ns, 1)));

@@ -60,8 +60,6 @@ export interface ArmData {
   slowdown: number;
   /** Runs the warm-up takes at least (besides its time); 20 when absent. */
   warmRuns?: number;
-  /** After those: keep warming a quick query longer (see PairJob.warmLonger). */
-  warmLonger?: WarmLonger;
 }
 
 /**
@@ -125,7 +123,7 @@ export class Turns {
   }
 }
 
-type Message = { kind: 'check' } | { kind: 'warm' } | { kind: 'warmMore' } | { kind: 'measure'; count: number };
+type Message = { kind: 'check' } | { kind: 'warm' } | ({ kind: 'warmMore' } & WarmLonger) | { kind: 'measure'; count: number };
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -156,10 +154,9 @@ async function main(): Promise<void> {
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'warmMore') {
         // Alone on the machine (the other arms wait for their own turn): a run's time is its own.
-        const more = data.warmLonger;
-        if (more && warmNs < more.maxRunNs) {
-          const until = now() + more.maxSeconds * 1e9;
-          for (let i = 0; i < more.runs && now() < until; i++) run();
+        if (warmNs < msg.maxRunNs) {
+          const until = now() + msg.maxSeconds * 1e9;
+          for (let i = 0; i < msg.runs && now() < until; i++) run();
           warmNs = medianRunNs(query, 5);
         }
         port.postMessage({ warmMedianNs: warmNs });
