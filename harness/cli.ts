@@ -255,6 +255,7 @@ function gateCases(a: Record<string, unknown>) {
   return planSuite(String(a.suite), {
     filter: a.filter as string | undefined,
     engines: parseEngines(a.engine as string | undefined) ?? ['materialized', 'streaming'],
+    sources: parseSources(a.source as string | undefined),
   });
 }
 
@@ -410,6 +411,7 @@ export function buildCli(argv: string[]) {
         .option('suite', { type: 'string', default: 'quick', describe: `suite to run (${Object.keys(SUITES).join(', ')})` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
+        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default: the suite's own)" })
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', default: 'md', describe: 'md or json' })
@@ -425,6 +427,7 @@ export function buildCli(argv: string[]) {
         .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (every run stretched by that fraction of its own time, with CPU work; calibrate only)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
+        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default: the suite's own)" })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
         .option('paired', { type: 'boolean', default: true, describe: 'calibrate the paired gate (the default; needs the built CLI); --no-paired: the gate with one process per build and round' })

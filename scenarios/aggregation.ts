@@ -2,22 +2,14 @@ import type { AggregateSpec } from '../engine/index.js';
 import { BARS_SCHEMA, minuteBars } from './data.js';
 import type { Scenario } from './types.js';
 
-/**
- * open/high/low/close/volume as one aggregate over rows with `price` and `ts`: first and last price
- * by timestamp, volume the sum of `volume`.
- */
-export function ohlcAggregates(volume: string): readonly AggregateSpec[] {
-  return [
-    { fn: 'first', column: 'price', orderBy: 'ts', as: 'open' },
-    { fn: 'max', column: 'price', as: 'high' },
-    { fn: 'min', column: 'price', as: 'low' },
-    { fn: 'last', column: 'price', orderBy: 'ts', as: 'close' },
-    { fn: 'sum', column: volume, as: 'volume' },
-  ];
-}
-
-/** OHLC over minute bars (their `volume` column). */
-export const OHLC_AGGREGATES = ohlcAggregates('volume');
+/** open/high/low/close/volume as one aggregate: first and last price by timestamp. */
+export const OHLC_AGGREGATES: readonly AggregateSpec[] = [
+  { fn: 'first', column: 'price', orderBy: 'ts', as: 'open' },
+  { fn: 'max', column: 'price', as: 'high' },
+  { fn: 'min', column: 'price', as: 'low' },
+  { fn: 'last', column: 'price', orderBy: 'ts', as: 'close' },
+  { fn: 'sum', column: 'volume', as: 'volume' },
+];
 
 /** The OHLC query of the published report: hourly bars per symbol from one-minute bars. */
 export const aggregation: Scenario = {

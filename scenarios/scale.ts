@@ -1,21 +1,18 @@
-import { col, mod, sub, type AggregateSpec, type Relation } from '../engine/index.js';
-import { ohlcAggregates } from './aggregation.js';
-import { TRADES_SCHEMA, tradeRows } from './data.js';
-import { filterProject } from './selectivity.js';
+import { col, lt, mod, sub, type AggregateSpec, type Relation } from '../engine/index.js';
+import { TRADES_SCHEMA, tradeRows, U_RANGE } from './data.js';
 import { depthPipeline } from './pipeline-depth.js';
 import { SOURCES } from './source.js';
 import type { Scenario } from './types.js';
 
 /** The queries of the scale family, by name. */
 const QUERIES = {
-  filter1: (t: Relation) => filterProject(t, 0.01),
-  filter10: (t: Relation) => filterProject(t, 0.1),
-  filter50: (t: Relation) => filterProject(t, 0.5),
-  filter100: (t: Relation) => filterProject(t, 1),
+  filter1: (t: Relation) => t.filter(lt(col('u'), 0.01 * U_RANGE)).project(['id', 'price', 'qty']),
+  filter10: (t: Relation) => t.filter(lt(col('u'), 0.1 * U_RANGE)).project(['id', 'price', 'qty']),
+  filter50: (t: Relation) => t.filter(lt(col('u'), 0.5 * U_RANGE)).project(['id', 'price', 'qty']),
+  filter100: (t: Relation) => t.filter(lt(col('u'), U_RANGE)).project(['id', 'price', 'qty']),
   depth6: (t: Relation) => depthPipeline(t, 6),
   groupby: (t: Relation) => t.aggregate(['sym'], GROUP_BY),
-  // Hourly bars per symbol over trades (one trade every 10 ms), their quantity as the volume.
-  ohlc: (t: Relation) => t.extend('hour', sub(col('ts'), mod(col('ts'), 3_600_000))).aggregate(['sym', 'hour'], ohlcAggregates('qty')),
+  ohlc: (t: Relation) => t.extend('hour', sub(col('ts'), mod(col('ts'), 3_600_000))).aggregate(['sym', 'hour'], OHLC),
   join: (t: Relation, dim: Relation) => t.join(dim),
 } as const;
 
@@ -24,6 +21,15 @@ const GROUP_BY: readonly AggregateSpec[] = [
   { fn: 'sum', column: 'qty', as: 'qty' },
   { fn: 'min', column: 'price', as: 'low' },
   { fn: 'max', column: 'price', as: 'high' },
+];
+
+/** Hourly open/high/low/close/volume per symbol, over trades (one trade every 10 ms). */
+const OHLC: readonly AggregateSpec[] = [
+  { fn: 'first', column: 'price', orderBy: 'ts', as: 'open' },
+  { fn: 'max', column: 'price', as: 'high' },
+  { fn: 'min', column: 'price', as: 'low' },
+  { fn: 'last', column: 'price', orderBy: 'ts', as: 'close' },
+  { fn: 'sum', column: 'qty', as: 'volume' },
 ];
 
 export const SCALE_QUERIES = Object.keys(QUERIES) as (keyof typeof QUERIES)[];

@@ -1,11 +1,6 @@
-import { col, lt, type Relation } from '../engine/index.js';
+import { col, lt } from '../engine/index.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
-
-/** Keep about `keep` of a trades relation's rows (a filter on `u`), then project 3 of its 7 columns. */
-export function filterProject(trades: Relation, keep: number): Relation {
-  return trades.filter(lt(col('u'), keep * U_RANGE)).project(['id', 'price', 'qty']);
-}
 
 /** The published report's "Query pattern performance" rows: filter at a selectivity, then project. */
 export const selectivity: Scenario = {
@@ -17,7 +12,10 @@ export const selectivity: Scenario = {
     selectivity: { default: 0.1, values: [0.001, 0.01, 0.1, 0.2, 0.5, 1], doc: 'fraction of rows the filter keeps' },
   },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
-  build: (engine, data, p) => filterProject(data.trades!.relation(engine), p.selectivity as number),
+  build: (engine, data, p) =>
+    data.trades!.relation(engine)
+      .filter(lt(col('u'), (p.selectivity as number) * U_RANGE))
+      .project(['id', 'price', 'qty']),
   baseline: (data, p, sink) => {
     const { length, at } = data.trades!, cut = (p.selectivity as number) * U_RANGE;
     let n = 0;

@@ -17,7 +17,7 @@
  * hand-written loop over the same decoder.
  */
 import type { Dataset } from './types.js';
-import { encodeColumns, rowDecoder, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
+import { columnarBytes, encodeColumns, rowDecoder, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
 
 export const SOURCES = ['array', 'scan'] as const;
 export type SourceKind = (typeof SOURCES)[number];
@@ -27,10 +27,13 @@ export interface Table {
   readonly schema: Schema;
   /** Rows in the table. */
   readonly length: number;
+  readonly source: SourceKind;
   /** Row `i` (0 ≤ i < length): the array's own tuple, or one decoded afresh from the columns. */
   readonly at: (i: number) => Tuple;
   /** The table as a relation of `engine` (over the array, or pulling from the decoder). */
   relation(engine: Engine): Relation;
+  /** Bytes the table's encoded columns take (scan), or undefined (array: V8 objects, not counted). */
+  readonly encodedBytes?: number;
 }
 
 /** A table over the generator's own array of rows. */
@@ -38,6 +41,7 @@ export function arrayTable(schema: Schema, rows: readonly Tuple[]): Table {
   return {
     schema,
     length: rows.length,
+    source: 'array',
     at: (i) => rows[i]!,
     relation: (engine) => engine.from(schema, rows),
   };
@@ -54,8 +58,10 @@ export function columnTable(schema: Schema, rows: Iterable<Tuple>): Table {
   return {
     schema,
     length: table.length,
+    source: 'scan',
     at: rowDecoder(table),
     relation: (engine) => engine.fromColumns(schema, table),
+    encodedBytes: columnarBytes(table),
   };
 }
 
