@@ -1,9 +1,9 @@
 import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
 import { getScenario, resolveParams, type Params } from '../scenarios/index.js';
 
-/** What runs a case: one of the two engines, or the scenario's hand-written limit baseline. */
-export type Runner = 'materialized' | 'streaming' | 'baseline';
-export const RUNNERS: readonly Runner[] = ['materialized', 'streaming', 'baseline'];
+/** What runs a case: one of the two engines, or the scenario's hand-written limit loop. */
+export type Runner = 'materialized' | 'streaming' | 'limit-loop';
+export const RUNNERS: readonly Runner[] = ['materialized', 'streaming', 'limit-loop'];
 
 /** One measured unit: scenario × params × engine × options, with a stable id. */
 export interface CaseSpec {
@@ -13,7 +13,7 @@ export interface CaseSpec {
   readonly scenario: string;
   readonly params: Params;
   readonly engine: Runner;
-  /** Only the options that differ from the defaults (the baseline has none). */
+  /** Only the options that differ from the defaults (the limit loop has none). */
   readonly options: EngineOptions;
   /** Data generator seed. */
   readonly seed: number;
@@ -36,15 +36,16 @@ function pairs(o: Readonly<Record<string, unknown>>, keys: readonly string[]): s
 export function makeCase(scenarioId: string, params: Readonly<Record<string, unknown>>, engine: string, options: EngineOptions = {}, seed = DEFAULT_SEED): CaseSpec {
   const scenario = getScenario(scenarioId);
   const p = resolveParams(scenario, params);
+  if (engine === 'baseline') throw new ConfigError(`engine 'baseline' is now called 'limit-loop' (the hand-written limit loop)`);
   if (!(RUNNERS as readonly string[]).includes(engine)) {
     throw new ConfigError(`unknown engine '${engine}'; expected one of ${RUNNERS.join(', ')}`);
   }
-  if (engine === 'baseline' && !scenario.baseline && !scenario.hasBaseline) {
-    throw new ConfigError(`scenario '${scenario.id}' has no limit baseline (only the filter/project families and ingest do)`);
+  if (engine === 'limit-loop' && !scenario.limitLoop && !scenario.hasLimitLoop) {
+    throw new ConfigError(`scenario '${scenario.id}' has no limit loop (only the filter/project families and ingest do)`);
   }
   const resolved = resolveOptions(options);
   const changed: Record<string, unknown> = {};
-  if (engine !== 'baseline') {
+  if (engine !== 'limit-loop') {
     for (const k of Object.keys(OPTION_SPECS) as (keyof EngineOptions)[]) {
       if (resolved[k] !== OPTION_SPECS[k].default) changed[k] = resolved[k];
     }

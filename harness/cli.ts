@@ -21,7 +21,7 @@ import { EXPORT_FORMATS, toGithubActionBenchmark } from './gate/export.js';
 import { GATE_SETTINGS, PAIRED_GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
 import { DEFAULT_SETTINGS, PROJECT_ROOT, runCases, SUITE_SETTINGS } from './runner.js';
-import { bestPerEngine, formatMedianTable } from './summary.js';
+import { runSummary, sweepSummary } from '../reports/summary.js';
 
 /** Exit codes: 0 fine, 1 a finding (errored cases; a regression, for the gate), 2 bad input. */
 export const EXIT = { ok: 0, finding: 1, badInput: 2 } as const;
@@ -30,6 +30,7 @@ function parseEngines(v: string | undefined): Runner[] | undefined {
   if (v === undefined) return undefined;
   const list = v.split(',').map((s) => s.trim()).filter(Boolean);
   for (const e of list) {
+    if (e === 'baseline') throw new ConfigError(`--engine: 'baseline' is now called 'limit-loop' (the hand-written limit loop); accepted: ${RUNNERS.join(', ')}`);
     if (!(RUNNERS as readonly string[]).includes(e)) throw new ConfigError(`--engine: unknown engine '${e}'; accepted: ${RUNNERS.join(', ')}`);
   }
   if (list.length === 0) throw new ConfigError(`--engine needs at least one of ${RUNNERS.join(', ')}`);
@@ -143,13 +144,12 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
 }
 
 function finish(results: ResultsFile, out: string, reportDir: string | undefined): number {
-  process.stdout.write(formatMedianTable(results) + '\n');
+  process.stdout.write(runSummary(results) + '\n');
   const errored = results.cases.filter((c) => c.status === 'errored');
   process.stderr.write(`sluice: wrote ${out} (${results.cases.length - errored.length} ok, ${errored.length} errored)\n`);
   if (reportDir !== undefined) {
     const r = renderReport(out, reportDir);
     process.stderr.write(`sluice: report written; open ${path.resolve(r.index)}\n`);
-    process.stdout.write(path.resolve(r.index) + '\n');
   }
   return errored.length ? EXIT.finding : EXIT.ok;
 }
@@ -171,7 +171,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
   const log = progressLog();
   const results = await runCases({ suite: `sweep:${scenario}`, cases, out, resume: !!a.resume, force: !!a.force, settings, log });
   log.end();
-  process.stdout.write('\nBest option combination per engine (lowest median time):\n' + bestPerEngine(results) + '\n');
+  process.stdout.write('\nOption combinations ranked by paired time ratio to the fastest:\n' + sweepSummary(results) + '\n');
   return finish(results, out, a.report as string | undefined);
 }
 
@@ -183,7 +183,7 @@ function listCommand(a: Record<string, unknown>): number {
     return EXIT.ok;
   }
   for (const s of SCENARIOS.values()) {
-    process.stdout.write(`${s.id}  (${s.family}) ${s.title}${s.baseline ? '  [has limit baseline]' : ''}\n`);
+    process.stdout.write(`${s.id}  (${s.family}) ${s.title}${s.limitLoop ? '  [has a limit loop]' : ''}\n`);
     for (const [name, p] of Object.entries(s.params)) {
       process.stdout.write(`    ${name} = ${String(p.default)}${p.values ? `  (one of ${p.values.join(', ')})` : ''}  ${p.doc}\n`);
     }
@@ -364,7 +364,7 @@ export function buildCli(argv: string[]) {
         .option('filter', { type: 'string', describe: "glob over case ids, e.g. 'join/*'" })
         .option('shard', { type: 'string', describe: 'run only shard i of n, e.g. 2/4 (split by scenario and params)' }))
         .example('$0 run --suite quick', 'the CI-sized suite (about 3 minutes)')
-        .example("$0 run --suite reference --filter 'selectivity/*' --engine streaming,baseline", 'one family, two runners')
+        .example("$0 run --suite reference --filter 'selectivity/*' --engine streaming,limit-loop", 'one family, two runners')
         .example('$0 run --suite full --shard 1/4 --out shard1.json', 'a quarter of the full suite, for a CI matrix job'),
     async (a) => void (exitCode = await runCommand(a)))
     .command('sweep', 'run a grid of engine options on one scenario and report the best combination', (y) =>
@@ -385,7 +385,7 @@ export function buildCli(argv: string[]) {
       y.positional('case', { type: 'string', describe: 'case id (see sluice list --suite reference)' })
         .option('tool', { type: 'string', demandOption: true, describe: `profiler: ${PROFILE_TOOLS.join(', ')}` })
         .option('scenario', { type: 'string', describe: 'instead of a case id: the scenario' })
-        .option('engine', { type: 'string', describe: 'with --scenario: materialized, streaming or baseline (default streaming)' })
+        .option('engine', { type: 'string', describe: 'with --scenario: materialized, streaming or limit-loop (default streaming)' })
         .option('param', { type: 'string', array: true, describe: 'with --scenario: scenario parameter, name=value (repeatable)' })
         .option('set', { type: 'string', array: true, describe: 'with --scenario: engine option, option=value (repeatable)' })
         .option('duration', { type: 'string', describe: 'how long to run the query in a loop (default 10s)' })

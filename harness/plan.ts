@@ -9,13 +9,13 @@ interface SuiteEntry {
   readonly runs: readonly { readonly engine: Runner; readonly options?: EngineOptions }[];
 }
 
-const ENGINES_AND_LIMIT = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'baseline' }] as const;
+const ENGINES_AND_LIMIT = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'limit-loop' }] as const;
 const WITH_COMPOSITION_OFF = [...ENGINES_AND_LIMIT, { engine: 'streaming', options: { enableIteratorComposition: false } }] as const;
 const FUSION = { engine: 'streaming', options: { enablePipelineFusion: true } } as const;
 const WITH_FUSION = [...ENGINES_AND_LIMIT, FUSION] as const;
 const WITH_FUSION_AND_COMPOSITION_OFF = [...WITH_COMPOSITION_OFF, FUSION] as const;
-const FUSION_RUNS = [{ engine: 'streaming' }, FUSION, { engine: 'baseline' }] as const;
-const INGEST_RUNS = [{ engine: 'streaming' }, { engine: 'materialized' }, { engine: 'baseline' }] as const;
+const FUSION_RUNS = [{ engine: 'streaming' }, FUSION, { engine: 'limit-loop' }] as const;
+const INGEST_RUNS = [{ engine: 'streaming' }, { engine: 'materialized' }, { engine: 'limit-loop' }] as const;
 const READ_RUNS = [{ engine: 'streaming' }, { engine: 'materialized' }] as const;
 const JOIN_RUNS = [
   { engine: 'materialized' },
@@ -31,7 +31,7 @@ const AGG_RUNS = [
 
 /**
  * The suites. `fusion` measures pipeline fusion over its grid. `reference` reproduces the published report's tables plus our additions (the
- * limit baseline, composition off, sizes up to 1M); `quick` is the CI-sized subset (at most
+ * limit loop, composition off, sizes up to 1M); `quick` is the CI-sized subset (at most
  * 3 minutes on 2 cores); `full` widens every grid.
  */
 export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
@@ -140,7 +140,7 @@ export function planSuite(suite: string, f: PlanFilter = {}): CaseSpec[] {
     for (const point of expandGrid(grid)) {
       for (const run of e.runs) {
         if (f.engines && !f.engines.includes(run.engine)) continue;
-        const options = run.engine === 'baseline' ? {} : { ...run.options, ...set };
+        const options = run.engine === 'limit-loop' ? {} : { ...run.options, ...set };
         const c = makeCase(e.scenario, point, run.engine, options, f.seed);
         if (seen.has(c.id)) continue; // --set can make two runs identical
         seen.add(c.id);
@@ -241,13 +241,13 @@ export function planSweep(scenarioId: string, vary: readonly string[], opts: { p
   }
   let grid: Record<string, boolean | number>[] = [{}];
   for (const [name, values] of axes) grid = grid.flatMap((g) => values.map((v) => ({ ...g, [name]: v })));
-  const engines = (opts.engines ?? ['materialized', 'streaming']).filter((e) => e !== 'baseline');
+  const engines = (opts.engines ?? ['materialized', 'streaming']).filter((e) => e !== 'limit-loop');
   const cases: CaseSpec[] = [];
   for (const options of grid) {
     // Only the options this engine reads: an option it ignores would be the same code measured twice.
     for (const engine of engines) cases.push(makeCase(scenario.id, opts.params ?? {}, engine, optionsReadBy(engine as 'materialized' | 'streaming', { ...opts.set, ...options } as EngineOptions), opts.seed));
   }
-  if (scenario.baseline && (opts.engines ?? ['baseline']).includes('baseline')) cases.push(makeCase(scenario.id, opts.params ?? {}, 'baseline', {}, opts.seed));
+  if (scenario.limitLoop && (opts.engines ?? ['limit-loop']).includes('limit-loop')) cases.push(makeCase(scenario.id, opts.params ?? {}, 'limit-loop', {}, opts.seed));
   // Identical option sets on one engine are kept once.
   return [...new Map(cases.map((c) => [c.id, c])).values()];
 }

@@ -17,7 +17,7 @@ export type ProfileTool = (typeof PROFILE_TOOLS)[number];
  * @throws ConfigError naming what did not parse.
  */
 export function parseCaseId(id: string): CaseSpec {
-  const m = /^([^/]+)\/([^/]*)\/([a-z]+)(?:\+(.+))?$/.exec(id);
+  const m = /^([^/]+)\/([^/]*)\/([a-z-]+)(?:\+(.+))?$/.exec(id);
   if (!m) throw new ConfigError(`'${id}' is not a case id (scenario/params/engine[+options]; see 'sluice list --suite quick')`);
   const [, scenario, paramText, engine, optText] = m as unknown as [string, string, string, string, string | undefined];
   const params: Record<string, string> = {};

@@ -40,7 +40,7 @@ export interface HeapRecord {
   /** Bytes V8 allocated during the query. */
   allocatedBytes: number;
   gcCount: number;
-  /** The memory tracker's deterministic peak (null for the baseline loop). */
+  /** The memory tracker's deterministic peak (null for the limit loop). */
   trackerPeakBytes: number | null;
   /**
    * Heap retained by the full result held as an array: in files from before it was dropped (no
@@ -367,6 +367,20 @@ export function validateResults(data: unknown, file: string): ResultsFile {
       c.number(`${w}.heap.allocatedPerRunBytes`, h.allocatedPerRunBytes, true);
       c.number(`${w}.heap.allocatedRuns`, h.allocatedRuns, true);
     }
+    renameLegacyRunner(r);
   });
+  if (Array.isArray(settings.extended)) settings.extended = (settings.extended as string[]).map(legacyId);
   return d as ResultsFile;
+}
+
+/**
+ * Files written before the hand-written loop was named `limit-loop` call it `baseline`, in the
+ * record's engine, at the end of its id and in the ids it was paired with; read them as today's.
+ */
+const legacyId = (s: string) => s.replace(/\/baseline$/, '/limit-loop');
+function renameLegacyRunner(r: Record<string, unknown>): void {
+  const id = legacyId;
+  if (r.engine === 'baseline') r.engine = 'limit-loop';
+  r.id = id(r.id as string);
+  if (Array.isArray(r.pairedWith)) r.pairedWith = (r.pairedWith as string[]).map(id);
 }

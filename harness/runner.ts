@@ -14,7 +14,7 @@ import {
 import { summarize } from './stats/descriptive.js';
 
 /** Node flags of the two kinds of measuring child. The heap pass keeps the young generation small
- * (1 MB semi-spaces) so that "peak heap" is close to the live peak rather than to nursery size. */
+ * (1 MiB semi-spaces) so that "peak heap" is close to the live peak rather than to nursery size. */
 export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'] };
 
 /** Defaults: enough samples to compare, small enough for the time budgets. */
@@ -67,7 +67,8 @@ export const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
 
 /** How to start one of this build's `harness/measure/` scripts in a child process. */
 export function measureCommand(name: string): ChildCommand {
-  return { script: measureModule(name), preload: FROM_SOURCE ? ['--import', 'tsx'] : [] };
+  // tsx by its resolved location, so a child started from another working directory finds it.
+  return { script: measureModule(name), preload: FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : [] };
 }
 
 /** How to start this build's measuring child. */
@@ -205,6 +206,8 @@ export interface Arm {
   slowdown?: number;
   /** Time passes only (calibration's slowed arms: the extra work has nothing to say about memory). */
   skipHeap?: boolean;
+  /** How this arm's build spells a case, when it differs from this build (an older gate base). */
+  caseFor?: (c: CaseSpec) => CaseSpec;
   /** Paired mode: this build's `harness/measure/case-runner` module, loaded into the paired child. */
   caseRunner?: string;
 }
@@ -370,7 +373,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
       // Under a heap cap, peak figures only (one warm-up run, no many-run allocation figure).
-      const h = await runTracked({ mode: 'heap', case: c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
+      const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
@@ -397,7 +400,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (rec.status === 'errored' || round > settings.rounds) return;
     if (rec.rounds.length < round) {
       progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
-      const job: ChildJob = { mode: 'time', case: c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
+      const job: ChildJob = { mode: 'time', case: arm.caseFor?.(c) ?? c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
       recordTime(rec, await runTracked(job, flags.time, settings.timeoutSec, arm.child));
       done++;
       // Saved before the heap pass: a kill during it must not lose this measurement.
@@ -420,6 +423,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}${isolates > 1 ? ` (${isolates} isolate pairs)` : ''}`);
     const job: ChildJob = {
       mode: 'pair', case: c, settings, sampleSeconds: PAIR_SAMPLE_SECONDS,
+      cases: order.map((i) => state[i]!.arm.caseFor?.(c) ?? c),
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number], isolates,
     };

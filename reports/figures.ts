@@ -2,6 +2,7 @@ import type { CaseRecord } from '../harness/results.js';
 import { PALETTE } from './charts/canvas.js';
 import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
 import { CaseIndex, formatNs, ratio, side, usable } from './model.js';
+import { depthTableRows } from './tables.js';
 
 /** A rendered chart: its file name, title (alt text) and PNG bytes. */
 export interface Figure {
@@ -23,7 +24,7 @@ const ENGINES: Runner[] = [
   { name: 'materialized', engine: 'materialized', color: PALETTE.materialized, marker: 'square' },
   { name: 'streaming', engine: 'streaming', color: PALETTE.streaming, marker: 'circle' },
   { name: 'streaming, composition off', engine: 'streaming', options: { enableIteratorComposition: false }, color: PALETTE.alt2, marker: 'diamond', dash: [6, 4] },
-  { name: 'limit (hand-written loop)', engine: 'baseline', color: PALETTE.baseline, marker: 'triangle', dash: [2, 4] },
+  { name: 'limit loop (hand-written)', engine: 'limit-loop', color: PALETTE.limitLoop, marker: 'triangle', dash: [2, 4] },
 ];
 
 const timePoint = (x: number, c: CaseRecord | undefined): Point | null =>
@@ -37,12 +38,15 @@ function seriesOver(xs: number[], runners: Runner[], find: (x: number, r: Runner
     .filter((s) => s.points.length > 0);
 }
 
-/** Decimal byte units for chart ticks (the axes step in 1-2-5 decimal multiples). */
-function formatBytesSI(b: number): string {
-  if (b < 1e3) return `${b} B`;
-  if (b < 1e6) return `${Number((b / 1e3).toPrecision(3))} kB`;
-  if (b < 1e9) return `${Number((b / 1e6).toPrecision(3))} MB`;
-  return `${Number((b / 1e9).toPrecision(3))} GB`;
+/** Binary byte units for chart ticks, as in the tables (byte axes tick at powers of two). */
+function formatBytesTick(b: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (b >= 1024 && u < units.length - 1) {
+    b /= 1024;
+    u++;
+  }
+  return `${Number(b.toPrecision(4))} ${units[u]}`;
 }
 
 const pct = (v: number) => `${Number((v * 100).toPrecision(3))}%`;
@@ -58,16 +62,16 @@ export function allFigures(ix: CaseIndex): Figure[] {
     const time = seriesOver(sels, runners, find, timePoint), mem = seriesOver(sels, runners, find, heapPoint);
     const rows = n.toLocaleString('en-US');
     if (time.length) out.push({ file: `selectivity-time-${n}.png`, title: `Time vs selectivity, ${rows} rows`, png: lineChart({ title: `Filter → project over ${rows} rows: time per query`, subtitle: 'median with 95% CI; lower is better', xLabel: 'selectivity (fraction of rows kept)', yLabel: 'time per query', xLog: true, xTicks: sels, xFormat: pct, yFormat: formatNs, series: time }) });
-    if (mem.length) out.push({ file: `selectivity-heap-${n}.png`, title: `Peak heap vs selectivity, ${rows} rows`, png: lineChart({ title: `Filter → project over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query (1 MB semi-space); lower is better', xLabel: 'selectivity (fraction of rows kept)', yLabel: 'peak heap', xLog: true, xTicks: sels, xFormat: pct, yFormat: formatBytesSI, series: mem }) });
+    if (mem.length) out.push({ file: `selectivity-heap-${n}.png`, title: `Peak heap vs selectivity, ${rows} rows`, png: lineChart({ title: `Filter → project over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query (1 MiB semi-space); lower is better', xLabel: 'selectivity (fraction of rows kept)', yLabel: 'peak heap', xLog: true, xTicks: sels, xFormat: pct, yFormat: formatBytesTick, yBytes: true, series: mem }) });
   }
-  // Time and heap vs pipeline depth (largest size measured).
-  const depthRows = Math.max(0, ...(ix.values('pipeline-depth', 'rows') as number[]));
+  // Time and heap vs pipeline depth, at the size of the pipeline-depth table.
+  const depthRows = depthTableRows(ix) ?? 0;
   if (depthRows > 0) {
     const depths = ix.values('pipeline-depth', 'depth') as number[];
     const find = (d: number, r: Runner) => ix.get('pipeline-depth', { rows: depthRows, depth: d }, r.engine, r.options);
     const rows = depthRows.toLocaleString('en-US');
     out.push({ file: 'depth-time.png', title: 'Time vs pipeline depth', png: lineChart({ title: `Pipeline depth over ${rows} rows: time per query`, subtitle: 'median with 95% CI; lower is better', xLabel: 'stages (alternating filter and extend+project)', yLabel: 'time per query', xTicks: depths, xFormat: (v) => String(v), yFormat: formatNs, series: seriesOver(depths, ENGINES, find, timePoint) }) });
-    out.push({ file: 'depth-heap.png', title: 'Peak heap vs pipeline depth', png: lineChart({ title: `Pipeline depth over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query; lower is better', xLabel: 'stages (alternating filter and extend+project)', yLabel: 'peak heap', xTicks: depths, xFormat: (v) => String(v), yFormat: formatBytesSI, series: seriesOver(depths, ENGINES, find, heapPoint) }) });
+    out.push({ file: 'depth-heap.png', title: 'Peak heap vs pipeline depth', png: lineChart({ title: `Pipeline depth over ${rows} rows: peak heap`, subtitle: 'V8 used heap above baseline during the query; lower is better', xLabel: 'stages (alternating filter and extend+project)', yLabel: 'peak heap', xTicks: depths, xFormat: (v) => String(v), yFormat: formatBytesTick, yBytes: true, series: seriesOver(depths, ENGINES, find, heapPoint) }) });
   }
   // Joins: grouped bars per configuration.
   const joinCases = ix.of('join');
@@ -122,7 +126,7 @@ export function allFigures(ix: CaseIndex): Figure[] {
     ] : [];
     const sub = `${cap ? `V8 heap capped at ${cap} MiB; ` : ''}a line ends where its engine ran out of memory (see the scale table)`;
     const rowsFmt = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}K` : String(v));
-    out.push({ file: 'scale-heap.png', title: 'Scale: peak heap against input rows', png: lineChart({ title: 'Scale: peak heap per query against input rows (scan)', subtitle: sub, xLabel: 'input rows', yLabel: 'peak heap', xLog: true, xTicks: sizes, xFormat: rowsFmt, yFormat: formatBytesSI, series: [...series(heapPoint), ...capSeries] }) });
+    out.push({ file: 'scale-heap.png', title: 'Scale: peak heap against input rows', png: lineChart({ title: 'Scale: peak heap per query against input rows (scan)', subtitle: sub, xLabel: 'input rows', yLabel: 'peak heap', xLog: true, xTicks: sizes, xFormat: rowsFmt, yFormat: formatBytesTick, yBytes: true, series: [...series(heapPoint), ...capSeries] }) });
     out.push({ file: 'scale-time.png', title: 'Scale: time against input rows', png: lineChart({ title: 'Scale: time per query against input rows (scan)', subtitle: sub, xLabel: 'input rows', yLabel: 'time per query', xLog: true, xTicks: sizes, xFormat: rowsFmt, yFormat: formatNs, series: series(timePoint) }) });
   }
   // Sweep: speedup of every option combination over the engine's default options (one chart per
@@ -131,7 +135,7 @@ export function allFigures(ix: CaseIndex): Figure[] {
     const points = [...new Map(ix.results.cases.map((c) => [JSON.stringify(c.params), c.params])).values()];
     points.forEach((params, k) => {
       const key = JSON.stringify(params);
-      const cases = ix.results.cases.filter((c) => c.engine !== 'baseline' && JSON.stringify(c.params) === key);
+      const cases = ix.results.cases.filter((c) => c.engine !== 'limit-loop' && JSON.stringify(c.params) === key);
       const engines = [...new Set(cases.map((c) => c.engine))];
       const combos = [...new Set(cases.map((c) => optionsLabel(c.options as Record<string, unknown>)))];
       const cell = (o: string, e: string) => {

@@ -3,7 +3,7 @@ import { HEAP_STEP_BYTES, type CaseRecord, type ResultsFile } from '../harness/r
 export { HEAP_STEP_BYTES };
 import { ratioCI } from '../harness/stats/descriptive.js';
 import { aligned, pairedRatio } from '../harness/stats/paired.js';
-import { formatBytes, formatNs, runnerLabel } from '../harness/summary.js';
+import { formatBytes, formatNs, runnerLabel } from './format.js';
 
 /** Look cases up by scenario, parameters, engine and options. */
 export class CaseIndex {
@@ -93,6 +93,11 @@ export function ratio(a: CaseRecord | undefined, b: CaseRecord | undefined): Rat
   }
   const [lo, hi] = ratioCI(samples(a), samples(b));
   return { value: a.summary.medianNs / b.summary.medianNs, lo, hi, paired: false };
+}
+
+/** The same comparison the other way round: 1/value, with its interval turned round too. */
+export function inverse(r: Ratio): Ratio {
+  return { ...r, value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo };
 }
 
 /** A ratio's interval as text: "1.65–1.78", marked ", unpaired" when it came from separate processes. */

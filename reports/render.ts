@@ -19,12 +19,12 @@ const CHARTS_FOR: Record<string, (f: Figure) => boolean> = {
 
 const HOW_TO_READ = [
   'Absolute times come from benchmark.js, each case in its own Node.js process: medians of its samples, with the 95% confidence interval of the median.',
-  'Ratios (speedups, "vs limit", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio. A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
+  'Ratios (speedups, "vs limit loop", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio. A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
   'A verdict ("faster", "slower", "not reproduced") is printed only when the 95% interval excludes no difference; otherwise the cell says there is no measurable difference.',
   'Paired ratios come from arms warmed up alike: each arm of a quick query (under 1 ms a run) runs 2500 times alone first, so that the planner, which runs once per query, is optimized as in benchmark.js (without it a fused 10K-row filter measured 112 µs paired against 76 µs in benchmark.js, and its gain vanished from the ratios). Absolute paired times still run 5-15% above benchmark.js\'s (an arm\'s data leaves the CPU caches while the others take their turns), so paired results are shown only as ratios.',
   '"M / S" cells are materialized / streaming. "Limit loop" is a hand-written single loop computing the same result: the practical floor.',
   'Peak heap and allocated bytes are V8\'s own GC statistics; the tracker peak is the engine\'s deterministic byte model. None is computed from row counts.',
-  'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MB young generation. V8 moves these figures in steps of one heap page (256 KiB) with what the process holds, so a difference within the resolution (the larger of 256 KiB and the spread of the case\'s own runs) reads "below resolution", never as a reduction; compare small cases by the tracker peak instead.',
+  'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MiB young generation. V8 moves these figures in steps of one heap page (256 KiB) with what the process holds, so a difference within the resolution (the larger of 256 KiB and the spread of the case\'s own runs) reads "below resolution", never as a reduction; compare small cases by the tracker peak instead.',
   'Every case checked its output (row count and an order-independent checksum); engines that disagreed would be shown as errors, never as timings.',
 ];
 
@@ -70,27 +70,40 @@ export function withAnswer(file: string, report: string): string {
   return text.replace(old, block);
 }
 
-/** The answer table as Markdown lines, between its markers. */
-export function answerMarkdown(t: Table): string[] {
+/** A table's rows and notes as Markdown, without its heading (for a terminal). */
+export function markdownTable(t: Table): string {
   return [
-    ANSWER_BEGIN, `## ${t.title}`, '', t.what, '',
     `| ${t.columns.map(mdCell).join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...t.rows.map((row) => `| ${row.map(mdCell).join(' | ')} |`), '', ...t.notes.map((n) => `- ${n}`), ANSWER_END,
+    ...t.rows.map((row) => `| ${row.map(mdCell).join(' | ')} |`), ...t.notes.map((n) => `- ${n}`),
+  ].join('\n');
+}
+
+/** One table as Markdown lines: heading, what it measured, the rows and its notes. */
+function tableMarkdown(t: Table): string[] {
+  return [
+    `## ${t.title}`, '', t.what, '',
+    `| ${t.columns.map(mdCell).join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...t.rows.map((row) => `| ${row.map(mdCell).join(' | ')} |`), '', ...t.notes.map((n) => `- ${n}`),
   ];
+}
+
+/** Whether a table is one of the answer tables that open a report (time, then memory). */
+const isAnswer = (t: Table) => t.id === 'answer' || t.id.startsWith('answer-');
+
+/** The answer tables as Markdown lines, between their markers. */
+export function answerMarkdown(answer: readonly Table[]): string[] {
+  return [ANSWER_BEGIN, ...answer.flatMap((t, i) => [...(i ? [''] : []), ...tableMarkdown(t)]), ANSWER_END];
 }
 
 /** The Markdown report. */
 export function renderMarkdown(r: ResultsFile, tables: Table[], figures: Figure[]): string {
   const out: string[] = [`# sluice report: ${r.suite}`, ''];
   // The answer first, then where and how it was measured, then the detail.
-  const [answer, rest] = tables[0]?.id === 'answer' ? [tables[0], tables.slice(1)] : [undefined, tables];
-  if (answer) out.push(...answerMarkdown(answer), '');
+  const answer = tables.filter(isAnswer), rest = tables.filter((t) => !isAnswer(t));
+  if (answer.length) out.push(...answerMarkdown(answer), '');
   out.push(...environmentLines(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...HOW_TO_READ.map((l) => `- ${l}`), '');
   for (const t of rest) {
-    out.push(`## ${t.title}`, '', t.what, '', `| ${t.columns.map(mdCell).join(' | ')} |`, `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-    for (const row of t.rows) out.push(`| ${row.map(mdCell).join(' | ')} |`);
-    out.push('');
-    for (const n of t.notes) out.push(`- ${n}`);
+    out.push(...tableMarkdown(t));
     if (t.notes.length) out.push('');
     for (const f of figures.filter(CHARTS_FOR[t.id] ?? (() => false))) out.push(`![${f.title}](${f.file})`, '');
   }
@@ -104,30 +117,37 @@ export function renderMarkdown(r: ResultsFile, tables: Table[], figures: Figure[
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const inline = (s: string) => esc(s).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+const inline = (s: string) => esc(s).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/`([^`]+)`/g, '<code>$1</code>');
 
 /** A single self-contained page: environment, tables, charts embedded as data URIs. */
 export function renderHtml(r: ResultsFile, tables: Table[], figures: Figure[], profileCommand?: (caseId: string) => string): string {
   const parts: string[] = [
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     `<title>sluice report: ${esc(r.suite)}</title>`,
-    '<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1400px;padding:0 1rem;color:#1a1a1a}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;vertical-align:top}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd;margin:.5rem 0}.env{background:#f7f7f7;padding:.5rem 1rem;border-left:4px solid #0072B2}code{font-size:.8rem}.note{margin:.2rem 0}</style>',
+    '<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1a1a1a}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem;max-width:100%}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;vertical-align:top}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd;margin:.5rem 0}.env{background:#f7f7f7;padding:.5rem 1rem;border-left:4px solid #0072B2}code{font-size:.8rem}.note{margin:.2rem 0}details{text-align:left}summary{cursor:pointer;color:#0072B2}details code{display:block;overflow-wrap:anywhere;margin:.2rem 0;min-width:16rem}</style>',
     '</head><body>',
     `<h1>sluice report: ${esc(r.suite)}</h1>`,
-    `<div class="env"><ul>${environmentLines(r).map((l) => `<li>${inline(l).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`).join('')}</ul></div>`,
-    `<h2>How to read this report</h2><ul>${HOW_TO_READ.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`,
   ];
-  for (const t of tables) {
-    const profile = profileCommand !== undefined;
+  const profile = profileCommand !== undefined;
+  const table = (t: Table) => {
     parts.push(`<h2 id="${t.id}">${esc(t.title)}</h2><p>${esc(t.what)}</p><table><thead><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}${profile ? '<th>Profile</th>' : ''}</tr></thead><tbody>`);
     t.rows.forEach((row, i) => {
-      const cmds = profile ? (t.rowCases[i] ?? []).map((id) => `<code>${esc(profileCommand!(id))}</code>`).join('<br>') : '';
+      // Collapsed: the commands are long, and a column of them would push every table sideways.
+      const ids = t.rowCases[i] ?? [];
+      const cmds = profile && ids.length ? `<details><summary>${ids.length} command${ids.length === 1 ? '' : 's'}</summary>${ids.map((id) => `<code>${esc(profileCommand!(id))}</code>`).join('')}</details>` : '';
       parts.push(`<tr>${row.map((c) => `<td>${inline(c)}</td>`).join('')}${profile ? `<td>${cmds}</td>` : ''}</tr>`);
     });
     parts.push('</tbody></table>');
     for (const n of t.notes) parts.push(`<p class="note">• ${inline(n)}</p>`);
     for (const f of figures.filter(CHARTS_FOR[t.id] ?? (() => false))) parts.push(`<figure><img alt="${esc(f.title)}" src="data:image/png;base64,${f.png.toString('base64')}"><figcaption>${esc(f.title)}</figcaption></figure>`);
-  }
+  };
+  // The answer first (as in report.md), then where and how it was measured, then the detail.
+  tables.filter(isAnswer).forEach(table);
+  parts.push(
+    `<div class="env"><ul>${environmentLines(r).map((l) => `<li>${inline(l)}</li>`).join('')}</ul></div>`,
+    `<h2>How to read this report</h2><ul>${HOW_TO_READ.map((l) => `<li>${inline(l)}</li>`).join('')}</ul>`,
+  );
+  tables.filter((t) => !isAnswer(t)).forEach(table);
   const errored = r.cases.filter((c) => c.status === 'errored');
   if (errored.length) {
     parts.push(`<h2>Errored cases</h2><table><thead><tr><th>case</th><th>error</th></tr></thead><tbody>${errored.map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.error ?? '')}</td></tr>`).join('')}</tbody></table>`);

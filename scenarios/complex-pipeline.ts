@@ -16,7 +16,7 @@ export const complexPipeline: Scenario = {
       .project(['id', 'sym', 'notional', 'u2'])
       .filter(lt(col('u2'), 0.5 * U_RANGE))
       .distinct(),
-  baseline: (data, _p, sink) => {
+  limitLoop: (data, _p, sink) => {
     const { length, at } = data.trades!;
     // ids are unique, so every surviving row is distinct; a seen-set keeps the loop honest anyway.
     const seen = new Set<unknown>();

@@ -11,7 +11,7 @@ import { selectivity } from './selectivity.js';
 import { SOURCE_PARAM } from './source.js';
 import type { Params, ParamValue, Scenario } from './types.js';
 
-export type { Scenario, Params, ParamValue, Dataset, Tables, Baseline, ParamSpec, TaskCase, OutputChecksum } from './types.js';
+export type { Scenario, Params, ParamValue, Dataset, Tables, LimitLoop, ParamSpec, TaskCase, OutputChecksum } from './types.js';
 export { prepareTables, SOURCES, type SourceKind, type Table } from './source.js';
 export { OHLC_AGGREGATES } from './aggregation.js';
 export { SCALE_QUERIES } from './scale.js';

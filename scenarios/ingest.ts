@@ -8,7 +8,7 @@
  *   - streaming: `insertStream` from a file read stream (64 KiB chunks), batches of `batchSize`;
  *   - materialized: read the whole file, parse every line into an array, then `insertBatches`
  *     (what the published engine did: decode the whole body at once);
- *   - baseline: stream the file and `JSON.parse` each line, keeping nothing (the parse-only limit
+ *   - limit-loop: stream the file and `JSON.parse` each line, keeping nothing (the parse-only limit
  *     that streaming ingest is measured against).
  * - `read`: the same rows, stored once, read back as NDJSON text.
  *   - streaming: consume `readStream` (segment by segment);
@@ -149,7 +149,7 @@ export const ingest: Scenario = {
   params: sizeParams('NDJSON input'),
   data: () => ({}),
   build: notAQuery,
-  hasBaseline: true,
+  hasLimitLoop: true,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
     const { rows, batchSize, file, db } = prepare(p, seed);
@@ -176,7 +176,7 @@ export const ingest: Scenario = {
           },
           output: async () => checksum(stored()),
         };
-      case 'baseline': {
+      case 'limit-loop': {
         let seen: Tuple[] | undefined;
         return {
           inputRows: rows,
@@ -218,7 +218,7 @@ export const read: Scenario = {
         for (const l of all) each(l);
         return all.length;
       }
-      throw new InternalError('the read scenario has no baseline');
+      throw new InternalError('the read scenario has no limit loop');
     };
     return {
       inputRows: rows,

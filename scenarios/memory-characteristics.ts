@@ -25,7 +25,7 @@ export const memoryCharacteristics: Scenario = {
     const base = data.trades!.relation(engine);
     return (v.keep < 1 ? base.filter(lt(col('u'), v.keep * U_RANGE)) : base).project(['id', 'price', 'qty']);
   },
-  baseline: (data, p, sink) => {
+  limitLoop: (data, p, sink) => {
     const cut = VARIANTS[p.variant as Variant].keep * U_RANGE;
     const { length, at } = data.trades!;
     let n = 0;

@@ -15,7 +15,7 @@ export const multipleFilters: Scenario = {
       .filter(le(col('qty'), 800))
       .filter(lt(col('u2'), 0.5 * U_RANGE))
       .project(['id', 'sym', 'price']),
-  baseline: (data, _p, sink) => {
+  limitLoop: (data, _p, sink) => {
     const { length, at } = data.trades!;
     let n = 0;
     for (let i = 0; i < length; i++) {

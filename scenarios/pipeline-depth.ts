@@ -32,7 +32,7 @@ export const pipelineDepth: Scenario = {
   },
   data: (p, seed) => ({ trades: { schema: TRADES_SCHEMA, rows: trades(p.rows as number, seed) } }),
   build: (engine, data, p) => depthPipeline(data.trades!.relation(engine), p.depth as number),
-  baseline: (data, p, sink) => {
+  limitLoop: (data, p, sink) => {
     const { length, at } = data.trades!, depth = p.depth as number;
     // All filters test u against a falling threshold, so the last one decides; the last extend wins.
     const cut = threshold(depth % 2 === 1 ? depth : depth - 1);

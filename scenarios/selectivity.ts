@@ -16,7 +16,7 @@ export const selectivity: Scenario = {
     data.trades!.relation(engine)
       .filter(lt(col('u'), (p.selectivity as number) * U_RANGE))
       .project(['id', 'price', 'qty']),
-  baseline: (data, p, sink) => {
+  limitLoop: (data, p, sink) => {
     const { length, at } = data.trades!, cut = (p.selectivity as number) * U_RANGE;
     let n = 0;
     for (let i = 0; i < length; i++) {

@@ -20,7 +20,7 @@ export type Tables = Readonly<Record<string, Table>>;
  * can approach. It receives a `sink` for every output tuple (so the JIT cannot drop the work) and
  * returns the number of output rows.
  */
-export type Baseline = (data: Tables, params: Params, sink: (t: Tuple) => void) => number;
+export type LimitLoop = (data: Tables, params: Params, sink: (t: Tuple) => void) => number;
 
 /** Describes one parameter: its default and, optionally, the values it may take. */
 export interface ParamSpec {
@@ -47,8 +47,8 @@ export interface Scenario {
   data(params: Params, seed: number): Dataset;
   /** The query, on a given engine; tables read through `table.relation(engine)` follow the case's source. */
   build(engine: Engine, data: Tables, params: Params): Relation;
-  /** The limit baseline (filter/project families only). */
-  readonly baseline?: Baseline;
+  /** The hand-written limit loop (filter/project families only). */
+  readonly limitLoop?: LimitLoop;
   /**
    * True when the result depends on row order (for example a `limit` after a join, whose order is
    * unspecified): engines must then agree on the row count only, not on which rows.
@@ -60,9 +60,9 @@ export interface Scenario {
    * A task scenario (asynchronous work with I/O, such as ingest) instead of a query: the harness
    * calls `task` for every runner and times `run()`; `data` and `build` are not used.
    */
-  readonly task?: (runner: 'materialized' | 'streaming' | 'baseline', params: Params, seed: number, checksum: OutputChecksum) => Promise<TaskCase>;
-  /** A task scenario whose `task` accepts the `baseline` runner (query scenarios say so with `baseline`). */
-  readonly hasBaseline?: boolean;
+  readonly task?: (runner: 'materialized' | 'streaming' | 'limit-loop', params: Params, seed: number, checksum: OutputChecksum) => Promise<TaskCase>;
+  /** A task scenario whose `task` accepts the `limit-loop` runner (query scenarios say so with `limitLoop`). */
+  readonly hasLimitLoop?: boolean;
   /** Timing settings for this scenario's time pass (long-running tasks take fewer samples). */
   readonly timing?: { readonly minSamples?: number };
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,4 +52,62 @@ test('the README\'s "Stored tables" example runs as written, twice (nothing left
     t.regex(out, /\{"id":1,"price":101\.5,"at":"2025-01-06T14:30:00\.000Z"\}\n\{"id":2,"price":null,"at":"2025-01-06T14:33:20\.000Z"\}\n/, `run ${run}`);
     t.regex(out, /\[ \[ 1, 101\.5, 1736173800000 \] \]/, `run ${run}`);
   }
+});
+
+/** Every ```sh block of the README, with the heading it sits under. */
+function shBlocks(): { heading: string; code: string }[] {
+  const out: { heading: string; code: string }[] = [];
+  let heading = '';
+  for (const m of README.matchAll(/^(#{1,4} .+)$|^```sh\n([\s\S]*?)^```$/gm)) {
+    if (m[1]) heading = m[1];
+    else out.push({ heading, code: m[2]! });
+  }
+  return out;
+}
+
+/** A block the README marks as not run: its first line says so, and why. */
+const NOT_RUN = /^# not run by npm test: \S.*\n/;
+
+/**
+ * Run a README shell block as a user would in a sluice checkout: `npx sluice` and `npm run
+ * check:page` are this checkout's (from the TypeScript sources, so no build is needed); the
+ * working directory is a fresh folder, so whatever the block writes starts from nothing.
+ */
+async function runShell(code: string): Promise<{ stdout: string; dir: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-sh-'));
+  const tsx = import.meta.resolve('tsx');
+  const prelude = [
+    'set -eo pipefail',
+    `npx() { if [ "$1" = sluice ]; then shift; node --import '${tsx}' '${path.join(ROOT, 'harness/cli.ts')}' "$@"; else echo "README test: npx $1 is not mapped" >&2; return 97; fi; }`,
+    `npm() { if [ "$1" = run ] && [ "$2" = check:page ]; then shift 2; [ "$1" = -- ] && shift; node '${path.join(ROOT, 'scripts/check-report-page.mjs')}' "$@"; else echo "README test: npm $* is not mapped" >&2; return 97; fi; }`,
+  ].join('\n');
+  const { stdout } = await promisify(execFile)('bash', ['-c', `${prelude}\n${code}`], { cwd: dir, timeout: 100_000, env: { ...process.env, NO_INSIGHT: '1' }, maxBuffer: 1 << 26 });
+  return { stdout, dir };
+}
+
+test('every sh block in the README is run, or says on its first line why not', (t) => {
+  const blocks = shBlocks();
+  t.true(blocks.length >= 4, `found ${blocks.length} sh blocks`);
+  const run = blocks.filter((b) => !NOT_RUN.test(b.code));
+  t.deepEqual(run.map((b) => b.heading), ["## The `sluice` command", '## Why is this case slow?'], 'the blocks the next tests run');
+  for (const b of blocks.filter((b) => NOT_RUN.test(b.code))) t.regex(b.code, /takes (about )?\d+ minutes/, `${b.heading}: say how long it would take`);
+});
+
+test('the README\'s first-session block runs as written: version, list, a run with its report, the page check', async (t) => {
+  const block = shBlocks().find((b) => b.heading === '## The `sluice` command')!;
+  const { stdout, dir } = await runShell(block.code);
+  t.regex(stdout, /^\d+\.\d+\.\d+\n/, 'the version first');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.regex(stdout, /\| selectivity\/rows=10000,selectivity=0\.1 \| streaming \| [^|]+ \| ([\d.]+x (faster|slower)|no difference) \(/);
+  t.true(existsSync(path.join(dir, 'results', 'try', 'index.html')));
+  t.regex(stdout, /no horizontal scroll, every column has a header|no Chromium here/);
+});
+
+test('the README\'s profiling block runs as written and writes both profiles', async (t) => {
+  const block = shBlocks().find((b) => b.heading === '## Why is this case slow?')!;
+  const { stdout, dir } = await runShell(block.code);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.regex(stdout, /clinic-flame\.html/);
+  t.regex(stdout, /\.cpuprofile/);
+  t.true(existsSync(path.join(dir, 'results', 'profiles')));
 });

@@ -31,7 +31,7 @@ import { environmentMismatches, HEAP_STEP_BYTES, type CaseRecord, type ResultsFi
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
 import { pairedRatio, processRatio } from '../stats/paired.js';
-import { formatBytes, formatNs } from '../summary.js';
+import { formatBytes, formatNs } from '../../reports/format.js';
 
 export const COMPARE_SCHEMA = 'sluice-compare';
 export const COMPARE_VERSION = 3;

@@ -49,6 +49,23 @@ export interface BaseBuild {
   child: ChildCommand;
   /** What was done to prepare it (said on stderr, kept in the comparison's Markdown). */
   steps: string[];
+  /** How the base spells a case, when it predates a rename (see {@link legacyCaseFor}). */
+  caseFor?: (c: CaseSpec) => CaseSpec;
+}
+
+/**
+ * A base built before the hand-written loop was named `limit-loop` knows it as `baseline`: its
+ * arm is sent the case under that name (the records keep this build's id).
+ */
+export function legacyCaseFor(root: string): ((c: CaseSpec) => CaseSpec) | undefined {
+  let text = '';
+  try {
+    text = readFileSync(path.join(root, 'dist', 'harness', 'case.js'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (text.includes("'limit-loop'") || !text.includes("'baseline'")) return undefined;
+  return (c) => (c.engine === 'limit-loop' ? { ...c, engine: 'baseline' as never, id: c.id.replace(/\/limit-loop$/, '/baseline') } : c);
 }
 
 function run(cmd: string, args: string[], cwd: string, what: string): void {
@@ -106,7 +123,7 @@ export function prepareBase(spec: string, log: (l: string) => void = () => {}): 
     if (name !== 'sluice') throw new ConfigError(`--base: directory '${spec}' is not a sluice checkout (no package.json named sluice)`);
     steps.push(`base: directory ${root}`);
     installAndBuild(root, steps, log, false);
-    return { root, child: { script: path.join(root, CHILD), preload: [] }, steps };
+    return withLegacy({ root, child: { script: path.join(root, CHILD), preload: [] }, steps });
   }
   let sha: string;
   try {
@@ -131,7 +148,13 @@ export function prepareBase(spec: string, log: (l: string) => void = () => {}): 
     installAndBuild(root, steps, log, true);
     writeFileSync(ready, `${sha}\n`);
   }
-  return { root, child: { script: path.join(root, CHILD), preload: [] }, steps };
+  return withLegacy({ root, child: { script: path.join(root, CHILD), preload: [] }, steps });
+}
+
+function withLegacy(b: BaseBuild): BaseBuild {
+  const caseFor = legacyCaseFor(b.root);
+  if (caseFor) b.steps.push("its hand-written loop is called 'baseline' there: its arm runs the limit-loop cases under that name");
+  return caseFor ? { ...b, caseFor } : b;
 }
 
 export interface GateRequest {
@@ -203,7 +226,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const settings = gateSettings(req.suite, !!req.paired, req.settings);
   const flags = childFlags(!!req.paired);
   const arms: Arm[] = [
-    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root, flags), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js') },
+    { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root, flags), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js'), ...(base.caseFor ? { caseFor: base.caseFor } : {}) },
     { name: 'head', out: files.head, results: newResults(req.suite, settings, PROJECT_ROOT, flags), child: childCommand(), caseRunner: caseRunnerPath() },
   ];
   await measureArms(arms, req.cases, log, { paired: !!req.paired });

@@ -13,11 +13,11 @@ export interface PreparedCase {
   runChecked(): { rows: number; checksum: string };
   /** Nanoseconds from building the query (where the materialized engine computes) to its first row. */
   firstRowNs(): number | null;
-  /** The memory tracker's peak in the last `run()` (null for the baseline, which has none). */
+  /** The memory tracker's peak in the last `run()` (null for the limit loop, which has none). */
   trackerPeak(): number | null;
 }
 
-/** Thrown by the baseline's sink to stop at the first row. */
+/** Thrown by the limit loop's sink to stop at the first row. */
 const FIRST_ROW = Symbol('first row');
 
 /** The row most recently handed to a sink, so the JIT cannot drop the work of producing it. */
@@ -25,7 +25,7 @@ export let lastRow: Tuple | undefined;
 
 /**
  * The timed loop's consumer, the same for the limit loop and both engines: every output row is
- * pushed to it (`Relation.forEach`, the baseline's sink), the way a hand-written loop hands rows on.
+ * pushed to it (`Relation.forEach`, the limit loop's sink), the way a hand-written loop hands rows on.
  */
 function keepLast(t: Tuple): void {
   lastRow = t;
@@ -52,20 +52,20 @@ export function prepareCase(spec: CaseSpec): PreparedCase {
   const data: Tables = prepareTables(scenario.data(spec.params, spec.seed), (spec.params.source ?? 'array') as SourceKind);
   settleHeap();
   const inputRows = Object.values(data).reduce((n, t) => n + t.length, 0);
-  if (spec.engine === 'baseline') {
-    const baseline = scenario.baseline!;
+  if (spec.engine === 'limit-loop') {
+    const loop = scenario.limitLoop!;
     return {
       inputRows,
-      run: () => baseline(data, spec.params, keepLast),
+      run: () => loop(data, spec.params, keepLast),
       runChecked: () => {
         const sum = new BagChecksum();
-        baseline(data, spec.params, (t) => sum.add(t));
+        loop(data, spec.params, (t) => sum.add(t));
         return { rows: sum.rows, checksum: sum.value };
       },
       firstRowNs: () => {
         const t0 = process.hrtime.bigint();
         try {
-          baseline(data, spec.params, () => {
+          loop(data, spec.params, () => {
             throw FIRST_ROW;
           });
         } catch (e) {

@@ -21,7 +21,7 @@ function ensureFont(): void {
 export const PALETTE = {
   materialized: '#D55E00',
   streaming: '#0072B2',
-  baseline: '#000000',
+  limitLoop: '#000000',
   alt1: '#009E73',
   alt2: '#CC79A7',
   alt3: '#E69F00',

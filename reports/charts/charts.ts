@@ -1,6 +1,6 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { drawTitle, font, PALETTE, surface, type Surface } from './canvas.js';
-import { autoKind, linearScale, logScale, type Scale } from './scale.js';
+import { autoKind, binaryTicks, linearScale, logScale, type Scale } from './scale.js';
 
 /** One point, with an optional interval drawn as an error bar (e.g. the median's 95% CI). */
 export interface Point {
@@ -30,6 +30,8 @@ export interface LineChartSpec {
   xLog?: boolean;
   xFormat: (v: number) => string;
   yFormat: (v: number) => string;
+  /** A byte axis: ticks at powers of two (labelled KiB, MiB), not at 1-2-5 decimal steps. */
+  yBytes?: boolean;
   series: Series[];
 }
 
@@ -46,11 +48,14 @@ function drawMarker(g: SKRSContext2D, m: Marker, x: number, y: number, r = 4.5):
   g.fill();
 }
 
-function yAxis(s: Surface, scale: Scale, label: string, fmt: (v: number) => string): void {
+function yAxis(s: Surface, scale: Scale, label: string, fmt: (v: number) => string, bytes = false): void {
   const { g } = s;
   font(g, 13);
   g.textAlign = 'right';
-  for (const t of scale.ticks()) {
+  const ticks = bytes ? binaryTicks(scale) : scale.ticks();
+  // The axis title stands clear of the widest tick label.
+  const widest = Math.max(0, ...ticks.map((t) => g.measureText(fmt(t)).width));
+  for (const t of ticks) {
     const y = scale.map(t);
     g.strokeStyle = PALETTE.grid;
     g.lineWidth = 1;
@@ -62,7 +67,7 @@ function yAxis(s: Surface, scale: Scale, label: string, fmt: (v: number) => stri
     g.fillText(fmt(t), M.left - 8, y + 4);
   }
   g.save();
-  g.translate(22, (M.top + s.height - M.bottom) / 2);
+  g.translate(Math.max(16, M.left - 8 - widest - 12), (M.top + s.height - M.bottom) / 2);
   g.rotate(-Math.PI / 2);
   g.textAlign = 'center';
   font(g, 14);
@@ -145,7 +150,7 @@ export function lineChart(spec: LineChartSpec): Buffer {
   const x0 = M.left + 24, x1 = s.width - M.right - 24, y0 = s.height - M.bottom, y1 = M.top;
   const xScale = spec.xLog ? logScale(Math.min(...xs), Math.max(...xs), x0, x1) : linearScale(Math.min(...xs), Math.max(...xs), x0, x1, false);
   const yScale = autoKind(ys) === 'log' ? logScale(Math.min(...ys.filter((v) => v > 0)), Math.max(...ys), y0, y1) : linearScale(0, Math.max(...ys, 1e-9), y0, y1);
-  yAxis(s, yScale, spec.yLabel, spec.yFormat);
+  yAxis(s, yScale, spec.yLabel, spec.yFormat, spec.yBytes);
   frame(s);
   font(g, 13);
   g.textAlign = 'center';

@@ -74,3 +74,25 @@ export function logScale(lo: number, hi: number, p0: number, p1: number): Scale 
     },
   };
 }
+
+/**
+ * Tick values for a byte axis: powers of two on a log axis (every one, or every 2nd, 4th... so
+ * that at most 8 remain), multiples of a power-of-two step on a linear one, so that labels read
+ * as whole KiB/MiB/GiB like the tables' figures.
+ */
+export function binaryTicks(scale: Scale): number[] {
+  if (scale.kind === 'log') {
+    const lo = Math.ceil(Math.log2(Math.max(scale.min, 1))), hi = Math.floor(Math.log2(scale.max));
+    let every = 1;
+    while ((hi - lo) / every + 1 > 8) every *= 2;
+    const out: number[] = [];
+    for (let e = hi; e >= lo; e -= every) out.unshift(2 ** e);
+    return out;
+  }
+  const span = scale.max - scale.min;
+  let step = 1;
+  while (span / step > 6) step *= 2;
+  const out: number[] = [];
+  for (let v = Math.ceil(scale.min / step) * step; v <= scale.max; v += step) out.push(v);
+  return out;
+}

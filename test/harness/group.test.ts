@@ -13,7 +13,7 @@ import { answerTable } from '../../reports/tables.js';
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-group-'));
 
 test('a paired pass of three arms: every arm gets the same number of samples per isolate group, its output checked', async (t) => {
-  const cases = ['materialized', 'streaming', 'baseline'].map((e) => makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, e as never, {}));
+  const cases = ['materialized', 'streaming', 'limit-loop'].map((e) => makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, e as never, {}));
   const r = await runChild({
     mode: 'pair', case: cases[0]!, cases, runners: cases.map(() => caseRunnerPath()),
     settings: { maxTime: 0.15, minSamples: 4, warmupRuns: 1 }, sampleSeconds: 0.001, isolates: 2,
@@ -28,7 +28,7 @@ test('a paired pass of three arms: every arm gets the same number of samples per
 
 test('a run measures each case group in group passes; report ratios are then paired and their verdicts follow the interval', async (t) => {
   const out = path.join(tmp(), 'r.json');
-  const cases = ['materialized', 'streaming', 'baseline'].map((e) => makeCase('selectivity', { rows: 5000, selectivity: 1 }, e as never, {}));
+  const cases = ['materialized', 'streaming', 'limit-loop'].map((e) => makeCase('selectivity', { rows: 5000, selectivity: 1 }, e as never, {}));
   await runCases({ suite: 'test', cases, out, settings: { rounds: 1, maxTime: 0.05, minSamples: 3, heapRuns: 1, groupIsolates: 2, groupMaxTime: 0.15, groupPasses: 2, groupTarget: 0.05 } });
   const res = readResults(out);
   const [m, s, b] = cases.map((c) => res.cases.find((x) => x.id === c.id)!);

@@ -11,7 +11,7 @@ test('the ingest family runs as tasks in child processes: every runner agrees on
   const cases = [
     makeCase('ingest', { rows: 3000, batchSize: 500 }, 'streaming'),
     makeCase('ingest', { rows: 3000, batchSize: 500 }, 'materialized'),
-    makeCase('ingest', { rows: 3000, batchSize: 500 }, 'baseline'),
+    makeCase('ingest', { rows: 3000, batchSize: 500 }, 'limit-loop'),
     makeCase('read', { rows: 3000, batchSize: 500 }, 'streaming'),
     makeCase('read', { rows: 3000, batchSize: 500 }, 'materialized'),
   ];
@@ -29,5 +29,5 @@ test('the ingest family runs as tasks in child processes: every runner agrees on
   t.truthy(table);
   t.is(table!.rows.length, 5);
   t.regex(table!.notes.join('\n'), /parse-only limit's throughput/);
-  t.throws(() => makeCase('read', {}, 'baseline'), { message: /has no limit baseline/ });
+  t.throws(() => makeCase('read', {}, 'limit-loop'), { message: /has no limit loop/ });
 });

@@ -16,7 +16,7 @@ test('suites expand into stable, unique case ids with engines grouped together',
   t.true(q.includes('selectivity/rows=10000,selectivity=0.1/streaming'));
   t.true(q.includes('join/rows=10000,multiplicity=1,variant=full/streaming+enableSymmetricHashJoin=true'));
   t.true(q.includes('pipeline-depth/rows=10000,depth=4/streaming+enableIteratorComposition=false'));
-  t.true(q.includes('memory/variant=aggressive/baseline'));
+  t.true(q.includes('memory/variant=aggressive/limit-loop'));
 });
 
 test('a case id names scenario, params in declared order, engine and non-default options only', (t) => {
@@ -50,7 +50,7 @@ test('bad plan input is a ConfigError naming what was wrong', (t) => {
   t.throws(() => planSuite('fast'), { instanceOf: ConfigError, message: "unknown suite 'fast'; known suites: quick, reference, fusion, scale, ingest, full" });
   t.throws(() => makeCase('nope', {}, 'streaming'), { instanceOf: ConfigError, message: /unknown scenario 'nope'; known scenarios: selectivity/ });
   t.throws(() => makeCase('selectivity', {}, 'lazy'), { instanceOf: ConfigError, message: /unknown engine 'lazy'/ });
-  t.throws(() => makeCase('join', {}, 'baseline'), { instanceOf: ConfigError, message: /has no limit baseline/ });
+  t.throws(() => makeCase('join', {}, 'limit-loop'), { instanceOf: ConfigError, message: /has no limit loop/ });
   t.throws(() => makeCase('selectivity', { selectivity: 0.3 }, 'streaming'), { instanceOf: ConfigError, message: /parameter 'selectivity' must be one of/ });
   t.throws(() => makeCase('selectivity', { rows: -5 }, 'streaming'), { instanceOf: ConfigError, message: /parameter 'rows' must be a positive integer/ });
   t.throws(() => makeCase('selectivity', { colour: 1 }, 'streaming'), { instanceOf: ConfigError, message: /has no parameter 'colour'/ });
@@ -66,7 +66,7 @@ test('a sweep is the grid of the varied options on each engine, one case per dis
   // Symmetric join off: the batch size is not read, so one case; on: three batch sizes.
   t.is(cases.length, 4);
   t.is(new Set(cases.map((c) => c.id)).size, 4);
-  t.is(planSweep('selectivity', ['enableIteratorComposition']).length, 1 + 2 + 1, 'materialized once (it ignores the option), streaming x two values, plus the baseline');
+  t.is(planSweep('selectivity', ['enableIteratorComposition']).length, 1 + 2 + 1, 'materialized once (it ignores the option), streaming x two values, plus the limit loop');
   t.throws(() => planSweep('join', []), { instanceOf: ConfigError, message: /at least one --vary/ });
   t.throws(() => planSweep('join', ['symmetricJoinBatchSize']), { instanceOf: ConfigError, message: /needs values/ });
   t.throws(() => planSweep('join', ['warp=1']), { instanceOf: ConfigError, message: /unknown engine option 'warp'/ });

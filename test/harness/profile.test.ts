@@ -11,7 +11,7 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-profile-'));
 const tiny = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
 
 test('case ids parse back into the same case; anything else is refused', (t) => {
-  for (const id of [tiny.id, 'join/rows=10000,multiplicity=1,variant=full/streaming+enableSymmetricHashJoin=true', 'memory/variant=aggressive/baseline']) {
+  for (const id of [tiny.id, 'join/rows=10000,multiplicity=1,variant=full/streaming+enableSymmetricHashJoin=true', 'memory/variant=aggressive/limit-loop']) {
     t.is(parseCaseId(id).id, id);
   }
   t.throws(() => parseCaseId('selectivity'), { instanceOf: ConfigError, message: /is not a case id/ });

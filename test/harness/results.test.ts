@@ -16,6 +16,22 @@ test('a results file round-trips through write and read', (t) => {
   t.deepEqual(readResults(f), r);
 });
 
+test("a results file written before the limit loop's rename reads with today's name and ids", (t) => {
+  const f = path.join(dir, 'old.json');
+  const old = sampleResults();
+  const c0 = old.cases[0]!;
+  const loop = { ...c0, id: 'selectivity/rows=10,selectivity=1/baseline', engine: 'baseline' as never };
+  old.cases = [{ ...c0, pairedWith: [c0.id, loop.id] }, { ...loop, pairedWith: [c0.id, loop.id] }];
+  old.settings = { ...old.settings, extended: [loop.id] };
+  writeFileSync(f, JSON.stringify(old));
+  const r = readResults(f);
+  t.is(r.cases[1]!.engine, 'limit-loop');
+  t.is(r.cases[1]!.id, 'selectivity/rows=10,selectivity=1/limit-loop');
+  t.deepEqual(r.cases[0]!.pairedWith, [c0.id, 'selectivity/rows=10,selectivity=1/limit-loop']);
+  t.deepEqual(r.settings.extended, ['selectivity/rows=10,selectivity=1/limit-loop']);
+  t.is(r.cases[0]!.id, c0.id, 'other runners keep their ids');
+});
+
 test('malformed results files are refused with a message naming the problem', (t) => {
   const put = (name: string, text: string) => {
     const f = path.join(dir, name);

@@ -12,7 +12,7 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-runner-'));
 
 test('a tiny run measures every case in its own process and records time, heap and output', async (t) => {
   const out = path.join(tmp(), 'r.json');
-  const cases = ['materialized', 'streaming', 'baseline'].map((e) => makeCase('selectivity', { rows: 300, selectivity: 0.5 }, e));
+  const cases = ['materialized', 'streaming', 'limit-loop'].map((e) => makeCase('selectivity', { rows: 300, selectivity: 0.5 }, e));
   const lines: string[] = [];
   const r = await runCases({ suite: 'test', cases, out, settings: FAST, log: (l) => lines.push(l) });
   t.is(r.cases.length, 3);
@@ -24,7 +24,7 @@ test('a tiny run measures every case in its own process and records time, heap a
     t.is(c.output!.rows, r.cases[0]!.output!.rows, 'all runners return the same rows');
     t.is(c.inputRows, 300);
   }
-  t.is(r.cases.find((c) => c.engine === 'baseline')!.heap!.trackerPeakBytes, null);
+  t.is(r.cases.find((c) => c.engine === 'limit-loop')!.heap!.trackerPeakBytes, null);
   t.deepEqual(readResults(out).cases.map((c) => c.id), cases.map((c) => c.id), 'the file on disk has every case');
   t.true(lines.some((l) => /^\[1\/7\] selectivity\/rows=300,selectivity=0.5\/materialized time pass/.test(l)), 'progress names the case (3 time passes, 3 heap passes, 1 group pass)');
   t.true(lines.some((l) => /group pass 1 of 3 runners taking turns/.test(l)), 'the group pass is announced');
@@ -73,7 +73,7 @@ test('killing the runner mid-run and resuming loses and duplicates nothing', asy
   const dir = tmp();
   const out = path.join(dir, 'r.json');
   const cli = path.resolve('harness/cli.ts');
-  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,baseline', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2'];
+  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,limit-loop', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2'];
   const first = spawn(process.execPath, args, { stdio: 'ignore' });
   // Wait until at least two measurements are on disk, then kill the runner hard.
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { summarize } from '../../harness/stats/descriptive.js';
 /** A small, fixed results file: every report table has something, one case errored. */
 export function fixtureResults(): ResultsFile {
   const cases: CaseRecord[] = [];
-  const add = (scenario: string, family: string, params: Record<string, number | string>, engine: 'materialized' | 'streaming' | 'baseline', options: Record<string, unknown>, base: number, extra: Partial<CaseRecord> = {}) => {
+  const add = (scenario: string, family: string, params: Record<string, number | string>, engine: 'materialized' | 'streaming' | 'limit-loop', options: Record<string, unknown>, base: number, extra: Partial<CaseRecord> = {}) => {
     const samples = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => base * (1 + ((i * 37) % 11) / 100));
     const group = `${scenario}/${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(',')}`;
     const opts = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(',');
@@ -12,20 +12,20 @@ export function fixtureResults(): ResultsFile {
       id: `${group}/${engine}${opts ? `+${opts}` : ''}`, group, scenario, family, params, engine, options, seed: 1, status: 'ok',
       inputRows: 10_000, output: { rows: 100, checksum: '00c0ffee' }, rounds: [samples.slice(0, 4), samples.slice(4)], summary: summarize(samples),
       firstRowNs: engine === 'materialized' ? base : base / 50,
-      heap: { peakBytes: base * 3, allocatedBytes: base * 4, gcCount: 1, trackerPeakBytes: engine === 'baseline' ? null : engine === 'materialized' ? base * 2 : 0, retainedBytes: 5_000, maxRssBytes: 90_000_000 },
+      heap: { peakBytes: base * 3, allocatedBytes: base * 4, gcCount: 1, trackerPeakBytes: engine === 'limit-loop' ? null : engine === 'materialized' ? base * 2 : 0, retainedBytes: 5_000, maxRssBytes: 90_000_000 },
       ...extra,
     });
   };
   for (const sel of [0.01, 0.1, 0.5]) {
     add('selectivity', 'selectivity', { rows: 10_000, selectivity: sel }, 'materialized', {}, 300_000 * (1 + sel));
     add('selectivity', 'selectivity', { rows: 10_000, selectivity: sel }, 'streaming', {}, 200_000 * (1 + sel));
-    add('selectivity', 'selectivity', { rows: 10_000, selectivity: sel }, 'baseline', {}, 90_000 * (1 + sel));
+    add('selectivity', 'selectivity', { rows: 10_000, selectivity: sel }, 'limit-loop', {}, 90_000 * (1 + sel));
   }
   for (const depth of [1, 4]) {
     add('pipeline-depth', 'pipeline-depth', { rows: 10_000, depth }, 'materialized', {}, 500_000 * depth);
     add('pipeline-depth', 'pipeline-depth', { rows: 10_000, depth }, 'streaming', {}, 300_000 * depth);
     add('pipeline-depth', 'pipeline-depth', { rows: 10_000, depth }, 'streaming', { enableIteratorComposition: false }, 900_000 * depth);
-    add('pipeline-depth', 'pipeline-depth', { rows: 10_000, depth }, 'baseline', {}, 100_000);
+    add('pipeline-depth', 'pipeline-depth', { rows: 10_000, depth }, 'limit-loop', {}, 100_000);
   }
   add('memory', 'memory-characteristics', { variant: 'aggressive' }, 'materialized', {}, 1_500_000);
   add('memory', 'memory-characteristics', { variant: 'aggressive' }, 'streaming', {}, 1_400_000, { status: 'errored', error: 'out of memory (the V8 heap limit was reached)', summary: undefined, heap: undefined, rounds: [] });

@@ -28,7 +28,7 @@ test('every query scenario takes a source, and every runner returns the same bag
       ['streaming', { enablePipelineFusion: true }],
       ['streaming', { enableIteratorComposition: false }],
     ];
-    if (s.baseline) runners.push(['baseline', {}]);
+    if (s.limitLoop) runners.push(['limit-loop', {}]);
     let expected: { rows: number; checksum: string } | undefined;
     for (const source of ['array', 'scan']) {
       for (const [engine, options] of runners) {
@@ -62,7 +62,7 @@ test('every scale query returns the same bag on both engines and both sources', 
 test('case ids leave the source out at its default (old ids stay valid) and name it otherwise', (t) => {
   t.is(makeCase('selectivity', { rows: 100 }, 'streaming').id, 'selectivity/rows=100,selectivity=0.1/streaming');
   t.is(makeCase('selectivity', { rows: 100, source: 'array' }, 'streaming').id, 'selectivity/rows=100,selectivity=0.1/streaming');
-  t.is(makeCase('selectivity', { rows: 100, source: 'scan' }, 'baseline').id, 'selectivity/rows=100,selectivity=0.1,source=scan/baseline');
+  t.is(makeCase('selectivity', { rows: 100, source: 'scan' }, 'limit-loop').id, 'selectivity/rows=100,selectivity=0.1,source=scan/limit-loop');
   t.throws(() => makeCase('selectivity', { source: 'parquet' }, 'streaming'), {
     instanceOf: ConfigError,
     message: "scenario 'selectivity' parameter 'source' must be one of array, scan, got 'parquet'",

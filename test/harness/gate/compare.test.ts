@@ -76,7 +76,7 @@ test('memory: tracker peak is compared exactly, measured heap statistically with
   t.is(metric('b/x=1/streaming', 'peakHeap').verdict, 'regressed');
   t.is(metric('b/x=1/streaming', 'trackerPeak').verdict, 'unchanged');
   t.is(metric('c/x=1/streaming', 'peakHeap').verdict, 'unchanged');
-  t.falsy(c.cases.find((x) => x.id === 'c/x=1/streaming')!.metrics.find((m) => m.metric === 'trackerPeak'), 'no tracker for the baseline loop');
+  t.falsy(c.cases.find((x) => x.id === 'c/x=1/streaming')!.metrics.find((m) => m.metric === 'trackerPeak'), 'no tracker for the limit loop');
   // 5% tracker growth is within a 10% memory threshold.
   t.is(compareResults(base, head, { memoryThreshold: 0.1 }).cases.find((x) => x.id === 'a/x=1/streaming')!.verdict, 'unchanged');
 });
