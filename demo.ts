@@ -1,6 +1,6 @@
 /**
- * `npm start` until the harness exists: runs one query on both engines, prints the results side
- * by side with what each engine held in memory, then measures, interleaved and side by side:
+ * `node dist/demo.js`: runs one query on both engines, prints the results side by side
+ * with what each engine held in memory, then measures, interleaved and side by side:
  * the per-row cost of a 1M-row filter→project (10% selectivity) on both engines and on a
  * hand-written loop; standard vs symmetric hash join on 100K x 100K rows (total and first-row
  * time); and one-pass vs collect-then-reduce group-by over 1M rows (time and tracker peak).
@@ -133,7 +133,7 @@ function joinFigures(): void {
   console.log(`\nJoin, ${n.toLocaleString()} x ${n.toLocaleString()} rows on a unique key, ${counts.toLocaleString()} rows out; medians of ${rounds} interleaved rounds:`);
   const base = ms['streaming hash join']!;
   for (const name of Object.keys(configs)) {
-    console.log(`  ${name.padEnd(30)} total ${ms[name]!.toFixed(1).padStart(7)} ms (${(ms[name]! / base).toFixed(2)}x of streaming hash)   first row ${first[name]!.toFixed(2).padStart(7)} ms   tracker peak ${(peaks[name]! / 1e6).toFixed(1)} MB`);
+    console.log(`  ${name.padEnd(30)} total ${ms[name]!.toFixed(1).padStart(7)} ms (${(ms[name]! / base).toFixed(2)}x of streaming hash)   first row ${first[name]!.toFixed(2).padStart(7)} ms   tracker peak ${(peaks[name]! / 2 ** 20).toFixed(1)} MiB`);
   }
 }
 
@@ -162,7 +162,7 @@ function aggregationFigures(): void {
   console.log(`\nGroup-by over ${n.toLocaleString()} rows into ${counts} groups (count, sum, min, max); medians of ${rounds} interleaved rounds:`);
   const base = ms['streaming, one pass']!;
   for (const name of Object.keys(candidates)) {
-    console.log(`  ${name.padEnd(36)} ${ms[name]!.toFixed(1).padStart(7)} ms (${(ms[name]! / base).toFixed(2)}x of streaming one pass)   tracker peak ${(peaks[name]! / 1e6).toFixed(2).padStart(6)} MB`);
+    console.log(`  ${name.padEnd(36)} ${ms[name]!.toFixed(1).padStart(7)} ms (${(ms[name]! / base).toFixed(2)}x of streaming one pass)   tracker peak ${(peaks[name]! / 2 ** 20).toFixed(2).padStart(6)} MiB`);
   }
 }
 

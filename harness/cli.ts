@@ -103,22 +103,25 @@ function settingsFrom(a: Record<string, unknown>) {
   };
 }
 
+/** What --max-time means for gate and calibrate: the paired turns, or benchmark.js with --no-paired. */
+const GATE_MAX_TIME = `seconds each isolate pair takes turns (default ${PAIRED_GATE_SETTINGS.maxTime}); with --no-paired, benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})`;
+
 /** The timing flags that `settingsFrom` reads (run, sweep, gate, calibrate). */
-function withTimingFlags<T>(y: Argv<T>, rounds: string) {
+function withTimingFlags<T>(y: Argv<T>, rounds: string, maxTime = `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})`) {
   return y
     .option('rounds', { type: 'string', describe: rounds })
-    .option('max-time', { type: 'string', describe: `benchmark.js seconds per case and round (default ${DEFAULT_SETTINGS.maxTime}; quick ${SUITE_SETTINGS.quick?.maxTime})` })
+    .option('max-time', { type: 'string', describe: maxTime })
     .option('min-samples', { type: 'string', describe: `benchmark.js minimum samples (default ${DEFAULT_SETTINGS.minSamples})` })
     .option('timeout', { type: 'string', describe: `seconds before a case's process is killed (default ${DEFAULT_SETTINGS.timeoutSec})` })
-    .option('heap-cap', { type: 'string', describe: `V8 heap cap of every measuring process, MiB; a case over it is recorded as "out of memory at N rows" (default: Node's own; scale ${SUITE_SETTINGS.scale?.heapCapMb})` });
+    .option('heap-cap', { type: 'string', describe: `V8 heap cap of every measuring process, MiB; a case over it is recorded as "out of memory at N rows" (default Node's own; scale ${SUITE_SETTINGS.scale?.heapCapMb})` });
 }
 
 function withRunFlags<T>(y: Argv<T>) {
   return withTimingFlags(y, `interleaved rounds per case (default ${DEFAULT_SETTINGS.rounds})`)
     .option('engine', { type: 'string', describe: `comma-separated runners to keep (${RUNNERS.join(', ')})` })
-    .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or both as array,scan (default: the suite's own)" })
+    .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or both as array,scan (default the suite's own)" })
     .option('set', { type: 'string', array: true, describe: 'engine option for every engine case, option=value (repeatable)' })
-    .option('out', { type: 'string', describe: 'results file to write (default: results/<suite>-<time>.json)' })
+    .option('out', { type: 'string', describe: 'results file to write (default results/<suite>-<time>.json)' })
     .option('resume', { type: 'boolean', describe: 'continue an interrupted run in --out' })
     .option('force', { type: 'boolean', describe: 'overwrite an existing --out' })
     .option('seed', { type: 'string', describe: 'data generator seed' })
@@ -126,7 +129,7 @@ function withRunFlags<T>(y: Argv<T>) {
 }
 
 async function runCommand(a: Record<string, unknown>): Promise<number> {
-  const suite = String(a.suite);
+  const suite = String(a.suite ?? 'quick');
   let cases = planSuite(suite, {
     filter: a.filter as string | undefined,
     engines: parseEngines(a.engine as string | undefined),
@@ -252,7 +255,7 @@ function compareCommand(a: Record<string, unknown>): number {
 
 /** The cases of a gate or calibration: the suite, without the hand-written loop unless asked. */
 function gateCases(a: Record<string, unknown>) {
-  return planSuite(String(a.suite), {
+  return planSuite(String(a.suite ?? 'quick'), {
     filter: a.filter as string | undefined,
     engines: parseEngines(a.engine as string | undefined) ?? ['materialized', 'streaming'],
     sources: parseSources(a.source as string | undefined),
@@ -261,8 +264,8 @@ function gateCases(a: Record<string, unknown>) {
 
 /** The timing flags of gate and calibrate: settingsFrom's, and --isolates (paired only). */
 function gateSettingsFrom(a: Record<string, unknown>) {
-  if (a.isolates !== undefined && !a.paired) throw new ConfigError('--isolates applies to the paired gate only (drop --no-paired or --isolates)');
-  if (a.extend !== undefined && !a.paired) throw new ConfigError('--extend applies to the paired gate only (drop --no-paired or --extend)');
+  if (a.isolates !== undefined && a.paired === false) throw new ConfigError('--isolates applies to the paired gate only (drop --no-paired or --isolates)');
+  if (a.extend !== undefined && a.paired === false) throw new ConfigError('--extend applies to the paired gate only (drop --no-paired or --extend)');
   return { ...settingsFrom(a), ...(a.isolates !== undefined && { isolates: positiveNumber('isolates', a.isolates, true)! }) };
 }
 
@@ -273,7 +276,7 @@ async function gateCommand(a: Record<string, unknown>): Promise<number> {
   if (cases.length === 0) throw new ConfigError('the gate has no cases to run (check --suite, --filter and --engine)');
   const outDir = (a.out as string | undefined) ?? path.join('results', `gate-${stamp()}`);
   const log = (l: string) => process.stderr.write(l + '\n');
-  const r = await runGate({ base: String(a.base), suite: String(a.suite), cases, outDir, force: !!a.force, settings: gateSettingsFrom(a), compare, paired: !!a.paired, extend: a.extend !== false, log });
+  const r = await runGate({ base: String(a.base), suite: String(a.suite ?? 'quick'), cases, outDir, force: !!a.force, settings: gateSettingsFrom(a), compare, paired: a.paired !== false, extend: a.extend !== false, log });
   process.stdout.write(format === 'json' ? JSON.stringify(r.comparison, null, 1) + '\n' : r.markdown);
   log(`sluice gate: ${r.comparison.failed ? 'FAILED' : 'passed'} in ${r.wallSeconds.toFixed(0)} s; wrote ${r.files.markdown} and ${r.files.json}`);
   return r.comparison.failed ? EXIT.finding : EXIT.ok;
@@ -288,7 +291,7 @@ async function calibrateCommand(a: Record<string, unknown>): Promise<number> {
   const from = a.from as string | undefined;
   const outDir = from ?? (a.out as string | undefined) ?? path.join('results', `calibrate-${stamp()}`);
   const r = await runCalibration({
-    suite: String(a.suite), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: gateSettingsFrom(a), reuse: from !== undefined, paired: !!a.paired, extend: a.extend !== false,
+    suite: String(a.suite ?? 'quick'), cases: from ? [] : gateCases(a), outDir, force: !!a.force, settings: gateSettingsFrom(a), reuse: from !== undefined, paired: a.paired !== false, extend: a.extend !== false,
     runs, slowdown, thresholds, compare, seed: positiveNumber('seed', a.seed ?? 1, true)!, log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write(r.markdown);
@@ -360,7 +363,7 @@ export function buildCli(argv: string[]) {
         .example('$0 list --suite quick', 'print the case ids of the quick suite'),
     async (a) => void (exitCode = listCommand(a)))
     .command('run', 'run a suite of cases, each in its own process, and write a results file', (y) =>
-      withRunFlags(y.option('suite', { type: 'string', default: 'quick', describe: `suite to run (${Object.keys(SUITES).join(', ')})` })
+      withRunFlags(y.option('suite', { type: 'string', describe: `suite to run: ${Object.keys(SUITES).join(', ')} (default quick)` })
         .option('filter', { type: 'string', describe: "glob over case ids, e.g. 'join/*'" })
         .option('shard', { type: 'string', describe: 'run only shard i of n, e.g. 2/4 (split by scenario and params)' }))
         .example('$0 run --suite quick', 'the CI-sized suite (about 3 minutes)')
@@ -376,7 +379,7 @@ export function buildCli(argv: string[]) {
     async (a) => void (exitCode = await sweepCommand(a)))
     .command('report <results>', 'render a results file as report.md, PNG charts and a self-contained index.html', (y) =>
       y.positional('results', { type: 'string', demandOption: true, describe: 'results file (from sluice run or sweep)' })
-        .option('out', { type: 'string', describe: 'output directory (default: beside the results file, <name>-report/)' })
+        .option('out', { type: 'string', describe: 'output directory (default beside the results file, <name>-report/)' })
         .option('readme', { type: 'string', describe: 'also copy the report\'s answer table into this Markdown file, between its answer markers' })
         .example('$0 report results/reference.json --out report', 'write report/index.html, report/report.md and the charts')
         .example('$0 report reports/reference/results.json --out reports/reference --readme README.md', 'regenerate the committed reference report and the README\'s answer'),
@@ -394,7 +397,7 @@ export function buildCli(argv: string[]) {
         .example('$0 profile --scenario join --engine streaming --set enableSymmetricHashJoin=true --tool cpu-prof --duration 5s', 'a V8 CPU profile'),
     async (a) => void (exitCode = await profileCommand(a)))
     .command('merge <files..>', 'join results files from shards of one run', (y) =>
-      y.positional('files', { type: 'string', array: true, describe: 'results files' })
+      y.positional('files', { type: 'string', array: true, describe: 'results files', default: undefined })
         .option('out', { type: 'string', demandOption: true, describe: 'merged results file' })
         .option('allow-env-mismatch', { type: 'boolean', describe: 'merge files from different environments (and say so)' })
         .example('$0 merge shard1.json shard2.json --out all.json', 'one results file from two shards'),
@@ -402,39 +405,39 @@ export function buildCli(argv: string[]) {
     .command('compare <base> <head>', 'compare two results files: per case, each process one unit (or isolate pairs, from gate), Holm-corrected, with thresholds; exit 1 on a regression', (y) =>
       withCompareFlags(y.positional('base', { type: 'string', demandOption: true, describe: 'results file of the base' })
         .positional('head', { type: 'string', demandOption: true, describe: 'results file of the head' }))
-        .option('format', { type: 'string', default: 'md', describe: 'md (a report) or json (stable; see docs/compare-format.md)' })
+        .option('format', { type: 'string', describe: 'md (a report) or json (stable; see docs/compare-format.md) (default md)' })
         .option('allow-env-mismatch', { type: 'boolean', describe: 'compare results from different environments (and say so)' })
         .example('$0 compare base.json head.json --time-threshold 5%', 'exit 1 if a case got more than 5% slower, significantly'),
     (a) => void (exitCode = compareCommand(a)))
     .command('gate', 'run a base build and this build interleaved on this machine, then compare them (exit 1 on a regression)', (y) =>
       withTimingFlags(withCompareFlags(y.option('base', { type: 'string', demandOption: true, describe: 'base: a sluice checkout directory or a git ref (e.g. origin/main)' })
-        .option('suite', { type: 'string', default: 'quick', describe: `suite to run (${Object.keys(SUITES).join(', ')})` })
+        .option('suite', { type: 'string', describe: `suite to run: ${Object.keys(SUITES).join(', ')} (default quick)` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
-        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default: the suite's own)" })
+        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default the suite's own)" })
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('format', { type: 'string', default: 'md', describe: 'md or json' })
-        .option('paired', { type: 'boolean', default: true, describe: 'measure both builds in the same processes, each in its own worker thread, taking turns sample by sample; --no-paired: one process per build and round (see README)' })
+        .option('format', { type: 'string', describe: 'md or json (default md)' })
+        .option('paired', { type: 'boolean', describe: 'measure both builds in the same processes, each in its own worker thread, taking turns sample by sample (default on; --no-paired: one process per build and round, see README)' })
         .option('isolates', { type: 'string', describe: `paired: isolate pairs (fresh workers) per process, each measured for --max-time (default ${PAIRED_GATE_SETTINGS.isolates})` })
-        .option('extend', { type: 'boolean', describe: 'paired: measure a case again (one more process of --isolates pairs) when the 95% interval of its time ratio spans the threshold (default on; --no-extend: never)' })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`)
+        .option('extend', { type: 'boolean', describe: 'paired: measure a case again (one more process of --isolates pairs) when the 95% interval of its time ratio spans the threshold (default on; --no-extend: never)' })), `processes per case (default ${PAIRED_GATE_SETTINGS.rounds} paired; ${GATE_SETTINGS.rounds} per build with --no-paired)`, GATE_MAX_TIME)
         .example('$0 gate --base origin/main', 'the quick suite, main against this checkout (build first: npm run gate -- --base origin/main)')
         .example('$0 gate --base ../sluice-main --time-threshold 5%', 'against a checkout in a directory'),
     async (a) => void (exitCode = await gateCommand(a)))
     .command('calibrate', 'measure the gate on this machine: A/A false positives and detection of a known slowdown', (y) =>
-      withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', default: 'quick', describe: 'suite to calibrate on' })
+      withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', describe: 'suite to calibrate on (default quick)' })
         .option('runs', { type: 'string', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
-        .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect, e.g. 10% (every run stretched by that fraction of its own time, with CPU work; calibrate only)' })
+        .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect: every run stretched by that fraction of its own time, with CPU work; calibrate only (default 10%)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
-        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default: the suite's own)" })
+        .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or array,scan (default the suite's own)" })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
-        .option('paired', { type: 'boolean', default: true, describe: 'calibrate the paired gate (the default; needs the built CLI); --no-paired: the gate with one process per build and round' })
+        .option('paired', { type: 'boolean', describe: 'calibrate the paired gate (default on; needs the built CLI; --no-paired: the gate with one process per build and round)' })
         .option('isolates', { type: 'string', describe: `paired: isolate pairs per process, as the gate (default ${PAIRED_GATE_SETTINGS.isolates})` })
         .option('extend', { type: 'boolean', describe: 'paired: evaluate the gate that measures undecided cases again, as gate does (default on; --no-extend: the gate without it)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
-        .option('seed', { type: 'string', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 4x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`)
+        .option('seed', { type: 'string', describe: 'seed of the random draws (default 1)' })), `processes per case of a gate run (default ${PAIRED_GATE_SETTINGS.rounds} paired, of which calibrate measures 4x; ${GATE_SETTINGS.rounds} with --no-paired, measured 2x)`, GATE_MAX_TIME)
         .example('$0 calibrate --runs 20 --calibration-slowdown 10%', 'false-positive rate and sensitivity of the gate on the quick suite')
         .example('$0 calibrate --from results/calibrate-20261121-101500 --time-threshold 5%', 're-evaluate earlier measurements at another threshold'),
     async (a) => void (exitCode = await calibrateCommand(a)))

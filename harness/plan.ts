@@ -54,9 +54,10 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
-    // The published memory claims re-examined with the input read from a scan (see scenarios/source.ts).
-    { scenario: 'selectivity', grid: { rows: [10_000], selectivity: [0.01, 0.1, 0.5], source: ['scan'] }, runs: ENGINES_AND_LIMIT },
-    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate'], source: ['scan'] }, runs: ENGINES_AND_LIMIT },
+    // The published memory claims re-examined with the input read from a scan and from a stored
+    // table (see scenarios/source.ts).
+    { scenario: 'selectivity', grid: { rows: [10_000], selectivity: [0.01, 0.1, 0.5], source: ['scan', 'store'] }, runs: ENGINES_AND_LIMIT },
+    { scenario: 'memory', grid: { variant: ['aggressive', 'moderate'], source: ['scan', 'store'] }, runs: ENGINES_AND_LIMIT },
   ],
   // Pipeline fusion against composed iterators and the limit loop: selectivity x depth, 100K and 1M rows.
   fusion: [
@@ -66,6 +67,8 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
   // How far each engine gets under a fixed heap cap (the scale suite's heapCapMb), reading a scan.
   scale: [
     { scenario: 'scale', grid: { rows: [10_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000], query: SCALE_QUERIES }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
+    // The published OHLC case as its engine ran it: minute bars read from storage.
+    { scenario: 'scale', grid: { rows: [100_000, 1_000_000, 3_000_000], query: ['ohlc'], source: ['store'] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
   ingest: [
@@ -95,7 +98,7 @@ export interface PlanFilter {
   readonly set?: EngineOptions;
   readonly seed?: number;
   /**
-   * Run every query case over each of these sources (`array`, `scan`; see scenarios/source.ts)
+   * Run every query case over each of these sources (`array`, `scan`, `store`; see scenarios/source.ts)
    * instead of the suite's own; task scenarios (ingest, read) have no source and are kept as they are.
    */
   readonly sources?: readonly SourceKind[];

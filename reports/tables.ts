@@ -402,7 +402,8 @@ function shapeLabel(c: CaseRecord): string {
 
 /** The shape label, saying "from a scan" for a case that read a scan. */
 function shapeAndSource(c: CaseRecord): string {
-  return sourceOf(c.params) === 'array' ? shapeLabel(c) : `${shapeLabel(c)}, from a ${sourceOf(c.params)}`;
+  const src = sourceOf(c.params);
+  return src === 'array' ? shapeLabel(c) : `${shapeLabel(c)}, from ${src === 'store' ? 'a stored table' : `a ${src}`}`;
 }
 
 /** A time finding in one cell: "1.71x faster (1.65–1.78)", "1.12x slower (…)", or "no measurable difference (…)". */
@@ -497,29 +498,39 @@ export function answerMemory(ix: CaseIndex): Table | null {
 }
 
 /**
- * Array against scan: every query group measured over both sources, side by side. Over an array
- * both engines share rows that already exist; over a scan the materialized engine must first
- * materialize the scan's output, which is the cost the published work is about.
+ * Where rows come from: every query group measured over more than the shared array, one row per
+ * source. Over an array both engines share rows that already exist; over a scan or a stored table
+ * the materialized engine must first materialize the input, which is the cost the published work
+ * is about.
  */
 export function sources(ix: CaseIndex): Table | null {
   const rows: string[][] = [], rowCases: string[][] = [];
-  const scans = ix.results.cases.filter((c) => c.scenario !== 'scale' && sourceOf(c.params) === 'scan' && c.engine === 'streaming' && Object.keys(c.options).length === 0);
-  for (const sc of scans) {
-    const arrayParams = { ...sc.params, source: 'array' };
-    const get = (params: Record<string, unknown>, engine: string) => ix.get(sc.scenario, params, engine);
-    const [ma, sa, ba] = ['materialized', 'streaming', 'limit-loop'].map((e) => get(arrayParams, e));
-    const [ms, ss, bs] = ['materialized', 'streaming', 'limit-loop'].map((e) => get(sc.params, e));
-    if (!usable(ma) && !usable(ms)) continue;
-    rows.push([shapeLabel(sc), (ss?.inputRows ?? sa?.inputRows ?? 0).toLocaleString('en-US'), timeVerdict(ratio(ma, sa)), timeVerdict(ratio(ms, ss)), heapVerdict(ma, sa), heapVerdict(ms, ss), ba ? ratioCell(ratio(sa, ba)) : '–', bs ? ratioCell(ratio(ss, bs)) : '–']);
-    rowCases.push(ids(ma, sa, ba, ms, ss, bs));
+  const SOURCE_LABEL: Record<string, string> = { array: 'array (shared tuples)', scan: 'scan (compact columns)', store: 'store (filesystem table)' };
+  // One streaming case per query shape read from something other than an array.
+  const shapes = new Map<string, CaseRecord>();
+  for (const c of ix.results.cases) {
+    if (c.scenario === 'scale' || sourceOf(c.params) === 'array' || c.engine !== 'streaming' || Object.keys(c.options).length) continue;
+    const key = `${c.scenario}/${JSON.stringify({ ...c.params, source: undefined })}`;
+    if (!shapes.has(key)) shapes.set(key, c);
+  }
+  for (const sc of shapes.values()) {
+    for (const source of ['array', 'scan', 'store']) {
+      const params = { ...sc.params, source };
+      const [m, s, b] = ['materialized', 'streaming', 'limit-loop'].map((e) => ix.get(sc.scenario, params, e));
+      if (!usable(m) && !usable(s)) continue;
+      const ext = (c: CaseRecord | undefined) => heap(c)?.externalPeakBytes;
+      rows.push([shapeLabel(sc), SOURCE_LABEL[source]!, (s?.inputRows ?? m?.inputRows ?? 0).toLocaleString('en-US'), timeVerdict(ratio(m, s)), heapVerdict(m, s),
+        ext(m) !== undefined || ext(s) !== undefined ? bytesPair(ext(m), ext(s)) : '–', b ? ratioCell(ratio(s, b)) : '–']);
+      rowCases.push(ids(m, s, b));
+    }
   }
   if (rows.length === 0) return null;
   return {
-    id: 'sources', title: 'Where rows come from: a shared array against a scan',
-    what: `The same queries reading a shared in-memory array of tuples, and reading a scan that decodes each row from compact typed-array columns as it is pulled (the materialized engine reads the whole scan first); ${TIME_HOW}; ${MEM_HOW}.`,
-    columns: ['Query', 'Input rows', 'Streaming vs materialized, array', 'Streaming vs materialized, scan', 'Peak heap M / S, array', 'Peak heap M / S, scan', 'Streaming / limit loop, array', 'Streaming / limit loop, scan'],
+    id: 'sources', title: 'Where rows come from: a shared array, a scan, a stored table',
+    what: `The same queries reading a shared in-memory array of tuples; a scan that decodes each row from compact typed-array columns as it is pulled; and a table of sluice's filesystem store read through scan(), segment by segment (the materialized engine reads the whole input first from either). External memory is Buffers and ArrayBuffers outside the V8 heap (the store's file reads), at its highest during the query. Time: ${TIME_HOW}. Memory: ${MEM_HOW}.`,
+    columns: ['Query', 'Source', 'Input rows', 'Streaming vs materialized', 'Peak heap M / S', 'External peak M / S', 'Streaming / limit loop'],
     rows, rowCases,
-    notes: [...publishedMemoryUnderScan(ix), 'Over an array the materialized engine\'s scan costs nothing (it wraps the array), so only the intermediates after it differ; over a scan it holds every row of the input as a tuple before the first operator runs. The limit loop over a scan reads through the same decoder; V8 can then skip building the tuples a filter rejects, which no engine pulling tuples through an iterator can.'],
+    notes: [...publishedMemoryUnderScan(ix), 'Over an array the materialized engine\'s scan costs nothing (it wraps the array), so only the intermediates after it differ; over a scan or a stored table it holds every row of the input as a tuple before the first operator runs. The limit loop reads through the same decoder (scan) or the same segment reads (store); V8 can then skip building the tuples a filter rejects, which no engine pulling tuples through an iterator can.'],
   };
 }
 

@@ -13,13 +13,24 @@
  *   In memory, so that I/O does not dominate; the tuples decoded are the same values as the
  *   array's (the case's checksums agree across sources).
  *
- * The limit loop reads a table through the same `at(i)` on both sources: over `scan` it is a
- * hand-written loop over the same decoder.
+ * - `store`: the rows inserted once, before any timing, into a table of sluice's own filesystem
+ *   store (a fresh catalog in a scratch folder, deleted when the process exits), read through
+ *   `scan()` from `sluice/storage`: segment files read and decoded as the query pulls them
+ *   (streaming), or all of them before the first operator runs (materialized). I/O and the
+ *   row format's decoding are part of every run; the operating system's page cache keeps the
+ *   files in memory after the first.
+ *
+ * The limit loop reads a table through the same `at(i)` on every source: over `scan` it is a
+ * hand-written loop over the same decoder, over `store` over the same segment reads.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Dataset } from './types.js';
-import { columnarBytes, encodeColumns, rowDecoder, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
+import { columnarBytes, ConfigError, encodeColumns, rowDecoder, type ColumnKind, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
+import { createDatabase, createTable, insertBatches, openCatalog, scan, table as storedTable, type ColumnType } from '../engine/storage/index.js';
 
-export const SOURCES = ['array', 'scan'] as const;
+export const SOURCES = ['array', 'scan', 'store'] as const;
 export type SourceKind = (typeof SOURCES)[number];
 
 /** One input table of a case, as its query and its limit loop read it. */
@@ -34,6 +45,8 @@ export interface Table {
   relation(engine: Engine): Relation;
   /** Bytes the table's encoded columns take (scan), or undefined (array: V8 objects, not counted). */
   readonly encodedBytes?: number;
+  /** Delete what the table keeps outside the heap (store: its scratch folder); idempotent. */
+  dispose?(): void;
 }
 
 /** A table over the generator's own array of rows. */
@@ -65,12 +78,87 @@ export function columnTable(schema: Schema, rows: Iterable<Tuple>): Table {
   };
 }
 
+/** The stored column type for an encoded column: exact for every kind the generators produce. */
+function storedType(name: string, kind: ColumnKind): ColumnType {
+  switch (kind) {
+    case 'i32': return 'int';
+    case 'f64': return 'float';
+    case 'bool': return 'bool';
+    case 'dict8': case 'dict16': case 'dict32': return 'string';
+    case 'any': throw new ConfigError(`source 'store': column '${name}' mixes value types, which a stored table cannot hold`);
+  }
+}
+
+/** Rows per insert: each is one commit (a segment file and a manifest), small enough to keep the heap flat. */
+const STORE_INSERT_ROWS = 65_536;
+
+/**
+ * The rows inserted into a fresh filesystem table (see the module comment). The rows are first
+ * encoded into columns, which gives the stored column types without holding tuples, then
+ * inserted in commits of {@link STORE_INSERT_ROWS}. The scratch folder goes when `dispose()` is
+ * called or the process (or worker) exits.
+ */
+export async function storeTable(schema: Schema, rows: Iterable<Tuple>): Promise<Table> {
+  const cols = encodeColumns(schema, rows);
+  const kinds = cols.columns.map((c) => c.kind);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-store-'));
+  const dispose = () => rmSync(root, { recursive: true, force: true });
+  process.once('exit', dispose);
+  try {
+    const db = createDatabase(openCatalog({ root }), 'sluice');
+    createTable(db, 't', schema.map((name, c) => ({ name, type: storedType(name, kinds[c]!), nullable: true })), { store: 'filesystem' });
+    const at = rowDecoder(cols);
+    for (let from = 0; from < cols.length; from += STORE_INSERT_ROWS) {
+      const chunk: Tuple[] = [];
+      for (let i = from; i < Math.min(cols.length, from + STORE_INSERT_ROWS); i++) chunk.push(at(i));
+      await insertBatches(db, 't', chunk, 4096);
+    }
+    const store = storedTable(db, 't').store;
+    const segments = store.snapshot();
+    // Row i through the segments, in order: the limit loop reads rows 0, 1, 2... so one segment
+    // is read per segment's worth of rows, as the scan does.
+    let seg = -1, start = 0, rowsOf: readonly Tuple[] = [];
+    const read = (i: number): Tuple => {
+      // Row 0 always reads its segment afresh: every pass of the loop opens the table, as a scan does.
+      if (i === 0 || seg < 0 || i < start || i >= start + rowsOf.length) {
+        if (i === 0 || seg < 0 || i < start) (seg = 0), (start = 0), (rowsOf = store.readSegment(segments[0]!));
+        while (i >= start + rowsOf.length) {
+          start += rowsOf.length;
+          rowsOf = store.readSegment(segments[++seg]!);
+        }
+      }
+      return rowsOf[i - start]!;
+    };
+    return {
+      schema,
+      length: cols.length,
+      source: 'store',
+      at: read,
+      relation: (engine) => scan(db, 't', engine),
+      dispose: () => {
+        process.removeListener('exit', dispose);
+        dispose();
+      },
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
+
 /** Every table of a generated dataset, as `source` reads it (a generated table's rows are made here). */
-export function prepareTables(data: Dataset, source: SourceKind): Readonly<Record<string, Table>> {
+export async function prepareTables(data: Dataset, source: SourceKind): Promise<Readonly<Record<string, Table>>> {
   const out: Record<string, Table> = {};
-  for (const [name, t] of Object.entries(data)) {
-    const rows = 'rows' in t ? t.rows : t.generate();
-    out[name] = source === 'scan' ? columnTable(t.schema, rows) : arrayTable(t.schema, Array.isArray(rows) ? rows : [...rows]);
+  try {
+    for (const [name, t] of Object.entries(data)) {
+      const rows = 'rows' in t ? t.rows : t.generate();
+      out[name] = source === 'scan' ? columnTable(t.schema, rows)
+        : source === 'store' ? await storeTable(t.schema, rows)
+        : arrayTable(t.schema, Array.isArray(rows) ? rows : [...rows]);
+    }
+  } catch (e) {
+    for (const t of Object.values(out)) t.dispose?.();
+    throw e;
   }
   return out;
 }
@@ -79,6 +167,6 @@ export function prepareTables(data: Dataset, source: SourceKind): Readonly<Recor
 export const SOURCE_PARAM = {
   default: 'array',
   values: SOURCES,
-  doc: "where rows come from: 'array' (a shared in-memory array) or 'scan' (decoded one row at a time from compact columns)",
+  doc: "where rows come from: 'array' (a shared in-memory array), 'scan' (decoded one row at a time from compact columns) or 'store' (a filesystem table read through scan())",
   omitAtDefault: true,
 } as const;

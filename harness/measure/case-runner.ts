@@ -15,6 +15,8 @@ export interface PreparedCase {
   firstRowNs(): number | null;
   /** The memory tracker's peak in the last `run()` (null for the limit loop, which has none). */
   trackerPeak(): number | null;
+  /** Delete what the case's tables keep outside the heap (a stored table's files); idempotent. */
+  dispose(): void;
 }
 
 /** Thrown by the limit loop's sink to stop at the first row. */
@@ -45,17 +47,24 @@ function settleHeap(): void {
   gc?.();
 }
 
-/** Build the data of `spec` and wrap its query for the measurement loops. */
-export function prepareCase(spec: CaseSpec): PreparedCase {
+/**
+ * Build the data of `spec` and wrap its query for the measurement loops. Asynchronous because a
+ * stored table (`source: 'store'`) is inserted first; nothing after this awaits.
+ */
+export async function prepareCase(spec: CaseSpec): Promise<PreparedCase> {
   const scenario = getScenario(spec.scenario);
   // Over `scan`, the generated rows are encoded and dropped here, before the heap settles.
-  const data: Tables = prepareTables(scenario.data(spec.params, spec.seed), (spec.params.source ?? 'array') as SourceKind);
+  const data: Tables = await prepareTables(scenario.data(spec.params, spec.seed), (spec.params.source ?? 'array') as SourceKind);
   settleHeap();
   const inputRows = Object.values(data).reduce((n, t) => n + t.length, 0);
+  const dispose = () => {
+    for (const t of Object.values(data)) t.dispose?.();
+  };
   if (spec.engine === 'limit-loop') {
     const loop = scenario.limitLoop!;
     return {
       inputRows,
+      dispose,
       run: () => loop(data, spec.params, keepLast),
       runChecked: () => {
         const sum = new BagChecksum();
@@ -84,6 +93,7 @@ export function prepareCase(spec: CaseSpec): PreparedCase {
   };
   return {
     inputRows,
+    dispose,
     run: () => build().forEach(keepLast),
     runChecked: () => {
       const sum = new BagChecksum();

@@ -44,8 +44,8 @@ async function loadBenchmark(): Promise<void> {
 // a paired child loads no engine in its own thread, only each build's in that build's worker.
 type CaseRunnerModule = typeof import('./case-runner.js');
 
-function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
-  const c = cr.prepareCase(spec);
+async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
+  const c = await cr.prepareCase(spec);
   const expected = c.runChecked();
   const slow = slowdown > 0 ? stretched(() => c.run(), slowdown) : undefined;
   const run = slow ? slow.run : () => c.run();
@@ -82,8 +82,8 @@ function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, 
   };
 }
 
-function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false) {
-  const c = cr.prepareCase(spec);
+async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false) {
+  const c = await cr.prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
   // otherwise be counted as the query's allocation. Five runs, or two once 0.5 s have passed: a
@@ -342,11 +342,11 @@ async function main(): Promise<void> {
     else if (job.mode === 'time') {
       await loadBenchmark();
       const cr: CaseRunnerModule = await import('./case-runner.js');
-      outcome = { ok: true, ...(cr.isTask(job.case) ? await timePassTask(cr, job.case, job.settings, job.slowdown) : timePass(cr, job.case, job.settings, job.slowdown)) };
+      outcome = { ok: true, ...(cr.isTask(job.case) ? await timePassTask(cr, job.case, job.settings, job.slowdown) : await timePass(cr, job.case, job.settings, job.slowdown)) };
     } else if (job.mode === 'heap') {
       await loadBenchmark();
       const cr: CaseRunnerModule = await import('./case-runner.js');
-      outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : heapPass(cr, job.case, job.runs, job.light)) };
+      outcome = { ok: true, ...(cr.isTask(job.case) ? await heapPassTask(cr, job.case, job.runs) : await heapPass(cr, job.case, job.runs, job.light)) };
     }
     else outcome = { ok: true, ...calibrationKernel(job.kernel, job.count, job.length) };
   } catch (e) {

@@ -130,8 +130,10 @@ async function main(): Promise<void> {
   const port = parentPort!;
   let c: PreparedCase;
   try {
-    const mod = (await import(pathToFileURL(data.runner).href)) as { prepareCase(spec: CaseSpec): PreparedCase };
-    c = mod.prepareCase(data.case);
+    // Awaited: this build's prepareCase is asynchronous (a stored table is inserted first); an
+    // older build's (a gate base) returns the case itself.
+    const mod = (await import(pathToFileURL(data.runner).href)) as { prepareCase(spec: CaseSpec): PreparedCase | Promise<PreparedCase> };
+    c = await mod.prepareCase(data.case);
   } catch (e) {
     port.postMessage({ error: describeError(e) });
     return;

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     process.stdout.write(`profiled ${job.case.id}: ${runs} runs of ${expected} rows in ${job.durationSec} s\n`);
     return;
   }
-  const c = prepareCase(job.case);
+  const c = await prepareCase(job.case);
   const expected = c.runChecked().rows;
   const until = Date.now() + job.durationSec * 1000;
   let runs = 0;

@@ -93,6 +93,19 @@ test('--version prints the package version; help wraps at word boundaries, never
   }
 });
 
+test("every command's help states each default once, the same way: '(default X)' in the description", async (t) => {
+  for (const cmd of ['run', 'list', 'sweep', 'report', 'profile', 'merge', 'compare', 'gate', 'calibrate', 'export']) {
+    const h = await sluice([cmd, '--help'], { ...process.env, COLUMNS: '200' });
+    t.is(h.code, 0, `${cmd}: ${h.stderr}`);
+    t.notRegex(h.stdout, /\[default:/, `${cmd} --help shows a yargs default`);
+    t.notRegex(h.stdout, /\(default: /, `${cmd} --help writes a default as '(default: '`);
+  }
+  const gate = await sluice(['gate', '--help'], { ...process.env, COLUMNS: '200' });
+  t.regex(gate.stdout, /--max-time +seconds each isolate pair takes turns \(default 0\.75\); with --no-paired, benchmark\.js seconds/);
+  const cal = await sluice(['calibrate', '--help'], { ...process.env, COLUMNS: '200' });
+  t.regex(cal.stdout, /--calibration-slowdown .*\(default 10%\)/);
+});
+
 test('progress on a terminal is one updating line; elsewhere every line is kept', async (t) => {
   const { progressLog } = await import('../../harness/cli.js');
   const fake = (isTTY: boolean) => {

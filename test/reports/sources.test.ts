@@ -23,27 +23,33 @@ function results(cases: CaseRecord[]): ResultsFile {
 const P = { rows: 10_000, selectivity: 0.01 };
 const MiB = 2 ** 20;
 
-test('array and scan side by side: the same query, both sources, verdicts per source; the published memory claim judged under scan', (t) => {
+test('array, scan and store side by side: the same query, one row per source, verdicts per source; the published memory claim judged under scan', (t) => {
+  const store = (c: CaseRecord, external: number) => ({ ...c, heap: { ...c.heap!, externalPeakBytes: external } });
   const ix = new CaseIndex(results([
     rec('selectivity', P, 'materialized', 100_000, 0.3 * MiB),
     rec('selectivity', P, 'streaming', 90_000, 0.25 * MiB),
     rec('selectivity', { ...P, source: 'scan' }, 'materialized', 1_000_000, 2 * MiB),
     rec('selectivity', { ...P, source: 'scan' }, 'streaming', 200_000, 0.02 * MiB),
+    store(rec('selectivity', { ...P, source: 'store' }, 'materialized', 3_000_000, 3 * MiB), 400 * 1024),
+    store(rec('selectivity', { ...P, source: 'store' }, 'streaming', 2_000_000, 1 * MiB), 400 * 1024),
   ]));
   const table = sources(ix)!;
-  t.is(table.rows.length, 1);
-  const [label, rows, timeArray, timeScan, heapArray, heapScan] = table.rows[0]!;
+  t.deepEqual(table.rows.map((r) => r[1]), ['array (shared tuples)', 'scan (compact columns)', 'store (filesystem table)']);
+  const [[label, , rows, timeArray, heapArray], [, , , timeScan, heapScan], [, , , timeStore, heapStore, extStore]] = table.rows as string[][];
   t.is(label, 'filter → project, 1% kept');
   t.is(rows, '10,000');
   t.regex(timeArray!, /faster|no measurable difference/);
   t.regex(timeScan!, /\*\*5\.00x faster\*\*/);
+  t.regex(timeStore!, /\*\*1\.50x faster\*\*/);
   t.regex(heapArray!, /below resolution/, 'a 50 KiB difference is below the 256 KiB resolution');
   t.regex(heapScan!, /2\.0 MiB \/ 20\.5 KiB: \*\*100\.0x less\*\* with streaming/);
+  t.regex(heapStore!, /3\.0 MiB \/ 1\.0 MiB: \*\*3\.0x less\*\* with streaming/);
+  t.is(extStore, '400.0 KiB / 400.0 KiB', 'the external memory of the file reads, beside the heap');
   t.regex(table.notes[0]!, /^Published "99% less memory" for a filter keeping 1% of 10,000 rows, input from a scan: peak heap 2\.0 MiB materialized, 20\.5 KiB streaming, 99% less: \*\*holds\*\*\.$/);
   // The tables that reproduce the published report read the array cases only; the answer table names the source.
   t.regex(queryPatterns(ix)!.rows.map((r) => r.join(' ')).join('\n'), /1%|0\.01/);
   const answer = answerTable(ix)!;
-  t.deepEqual(answer.rows.map((r) => r[0]), ['filter → project, 1% kept', 'filter → project, 1% kept, from a scan']);
+  t.deepEqual(answer.rows.map((r) => r[0]), ['filter → project, 1% kept', 'filter → project, 1% kept, from a scan', 'filter → project, 1% kept, from a stored table']);
 });
 
 test('a published memory claim that the scan does not bear out says so', (t) => {
@@ -60,6 +66,6 @@ test('a published memory claim that the scan does not bear out says so', (t) => 
   t.regex(publishedMemoryUnderScan(floor)[0]!, /44% less: \*\*cannot be judged at this size\*\*: the streaming figure is the heap pass's floor/);
   const only = sources(ix)!.rows;
   t.is(only.length, 1, 'a scan without its array twin still gets its row');
-  t.is(only[0]![2], '–', 'and no array figures');
+  t.deepEqual(only[0]!.slice(1, 3), ['scan (compact columns)', '10,000'], 'and no array row');
   t.is(sources(new CaseIndex(results([rec('selectivity', P, 'materialized', 1, 1), rec('selectivity', P, 'streaming', 1, 1)]))), null, 'no scan: no table');
 });

@@ -17,11 +17,11 @@ const SMALL: Record<string, Record<string, unknown>> = {
   scale: { rows: 3000, query: 'ohlc' },
 };
 
-test('every query scenario takes a source, and every runner returns the same bag over array and scan', (t) => {
+test('every query scenario takes a source, and every runner returns the same bag over array, scan and store', async (t) => {
   const queries = [...SCENARIOS.values()].filter((s) => !s.task);
   t.deepEqual(queries.map((s) => s.id).sort(), Object.keys(SMALL).sort(), 'the table above covers every query scenario');
   for (const s of queries) {
-    t.deepEqual(s.params.source?.values, ['array', 'scan'], s.id);
+    t.deepEqual(s.params.source?.values, ['array', 'scan', 'store'], s.id);
     const runners: [string, Record<string, unknown>][] = [
       ['materialized', {}],
       ['streaming', {}],
@@ -30,25 +30,31 @@ test('every query scenario takes a source, and every runner returns the same bag
     ];
     if (s.limitLoop) runners.push(['limit-loop', {}]);
     let expected: { rows: number; checksum: string } | undefined;
-    for (const source of ['array', 'scan']) {
+    for (const source of ['array', 'scan', 'store']) {
       for (const [engine, options] of runners) {
-        const c = prepareCase(makeCase(s.id, { ...SMALL[s.id], source }, engine, options));
-        const got = c.runChecked();
-        expected ??= got;
-        t.true(got.rows > 0, `${s.id} ${source} ${engine}: some rows`);
-        t.deepEqual(got, expected, `${s.id} ${source} ${engine} ${JSON.stringify(options)}`);
-        t.is(c.run(), got.rows, `${s.id} ${source} ${engine}: the timed run returns the checked count`);
+        const c = await prepareCase(makeCase(s.id, { ...SMALL[s.id], source }, engine, options));
+        try {
+          const got = c.runChecked();
+          expected ??= got;
+          t.true(got.rows > 0, `${s.id} ${source} ${engine}: some rows`);
+          t.deepEqual(got, expected, `${s.id} ${source} ${engine} ${JSON.stringify(options)}`);
+          t.is(c.run(), got.rows, `${s.id} ${source} ${engine}: the timed run returns the checked count`);
+        } finally {
+          c.dispose();
+        }
       }
     }
   }
 });
 
-test('every scale query returns the same bag on both engines and both sources', (t) => {
+test('every scale query returns the same bag on both engines and every source', async (t) => {
   for (const query of SCALE_QUERIES) {
     let expected: { rows: number; checksum: string } | undefined;
-    for (const source of ['scan', 'array']) {
+    for (const source of ['scan', 'array', 'store']) {
       for (const [engine, options] of [['materialized', {}], ['streaming', {}], ['streaming', { enablePipelineFusion: true }]] as const) {
-        const got = prepareCase(makeCase('scale', { rows: 2500, query, source }, engine, options)).runChecked();
+        const c = await prepareCase(makeCase('scale', { rows: 2500, query, source }, engine, options));
+        const got = c.runChecked();
+        c.dispose();
         expected ??= got;
         t.true(got.rows > 0, `${query}: some rows`);
         t.deepEqual(got, expected, `${query} ${source} ${engine} ${JSON.stringify(options)}`);
@@ -65,7 +71,7 @@ test('case ids leave the source out at its default (old ids stay valid) and name
   t.is(makeCase('selectivity', { rows: 100, source: 'scan' }, 'limit-loop').id, 'selectivity/rows=100,selectivity=0.1,source=scan/limit-loop');
   t.throws(() => makeCase('selectivity', { source: 'parquet' }, 'streaming'), {
     instanceOf: ConfigError,
-    message: "scenario 'selectivity' parameter 'source' must be one of array, scan, got 'parquet'",
+    message: "scenario 'selectivity' parameter 'source' must be one of array, scan, store, got 'parquet'",
   });
   t.false('source' in SCENARIOS.get('ingest')!.params, 'task scenarios read their own files');
 });
@@ -130,4 +136,25 @@ test('a streaming scan decodes only what the query pulls; a materialized one dec
 
 test('bad rows are refused with the row and widths named', (t) => {
   t.throws(() => columnTable(['a', 'b'], [[1, 2], [3]]), { instanceOf: ConfigError, message: 'row 1 has 1 values; the schema (a, b) has 2' });
+});
+
+test('a stored table: the streaming engine reads segments as the query pulls, the materialized one all at once; dispose deletes its files', async (t) => {
+  const { storeTable } = await import('../../scenarios/source.js');
+  const { readStats } = await import('../../engine/storage/index.js');
+  const rows = Array.from({ length: 20_000 }, (_, i) => [i, `s${i % 7}`, i * 0.5, i % 2 === 0]);
+  const table = await storeTable(['id', 'sym', 'px', 'even'], rows);
+  t.is(table.length, 20_000);
+  t.deepEqual(table.at(12_345), rows[12_345]);
+  t.deepEqual(table.at(3), rows[3], 'the limit loop may start over');
+  const before = readStats.segmentsRead;
+  t.deepEqual(table.relation(createEngine('streaming')).limit(2).toArray(), [rows[0], rows[1]]);
+  t.is(readStats.segmentsRead - before, 1, 'streaming: one segment for the first rows');
+  const mid = readStats.segmentsRead;
+  t.is(table.relation(createEngine('materialized')).limit(2).toArray().length, 2);
+  t.true(readStats.segmentsRead - mid >= 5, 'materialized: every segment (4096 rows each) before limit runs');
+  t.deepEqual(table.relation(createEngine('streaming')).toArray(), rows);
+  table.dispose!();
+  table.dispose!();
+  t.throws(() => table.relation(createEngine('streaming')).toArray(), undefined, 'its files are gone');
+  await t.throwsAsync(storeTable(['x'], [[1], ['a']]), { instanceOf: ConfigError, message: /source 'store': column 'x' mixes value types/ });
 });
