@@ -49,8 +49,6 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'pipeline-depth', grid: { rows: [50_000], depth: [1, 2, 4, 6, 8] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
-    // The fusion grid's depth half (its selectivity half is in the first line).
-    { scenario: 'pipeline-depth', grid: { rows: [100_000, 1_000_000], depth: [2, 4, 8] }, runs: FUSION_RUNS },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../engine/index.js';
 import { getScenario } from '../scenarios/index.js';
 import type { CaseSpec } from './case.js';
-import { RESULT_MARKER, type ChildJob, type WarmLonger } from './measure/protocol.js';
+import { RESULT_MARKER, type ChildJob, type ChildOutcome, type OutcomeOf, type OutputOutcome, type TimeOutcome, type WarmLonger } from './measure/protocol.js';
 import {
   captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
 } from './results.js';
@@ -81,11 +81,14 @@ export function caseRunnerPath(): string {
   return measureModule('case-runner');
 }
 
-/** What a child reported, or why it produced nothing. */
-export type ChildOutcome = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+export type { ChildOutcome };
 
-/** Run one measuring child; never throws for the child's own failures. */
-export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void, command: ChildCommand = childCommand()): Promise<ChildOutcome> {
+/**
+ * Run one measuring child; never throws for the child's own failures. The outcome's type follows
+ * the job's mode (see measure/protocol.ts); the child is trusted to send it, as it is this
+ * build's or a gate base's, whose fields are only ever added to.
+ */
+export function runChild<J extends ChildJob>(job: J, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void, command: ChildCommand = childCommand()): Promise<ChildOutcome<OutcomeOf<J>>> {
   const { script, preload } = command;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], {
@@ -109,7 +112,7 @@ export function runChild(job: ChildJob, flags: readonly string[], timeoutSec: nu
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
       if (line) {
         try {
-          return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildOutcome);
+          return resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as ChildOutcome<OutcomeOf<J>>);
         } catch {
           /* fall through: treat as a crash */
         }
@@ -320,7 +323,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   /** Kill functions of the children running now (two at once for a paired gate's heap passes). */
   const running = new Set<() => void>();
   /** runChild, with the child killable by SIGINT while it runs. */
-  const runTracked = async (job: ChildJob, nodeFlags: readonly string[], timeoutSec: number, command?: ChildCommand): Promise<ChildOutcome> => {
+  const runTracked = async <J extends ChildJob>(job: J, nodeFlags: readonly string[], timeoutSec: number, command?: ChildCommand): Promise<ChildOutcome<OutcomeOf<J>>> => {
     let kill: (() => void) | undefined;
     try {
       return await runChild(job, nodeFlags, timeoutSec, (k) => void running.add((kill = k)), command);
@@ -348,21 +351,21 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
 
   type ArmState = (typeof state)[number];
   /** Record one time pass's outcome (from a child of its own, or its half of a paired child). */
-  const recordTime = (rec: CaseRecord, t: ChildOutcome) => {
+  const recordTime = (rec: CaseRecord, t: ChildOutcome<TimeOutcome>) => {
     if (!t.ok) fail(rec, t.error);
-    else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t as never)}`);
+    else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t)}`);
     else {
-      rec.output = { rows: t.rows as number, checksum: t.checksum as string };
-      rec.inputRows = t.inputRows as number;
-      rec.rounds.push(t.samplesNs as number[]);
+      rec.output = { rows: t.rows, checksum: t.checksum };
+      rec.inputRows = t.inputRows;
+      rec.rounds.push(t.samplesNs);
       // Probe figures only while every round has one (an older base build's child has none).
       if (typeof t.probeNs === 'number' && (rec.probes?.length ?? 0) === rec.rounds.length - 1) {
         rec.probes = [...(rec.probes ?? []), t.probeNs];
-        rec.probeVersion = t.probeVersion as number;
+        if (t.probeVersion !== undefined) rec.probeVersion = t.probeVersion;
       }
       if (typeof t.extraFraction === 'number' && t.extraFraction > 0) rec.slowdownMeasured = [...(rec.slowdownMeasured ?? []), t.extraFraction];
       rec.summary = summarize(rec.rounds.flat());
-      if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = (t.firstRowNs as number | null | undefined) ?? null;
+      if (rec.firstRowNs === undefined || rec.firstRowNs === null) rec.firstRowNs = t.firstRowNs ?? null;
       else if (typeof t.firstRowNs === 'number') rec.firstRowNs = Math.min(rec.firstRowNs, t.firstRowNs);
     }
   };
@@ -376,17 +379,17 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
-      else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h as never)}`);
+      else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h)}`);
       else {
-        const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes, externalPeakBytes } = h as Record<string, number>;
-        rec.heap = { peakBytes: peakBytes!, allocatedBytes: allocatedBytes!, gcCount: gcCount!, trackerPeakBytes: trackerPeakBytes ?? null, maxRssBytes: maxRssBytes! };
+        const { peakBytes, allocatedBytes, gcCount, trackerPeakBytes, retainedBytes, maxRssBytes, externalPeakBytes } = h;
+        rec.heap = { peakBytes, allocatedBytes, gcCount, trackerPeakBytes: trackerPeakBytes ?? null, maxRssBytes };
         if (typeof retainedBytes === 'number') rec.heap.retainedBytes = retainedBytes;
         if (typeof externalPeakBytes === 'number') rec.heap.externalPeakBytes = externalPeakBytes;
-        if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples as number[];
-        if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples as number[];
+        if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples;
+        if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples;
         if (typeof h.allocatedPerRunBytes === 'number') {
           rec.heap.allocatedPerRunBytes = h.allocatedPerRunBytes;
-          rec.heap.allocatedRuns = h.allocatedRuns as number;
+          if (h.allocatedRuns !== undefined) rec.heap.allocatedRuns = h.allocatedRuns;
         }
       }
     }
@@ -433,8 +436,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       const rec = recs[armIndex]!;
       rec.paired = true;
       if (!t.ok) return recordTime(rec, t);
-      const { rounds, extraFractions, ...arm } = (t.arms as ({ rounds: number[][]; extraFractions?: number[] } & Record<string, unknown>)[])[k]!;
-      rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, extraFraction: extraFractions?.[j] ?? 0 }));
+      const { rounds, extraFractions, ...arm } = t.arms[k]!;
+      // A paired pass has no benchmark.js calls, first-row time or probe: its samples are the turns.
+      rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, calls: 0, firstRowNs: null, extraFraction: extraFractions?.[j] ?? 0 }));
     });
     for (const a of state) writeResults(a.arm.out, a.arm.results);
     // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
@@ -487,10 +491,9 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         for (const r of recs) fail(r, `group pass: ${t.error}`);
         return void writeResults(arm.out, arm.results);
       }
-      const out = t.arms as { rows: number; checksum: string; rounds: number[][] }[];
       recs.forEach((r, k) => {
-        const o = out[k]!;
-        if (!sameOutput(r, o as never)) fail(r, `its output differs between the time pass and the group pass: ${describeOutput(r.output)} vs ${describeOutput(o)}`);
+        const o = t.arms[k]!;
+        if (!sameOutput(r, o)) fail(r, `its output differs between the time pass and the group pass: ${describeOutput(r.output)} vs ${describeOutput(o)}`);
         else r.groupRounds!.push(...o.rounds);
       });
       writeResults(arm.out, arm.results);
@@ -548,7 +551,7 @@ function describeOutput(o: { rows: number; checksum: string } | undefined): stri
   return o ? `${o.rows} rows #${o.checksum}` : 'nothing';
 }
 
-function sameOutput(rec: CaseRecord, o: Record<string, unknown>): boolean {
+function sameOutput(rec: CaseRecord, o: Pick<OutputOutcome, 'rows' | 'checksum'>): boolean {
   return rec.output === undefined || (rec.output.rows === o.rows && rec.output.checksum === o.checksum);
 }
 

@@ -11,7 +11,7 @@ import { calibrationKernel } from './calibration.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { describeError, RESULT_MARKER, type ChildJob, type PairJob, type TimeSettings } from './protocol.js';
+import { describeError, RESULT_MARKER, type ChildJob, type HeapOutcome, type PairJob, type PairOutcome, type TimeOutcome, type TimeSettings } from './protocol.js';
 import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
@@ -44,7 +44,7 @@ async function loadBenchmark(): Promise<void> {
 // a paired child loads no engine in its own thread, only each build's in that build's worker.
 type CaseRunnerModule = typeof import('./case-runner.js');
 
-async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
+async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0): Promise<TimeOutcome> {
   const c = await cr.prepareCase(spec);
   const expected = c.runChecked();
   const slow = slowdown > 0 ? stretched(() => c.run(), slowdown) : undefined;
@@ -82,7 +82,7 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
   };
 }
 
-async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false) {
+async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false): Promise<HeapOutcome> {
   const c = await cr.prepareCase(spec);
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
@@ -114,7 +114,7 @@ async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, 
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */
-function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null) {
+function heapOutcome(expected: { rows: number; checksum: string }, inputRows: number, runs: HeapFigures[], trackerPeakBytes: number | null): HeapOutcome {
   return {
     rows: expected.rows,
     checksum: expected.checksum,
@@ -134,7 +134,7 @@ function heapOutcome(expected: { rows: number; checksum: string }, inputRows: nu
  * The time pass of a task scenario: benchmark.js in deferred mode (each sample awaits the task),
  * fewer samples when the scenario asks (a 1M-row ingest takes seconds).
  */
-async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0) {
+async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0): Promise<TimeOutcome> {
   if (slowdown > 0) throw new Error('the calibration slowdown applies to query scenarios only');
   const c = await cr.prepareTask(spec);
   await c.run();
@@ -178,7 +178,7 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
 }
 
 /** The heap pass of a task scenario: one warm-up, then measured runs (at most 3: tasks are long). */
-async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3) {
+async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3): Promise<HeapOutcome> {
   const c = await cr.prepareTask(spec);
   await c.run();
   const expected = await c.output();
@@ -307,7 +307,7 @@ function cycles(measured: readonly ArmSamples[]): number[][] {
  * from one to the next; each is a round of every arm's results. A slowed build's
  * `extraFractions` are what its stretching measured in each isolate pair (0 for the other).
  */
-async function pairPass(job: PairJob) {
+async function pairPass(job: PairJob): Promise<PairOutcome> {
   const isolates = job.isolates ?? 1;
   if (!Number.isInteger(isolates) || isolates < 1) throw new Error(`isolates must be a positive integer, got ${isolates}`);
   const n = job.runners.length;

@@ -35,6 +35,61 @@ export type ChildJob =
   | PairJob
   | { mode: 'calibrate'; kernel: KernelName; count: number; length: number };
 
+/** What every measuring child reports of the output it checked. */
+export interface OutputOutcome {
+  rows: number;
+  checksum: string;
+  /** Rows in the case's input tables (tasks: rows ingested or read). */
+  inputRows: number;
+}
+
+/** A time pass (benchmark.js, one case in the child). */
+export interface TimeOutcome extends OutputOutcome {
+  samplesNs: number[];
+  calls: number;
+  firstRowNs: number | null;
+  /** Calibration only: the slowdown the child measured it added (0 otherwise). */
+  extraFraction: number;
+  /** The machine-speed probe between cycles (queries; a task's pass and older builds have none). */
+  probeNs?: number;
+  probeVersion?: number;
+}
+
+/** A heap pass: every measured run's figures and their medians. */
+export interface HeapOutcome extends OutputOutcome {
+  peakBytes: number;
+  peakSamples: number[];
+  allocatedBytes: number;
+  allocatedSamples: number[];
+  gcCount: number;
+  /** Older builds (a gate base) report none. */
+  externalPeakBytes?: number;
+  trackerPeakBytes: number | null;
+  maxRssBytes: number;
+  /** Allocation per run over many runs back to back (not under a heap cap, not for tasks). */
+  allocatedPerRunBytes?: number;
+  allocatedRuns?: number;
+  retainedBytes?: number;
+}
+
+/** A paired pass: per arm in the job's order, its output and one round of samples per isolate group. */
+export interface PairOutcome {
+  arms: (OutputOutcome & { rounds: number[][]; extraFractions?: number[] })[];
+}
+
+/** The calibration kernel's measurement (see calibration.ts). */
+export type KernelOutcome = ReturnType<typeof import('./calibration.js').calibrationKernel>;
+
+/** What a job's child reports, by job. */
+export type OutcomeOf<J extends ChildJob> =
+  J extends { mode: 'time' } ? TimeOutcome
+    : J extends { mode: 'heap' } ? HeapOutcome
+      : J extends { mode: 'pair' } ? PairOutcome
+        : KernelOutcome;
+
+/** The child's one result: its outcome, or the one-line error that ended it. */
+export type ChildOutcome<T = unknown> = ({ ok: true } & T) | { ok: false; error: string };
+
 /** An error as one line for a result (`Name: message`), in the child and in a paired child's workers. */
 export function describeError(e: unknown): string {
   const err = e as Error;

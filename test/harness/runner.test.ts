@@ -112,14 +112,16 @@ test('killing the runner mid-run and resuming loses and duplicates nothing', asy
 
 test('heap calibration: a kernel that retains a known number of bytes is measured within 10%', async (t) => {
   for (const [count, length] of [[40, 125_000], [400, 1000]] as const) {
-    const r = (await runChild({ mode: 'calibrate', kernel: 'retain', count, length }, ['--expose-gc', '--max-semi-space-size=1'], 60)) as Record<string, number>;
+    const r = await runChild({ mode: 'calibrate', kernel: 'retain', count, length }, ['--expose-gc', '--max-semi-space-size=1'], 60);
+    if (!r.ok) return t.fail(r.error);
     const peakErr = r.measuredPeakBytes! / r.truePeakBytes! - 1;
     const allocErr = r.measuredAllocatedBytes! / r.trueAllocatedBytes! - 1;
     t.log(`retain ${count} x ${length}: peak error ${(peakErr * 100).toFixed(2)}%, allocated error ${(allocErr * 100).toFixed(2)}%`);
     t.true(Math.abs(peakErr) <= 0.1, `peak ${r.measuredPeakBytes} vs true ${r.truePeakBytes}`);
     t.true(Math.abs(allocErr) <= 0.1, `allocated ${r.measuredAllocatedBytes} vs true ${r.trueAllocatedBytes}`);
   }
-  const tr = (await runChild({ mode: 'calibrate', kernel: 'transient', count: 40, length: 125_000 }, ['--expose-gc', '--max-semi-space-size=1'], 60)) as Record<string, number>;
+  const tr = await runChild({ mode: 'calibrate', kernel: 'transient', count: 40, length: 125_000 }, ['--expose-gc', '--max-semi-space-size=1'], 60);
+  if (!tr.ok) return t.fail(tr.error);
   t.true(Math.abs(tr.measuredAllocatedBytes! / tr.trueAllocatedBytes! - 1) <= 0.1, 'transient allocation is measured within 10%');
   t.true(tr.measuredPeakBytes! < tr.trueAllocatedBytes! / 10, 'transient peak is a small fraction of the allocation');
 });

@@ -30,11 +30,13 @@ test('under a heap cap, the engine that runs out of memory is recorded as "out o
   t.is(readResults(out).settings.heapCapMb, 40, 'the cap is recorded with the results');
 });
 
-test('the scale suite: every query at 10K to 10M rows on both engines, capped, without group passes', (t) => {
+test('the scale suite: every query at 10K to 10M rows on both engines, capped, without group passes; OHLC also from a stored table', (t) => {
   const cases = planSuite('scale');
-  t.is(cases.length, 6 * SCALE_QUERIES.length * 2);
+  t.is(cases.length, 6 * SCALE_QUERIES.length * 2 + 3 * 2);
   t.true(cases.some((c) => c.id === 'scale/rows=10000000,query=join/streaming'));
-  t.true(cases.every((c) => c.params.source === 'scan'));
+  t.is(cases.filter((c) => c.params.source === 'scan').length, 6 * SCALE_QUERIES.length * 2);
+  t.deepEqual(cases.filter((c) => c.params.source === 'store').map((c) => c.id).filter((id) => id.endsWith('/streaming')),
+    ['scale/rows=100000,query=ohlc,source=store/streaming', 'scale/rows=1000000,query=ohlc,source=store/streaming', 'scale/rows=3000000,query=ohlc,source=store/streaming']);
   t.is(SUITE_SETTINGS.scale?.heapCapMb, 256);
   t.is(SUITE_SETTINGS.scale?.groupIsolates, 0);
 });
