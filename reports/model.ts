@@ -100,6 +100,19 @@ export function inverse(r: Ratio): Ratio {
   return { ...r, value: 1 / r.value, lo: 1 / r.hi, hi: 1 / r.lo };
 }
 
+/**
+ * When a paired ratio and the ratio of the two cases' benchmark.js medians (separate processes)
+ * disagree: the medians' ratio lies outside the paired 95% interval. A process can run a query at
+ * a speed of its own for its whole life; the paired ratio pools several isolates and is the one
+ * to read. Undefined when they agree or the ratio is not paired.
+ */
+export function mediansDisagree(a: CaseRecord | undefined, b: CaseRecord | undefined, r: Ratio | undefined): string | undefined {
+  if (!r?.paired || !usable(a) || !usable(b)) return undefined;
+  const m = a.summary.medianNs / b.summary.medianNs;
+  if (m >= r.lo && m <= r.hi) return undefined;
+  return `the two medians, from separate processes, give ${m.toFixed(2)}x, outside the paired interval (${r.lo.toFixed(2)}–${r.hi.toFixed(2)}): a process can run this query at a speed of its own for its whole life, so read the paired ratio`;
+}
+
 /** A ratio's interval as text: "1.65–1.78", marked ", unpaired" when it came from separate processes. */
 export function ciText(r: Ratio): string {
   return `${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'}`;

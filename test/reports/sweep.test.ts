@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Runner } from '../../harness/case.js';
 import type { CaseRecord, ResultsFile } from '../../harness/results.js';
 import { summarize } from '../../harness/stats/descriptive.js';
-import { CaseIndex } from '../../reports/model.js';
+import { CaseIndex, mediansDisagree } from '../../reports/model.js';
 import { runSummary } from '../../reports/summary.js';
 import { sweepTable } from '../../reports/tables.js';
 import { sampleResults } from '../harness/sample-results.js';
@@ -49,4 +49,17 @@ test("the run summary compares each runner with the materialized case, a slower 
   t.regex(out, /\| streaming \| [^|]+ \| 1\.33x faster \(1\.3\d–1\.3\d, unpaired\) \|/);
   // 50 µs against 20 µs: 2.50x slower, and the interval is about 2.5 too, not its inverse 0.4.
   t.regex(out, /\| streaming !enableIteratorComposition \| [^|]+ \| 2\.50x slower \(2\.[45]\d–2\.5\d, unpaired\) \|/);
+});
+
+test('a paired ratio that the separate-process medians contradict is flagged, one that they agree with is not', (t) => {
+  const r = sweep([
+    { engine: 'materialized', options: {}, ns: 40_000, heap: MiB },
+    { engine: 'streaming', options: {}, ns: 46_000, heap: MiB },
+  ]);
+  const [m, s] = r.cases;
+  // Paired: streaming measured 1.10x faster in one process; the medians of two processes say 0.87x.
+  const paired = { value: 1.1, lo: 1.09, hi: 1.11, paired: true };
+  t.regex(mediansDisagree(m, s, paired)!, /^the two medians, from separate processes, give 0\.87x, outside the paired interval \(1\.09–1\.11\)/);
+  t.is(mediansDisagree(m, s, { value: 0.87, lo: 0.8, hi: 0.9, paired: true }), undefined, 'inside the interval');
+  t.is(mediansDisagree(m, s, { ...paired, paired: false }), undefined, 'an unpaired ratio is the medians\' own');
 });
