@@ -535,7 +535,7 @@ export function widestInterval(recs: readonly CaseRecord[]): number {
     for (let j = i + 1; j < recs.length; j++) {
       const a = recs[i]!.groupRounds ?? [], b = recs[j]!.groupRounds ?? [];
       if (!aligned(a, b)) return Infinity;
-      const p = pairedRatio(a, b);
+      const p = pairedRatio(a, b, 'hk');
       widest = Math.max(widest, p.ci[1] / p.ratio - 1, 1 - p.ci[0] / p.ratio);
     }
   }

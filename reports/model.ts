@@ -88,7 +88,7 @@ function measuredTogether(a: CaseRecord, b: CaseRecord): boolean {
 export function ratio(a: CaseRecord | undefined, b: CaseRecord | undefined): Ratio | undefined {
   if (!usable(a) || !usable(b)) return undefined;
   if (measuredTogether(a, b)) {
-    const p = pairedRatio(a.groupRounds!, b.groupRounds!);
+    const p = pairedRatio(a.groupRounds!, b.groupRounds!, 'hk');
     return { value: p.ratio, lo: p.ci[0], hi: p.ci[1], paired: true };
   }
   const [lo, hi] = ratioCI(samples(a), samples(b));

@@ -130,3 +130,31 @@ test('process ratio: the process is the unit; two runs of two rounds that agree 
   t.true(Math.abs(p.ratio - 2) < 1e-9);
   t.throws(() => pairedRatio([[1, 2]], [[1, 2, 3]]), { message: /not aligned/ });
 });
+
+test('paired ratios of a few isolate groups: the Hartung–Knapp interval covers an A/A ratio of 1 about 95% of the time; the z interval does not', async (t) => {
+  const { pairedRatio } = await import('../../../harness/stats/paired.js');
+  // Seeded A/A: each isolate group runs at a speed of its own (SD 3% of the log time), samples
+  // vary 10% around it; both arms identical. Three groups of 20 aligned samples, as a group pass.
+  let s = 12345;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  let hk = 0, z = 0;
+  const trials = 400;
+  for (let trial = 0; trial < trials; trial++) {
+    const a: number[][] = [], b: number[][] = [];
+    for (let g = 0; g < 3; g++) {
+      const offA = 0.03 * gauss(), offB = 0.03 * gauss();
+      a.push(Array.from({ length: 20 }, () => 100 * Math.exp(offA + 0.1 * gauss())));
+      b.push(Array.from({ length: 20 }, () => 100 * Math.exp(offB + 0.1 * gauss())));
+    }
+    const h = pairedRatio(a, b, 'hk'), n = pairedRatio(a, b);
+    if (h.ci[0] <= 1 && h.ci[1] >= 1) hk++;
+    if (n.ci[0] <= 1 && n.ci[1] >= 1) z++;
+    t.true(h.ci[1] - h.ci[0] >= n.ci[1] - n.ci[0] - 1e-12, 'never narrower than z');
+  }
+  t.log(`A/A coverage over ${trials} trials: Hartung–Knapp ${hk}, z ${z}`);
+  t.true(hk / trials >= 0.93, `Hartung–Knapp covers 1 in ${hk} of ${trials}`);
+  t.true(z / trials < 0.9, `z covers 1 in ${z} of ${trials}: too narrow with three groups`);
+  const one = pairedRatio([[2, 4, 6]], [[1, 2, 3]], 'hk');
+  t.deepEqual(one.ci, [0, Infinity], 'one group decides nothing');
+});
