@@ -559,48 +559,53 @@ export function capacity(ix: CaseIndex, query: string, engine: string, source = 
  * capacity ratio (the largest input streaming completed over the largest materialized completed).
  */
 export function scaleTable(ix: CaseIndex): Table | null {
-  const cases = ix.of('scale', 'scan');
-  if (cases.length === 0) return null;
+  const srcs = ['scan', 'store'].filter((src) => ix.of('scale', src).length > 0);
+  if (srcs.length === 0) return null;
   const cap = ix.results.settings.heapCapMb;
-  const sizes = ix.values('scale', 'rows', 'scan') as number[];
-  const queries = SCALE_ORDER.filter((q) => cases.some((c) => c.params.query === q));
-  const rows: string[][] = [], rowCases: string[][] = [], notes: string[] = [];
+  const allSizes = [...new Set(srcs.flatMap((src) => ix.values('scale', 'rows', src) as number[]))].sort((x, y) => x - y);
+  const rows: string[][] = [], rowCases: string[][] = [], notes: string[] = [], flatness: string[] = [];
   const cell = (c: CaseRecord | undefined, f: (c: CaseRecord) => string) => (!c ? '–' : c.status === 'errored' ? (/out of memory/.test(c.error ?? '') ? '**out of memory**' : 'errored') : f(c));
   const n = (v: number) => v.toLocaleString('en-US');
-  for (const q of queries) {
-    for (const size of sizes) {
-      const m = ix.get('scale', { rows: size, query: q, source: 'scan' }, 'materialized'), st = ix.get('scale', { rows: size, query: q, source: 'scan' }, 'streaming');
-      if (!m && !st) continue;
-      rows.push([SCALE_LABEL[q] ?? q, n(size),
-        cell(m, timeWithCI), cell(st, timeWithCI),
-        cell(m, (c) => formatBytes(c.heap?.peakBytes ?? NaN)), cell(st, (c) => formatBytes(c.heap?.peakBytes ?? NaN)),
-        cell(st, (c) => (c.heap?.externalPeakBytes !== undefined ? formatBytes(c.heap.externalPeakBytes) : '–')),
-        `${cell(m, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))} / ${cell(st, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))}`]);
-      rowCases.push(ids(m, st));
+  for (const src of srcs) {
+    const cases = ix.of('scale', src);
+    const sizes = ix.values('scale', 'rows', src) as number[];
+    const queries = SCALE_ORDER.filter((q) => cases.some((c) => c.params.query === q));
+    const label = (q: string) => `${SCALE_LABEL[q] ?? q}${src === 'store' ? ', from a stored table' : ''}`;
+    for (const q of queries) {
+      for (const size of sizes) {
+        const m = ix.get('scale', { rows: size, query: q, source: src }, 'materialized'), st = ix.get('scale', { rows: size, query: q, source: src }, 'streaming');
+        if (!m && !st) continue;
+        rows.push([label(q), n(size),
+          cell(m, timeWithCI), cell(st, timeWithCI),
+          cell(m, (c) => formatBytes(c.heap?.peakBytes ?? NaN)), cell(st, (c) => formatBytes(c.heap?.peakBytes ?? NaN)),
+          cell(st, (c) => (c.heap?.externalPeakBytes !== undefined ? formatBytes(c.heap.externalPeakBytes) : '–')),
+          `${cell(m, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))} / ${cell(st, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))}`]);
+        rowCases.push(ids(m, st));
+      }
+      const cm = capacity(ix, q, 'materialized', src), cs = capacity(ix, q, 'streaming', src);
+      const where = (c: typeof cm) => c.completed === undefined ? `none of the sizes tried (out of memory from ${n(c.failedAt ?? c.largestTried)} rows)` : `${n(c.completed)} rows${c.failedAt !== undefined ? ` (out of memory at ${n(c.failedAt)})` : c.completed === c.largestTried ? ' (the largest size tried)' : ''}`;
+      let ratioText = 'capacity ratio: not measured (an engine completed no size)';
+      if (cm.completed !== undefined && cs.completed !== undefined) {
+        const atLeast = cs.completed === cs.largestTried && cs.failedAt === undefined;
+        const exact = cm.failedAt !== undefined;
+        ratioText = `capacity ratio **${atLeast || !exact ? '≥ ' : ''}${(cs.completed / cm.completed).toFixed(cs.completed / cm.completed >= 10 ? 0 : 1)}x**${atLeast ? ' (streaming completed every size tried)' : ''}${!exact ? ' (materialized never ran out of memory)' : ''}`;
+      }
+      notes.push(`${label(q)}: materialized completed ${where(cm)}; streaming ${where(cs)}; ${ratioText}.`);
+      // The streaming peak's flatness: its figure at the largest size it completed against its smallest.
+      const pts = sizes.map((size) => ix.get('scale', { rows: size, query: q, source: src }, 'streaming')).filter((c): c is CaseRecord => c?.status === 'ok' && !!c.heap);
+      if (pts.length < 2) continue;
+      const first = pts[0]!, last = pts[pts.length - 1]!;
+      const growth = last.heap!.peakBytes / Math.max(first.heap!.peakBytes, 1);
+      const res = peakResolution(first, last);
+      const flat = withinResolution(first.heap!.peakBytes, last.heap!.peakBytes, res) || growth <= 2;
+      flatness.push(`${label(q)}, streaming peak heap from ${n(first.params.rows as number)} to ${n(last.params.rows as number)} rows: ${formatBytes(first.heap!.peakBytes)} → ${formatBytes(last.heap!.peakBytes)} (${flat ? 'flat: within 2x or the resolution' : `**grows ${growth.toFixed(1)}x**`}).`);
     }
-    const cm = capacity(ix, q, 'materialized'), cs = capacity(ix, q, 'streaming');
-    const where = (c: typeof cm) => c.completed === undefined ? `none of the sizes tried (out of memory from ${n(c.failedAt ?? c.largestTried)} rows)` : `${n(c.completed)} rows${c.failedAt !== undefined ? ` (out of memory at ${n(c.failedAt)})` : c.completed === c.largestTried ? ' (the largest size tried)' : ''}`;
-    let ratioText = 'capacity ratio: not measured (an engine completed no size)';
-    if (cm.completed !== undefined && cs.completed !== undefined) {
-      const atLeast = cs.completed === cs.largestTried && cs.failedAt === undefined;
-      const exact = cm.failedAt !== undefined;
-      ratioText = `capacity ratio **${atLeast || !exact ? '≥ ' : ''}${(cs.completed / cm.completed).toFixed(cs.completed / cm.completed >= 10 ? 0 : 1)}x**${atLeast ? ' (streaming completed every size tried)' : ''}${!exact ? ' (materialized never ran out of memory)' : ''}`;
-    }
-    notes.push(`${SCALE_LABEL[q] ?? q}: materialized completed ${where(cm)}; streaming ${where(cs)}; ${ratioText}.`);
   }
-  // The streaming peak's flatness: its figure at the largest size it completed against its smallest.
-  for (const q of queries) {
-    const pts = sizes.map((size) => ix.get('scale', { rows: size, query: q, source: 'scan' }, 'streaming')).filter((c): c is CaseRecord => c?.status === 'ok' && !!c.heap);
-    if (pts.length < 2) continue;
-    const first = pts[0]!, last = pts[pts.length - 1]!;
-    const growth = last.heap!.peakBytes / Math.max(first.heap!.peakBytes, 1);
-    const res = peakResolution(first, last);
-    const flat = withinResolution(first.heap!.peakBytes, last.heap!.peakBytes, res) || growth <= 2;
-    notes.push(`${SCALE_LABEL[q] ?? q}, streaming peak heap from ${n(first.params.rows as number)} to ${n(last.params.rows as number)} rows: ${formatBytes(first.heap!.peakBytes)} → ${formatBytes(last.heap!.peakBytes)} (${flat ? 'flat: within 2x or the resolution' : `**grows ${growth.toFixed(1)}x**`}).`);
-  }
+  notes.push(...flatness);
+  const store = srcs.includes('store') ? ' The OHLC query also reads minute bars from a table of sluice\'s filesystem store (inserted before timing; segment files read as the query pulls them), as the published engine did.' : '';
   return {
     id: 'scale', title: `Scale: how far each engine gets${cap ? ` under a ${cap} MiB heap cap` : ''}`,
-    what: `Each query over ${n(sizes[0] ?? 0)} to ${n(sizes[sizes.length - 1] ?? 0)} rows read from a scan (generated straight into typed-array columns, never held as tuples), every case in processes whose V8 heap was capped${cap ? ` at ${cap} MiB (\`--max-old-space-size\`)` : ' (no cap recorded)'}; a case over the cap is recorded as out of memory. Times are benchmark.js medians (95% CI), each case in its own process; peak heap from V8 GC statistics in a separate pass; external memory (ArrayBuffers, Buffers) is what the query held off the V8 heap; max RSS is the whole heap-pass process, input columns included.`,
+    what: `Each query over ${n(allSizes[0] ?? 0)} to ${n(allSizes[allSizes.length - 1] ?? 0)} rows read from a scan (generated straight into typed-array columns, never held as tuples), every case in processes whose V8 heap was capped${cap ? ` at ${cap} MiB (\`--max-old-space-size\`)` : ' (no cap recorded)'}; a case over the cap is recorded as out of memory.${store} Times are benchmark.js medians (95% CI), each case in its own process; peak heap from V8 GC statistics in a separate pass; external memory (ArrayBuffers, Buffers) is what the query held off the V8 heap; max RSS is the whole heap-pass process, input columns included.`,
     columns: ['Query', 'Input rows', 'Materialized time', 'Streaming time', 'Materialized peak heap', 'Streaming peak heap', 'Streaming external peak', 'Max RSS M / S'],
     rows, rowCases, notes,
   };
