@@ -397,7 +397,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     writeResults(arm.out, arm.results);
   };
 
-  const measureOne = async (c: CaseSpec, a: ArmState, round: number) => {
+  const measureOne = async (c: CaseSpec, a: ArmState, round: number, heapNow = true) => {
     const { arm, settings } = a;
     const rec = a.records.get(c.id)!;
     if (rec.status === 'errored' || round > settings.rounds) return;
@@ -410,7 +410,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       writeResults(arm.out, arm.results);
     }
     // Also after a resume whose time passes were saved but whose heap pass was not.
-    await heapAndFinish(c, a);
+    if (heapNow) await heapAndFinish(c, a);
   };
 
   /** Paired mode: one child measures the case on both arms in alternating slices (see PairJob). */
@@ -509,8 +509,13 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
           // Alternate which build goes first, so neither always runs on a machine the other warmed.
           const first = caseIndex++ % state.length;
           if (opts.paired) await measurePair(c, round, first);
+          else if (state.length === 1) await measureOne(c, state[0]!, round, false);
           else for (let k = 0; k < state.length; k++) await measureOne(c, state[(first + k) % state.length]!, round);
         }
+        // One build: its group's heap passes after the group's time passes, HEAP_PASSES_AT_ONCE at
+        // a time (heap figures are V8's GC statistics, not times; the paired gate runs its two
+        // builds' heap passes at once the same way). Never beside a time pass.
+        if (state.length === 1 && !opts.paired) await inParallel(order.map((c) => () => heapAndFinish(c, state[0]!)), HEAP_PASSES_AT_ONCE);
         if (round === 1) {
           for (const a of state) {
             checkAgreement(members.map((c) => a.records.get(c.id)!), log);
@@ -540,6 +545,18 @@ export function widestInterval(recs: readonly CaseRecord[]): number {
     }
   }
   return widest;
+}
+
+/** Heap passes of one build run this many at a time (one per core of a 2-core machine). */
+const HEAP_PASSES_AT_ONCE = 2;
+
+/** Run `tasks` with at most `n` running at once; resolves when all have. */
+async function inParallel(tasks: readonly (() => Promise<void>)[], n: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
 }
 
 /** A read of the status that TypeScript does not narrow away (fail() changes it behind its back). */
