@@ -56,6 +56,8 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     // table (see scenarios/source.ts).
     { scenario: 'selectivity', grid: { rows: [10_000], selectivity: [0.01, 0.1, 0.5], source: ['scan', 'store'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate'], source: ['scan', 'store'] }, runs: ENGINES_AND_LIMIT },
+    // A slice of the scale suite: how far each engine gets from a scan under a 64 MiB heap cap.
+    { scenario: 'scale', grid: { rows: [100_000, 1_000_000], query: ['filter10', 'groupby'], heapCap: [64] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
   ],
   // Pipeline fusion against composed iterators and the limit loop: selectivity x depth, 100K and 1M rows.
   fusion: [

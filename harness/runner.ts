@@ -261,6 +261,15 @@ export function childFlags(paired: boolean): Environment['nodeFlags'] {
 }
 
 
+/**
+ * A case's V8 heap cap, MiB: its own (the scale scenario's `heapCap` parameter, so that one suite
+ * can hold capped cases beside uncapped ones) or the run's (`--heap-cap`, a suite's `heapCapMb`).
+ */
+export function caseHeapCap(c: { readonly params: Readonly<Record<string, unknown>> }, settings: Pick<RunSettings, 'heapCapMb'>): number | undefined {
+  const own = Number(c.params.heapCap ?? 0);
+  return own > 0 ? own : settings.heapCapMb;
+}
+
 /** A child's error when V8 ran out of heap (runChild reads it from the child's stderr). */
 export const OUT_OF_MEMORY = 'out of memory (the V8 heap limit was reached)';
 
@@ -290,8 +299,12 @@ export function outOfMemory(rec: CaseRecord, error: string, capMb: number | unde
 export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void, opts: { paired?: boolean } = {}): Promise<void> {
   const log = logFn ?? (() => {});
   const capped = (f: readonly string[], cap: number | undefined) => (cap ? [...f, `--max-old-space-size=${cap}`] : [...f]);
-  const baseFlags = childFlags(!!opts.paired), cap0 = arms[0]?.results.settings.heapCapMb;
-  const flags = { time: capped(baseFlags.time, cap0), heap: capped(baseFlags.heap, cap0) };
+  const baseFlags = childFlags(!!opts.paired), runSettings = arms[0]?.results.settings;
+  /** A case's node flags: its heap cap (its own, or the run's) on top of the pass's flags. */
+  const flagsFor = (c: CaseSpec) => {
+    const cap = runSettings ? caseHeapCap(c, runSettings) : undefined;
+    return { time: capped(baseFlags.time, cap), heap: capped(baseFlags.heap, cap) };
+  };
   if (opts.paired && (arms.length !== 2 || arms.some((a) => !a.caseRunner))) throw new ConfigError('paired measurement needs exactly two builds, each with its case runner');
   const state = arms.map((arm) => {
     const records = new Map(arm.results.cases.map((r) => [r.id, r]));
@@ -345,7 +358,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   };
   const fail = (rec: CaseRecord, error: string) => {
     rec.status = 'errored';
-    rec.error = outOfMemory(rec, error, state[0]?.settings.heapCapMb);
+    rec.error = outOfMemory(rec, error, state[0] ? caseHeapCap(rec, state[0].settings) : undefined);
     log(`  errored: ${rec.error}`);
   };
 
@@ -376,7 +389,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
       // Under a heap cap, peak figures only (one warm-up run, no many-run allocation figure).
-      const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(settings.heapCapMb ? { light: true } : {}) }, flags.heap, settings.timeoutSec, arm.child);
+      const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(caseHeapCap(c, settings) ? { light: true } : {}) }, flagsFor(c).heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h)}`);
@@ -404,7 +417,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (rec.rounds.length < round) {
       progress(c, arm, `time pass, round ${round}/${settings.rounds}`);
       const job: ChildJob = { mode: 'time', case: arm.caseFor?.(c) ?? c, settings, ...(arm.slowdown ? { slowdown: arm.slowdown } : {}) };
-      recordTime(rec, await runTracked(job, flags.time, settings.timeoutSec, arm.child));
+      recordTime(rec, await runTracked(job, flagsFor(c).time, settings.timeoutSec, arm.child));
       done++;
       // Saved before the heap pass: a kill during it must not lose this measurement.
       writeResults(arm.out, arm.results);
@@ -425,12 +438,12 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const order = first === 0 ? [0, 1] : [1, 0];
     progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}${isolates > 1 ? ` (${isolates} isolate pairs)` : ''}`);
     const job: ChildJob = {
-      mode: 'pair', case: c, settings, sampleSeconds: PAIR_SAMPLE_SECONDS,
+      mode: 'pair', case: c, settings: { ...settings, heapCapMb: caseHeapCap(c, settings) }, sampleSeconds: PAIR_SAMPLE_SECONDS,
       cases: order.map((i) => state[i]!.arm.caseFor?.(c) ?? c),
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number], isolates,
     };
-    const t = await runTracked(job, flags.time, settings.timeoutSec);
+    const t = await runTracked(job, flagsFor(c).time, settings.timeoutSec);
     done += 2;
     order.forEach((armIndex, k) => {
       const rec = recs[armIndex]!;
@@ -478,14 +491,14 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       progress(live[0]!, arm, `group pass ${passes + 1} of ${live.length} runners taking turns (${isolates} isolate groups)`);
       const job: ChildJob = {
         mode: 'pair', case: live[0]!, cases: live, runners: live.map(() => arm.caseRunner ?? caseRunnerPath()),
-        settings: { ...settings, maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
+        settings: { ...settings, heapCapMb: caseHeapCap(live[0]!, settings), maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
         warmLonger: GROUP_WARM,
       };
       // The gate's determinism flags: no background compiler or GC threads, one hash seed, so that
       // fresh isolates differ less from one another (what limits these intervals).
-      const t = await runTracked(job, [...flags.time, ...DETERMINISM_FLAGS], settings.timeoutSec);
+      const t = await runTracked(job, [...flagsFor(live[0]!).time, ...DETERMINISM_FLAGS], settings.timeoutSec);
       done++;
       if (!t.ok) {
         for (const r of recs) fail(r, `group pass: ${t.error}`);

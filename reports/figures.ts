@@ -97,9 +97,13 @@ export function allFigures(ix: CaseIndex): Figure[] {
     ] }) });
   }
   // Scale: time and peak heap against input rows (log axes), both engines, three query shapes.
-  const scaleCases = ix.of('scale', 'scan');
+  // The cases under the run's cap, or (a reference run's slice) under the most common cap of their own.
+  const scanScale = ix.of('scale', 'scan');
+  const owns = scanScale.map((c) => Number(c.params.heapCap ?? 0));
+  const own = owns.includes(0) ? 0 : owns.sort((a, b) => owns.filter((x) => x === b).length - owns.filter((x) => x === a).length)[0] ?? 0;
+  const scaleCases = scanScale.filter((c) => Number(c.params.heapCap ?? 0) === own);
   if (scaleCases.length) {
-    const sizes = ix.values('scale', 'rows', 'scan') as number[];
+    const sizes = [...new Set(scaleCases.map((c) => c.params.rows as number))].sort((a, b) => a - b);
     const shapes = [
       { q: 'filter10', label: 'filter 10%', marker: 'circle' as Marker },
       { q: 'groupby', label: 'group by', marker: 'diamond' as Marker },
@@ -111,10 +115,10 @@ export function allFigures(ix: CaseIndex): Figure[] {
     ];
     const series = (point: typeof timePoint): Series[] => shapes.flatMap((sh) => engines.map((e) => ({
       name: `${e.engine}, ${sh.label}`, color: e.color, marker: sh.marker, dash: e.dash,
-      points: sizes.map((n) => point(n, ix.get('scale', { rows: n, query: sh.q, source: 'scan' }, e.engine))).filter((p): p is Point => p !== null),
+      points: sizes.map((n) => point(n, ix.get('scale', { rows: n, query: sh.q, source: 'scan', ...(own ? { heapCap: own } : {}) }, e.engine))).filter((p): p is Point => p !== null),
     }))).filter((x) => x.points.length > 0);
     // The cap as a line, and a mark on it at each engine's first size over the cap.
-    const cap = ix.results.settings.heapCapMb;
+    const cap = own || ix.results.settings.heapCapMb;
     const capBytes = cap ? cap * 1024 * 1024 : undefined;
     const oomPoints = shapes.flatMap((sh) => engines.map((e) => {
       const failed = scaleCases.filter((c) => c.params.query === sh.q && c.engine === e.engine && c.status === 'errored' && /out of memory/.test(c.error ?? '')).map((c) => c.params.rows as number);

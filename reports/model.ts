@@ -35,9 +35,13 @@ export function sourceOf(params: Record<string, unknown>): string {
   return typeof params.source === 'string' ? params.source : 'array';
 }
 
-/** The key of a case: `source=array` is the same as no source (files from before it existed). */
+/**
+ * The key of a case: a parameter at the value files from before it existed imply is the same as
+ * no parameter (`source=array`; the scale scenario's `heapCap=0`, the run's own cap).
+ */
 function key(scenario: string, params: Record<string, unknown>, engine: string, options: Record<string, unknown>): string {
-  const p = Object.keys(params).filter((k) => !(k === 'source' && params[k] === 'array')).sort().map((k) => `${k}=${String(params[k])}`).join(',');
+  const implied = (k: string) => (k === 'source' && params[k] === 'array') || (k === 'heapCap' && Number(params[k]) === 0);
+  const p = Object.keys(params).filter((k) => !implied(k)).sort().map((k) => `${k}=${String(params[k])}`).join(',');
   const o = Object.keys(options).sort().map((k) => `${k}=${String(options[k])}`).join(',');
   return `${scenario}|${p}|${engine}|${o}`;
 }

@@ -546,8 +546,8 @@ const SCALE_LABEL: Record<string, string> = {
 };
 
 /** The largest input an engine completed for a scale query, and whether it then ran out of memory. */
-export function capacity(ix: CaseIndex, query: string, engine: string, source = 'scan'): { completed: number | undefined; failedAt: number | undefined; largestTried: number } {
-  const cases = ix.of('scale', source).filter((c) => c.params.query === query && c.engine === engine && Object.keys(c.options).length === 0);
+export function capacity(ix: CaseIndex, query: string, engine: string, source = 'scan', heapCap = 0): { completed: number | undefined; failedAt: number | undefined; largestTried: number } {
+  const cases = ix.of('scale', source).filter((c) => c.params.query === query && c.engine === engine && Object.keys(c.options).length === 0 && Number(c.params.heapCap ?? 0) === heapCap);
   const ok = cases.filter((c) => c.status === 'ok').map((c) => c.params.rows as number);
   const oom = cases.filter((c) => c.status === 'errored' && /out of memory/.test(c.error ?? '')).map((c) => c.params.rows as number);
   return { completed: ok.length ? Math.max(...ok) : undefined, failedAt: oom.length ? Math.min(...oom) : undefined, largestTried: Math.max(0, ...cases.map((c) => c.params.rows as number)) };
@@ -561,19 +561,25 @@ export function capacity(ix: CaseIndex, query: string, engine: string, source = 
 export function scaleTable(ix: CaseIndex): Table | null {
   const srcs = ['scan', 'store'].filter((src) => ix.of('scale', src).length > 0);
   if (srcs.length === 0) return null;
-  const cap = ix.results.settings.heapCapMb;
+  // A case's cap is its own heapCap parameter, or the run's.
+  const ownCaps = [...new Set(srcs.flatMap((src) => ix.of('scale', src).map((c) => Number(c.params.heapCap ?? 0))))].sort((x, y) => x - y);
+  const capOf = (own: number) => (own > 0 ? own : ix.results.settings.heapCapMb);
+  const caps = [...new Set(ownCaps.map(capOf))];
+  const cap = caps.length === 1 ? caps[0] : undefined;
   const allSizes = [...new Set(srcs.flatMap((src) => ix.values('scale', 'rows', src) as number[]))].sort((x, y) => x - y);
   const rows: string[][] = [], rowCases: string[][] = [], notes: string[] = [], flatness: string[] = [];
   const cell = (c: CaseRecord | undefined, f: (c: CaseRecord) => string) => (!c ? '–' : c.status === 'errored' ? (/out of memory/.test(c.error ?? '') ? '**out of memory**' : 'errored') : f(c));
   const n = (v: number) => v.toLocaleString('en-US');
-  for (const src of srcs) {
-    const cases = ix.of('scale', src);
-    const sizes = ix.values('scale', 'rows', src) as number[];
+  for (const src of srcs) for (const own of ownCaps) {
+    const cases = ix.of('scale', src).filter((c) => Number(c.params.heapCap ?? 0) === own);
+    if (cases.length === 0) continue;
+    const sizes = [...new Set(cases.map((c) => c.params.rows as number))].sort((x, y) => x - y);
     const queries = SCALE_ORDER.filter((q) => cases.some((c) => c.params.query === q));
-    const label = (q: string) => `${SCALE_LABEL[q] ?? q}${src === 'store' ? ', from a stored table' : ''}`;
+    const label = (q: string) => `${SCALE_LABEL[q] ?? q}${src === 'store' ? ', from a stored table' : ''}${cap === undefined && capOf(own) ? ` (${capOf(own)} MiB cap)` : ''}`;
+    const at = (size: number, q: string) => ({ rows: size, query: q, source: src, ...(own > 0 ? { heapCap: own } : {}) });
     for (const q of queries) {
       for (const size of sizes) {
-        const m = ix.get('scale', { rows: size, query: q, source: src }, 'materialized'), st = ix.get('scale', { rows: size, query: q, source: src }, 'streaming');
+        const m = ix.get('scale', at(size, q), 'materialized'), st = ix.get('scale', at(size, q), 'streaming');
         if (!m && !st) continue;
         rows.push([label(q), n(size),
           cell(m, timeWithCI), cell(st, timeWithCI),
@@ -582,7 +588,7 @@ export function scaleTable(ix: CaseIndex): Table | null {
           `${cell(m, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))} / ${cell(st, (c) => formatBytes(c.heap?.maxRssBytes ?? NaN))}`]);
         rowCases.push(ids(m, st));
       }
-      const cm = capacity(ix, q, 'materialized', src), cs = capacity(ix, q, 'streaming', src);
+      const cm = capacity(ix, q, 'materialized', src, own), cs = capacity(ix, q, 'streaming', src, own);
       const where = (c: typeof cm) => c.completed === undefined ? `none of the sizes tried (out of memory from ${n(c.failedAt ?? c.largestTried)} rows)` : `${n(c.completed)} rows${c.failedAt !== undefined ? ` (out of memory at ${n(c.failedAt)})` : c.completed === c.largestTried ? ' (the largest size tried)' : ''}`;
       let ratioText = 'capacity ratio: not measured (an engine completed no size)';
       if (cm.completed !== undefined && cs.completed !== undefined) {
@@ -592,7 +598,7 @@ export function scaleTable(ix: CaseIndex): Table | null {
       }
       notes.push(`${label(q)}: materialized completed ${where(cm)}; streaming ${where(cs)}; ${ratioText}.`);
       // The streaming peak's flatness: its figure at the largest size it completed against its smallest.
-      const pts = sizes.map((size) => ix.get('scale', { rows: size, query: q, source: src }, 'streaming')).filter((c): c is CaseRecord => c?.status === 'ok' && !!c.heap);
+      const pts = sizes.map((size) => ix.get('scale', at(size, q), 'streaming')).filter((c): c is CaseRecord => c?.status === 'ok' && !!c.heap);
       if (pts.length < 2) continue;
       const first = pts[0]!, last = pts[pts.length - 1]!;
       const growth = last.heap!.peakBytes / Math.max(first.heap!.peakBytes, 1);
@@ -604,8 +610,8 @@ export function scaleTable(ix: CaseIndex): Table | null {
   notes.push(...flatness);
   const store = srcs.includes('store') ? ' The OHLC query also reads minute bars from a table of sluice\'s filesystem store (inserted before timing; segment files read as the query pulls them), as the published engine did.' : '';
   return {
-    id: 'scale', title: `Scale: how far each engine gets${cap ? ` under a ${cap} MiB heap cap` : ''}`,
-    what: `Each query over ${n(allSizes[0] ?? 0)} to ${n(allSizes[allSizes.length - 1] ?? 0)} rows read from a scan (generated straight into typed-array columns, never held as tuples), every case in processes whose V8 heap was capped${cap ? ` at ${cap} MiB (\`--max-old-space-size\`)` : ' (no cap recorded)'}; a case over the cap is recorded as out of memory.${store} Times are benchmark.js medians (95% CI), each case in its own process; peak heap from V8 GC statistics in a separate pass; external memory (ArrayBuffers, Buffers) is what the query held off the V8 heap; max RSS is the whole heap-pass process, input columns included.`,
+    id: 'scale', title: `Scale: how far each engine gets${cap ? ` under a ${cap} MiB heap cap` : ' under a heap cap'}`,
+    what: `Each query over ${n(allSizes[0] ?? 0)} to ${n(allSizes[allSizes.length - 1] ?? 0)} rows read from a scan (generated straight into typed-array columns, never held as tuples), every case in processes whose V8 heap was capped${cap ? ` at ${cap} MiB (\`--max-old-space-size\`)` : caps.some((c) => c) ? ' (each row names its cap)' : ' (no cap recorded)'}; a case over the cap is recorded as out of memory.${store} Times are benchmark.js medians (95% CI), each case in its own process; peak heap from V8 GC statistics in a separate pass; external memory (ArrayBuffers, Buffers) is what the query held off the V8 heap; max RSS is the whole heap-pass process, input columns included.`,
     columns: ['Query', 'Input rows', 'Materialized time', 'Streaming time', 'Materialized peak heap', 'Streaming peak heap', 'Streaming external peak', 'Max RSS M / S'],
     rows, rowCases, notes,
   };

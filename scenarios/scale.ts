@@ -37,8 +37,8 @@ export const SCALE_QUERIES = Object.keys(QUERIES) as (keyof typeof QUERIES)[];
 /**
  * The scale family: one query over trades of 10K to 10M rows and more, read from a `scan` by
  * default (rows generated straight into columns, never held as tuples), each case in a child
- * whose V8 heap is capped (the `scale` suite's `heapCapMb`), so that the largest input each
- * engine completes can be found. `join` joins every trade with a 1000-row table on `qty`.
+ * whose V8 heap is capped (the `scale` suite's `heapCapMb`, or the case's own `heapCap`), so that
+ * the largest input each engine completes can be found. `join` joins every trade with a 1000-row table on `qty`.
  */
 export const scale: Scenario = {
   id: 'scale',
@@ -47,7 +47,8 @@ export const scale: Scenario = {
   params: {
     rows: { default: 100_000, doc: 'input rows' },
     query: { default: 'filter10', values: SCALE_QUERIES, doc: 'filter1/10/50/100 (filter keeping that percentage, then project), depth6, groupby (by symbol), ohlc (per symbol and hour), join (with a 1000-row table)' },
-    source: { default: 'scan', values: SOURCES, doc: "'scan' (the default here) or 'array'", omitAtDefault: true },
+    source: { default: 'scan', values: SOURCES, doc: "'scan' (the default here), 'array' or 'store'", omitAtDefault: true },
+    heapCap: { default: 0, values: [0, 32, 64, 128, 256, 512, 1024], doc: "V8 heap cap of this case's processes, MiB (0: the run's own, --heap-cap)", omitAtDefault: true },
   },
   data: (p, seed) => ({
     trades: { schema: TRADES_SCHEMA, generate: () => tradeRows(p.rows as number, seed) },

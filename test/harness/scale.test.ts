@@ -30,6 +30,22 @@ test('under a heap cap, the engine that runs out of memory is recorded as "out o
   t.is(readResults(out).settings.heapCapMb, 40, 'the cap is recorded with the results');
 });
 
+test("a case's own heap cap (the scale scenario's heapCap) caps its processes in a run that has none, and its report row says so", async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  const cases = ['materialized', 'streaming'].map((e) => makeCase('scale', { rows: 400_000, query: 'filter1', heapCap: 32 }, e as never));
+  t.is(cases[0]!.id, 'scale/rows=400000,query=filter1,heapCap=32/materialized');
+  t.is(makeCase('scale', { rows: 10, heapCap: 0 }, 'streaming').id, 'scale/rows=10,query=filter10/streaming', 'the run\'s own cap: left out of the id');
+  t.throws(() => makeCase('scale', { heapCap: 100 }, 'streaming'), { message: /parameter 'heapCap' must be one of 0, 32, 64, 128, 256, 512, 1024, got 100/ });
+  const r = await runCases({ suite: 'test', cases, out, settings: { rounds: 1, maxTime: 0.05, minSamples: 2, heapRuns: 1, timeoutSec: 120, groupIsolates: 0 } });
+  const [m, s] = cases.map((c) => r.cases.find((x) => x.id === c.id)!);
+  t.is(m!.error, 'out of memory at 400,000 rows (heap cap 32 MiB)');
+  t.is(s!.status, 'ok', s!.error);
+  t.is(s!.heap!.allocatedPerRunBytes, undefined, 'a capped heap pass measures peaks only');
+  const table = scaleTable(new CaseIndex(readResults(out)))!;
+  t.regex(table.title, /under a 32 MiB heap cap/);
+  t.regex(table.notes.join('\n'), /filter 1% → project: materialized completed none of the sizes tried \(out of memory from 400,000 rows\); streaming 400,000 rows/);
+});
+
 test('the scale suite: every query at 10K to 10M rows on both engines, capped, without group passes; OHLC also from a stored table', (t) => {
   const cases = planSuite('scale');
   t.is(cases.length, 6 * SCALE_QUERIES.length * 2 + 3 * 2);
