@@ -128,3 +128,11 @@ test('progress on a terminal is one updating line; elsewhere every line is kept'
   b.end();
   t.is(pipe.text(), '[1/2] one\n[2/2] two\n');
 });
+
+test('a run whose only failures are cases out of memory under their heap cap exits 0 and says how many', async (t) => {
+  const out = path.join(dir, 'capped.json');
+  const r = await sluice(['run', '--suite', 'scale', '--filter', 'scale/rows=1000000,query=filter10/materialized', '--heap-cap', '32', '--out', out, '--force', '--rounds', '1', '--max-time', '0.05', '--min-samples', '2']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /sluice: wrote .*capped\.json \(0 ok, 1 out of memory under their heap cap, 0 errored\)/);
+  t.regex(r.stdout, /\*\*errored\*\*: out of memory at 1,000,000 rows \(heap cap 32 MiB\)/);
+});
