@@ -117,6 +117,16 @@ export function mediansDisagree(a: CaseRecord | undefined, b: CaseRecord | undef
   return `the two medians, from separate processes, give ${m.toFixed(2)}x, outside the paired interval (${r.lo.toFixed(2)}–${r.hi.toFixed(2)}): a process can run this query at a speed of its own for its whole life, so read the paired ratio`;
 }
 
+/** A time finding in one cell: "**1.71x faster** (1.65–1.78)", "**1.12x slower** (…)", or "no measurable difference (…)". */
+export function timeVerdict(r: Ratio | undefined): string {
+  if (!r) return '–';
+  switch (side(r)) {
+    case 'above': return `**${r.value.toFixed(2)}x faster** (${ciText(r)})`;
+    case 'below': return `**${(1 / r.value).toFixed(2)}x slower** (${ciText(inverse(r))})`;
+    case 'spans': return `no measurable difference (${r.value.toFixed(2)}x, ${ciText(r)})`;
+  }
+}
+
 /** A ratio's interval as text: "1.65–1.78", marked ", unpaired" when it came from separate processes. */
 export function ciText(r: Ratio): string {
   return `${r.lo.toFixed(2)}–${r.hi.toFixed(2)}${r.paired ? '' : ', unpaired'}`;

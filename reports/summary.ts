@@ -5,19 +5,9 @@
  */
 import type { CaseRecord, ResultsFile } from '../harness/results.js';
 import { formatBytes, formatNs, runnerLabel } from './format.js';
-import { CaseIndex, ciText, inverse, ratio, side, usable, type Ratio } from './model.js';
+import { CaseIndex, ratio, ratioCell, timeVerdict, usable } from './model.js';
 import { markdownTable } from './render.js';
 import { sweepTable } from './tables.js';
-
-/** "1.39x faster (1.30–1.48)", "1.10x slower (…)", or "same (0.98–1.03)" when the interval spans 1. */
-function against(r: Ratio | undefined): string {
-  if (!r) return '–';
-  switch (side(r)) {
-    case 'above': return `${r.value.toFixed(2)}x faster (${ciText(r)})`;
-    case 'below': return `${(1 / r.value).toFixed(2)}x slower (${ciText(inverse(r))})`;
-    case 'spans': return `no difference (${ciText(r)})`;
-  }
-}
 
 /**
  * The table printed after a run: per case its median time (95% CI), how it compares with the
@@ -41,11 +31,8 @@ export function runSummary(results: ResultsFile): string {
       }
       const s = c.summary;
       const time = s ? `${formatNs(s.medianNs)} (${formatNs(s.ci95Ns[0])}–${formatNs(s.ci95Ns[1])})` : '–';
-      const vsM = c === m ? '' : against(ratio(m, c));
-      const vsLoop = c === loop || !loop ? '' : (() => {
-        const r = ratio(c, loop);
-        return r ? `${r.value.toFixed(2)}x (${ciText(r)})` : '–';
-      })();
+      const vsM = c === m ? '' : timeVerdict(ratio(m, c));
+      const vsLoop = c === loop || !loop ? '' : ratioCell(ratio(c, loop));
       lines.push(`| ${group} | ${runnerLabel(c)} | ${time} | ${vsM} | ${vsLoop} | ${formatBytes(c.heap?.peakBytes)} | ${formatBytes(c.heap?.trackerPeakBytes)} | ${formatNs(c.firstRowNs)} |`);
     }
   }

@@ -1,5 +1,5 @@
 import type { CaseRecord } from '../harness/results.js';
-import { bytesPair, CaseIndex, sourceOf, ciText, inverse, mediansDisagree, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
+import { bytesPair, CaseIndex, sourceOf, mediansDisagree, timeVerdict, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
 import { PUBLISHED } from './published.js';
 
 /** One report table: what it measured, its rows, and what it says about the published claims. */
@@ -407,24 +407,24 @@ function shapeAndSource(c: CaseRecord): string {
   return src === 'array' ? shapeLabel(c) : `${shapeLabel(c)}, from ${src === 'store' ? 'a stored table' : `a ${src}`}`;
 }
 
-/** A time finding in one cell: "1.71x faster (1.65–1.78)", "1.12x slower (…)", or "no measurable difference (…)". */
-function timeVerdict(r: ReturnType<typeof ratio>): string {
-  if (!r) return '–';
-  switch (side(r)) {
-    case 'above': return `**${r.value.toFixed(2)}x faster** (${ciText(r)})`;
-    case 'below': return `**${(1 / r.value).toFixed(2)}x slower** (${ciText(inverse(r))})`;
-    case 'spans': return `no measurable difference (${r.value.toFixed(2)}x, ${ciText(r)})`;
-  }
+/** Streaming's peak heap against materialized's: less or more beyond the resolution, or below it. */
+function heapFinding(a: number, b: number, res: number): { side: 'less' | 'more' | 'below'; text: string } {
+  if (withinResolution(a, b, res)) return { side: 'below', text: 'below resolution' };
+  return a > b ? { side: 'less', text: `**${(a / Math.max(b, 1)).toFixed(1)}x less** with streaming` } : { side: 'more', text: `**${(b / Math.max(a, 1)).toFixed(1)}x more** with streaming` };
 }
 
-/** A peak-heap finding: streaming's peak against materialized's, or "below resolution". */
+/** A peak-heap finding with both figures: "1.2 MiB / 1.0 MiB: below resolution (±256.0 KiB)". */
 function heapVerdict(m: CaseRecord | undefined, s: CaseRecord | undefined): string {
   const a = heap(m)?.peakBytes, b = heap(s)?.peakBytes;
   if (a === undefined || b === undefined) return '–';
-  const res = peakResolution(m, s);
-  const pair = `${formatBytes(a)} / ${formatBytes(b)}`;
-  if (withinResolution(a, b, res)) return `${pair}: below resolution (±${formatBytes(res)})`;
-  return a > b ? `${pair}: **${(a / Math.max(b, 1)).toFixed(1)}x less** with streaming` : `${pair}: **${(b / Math.max(a, 1)).toFixed(1)}x more** with streaming`;
+  const res = peakResolution(m, s), f = heapFinding(a, b, res);
+  return `${formatBytes(a)} / ${formatBytes(b)}: ${f.text}${f.side === 'below' ? ` (±${formatBytes(res)})` : ''}`;
+}
+
+/** External memory at its peak, materialized / streaming ('–' when neither case recorded it). */
+function externalPair(m: CaseRecord | undefined, s: CaseRecord | undefined): string {
+  const ext = (c: CaseRecord | undefined) => heap(c)?.externalPeakBytes;
+  return ext(m) !== undefined || ext(s) !== undefined ? bytesPair(ext(m), ext(s)) : '–';
 }
 
 /** The case groups the answer tables cover, in answer order, with both engines usable. */
@@ -475,18 +475,13 @@ export function answerTable(ix: CaseIndex): Table | null {
 /** The answer in memory: each engine's peak heap, and a verdict only beyond the figures' resolution. */
 export function answerMemory(ix: CaseIndex): Table | null {
   const rows: string[][] = [], rowCases: string[][] = [];
-  let less = 0, more = 0, below = 0;
+  const count = { less: 0, more: 0, below: 0 };
   for (const { g, m, s } of answerGroups(ix)) {
     const a = heap(m)?.peakBytes, b = heap(s)?.peakBytes;
     if (a === undefined || b === undefined) continue;
-    const res = peakResolution(m, s);
-    const verdict = withinResolution(a, b, res) ? 'below resolution'
-      : a > b ? `**${(a / Math.max(b, 1)).toFixed(1)}x less** with streaming` : `**${(b / Math.max(a, 1)).toFixed(1)}x more** with streaming`;
-    if (withinResolution(a, b, res)) below++;
-    else if (a > b) less++;
-    else more++;
-    const ext = (c: CaseRecord) => heap(c)?.externalPeakBytes;
-    rows.push([shapeAndSource(g), inputRowsCell(m, s), formatBytes(a), formatBytes(b), verdict, `±${formatBytes(res)}`, ext(m) !== undefined || ext(s) !== undefined ? bytesPair(ext(m), ext(s)) : '–']);
+    const res = peakResolution(m, s), f = heapFinding(a, b, res);
+    count[f.side]++;
+    rows.push([shapeAndSource(g), inputRowsCell(m, s), formatBytes(a), formatBytes(b), f.text, `±${formatBytes(res)}`, externalPair(m, s)]);
     rowCases.push(ids(m, s));
   }
   if (rows.length === 0) return null;
@@ -495,7 +490,7 @@ export function answerMemory(ix: CaseIndex): Table | null {
     what: 'The same shapes: V8 used heap at its highest during one query, above the collected heap before it, measured in a pass of its own (1 MiB young generation). A verdict is printed only where the difference exceeds the resolution. Beside it, memory outside the V8 heap (Buffers and ArrayBuffers: a stored table\'s file reads) at its highest during the query, so that work moved off the heap is not reported as free.',
     columns: ['Query', 'Input rows', 'Materialized', 'Streaming', 'Streaming vs materialized', 'Resolution', 'External peak M / S'],
     rows, rowCases,
-    notes: [`Streaming used measurably less peak heap in ${less} of ${rows.length} shapes, more in ${more}, and a difference below the resolution in ${below}. The resolution is the larger of one V8 heap page (256 KiB) and the spread of the two cases' own runs.`],
+    notes: [`Streaming used measurably less peak heap in ${count.less} of ${rows.length} shapes, more in ${count.more}, and a difference below the resolution in ${count.below}. The resolution is the larger of one V8 heap page (256 KiB) and the spread of the two cases' own runs.`],
   };
 }
 
@@ -520,9 +515,7 @@ export function sources(ix: CaseIndex): Table | null {
       const params = { ...sc.params, source };
       const [m, s, b] = ['materialized', 'streaming', 'limit-loop'].map((e) => ix.get(sc.scenario, params, e));
       if (!usable(m) && !usable(s)) continue;
-      const ext = (c: CaseRecord | undefined) => heap(c)?.externalPeakBytes;
-      rows.push([shapeLabel(sc), SOURCE_LABEL[source]!, (s?.inputRows ?? m?.inputRows ?? 0).toLocaleString('en-US'), timeVerdict(ratio(m, s)), heapVerdict(m, s),
-        ext(m) !== undefined || ext(s) !== undefined ? bytesPair(ext(m), ext(s)) : '–', b ? ratioCell(ratio(s, b)) : '–']);
+      rows.push([shapeLabel(sc), SOURCE_LABEL[source]!, (s?.inputRows ?? m?.inputRows ?? 0).toLocaleString('en-US'), timeVerdict(ratio(m, s)), heapVerdict(m, s), externalPair(m, s), b ? ratioCell(ratio(s, b)) : '–']);
       rowCases.push(ids(m, s, b));
     }
   }

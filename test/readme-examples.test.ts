@@ -98,7 +98,7 @@ test('the README\'s first-session block runs as written: version, list, a run wi
   const { stdout, dir } = await runShell(block.code);
   t.regex(stdout, /^\d+\.\d+\.\d+\n/, 'the version first');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.regex(stdout, /\| selectivity\/rows=10000,selectivity=0\.1 \| streaming \| [^|]+ \| ([\d.]+x (faster|slower)|no difference) \(/);
+  t.regex(stdout, /\| selectivity\/rows=10000,selectivity=0\.1 \| streaming \| [^|]+ \| (\*\*[\d.]+x (faster|slower)\*\*|no measurable difference) \(/);
   t.true(existsSync(path.join(dir, 'results', 'try', 'index.html')));
   t.regex(stdout, /no horizontal scroll, every column has a header|no Chromium here/);
 });

@@ -46,9 +46,9 @@ test("the run summary compares each runner with the materialized case, a slower 
     { engine: 'streaming', options: { enableIteratorComposition: false }, ns: 50_000, heap: MiB },
   ]);
   const out = runSummary(r);
-  t.regex(out, /\| streaming \| [^|]+ \| 1\.33x faster \(1\.3\d–1\.3\d, unpaired\) \|/);
+  t.regex(out, /\| streaming \| [^|]+ \| \*\*1\.33x faster\*\* \(1\.3\d–1\.3\d, unpaired\) \|/);
   // 50 µs against 20 µs: 2.50x slower, and the interval is about 2.5 too, not its inverse 0.4.
-  t.regex(out, /\| streaming !enableIteratorComposition \| [^|]+ \| 2\.50x slower \(2\.[45]\d–2\.5\d, unpaired\) \|/);
+  t.regex(out, /\| streaming !enableIteratorComposition \| [^|]+ \| \*\*2\.50x slower\*\* \(2\.[45]\d–2\.5\d, unpaired\) \|/);
 });
 
 test('a paired ratio that the separate-process medians contradict is flagged, one that they agree with is not', (t) => {
