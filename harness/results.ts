@@ -229,6 +229,16 @@ export function writeFileAtomic(file: string, text: string | Buffer, what = 'fil
 }
 
 /**
+ * A case's V8 heap cap, MiB: its own (the scale scenario's `heapCap` parameter, so that one suite
+ * can hold capped cases beside uncapped ones) or the run's (`--heap-cap`, a suite's `heapCapMb`).
+ * The runner caps the case's processes with it; reports say which cap a row was measured under.
+ */
+export function caseHeapCap(c: { readonly params: Readonly<Record<string, unknown>> }, settings: Pick<RunSettings, 'heapCapMb'>): number | undefined {
+  const own = Number(c.params.heapCap ?? 0);
+  return own > 0 ? own : settings.heapCapMb;
+}
+
+/**
  * Read and validate a results file.
  * @throws ConfigError for a missing file, invalid JSON, another schema or version, or a malformed record.
  */

@@ -9,7 +9,7 @@ import { getScenario } from '../scenarios/index.js';
 import type { CaseSpec } from './case.js';
 import { RESULT_MARKER, type ChildJob, type ChildOutcome, type OutcomeOf, type OutputOutcome, type TimeOutcome, type WarmLonger } from './measure/protocol.js';
 import {
-  captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
+  caseHeapCap, captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
 } from './results.js';
 import { summarize } from './stats/descriptive.js';
 
@@ -261,15 +261,6 @@ export function childFlags(paired: boolean): Environment['nodeFlags'] {
 }
 
 
-/**
- * A case's V8 heap cap, MiB: its own (the scale scenario's `heapCap` parameter, so that one suite
- * can hold capped cases beside uncapped ones) or the run's (`--heap-cap`, a suite's `heapCapMb`).
- */
-export function caseHeapCap(c: { readonly params: Readonly<Record<string, unknown>> }, settings: Pick<RunSettings, 'heapCapMb'>): number | undefined {
-  const own = Number(c.params.heapCap ?? 0);
-  return own > 0 ? own : settings.heapCapMb;
-}
-
 /** A child's error when V8 ran out of heap (runChild reads it from the child's stderr). */
 export const OUT_OF_MEMORY = 'out of memory (the V8 heap limit was reached)';
 
@@ -299,12 +290,11 @@ export function outOfMemory(rec: CaseRecord, error: string, capMb: number | unde
 export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec[], logFn?: (line: string) => void, opts: { paired?: boolean } = {}): Promise<void> {
   const log = logFn ?? (() => {});
   const capped = (f: readonly string[], cap: number | undefined) => (cap ? [...f, `--max-old-space-size=${cap}`] : [...f]);
-  const baseFlags = childFlags(!!opts.paired), runSettings = arms[0]?.results.settings;
-  /** A case's node flags: its heap cap (its own, or the run's) on top of the pass's flags. */
-  const flagsFor = (c: CaseSpec) => {
-    const cap = runSettings ? caseHeapCap(c, runSettings) : undefined;
-    return { time: capped(baseFlags.time, cap), heap: capped(baseFlags.heap, cap) };
-  };
+  const baseFlags = childFlags(!!opts.paired);
+  /** A case's heap cap, MiB (its own, or the run's: every arm measures with the same settings). */
+  const capOf = (c: { readonly params: Readonly<Record<string, unknown>> }) => (arms[0] ? caseHeapCap(c, arms[0].results.settings) : undefined);
+  /** A case's node flags: its heap cap on top of the pass's flags. */
+  const flagsFor = (c: CaseSpec) => ({ time: capped(baseFlags.time, capOf(c)), heap: capped(baseFlags.heap, capOf(c)) });
   if (opts.paired && (arms.length !== 2 || arms.some((a) => !a.caseRunner))) throw new ConfigError('paired measurement needs exactly two builds, each with its case runner');
   const state = arms.map((arm) => {
     const records = new Map(arm.results.cases.map((r) => [r.id, r]));
@@ -358,13 +348,15 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   };
   const fail = (rec: CaseRecord, error: string) => {
     rec.status = 'errored';
-    rec.error = outOfMemory(rec, error, state[0] ? caseHeapCap(rec, state[0].settings) : undefined);
+    rec.error = outOfMemory(rec, error, capOf(rec));
     log(`  errored: ${rec.error}`);
   };
 
   type ArmState = (typeof state)[number];
   /** Record one time pass's outcome (from a child of its own, or its half of a paired child). */
-  const recordTime = (rec: CaseRecord, t: ChildOutcome<TimeOutcome>) => {
+  /** One round of samples with its output: a time pass's outcome, or one isolate group of a paired pass (no first row or probe). */
+  type Round = OutputOutcome & Pick<TimeOutcome, 'samplesNs'> & Partial<Pick<TimeOutcome, 'firstRowNs' | 'extraFraction' | 'probeNs' | 'probeVersion'>>;
+  const recordTime = (rec: CaseRecord, t: ChildOutcome<Round>) => {
     if (!t.ok) fail(rec, t.error);
     else if (!sameOutput(rec, t)) fail(rec, `its output changed between passes: ${describeOutput(rec.output)} then ${describeOutput(t)}`);
     else {
@@ -389,7 +381,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (!errored(rec) && !rec.heap && !arm.skipHeap) {
       progress(c, arm, 'heap pass');
       // Under a heap cap, peak figures only (one warm-up run, no many-run allocation figure).
-      const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(caseHeapCap(c, settings) ? { light: true } : {}) }, flagsFor(c).heap, settings.timeoutSec, arm.child);
+      const h = await runTracked({ mode: 'heap', case: arm.caseFor?.(c) ?? c, runs: settings.heapRuns ?? 3, ...(capOf(c) ? { light: true } : {}) }, flagsFor(c).heap, settings.timeoutSec, arm.child);
       done++;
       if (!h.ok) fail(rec, `heap pass: ${h.error}`);
       else if (!sameOutput(rec, h)) fail(rec, `its output differs between the time and heap passes: ${describeOutput(rec.output)} vs ${describeOutput(h)}`);
@@ -438,7 +430,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     const order = first === 0 ? [0, 1] : [1, 0];
     progress(c, state[order[0]!]!.arm, `paired time pass with ${state[order[1]!]!.arm.name}, round ${round}/${settings.rounds}${isolates > 1 ? ` (${isolates} isolate pairs)` : ''}`);
     const job: ChildJob = {
-      mode: 'pair', case: c, settings: { ...settings, heapCapMb: caseHeapCap(c, settings) }, sampleSeconds: PAIR_SAMPLE_SECONDS,
+      mode: 'pair', case: c, settings: { ...settings, heapCapMb: capOf(c) }, sampleSeconds: PAIR_SAMPLE_SECONDS,
       cases: order.map((i) => state[i]!.arm.caseFor?.(c) ?? c),
       runners: order.map((i) => state[i]!.arm.caseRunner!) as [string, string],
       slowdown: order.map((i) => state[i]!.arm.slowdown ?? 0) as [number, number], isolates,
@@ -450,8 +442,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       rec.paired = true;
       if (!t.ok) return recordTime(rec, t);
       const { rounds, extraFractions, ...arm } = t.arms[k]!;
-      // A paired pass has no benchmark.js calls, first-row time or probe: its samples are the turns.
-      rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, calls: 0, firstRowNs: null, extraFraction: extraFractions?.[j] ?? 0 }));
+      rounds.forEach((samplesNs, j) => recordTime(rec, { ok: true, ...arm, samplesNs, extraFraction: extraFractions?.[j] ?? 0 }));
     });
     for (const a of state) writeResults(a.arm.out, a.arm.results);
     // Both builds' heap passes at once, one per core: heap figures are V8's GC statistics, not
@@ -491,7 +482,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
       progress(live[0]!, arm, `group pass ${passes + 1} of ${live.length} runners taking turns (${isolates} isolate groups)`);
       const job: ChildJob = {
         mode: 'pair', case: live[0]!, cases: live, runners: live.map(() => arm.caseRunner ?? caseRunnerPath()),
-        settings: { ...settings, heapCapMb: caseHeapCap(live[0]!, settings), maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
+        settings: { ...settings, heapCapMb: capOf(live[0]!), maxTime: settings.groupMaxTime ?? settings.maxTime, minSamples: Math.min(settings.minSamples, 6) }, sampleSeconds: PAIR_SAMPLE_SECONDS, isolates,
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
         warmLonger: GROUP_WARM,

@@ -1,4 +1,4 @@
-import type { CaseRecord } from '../harness/results.js';
+import { caseHeapCap, type CaseRecord } from '../harness/results.js';
 import { PALETTE } from './charts/canvas.js';
 import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
 import { CaseIndex, formatNs, ratio, side, usable } from './model.js';
@@ -97,10 +97,10 @@ export function allFigures(ix: CaseIndex): Figure[] {
     ] }) });
   }
   // Scale: time and peak heap against input rows (log axes), both engines, three query shapes.
-  // The cases under the run's cap, or (a reference run's slice) under the most common cap of their own.
+  // The cases under the run's cap, or (a reference run's slice) under the smallest cap of their own.
   const scanScale = ix.of('scale', 'scan');
   const owns = scanScale.map((c) => Number(c.params.heapCap ?? 0));
-  const own = owns.includes(0) ? 0 : owns.sort((a, b) => owns.filter((x) => x === b).length - owns.filter((x) => x === a).length)[0] ?? 0;
+  const own = owns.length === 0 || owns.includes(0) ? 0 : Math.min(...owns);
   const scaleCases = scanScale.filter((c) => Number(c.params.heapCap ?? 0) === own);
   if (scaleCases.length) {
     const sizes = [...new Set(scaleCases.map((c) => c.params.rows as number))].sort((a, b) => a - b);
@@ -118,7 +118,7 @@ export function allFigures(ix: CaseIndex): Figure[] {
       points: sizes.map((n) => point(n, ix.get('scale', { rows: n, query: sh.q, source: 'scan', ...(own ? { heapCap: own } : {}) }, e.engine))).filter((p): p is Point => p !== null),
     }))).filter((x) => x.points.length > 0);
     // The cap as a line, and a mark on it at each engine's first size over the cap.
-    const cap = own || ix.results.settings.heapCapMb;
+    const cap = caseHeapCap(scaleCases[0]!, ix.results.settings);
     const capBytes = cap ? cap * 1024 * 1024 : undefined;
     const oomPoints = shapes.flatMap((sh) => engines.map((e) => {
       const failed = scaleCases.filter((c) => c.params.query === sh.q && c.engine === e.engine && c.status === 'errored' && /out of memory/.test(c.error ?? '')).map((c) => c.params.rows as number);

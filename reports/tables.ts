@@ -1,4 +1,4 @@
-import type { CaseRecord } from '../harness/results.js';
+import { caseHeapCap, type CaseRecord } from '../harness/results.js';
 import { bytesPair, CaseIndex, sourceOf, mediansDisagree, timeVerdict, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
 import { PUBLISHED } from './published.js';
 
@@ -556,7 +556,7 @@ export function scaleTable(ix: CaseIndex): Table | null {
   if (srcs.length === 0) return null;
   // A case's cap is its own heapCap parameter, or the run's.
   const ownCaps = [...new Set(srcs.flatMap((src) => ix.of('scale', src).map((c) => Number(c.params.heapCap ?? 0))))].sort((x, y) => x - y);
-  const capOf = (own: number) => (own > 0 ? own : ix.results.settings.heapCapMb);
+  const capOf = (own: number) => caseHeapCap({ params: { heapCap: own } }, ix.results.settings);
   const caps = [...new Set(ownCaps.map(capOf))];
   const cap = caps.length === 1 ? caps[0] : undefined;
   const allSizes = [...new Set(srcs.flatMap((src) => ix.values('scale', 'rows', src) as number[]))].sort((x, y) => x - y);

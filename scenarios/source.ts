@@ -119,13 +119,11 @@ export async function storeTable(schema: Schema, rows: Iterable<Tuple>): Promise
     // is read per segment's worth of rows, as the scan does.
     let seg = -1, start = 0, rowsOf: readonly Tuple[] = [];
     const read = (i: number): Tuple => {
-      // Row 0 always reads its segment afresh: every pass of the loop opens the table, as a scan does.
-      if (i === 0 || seg < 0 || i < start || i >= start + rowsOf.length) {
-        if (i === 0 || seg < 0 || i < start) (seg = 0), (start = 0), (rowsOf = store.readSegment(segments[0]!));
-        while (i >= start + rowsOf.length) {
-          start += rowsOf.length;
-          rowsOf = store.readSegment(segments[++seg]!);
-        }
+      // Row 0 starts over (every pass of the loop opens the table, as a scan does); then forward.
+      if (i === 0 || i < start) (seg = -1), (start = 0), (rowsOf = []);
+      while (i >= start + rowsOf.length) {
+        start += rowsOf.length;
+        rowsOf = store.readSegment(segments[++seg]!);
       }
       return rowsOf[i - start]!;
     };

@@ -155,7 +155,7 @@ async function main(): Promise<void> {
         warmNs = medianRunNs(query, Math.min(15, Math.max(3, data.warmRuns ?? 15)));
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'warmMore') {
-        // Alone on the machine (the other arms wait for their own turn): a run's time is its own.
+        // On a core of its own (at most one other arm warms up beside it; see WARM_AT_ONCE in child.ts).
         if (warmNs < msg.maxRunNs) {
           const until = now() + msg.maxSeconds * 1e9;
           for (let i = 0; i < msg.runs && now() < until; i++) run();

@@ -97,9 +97,7 @@ export function processRatio(num: readonly (readonly number[])[], den: readonly 
     const ea = medianEstimate(a.map(Math.log)), eb = medianEstimate(b.map(Math.log));
     units.push({ estimate: ea.estimate - eb.estimate, variance: ea.variance + eb.variance });
   }
-  if (units.length < 2) {
-    const only = units[0]?.estimate ?? 0;
-    return { ratio: Math.exp(only), ci: [0, Infinity], roundRatios: units.map((u) => Math.exp(u.estimate)), tau: 0, p: 1, rounds: units.length };
-  }
+  // No unit at all: nothing to pool (hartungKnapp decides nothing from one).
+  if (units.length === 0) return { ratio: 1, ci: [0, Infinity], roundRatios: [], tau: 0, p: 1, rounds: 0 };
   return hartungKnapp(units, randomEffects(units));
 }
