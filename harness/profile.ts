@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } f
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { measureCommand } from './runner.js';
+import { claimScratch, releaseScratch, SCRATCH_ENV, scratchBase, sweepStaleScratch } from './scratch.js';
 import { ConfigError, type EngineOptions } from '../engine/index.js';
 import { makeCase, type CaseSpec } from './case.js';
 import { parseSet } from './plan.js';
@@ -104,8 +105,19 @@ export async function profileCase(c: CaseSpec, tool: ProfileTool, durationSec: n
     throw new ConfigError(`unknown profiling tool '${tool}'; accepted: ${PROFILE_TOOLS.join(', ')}`);
   }
   prepareDir(outDir);
+  // A stored table (source: 'store') goes in a scratch folder inside outDir, deleted afterwards.
+  const base = scratchBase(path.join(outDir, 'profile'));
+  sweepStaleScratch(base);
+  const scratch = claimScratch(base);
+  try {
+    return await profileWith(c, tool, durationSec, outDir, { ...process.env, NO_INSIGHT: '1', [SCRATCH_ENV]: scratch });
+  } finally {
+    releaseScratch(scratch);
+  }
+}
+
+async function profileWith(c: CaseSpec, tool: ProfileTool, durationSec: number, outDir: string, env: NodeJS.ProcessEnv): Promise<ProfileOutcome> {
   const job = JSON.stringify({ case: c, durationSec });
-  const env = { ...process.env, NO_INSIGHT: '1' };
   if (tool === 'cpu-prof' || tool === 'heap-prof') {
     const before = new Set(findOutputs(outDir, tool === 'cpu-prof' ? '.cpuprofile' : '.heapprofile'));
     const flags = tool === 'cpu-prof' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`] : ['--heap-prof', `--heap-prof-dir=${outDir}`];

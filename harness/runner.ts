@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PARENT_PID_ENV } from './measure/watchdog.js';
+import { claimScratch, releaseScratch, SCRATCH_ENV, scratchBase, sweepStaleScratch } from './scratch.js';
 import { aligned, pairedRatio } from './stats/paired.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -83,17 +84,34 @@ export function caseRunnerPath(): string {
 
 export type { ChildOutcome };
 
+/** How {@link runChild} starts and watches a child. */
+export interface ChildOptions {
+  /** Called once the child is started, with a function that kills it. */
+  onSpawn?: (kill: () => void) => void;
+  /** Which script to start (default: this build's measuring child). */
+  command?: ChildCommand;
+  /**
+   * A scratch base (see scratch.ts): the child gets a folder of its own under it for stored
+   * tables, deleted when the child has exited. Absent: the system's temporary folder, which the
+   * child's stored tables delete on a normal exit only.
+   */
+  scratch?: string;
+}
+
 /**
  * Run one measuring child; never throws for the child's own failures. The outcome's type follows
  * the job's mode (see measure/protocol.ts); the child is trusted to send it, as it is this
  * build's or a gate base's, whose fields are only ever added to.
  */
-export function runChild<J extends ChildJob>(job: J, flags: readonly string[], timeoutSec: number, onSpawn?: (kill: () => void) => void, command: ChildCommand = childCommand()): Promise<ChildOutcome<OutcomeOf<J>>> {
+export function runChild<J extends ChildJob>(job: J, flags: readonly string[], timeoutSec: number, opts: ChildOptions = {}): Promise<ChildOutcome<OutcomeOf<J>>> {
+  const { onSpawn, command = childCommand() } = opts;
   const { script, preload } = command;
-  return new Promise((resolve) => {
+  // The child's scratch folder goes when it has exited, whatever the way (see scratch.ts).
+  const scratch = opts.scratch !== undefined ? claimScratch(opts.scratch) : undefined;
+  return new Promise<ChildOutcome<OutcomeOf<J>>>((resolve) => {
     const child = spawn(process.execPath, [...preload, ...flags, script, JSON.stringify(job)], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) },
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid), ...(scratch ? { [SCRATCH_ENV]: scratch } : {}) },
     });
     let stdout = '', stderr = '', timedOut = false;
     const timer = setTimeout(() => {
@@ -122,6 +140,8 @@ export function runChild<J extends ChildJob>(job: J, flags: readonly string[], t
       const last = stderr.trim().split('\n').filter((l) => l.trim()).at(-1) ?? '';
       resolve({ ok: false, error: `crashed (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last.slice(0, 300)}` : ''}` });
     });
+  }).finally(() => {
+    if (scratch) releaseScratch(scratch);
   });
 }
 
@@ -309,6 +329,11 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     return { arm, records, settings: arm.results.settings };
   });
 
+  // Stored tables of this run's children go beside its (first) results file; folders a killed
+  // run left there are deleted first.
+  const scratch = arms[0] ? scratchBase(arms[0].out) : undefined;
+  if (scratch) sweepStaleScratch(scratch);
+
   const groups = new Map<string, CaseSpec[]>();
   for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
   // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
@@ -329,13 +354,14 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
   const runTracked = async <J extends ChildJob>(job: J, nodeFlags: readonly string[], timeoutSec: number, command?: ChildCommand): Promise<ChildOutcome<OutcomeOf<J>>> => {
     let kill: (() => void) | undefined;
     try {
-      return await runChild(job, nodeFlags, timeoutSec, (k) => void running.add((kill = k)), command);
+      return await runChild(job, nodeFlags, timeoutSec, { onSpawn: (k) => void running.add((kill = k)), command, scratch });
     } finally {
       if (kill) running.delete(kill);
     }
   };
   const onSigint = () => {
     for (const kill of running) kill();
+    if (scratch) sweepStaleScratch(scratch, process.pid);
     log(`\ninterrupted: ${done} of ${total} measurements are saved in ${arms.map((a) => a.out).join(', ')}${arms.length === 1 ? '; continue with --resume' : ''}`);
     process.exit(130);
   };

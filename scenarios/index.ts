@@ -12,7 +12,7 @@ import { SOURCE_PARAM } from './source.js';
 import type { Params, ParamValue, Scenario } from './types.js';
 
 export type { Scenario, Params, ParamValue, Dataset, Tables, LimitLoop, ParamSpec, TaskCase, OutputChecksum } from './types.js';
-export { prepareTables, SOURCES, type SourceKind, type Table } from './source.js';
+export { prepareTables, SCRATCH_ENV, SOURCES, type SourceKind, type Table } from './source.js';
 export { OHLC_AGGREGATES } from './aggregation.js';
 export { SCALE_QUERIES } from './scale.js';
 

@@ -14,7 +14,9 @@
  *   array's (the case's checksums agree across sources).
  *
  * - `store`: the rows inserted once, before any timing, into a table of sluice's own filesystem
- *   store (a fresh catalog in a scratch folder, deleted when the process exits), read through
+ *   store (a fresh catalog in a scratch folder, deleted by `dispose()` or when the process
+ *   exits; under the harness, in a folder per child that the parent deletes once the child has
+ *   exited however it ended: see {@link SCRATCH_ENV}), read through
  *   `scan()` from `sluice/storage`: segment files read and decoded as the query pulls them
  *   (streaming), or all of them before the first operator runs (materialized). I/O and the
  *   row format's decoding are part of every run; the operating system's page cache keeps the
@@ -89,6 +91,13 @@ function storedType(name: string, kind: ColumnKind): ColumnType {
   }
 }
 
+/**
+ * The environment variable naming the folder in which stored tables are created (the harness
+ * sets it for every measuring child, see harness/scratch.ts); the system's temporary folder
+ * when unset. Read when a table is stored, so a worker thread sees its parent's.
+ */
+export const SCRATCH_ENV = 'SLUICE_SCRATCH';
+
 /** Rows per insert: each is one commit (a segment file and a manifest), small enough to keep the heap flat. */
 const STORE_INSERT_ROWS = 65_536;
 
@@ -96,12 +105,12 @@ const STORE_INSERT_ROWS = 65_536;
  * The rows inserted into a fresh filesystem table (see the module comment). The rows are first
  * encoded into columns, which gives the stored column types without holding tuples, then
  * inserted in commits of {@link STORE_INSERT_ROWS}. The scratch folder goes when `dispose()` is
- * called or the process (or worker) exits.
+ * called or the process (or worker) exits; in `scratch` (default: {@link SCRATCH_ENV}'s folder).
  */
-export async function storeTable(schema: Schema, rows: Iterable<Tuple>): Promise<Table> {
+export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch: string = process.env[SCRATCH_ENV] || os.tmpdir()): Promise<Table> {
   const cols = encodeColumns(schema, rows);
   const kinds = cols.columns.map((c) => c.kind);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-store-'));
+  const root = mkdtempSync(path.join(scratch, 'sluice-store-'));
   const dispose = () => rmSync(root, { recursive: true, force: true });
   process.once('exit', dispose);
   try {
