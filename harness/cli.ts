@@ -100,6 +100,8 @@ function settingsFrom(a: Record<string, unknown>) {
     ...(a['min-samples'] !== undefined && { minSamples: positiveNumber('min-samples', a['min-samples'], true)! }),
     ...(a.timeout !== undefined && { timeoutSec: positiveNumber('timeout', a.timeout)! }),
     ...(a['heap-cap'] !== undefined && { heapCapMb: positiveNumber('heap-cap', a['heap-cap'], true)! }),
+    ...(a['group-isolates'] !== undefined && { groupIsolates: a['group-isolates'] === '0' ? 0 : positiveNumber('group-isolates', a['group-isolates'], true)! }),
+    ...(a['group-passes'] !== undefined && { groupPasses: positiveNumber('group-passes', a['group-passes'], true)! }),
   };
 }
 
@@ -118,6 +120,8 @@ function withTimingFlags<T>(y: Argv<T>, rounds: string, maxTime = `benchmark.js 
 
 function withRunFlags<T>(y: Argv<T>) {
   return withTimingFlags(y, `interleaved rounds per case (default ${DEFAULT_SETTINGS.rounds})`)
+    .option('group-isolates', { type: 'string', describe: `isolate groups per group pass, where a case group's runners take turns in one process; 0: no group passes, every case timed by benchmark.js in a process of its own (default ${DEFAULT_SETTINGS.groupIsolates}; scale ${SUITE_SETTINGS.scale?.groupIsolates})` })
+    .option('group-passes', { type: 'string', describe: `most group passes (processes) per case group, while a ratio's 95% interval is wider than ±${(DEFAULT_SETTINGS.groupTarget ?? 0) * 100}% (default ${DEFAULT_SETTINGS.groupPasses}; quick and reference ${SUITE_SETTINGS.reference?.groupPasses})` })
     .option('engine', { type: 'string', describe: `comma-separated runners to keep (${RUNNERS.join(', ')})` })
     .option('source', { type: 'string', describe: "where query cases read rows: array, scan, or both as array,scan (default the suite's own)" })
     .option('set', { type: 'string', array: true, describe: 'engine option for every engine case, option=value (repeatable)' })

@@ -22,7 +22,8 @@ export interface Environment {
   /** SHA-256 of package-lock.json (dependency versions). */
   lockfileHash: string;
   /** Flags of the measuring child processes (time pass, heap pass). */
-  nodeFlags: { time: string[]; heap: string[] };
+  /** `group`: a group pass's (absent in files written before cases could be timed by group passes alone). */
+  nodeFlags: { time: string[]; heap: string[]; group?: string[] };
 }
 
 /**
@@ -160,6 +161,15 @@ export interface RunSettings {
    * more paired process (their records hold `(rounds + 1) × isolates` rounds).
    */
   extended?: string[];
+}
+
+/**
+ * A record's time samples by round: its time passes' (one round per process, or per isolate pair
+ * of the paired gate), or, for a case timed by its group passes alone, its group rounds (one per
+ * isolate group).
+ */
+export function timeRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>): number[][] {
+  return r.rounds.length ? r.rounds : (r.groupRounds ?? []);
 }
 
 /** The rounds a complete record of a run with these settings holds (processes × isolate pairs). */
@@ -328,6 +338,7 @@ export function validateResults(data: unknown, file: string): ResultsFile {
   const flags = c.object('environment.nodeFlags', env.nodeFlags);
   c.strings('environment.nodeFlags.time', flags.time);
   c.strings('environment.nodeFlags.heap', flags.heap);
+  c.strings('environment.nodeFlags.group', flags.group, true);
   const settings = c.object('settings', d.settings);
   for (const k of ['rounds', 'maxTime', 'minSamples', 'warmupRuns', 'timeoutSec'] as const) c.number(`settings.${k}`, settings[k]);
   for (const k of ['heapRuns', 'pairedPool', 'isolates', 'groupIsolates', 'groupMaxTime', 'groupPasses', 'groupTarget', 'heapCapMb'] as const) c.number(`settings.${k}`, settings[k], true);
@@ -360,6 +371,7 @@ export function validateResults(data: unknown, file: string): ResultsFile {
       for (const k of ['n', 'medianNs', 'meanNs', 'minNs', 'maxNs', 'iqrRel'] as const) c.number(`${w}.summary.${k}`, s[k]);
       if (!Array.isArray(s.ci95Ns) || s.ci95Ns.length !== 2) c.fail(`${w}.summary.ci95Ns`, 'a pair of numbers', s.ci95Ns);
       c.numbers(`${w}.summary.ci95Ns`, s.ci95Ns);
+      c.number(`${w}.summary.isolates`, s.isolates, true);
     }
     if (r.groupRounds !== undefined) {
       if (!Array.isArray(r.groupRounds)) c.fail(`${w}.groupRounds`, 'an array of arrays of numbers', r.groupRounds);

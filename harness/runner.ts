@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PARENT_PID_ENV } from './measure/watchdog.js';
 import { claimScratch, releaseScratch, SCRATCH_ENV, scratchBase, sweepStaleScratch } from './scratch.js';
-import { aligned, pairedRatio } from './stats/paired.js';
+import { aligned, pairedRatio, pooledTime } from './stats/paired.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,18 +14,38 @@ import {
 } from './results.js';
 import { summarize } from './stats/descriptive.js';
 
-/** Node flags of the two kinds of measuring child. The heap pass keeps the young generation small
- * (1 MiB semi-spaces) so that "peak heap" is close to the live peak rather than to nursery size. */
-export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'] };
+/**
+ * Node flags that take chance out of a process, for the paired gate's children (time and heap).
+ * Each V8 isolate otherwise differs from the next at random, which a gate reads as the build:
+ * - `--single-threaded`: no background compilation or GC threads, whose timing decided when
+ *   optimized code arrived and how GC went. Measured on A/A pairs of one build: per-process ratios
+ *   of a hash join varied 21% with them, 11% without, which is what the samples' own noise
+ *   predicts; heap passes of pipeline-depth 4 allocated 4.43-5.26 MB per run across six processes
+ *   with them, 4.43-4.46 MB without.
+ * - `--hash-seed`: the same string hashing (Map layouts) in every isolate. Measured: per-process
+ *   ratios of the ohlc aggregation (string group keys) varied 10.2% with a random seed per
+ *   isolate, 4.7% with a fixed one (4.6% predicted).
+ * Time passes keep V8's defaults; group passes and the paired gate use these flags, for runners or
+ * builds compared under identical conditions; they are recorded in the results'
+ * `environment.nodeFlags`. (Without background GC threads a query that allocates much runs
+ * slower than with them: absolute times from group passes are times under these flags.)
+ */
+export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1'];
 
-/** Defaults: enough samples to compare, small enough for the time budgets. */
+/** Node flags of the three kinds of measuring child. The heap pass keeps the young generation small
+ * (1 MiB semi-spaces) so that "peak heap" is close to the live peak rather than to nursery size;
+ * a group pass takes chance out of its isolates as the gate's children do. */
+export const CHILD_FLAGS: Environment['nodeFlags'] = { time: ['--expose-gc'], heap: ['--expose-gc', '--max-semi-space-size=1'], group: ['--expose-gc', ...DETERMINISM_FLAGS] };
+
 /**
  * Defaults of a run. Two kinds of time measurement, each where it serves:
- * - benchmark.js time passes (`rounds` processes per case, `maxTime` each): every case's absolute
- *   time per query, in a process of its own;
  * - group passes (`groupIsolates` isolate groups per process, `groupMaxTime` each): every runner
- *   of a case group taking turns in one process, for the ratios a report prints; another process
- *   while some ratio's 95% interval is wider than ±`groupTarget`, up to `groupPasses`.
+ *   of a case group taking turns in one process, for the ratios a report prints and, in a
+ *   single-build run, for each runner's time too (pooled over the isolate groups); another
+ *   process while some ratio's 95% interval is wider than ±`groupTarget`, up to `groupPasses`;
+ * - benchmark.js time passes (`rounds` processes per case, `maxTime` each): a case's time in a
+ *   process of its own, for what group passes do not time (tasks, a lone runner, cases under a
+ *   heap cap, runs with `groupIsolates` 0) and for the gate's unpaired mode.
  */
 export const DEFAULT_SETTINGS: RunSettings = {
   rounds: 1, maxTime: 0.3, minSamples: 8, warmupRuns: 3, timeoutSec: 120, heapRuns: 5,
@@ -256,21 +276,6 @@ export const PAIR_SAMPLE_SECONDS = 0.001;
  */
 export const GROUP_WARM: WarmLonger = { runs: 2500, maxSeconds: 0.3, maxRunNs: 1e6 };
 
-/**
- * Node flags that take chance out of a process, for the paired gate's children (time and heap).
- * Each V8 isolate otherwise differs from the next at random, which a gate reads as the build:
- * - `--single-threaded`: no background compilation or GC threads, whose timing decided when
- *   optimized code arrived and how GC went. Measured on A/A pairs of one build: per-process ratios
- *   of a hash join varied 21% with them, 11% without, which is what the samples' own noise
- *   predicts; heap passes of pipeline-depth 4 allocated 4.43-5.26 MB per run across six processes
- *   with them, 4.43-4.46 MB without.
- * - `--hash-seed`: the same string hashing (Map layouts) in every isolate. Measured: per-process
- *   ratios of the ohlc aggregation (string group keys) varied 10.2% with a random seed per
- *   isolate, 4.7% with a fixed one (4.6% predicted).
- * Runs and reports keep V8's defaults; these flags are for comparing two builds under identical
- * conditions, and are recorded in the results' `environment.nodeFlags`.
- */
-export const DETERMINISM_FLAGS: readonly string[] = ['--single-threaded', '--hash-seed=1'];
 
 /** Node flags of the paired gate's children: the paired time pass and each build's heap pass. */
 export const PAIRED_CHILD_FLAGS: Environment['nodeFlags'] = { time: [...CHILD_FLAGS.time, ...DETERMINISM_FLAGS], heap: [...CHILD_FLAGS.heap, ...DETERMINISM_FLAGS] };
@@ -336,10 +341,20 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
 
   const groups = new Map<string, CaseSpec[]>();
   for (const c of cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
-  const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))) + (r.heap || a.skipHeap ? 0 : 1));
   /** A query case (tasks await I/O and are not measured in group passes). */
   const isQuery = (c: CaseSpec) => getScenario(c.scenario).task === undefined;
+  const single = state.length === 1 && !opts.paired;
+  /**
+   * Groups timed by their group passes alone (see {@link measureByGroup}): in a single-build run
+   * with group passes, two or more query runners and no heap cap. A capped case may run out of
+   * memory, which its own time pass finds before a group pass would fail with it.
+   */
+  const byGroup = new Set([...groups].filter(([, ms]) => single && (state[0]!.settings.groupIsolates ?? 0) > 0 && ms.length >= 2 && ms.every((c) => isQuery(c) && !capOf(c))).map(([g]) => g));
+  /** Groups of `byGroup` whose first group pass failed: timed a runner at a time after all. */
+  const byGroupFallback = new Set<string>();
+  // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
+  const timePasses = (r: CaseRecord, a: Arm) => (byGroup.has(r.group) ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))));
+  const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : timePasses(r, a) + (r.heap || a.skipHeap ? 0 : 1));
   const groupUnits = state.length === 1 && !opts.paired && (state[0]!.settings.groupIsolates ?? 0) > 0
     ? [...groups.values()].filter((ms) => ms.filter(isQuery).length >= 2).length : 0;
   let total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
@@ -424,7 +439,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         }
       }
     }
-    if (!errored(rec) && rec.rounds.length >= recordRounds(settings) && (rec.heap || arm.skipHeap)) rec.status = 'ok';
+    const timed = rec.rounds.length >= recordRounds(settings) || (byGroup.has(rec.group) && !byGroupFallback.has(rec.group) && (rec.groupRounds?.length ?? 0) > 0);
+    if (!errored(rec) && timed && (rec.heap || arm.skipHeap)) rec.status = 'ok';
     writeResults(arm.out, arm.results);
   };
 
@@ -485,12 +501,17 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
    * groups per process. Another process is run while the ratio of any two runners of the group
    * has a 95% interval wider than ±`groupTarget`, up to `groupPasses` processes: the time goes
    * where intervals are wide.
+   *
+   * `first` (a group timed by its group passes alone): the passes also give each record its
+   * output, input rows, time to first row and time summary (pooled over isolates), and a first
+   * pass that fails marks nothing: its error is returned, for the caller to time each runner on
+   * its own instead.
    */
-  const measureGroup = async (members: CaseSpec[], a: ArmState) => {
+  const measureGroup = async (members: CaseSpec[], a: ArmState, first = false): Promise<string | undefined> => {
     const { arm, settings } = a;
     const isolates = settings.groupIsolates ?? 0;
     const live = groupMembers(members, a);
-    if (isolates <= 0 || live.length < 2) return;
+    if (isolates <= 0 || live.length < 2) return first ? 'fewer than two runners left to measure together' : undefined;
     const ids = live.map((c) => c.id);
     const recs = live.map((c) => a.records.get(c.id)!);
     // A resume keeps group rounds measured with the same runners; anything else starts over.
@@ -512,28 +533,67 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
         warmLonger: GROUP_WARM,
+        checkOnce: true,
+        ...(recs.some((r) => r.firstRowNs === undefined) ? { firstRow: true } : {}),
       };
       // The gate's determinism flags: no background compiler or GC threads, one hash seed, so that
       // fresh isolates differ less from one another (what limits these intervals).
-      const t = await runTracked(job, [...flagsFor(live[0]!).time, ...DETERMINISM_FLAGS], settings.timeoutSec);
+      const t = await runTracked(job, capped(CHILD_FLAGS.group!, capOf(live[0]!)), settings.timeoutSec);
       done++;
       if (!t.ok) {
+        if (first && passes === 0) return t.error;
         for (const r of recs) fail(r, `group pass: ${t.error}`);
-        return void writeResults(arm.out, arm.results);
+        writeResults(arm.out, arm.results);
+        return;
       }
       recs.forEach((r, k) => {
         const o = t.arms[k]!;
-        if (!sameOutput(r, o)) fail(r, `its output differs between the time pass and the group pass: ${describeOutput(r.output)} vs ${describeOutput(o)}`);
-        else r.groupRounds!.push(...o.rounds);
+        if (!sameOutput(r, o)) return fail(r, `its output differs between two passes: ${describeOutput(r.output)}, then ${describeOutput(o)} in group pass ${passes + 1}`);
+        r.groupRounds!.push(...o.rounds);
+        if (!first) return;
+        r.output = { rows: o.rows, checksum: o.checksum };
+        r.inputRows = o.inputRows;
+        if (o.firstRowNs !== undefined && r.firstRowNs === undefined) r.firstRowNs = o.firstRowNs;
+        r.summary = pooledTime(r.groupRounds!);
       });
       writeResults(arm.out, arm.results);
       if (recs.some((r) => errored(r))) return;
     }
   };
 
+  /**
+   * A group timed by its group passes alone (single-build runs; see `byGroup`): its runners'
+   * times, ratios, outputs and first rows all come from the processes in which they take turns,
+   * times pooled over the isolate groups as the ratios are; no benchmark.js pass of its own (it
+   * took a quarter of `npm start`, for figures that one process's samples cannot vouch for).
+   * Then the heap passes and the agreement check. When the first group pass fails (a runner
+   * throws, say), each runner is timed in a process of its own as other groups are, so that the
+   * failure is pinned on its case and the others are still measured together.
+   */
+  const measureByGroup = async (members: CaseSpec[], a: ArmState) => {
+    // A resumed group that had fallen back already has time passes: it goes on that way.
+    const timedAlone = members.some((c) => a.records.get(c.id)!.rounds.length > 0);
+    const error = timedAlone ? 'resumed after timing its runners one at a time' : await measureGroup(members, a, true);
+    if (error !== undefined) {
+      log(`  group pass: ${error}; timing each runner of the group in a process of its own`);
+      const fallback = groupMembers(members, a).filter((c) => a.records.get(c.id)!.rounds.length === 0);
+      byGroupFallback.add(members[0]!.group);
+      total += fallback.length;
+      for (let round = 1; round <= maxRounds; round++) for (const c of fallback) await measureOne(c, a, round, false);
+    }
+    await inParallel(members.map((c) => () => heapAndFinish(c, a)), HEAP_PASSES_AT_ONCE);
+    checkAgreement(members.map((c) => a.records.get(c.id)!), log);
+    writeResults(a.arm.out, a.arm.results);
+    if (error !== undefined) await measureGroup(members, a);
+  };
+
   try {
     for (let round = 1; round <= maxRounds; round++) {
-      for (const [, members] of groups) {
+      for (const [key, members] of groups) {
+        if (byGroup.has(key)) {
+          if (round === 1) await measureByGroup(members, state[0]!);
+          continue;
+        }
         const order = members.map((_, i) => members[(i + round - 1) % members.length]!);
         for (const c of order) {
           // Alternate which build goes first, so neither always runs on a machine the other warmed.

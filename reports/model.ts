@@ -1,4 +1,4 @@
-import { HEAP_STEP_BYTES, type CaseRecord, type ResultsFile } from '../harness/results.js';
+import { HEAP_STEP_BYTES, timeRounds, type CaseRecord, type ResultsFile } from '../harness/results.js';
 
 export { HEAP_STEP_BYTES };
 import { ratioCI } from '../harness/stats/descriptive.js';
@@ -51,9 +51,9 @@ export function usable(c: CaseRecord | undefined): c is CaseRecord & { summary: 
   return c !== undefined && c.status === 'ok' && c.summary !== undefined;
 }
 
-/** All samples of a case. */
+/** All time samples of a case (its time passes', or its group passes' when it had none). */
 export function samples(c: CaseRecord): number[] {
-  return c.rounds.flat();
+  return timeRounds(c).flat();
 }
 
 /** "1.23 ms" or the reason the case has no number. */
@@ -111,7 +111,8 @@ export function inverse(r: Ratio): Ratio {
  * to read. Undefined when they agree or the ratio is not paired.
  */
 export function mediansDisagree(a: CaseRecord | undefined, b: CaseRecord | undefined, r: Ratio | undefined): string | undefined {
-  if (!r?.paired || !usable(a) || !usable(b)) return undefined;
+  // Times pooled from the same group passes as the ratio (no time pass of their own) cannot disagree with it this way.
+  if (!r?.paired || !usable(a) || !usable(b) || a.summary.isolates !== undefined || b.summary.isolates !== undefined) return undefined;
   const m = a.summary.medianNs / b.summary.medianNs;
   if (m >= r.lo && m <= r.hi) return undefined;
   return `the two medians, from separate processes, give ${m.toFixed(2)}x, outside the paired interval (${r.lo.toFixed(2)}–${r.hi.toFixed(2)}): a process can run this query at a speed of its own for its whole life, so read the paired ratio`;

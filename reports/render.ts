@@ -18,10 +18,10 @@ const CHARTS_FOR: Record<string, (f: Figure) => boolean> = {
 };
 
 const HOW_TO_READ = [
-  'Absolute times come from benchmark.js, each case in its own Node.js process: medians of its samples, with the 95% confidence interval of the median.',
+  'Absolute times of a case group\'s runners come from the same group passes as its ratios: the runner\'s samples while taking turns, per isolate group the median, pooled over the isolate groups by a random-effects model (95% Hartung–Knapp interval: a time that differs from one isolate to the next gets a wide one). They run above the time of a process that runs the query alone (between turns an arm\'s data leaves the CPU caches; the group pass runs V8 without background GC and compiler threads): read them as the conditions of the ratios. A case with no group (a lone runner, a task, a case under a heap cap) is timed by benchmark.js in a process of its own: the median of its samples with the 95% interval of the median.',
   'Ratios (speedups, "vs limit loop", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio (Hartung–Knapp: a t interval on the isolate groups, honest with only a few). A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
   'A verdict ("faster", "slower", "not reproduced") is printed only when the 95% interval excludes no difference; otherwise the cell says there is no measurable difference.',
-  'Paired ratios come from arms warmed up alike: each arm of a quick query (under 1 ms a run) runs 2500 times alone first, so that the planner, which runs once per query, is optimized as in benchmark.js (without it a fused 10K-row filter measured 112 µs paired against 76 µs in benchmark.js, and its gain vanished from the ratios). Absolute paired times still run 5-15% above benchmark.js\'s (an arm\'s data leaves the CPU caches while the others take their turns), so paired results are shown only as ratios.',
+  'Paired arms are warmed up alike: each arm of a quick query (under 1 ms a run) runs 2500 times alone first, so that the planner, which runs once per query, is optimized as in benchmark.js (without it a fused 10K-row filter measured 112 µs paired against 76 µs in benchmark.js, and its gain vanished from the ratios).',
   '"M / S" cells are materialized / streaming. "Limit loop" is a hand-written single loop computing the same result: the practical floor.',
   'Peak heap and allocated bytes are V8\'s own GC statistics; the tracker peak is the engine\'s deterministic byte model. None is computed from row counts.',
   'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MiB young generation. V8 moves these figures in steps of one heap page (256 KiB) with what the process holds, so a difference within the resolution (the larger of 256 KiB and the spread of the case\'s own runs) reads "below resolution", never as a reduction; compare small cases by the tracker peak instead.',
@@ -34,10 +34,22 @@ function environmentLines(r: ResultsFile): string[] {
   return [
     `suite **${r.suite}**, measured ${r.createdAt}`,
     `${e.cpuModel}, ${e.cores} cores, ${e.os}`,
-    `node ${e.node} (V8 ${e.v8}); time pass \`${e.nodeFlags.time.join(' ')}\`, heap pass \`${e.nodeFlags.heap.join(' ')}\``,
+    `node ${e.node} (V8 ${e.v8}); time pass \`${e.nodeFlags.time.join(' ')}\`, heap pass \`${e.nodeFlags.heap.join(' ')}\`${e.nodeFlags.group ? `, group pass \`${e.nodeFlags.group.join(' ')}\`` : ''}`,
     `git ${e.gitSha}, lockfile ${e.lockfileHash}`,
-    `${r.cases.length} cases, ${errored} errored; ${r.settings.rounds} rounds, benchmark.js maxTime ${r.settings.maxTime} s, at least ${r.settings.minSamples} samples`,
+    `${r.cases.length} cases, ${errored} errored`,
+    ...timingLines(r),
   ];
+}
+
+/** How the report's times were taken: by group passes (pooled over isolates), by benchmark.js time passes, or both. */
+function timingLines(r: ResultsFile): string[] {
+  const s = r.settings;
+  const pooled = r.cases.filter((c) => c.summary?.isolates !== undefined).length;
+  const alone = r.cases.filter((c) => c.summary !== undefined && c.summary.isolates === undefined).length;
+  const out: string[] = [];
+  if (pooled) out.push(`${pooled} case(s) timed by their group passes alone: every runner of a case group in one process, each in a worker isolate of its own, taking turns in samples of about 1 ms; ${s.groupIsolates} isolate groups per process, ${s.groupMaxTime ?? s.maxTime} s of turns each, up to ${s.groupPasses} processes; a time is the random-effects estimate over the isolate groups' medians, with its Hartung–Knapp 95% interval`);
+  if (alone) out.push(`${alone} case(s) timed by benchmark.js in a process of their own: ${s.rounds} round(s), maxTime ${s.maxTime} s, at least ${s.minSamples} samples${pooled ? ' (tasks, lone runners and cases under a heap cap)' : ''}`);
+  return out;
 }
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

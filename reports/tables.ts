@@ -25,7 +25,7 @@ const peakResolution = (...cs: (CaseRecord | undefined)[]) => Math.max(...cs.map
 const peakReduction = (a: CaseRecord | undefined, b: CaseRecord | undefined) => heapReduction(heap(a)?.peakBytes, heap(b)?.peakBytes, peakResolution(a, b));
 const ids = (...cs: (CaseRecord | undefined)[]) => cs.filter((c): c is CaseRecord => c !== undefined).map((c) => c.id);
 
-const TIME_HOW = 'times are medians of benchmark.js samples, each case in its own process (95% CI of the median in brackets); ratios are paired: the runners of a row took turns in one process, each in an isolate of its own, pooled over isolate groups (95% CI; "unpaired" marks a ratio of separate processes)';
+const TIME_HOW = 'times per run come from the group passes in which the runners of a row took turns in one process, each in an isolate of its own, pooled over isolate groups (95% CI in brackets), or from benchmark.js in a process of its own where a case had no group (see the run\'s settings above); ratios are paired the same way (95% CI; "unpaired" marks a ratio of separate processes)';
 const MEM_HOW = 'peak heap and allocated bytes from V8 GC statistics (separate pass, 1 MiB semi-space; a difference within the figures\' resolution, at least one 256 KiB V8 page, reads "below resolution"); tracker peak from the engine\'s deterministic memory tracker';
 
 /** Published "Query pattern performance": three selectivities, complex pipeline, multiple filters. */

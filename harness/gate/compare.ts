@@ -27,7 +27,7 @@
  * regression. Cases on one side only are listed, never dropped.
  */
 import { ConfigError } from '../../engine/index.js';
-import { environmentMismatches, HEAP_STEP_BYTES, type CaseRecord, type ResultsFile } from '../results.js';
+import { environmentMismatches, HEAP_STEP_BYTES, timeRounds, type CaseRecord, type ResultsFile } from '../results.js';
 import { median, ratioCI } from '../stats/descriptive.js';
 import { holm, mannWhitney } from '../stats/mann-whitney.js';
 import { pairedRatio, processRatio } from '../stats/paired.js';
@@ -165,7 +165,7 @@ function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
 function samplesOf(r: CaseRecord, m: MetricName): number[] | undefined {
   switch (m) {
     case 'time': {
-      const xs = r.rounds.flat();
+      const xs = timeRounds(r).flat();
       return xs.length ? xs : undefined;
     }
     case 'peakHeap':
@@ -249,7 +249,7 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       if (!bs || !hs) continue;
       const paired = metric === 'time' && pairedRecords(b, h);
       const normalized = metric === 'time' && !paired && opts.probe !== false && probed(b, h);
-      let bRounds = b.rounds, hRounds = h.rounds;
+      let bRounds = timeRounds(b), hRounds = timeRounds(h);
       if (normalized) {
         const scale = median(b.probes!);
         bRounds = normalizedRounds(b, scale);

@@ -211,6 +211,8 @@ interface IsolateGroup {
   samples: number[][];
   /** Per arm: its extra work's time over its query's time while sampling (0 unless slowed). */
   extraFraction: number[];
+  /** Per arm, when the job asked for it: its warm time to first row (median of 5). */
+  firstRowNs?: (number | null)[];
 }
 
 /**
@@ -220,7 +222,7 @@ interface IsolateGroup {
  * ended (`pairSamples`); with more, every arm keeps its samples of the cycles all arms completed.
  * Results are in the job's arm order.
  */
-async function isolateGroup(job: PairJob, order: readonly number[]): Promise<IsolateGroup> {
+async function isolateGroup(job: PairJob, order: readonly number[], checked?: IsolateGroup['expected']): Promise<IsolateGroup> {
   const n = order.length;
   const shared = new SharedArrayBuffer((n + 2) * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
@@ -278,7 +280,8 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
     // `sampleSeconds` at their mean warm speed); arms of different queries each run about
     // `sampleSeconds` per sample at their own speed.
     await Promise.all(order.map((_, k) => reply(k)));
-    const expected = await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
+    // `checked`: a group pass's later isolate group, whose row counts are compared below instead.
+    const expected = checked ? order.map((arm) => checked[arm]!) : await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
     let warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
     if (job.warmLonger) {
       // WARM_AT_ONCE arms at a time, one per core: an arm that shares its core while it warms up
@@ -289,6 +292,10 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
         more.push(...(await Promise.all(batch)));
       }
       warm = more;
+    }
+    const firstRows: (number | null)[] = [];
+    if (job.firstRow && !checked) {
+      for (let k = 0; k < n; k++) firstRows.push((await ask<{ firstRowNs: number | null }>(k, { kind: 'firstRow' })).firstRowNs);
     }
     const runsFor = (ns: number) => Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(ns, 1)));
     const meanNs = warm.reduce((a, w) => a + w.warmMedianNs, 0) / n;
@@ -304,6 +311,7 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
       expected: order.map((_, arm) => expected[at(arm)]!),
       samples: order.map((_, arm) => paired[at(arm)]!),
       extraFraction: order.map((_, arm) => measured[at(arm)]!.extraFraction),
+      ...(firstRows.length ? { firstRowNs: order.map((_, arm) => firstRows[at(arm)]!) } : {}),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -331,7 +339,7 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
   let first: IsolateGroup | undefined;
   for (let j = 0; j < isolates; j++) {
     const order = Array.from({ length: n }, (_, k) => (k + j) % n);
-    const r = await isolateGroup(job, order);
+    const r = await isolateGroup(job, order, job.checkOnce ? first?.expected : undefined);
     r.extraFraction.forEach((x, b) => extra[b]!.push(x));
     first ??= r;
     r.expected.forEach((e, b) => {
@@ -341,7 +349,10 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
     r.samples.forEach((xs, b) => rounds[b]!.push(xs));
   }
   return {
-    arms: rounds.map((rs, b) => ({ rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rs, extraFractions: extra[b]! })),
+    arms: rounds.map((rs, b) => ({
+      rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rs, extraFractions: extra[b]!,
+      ...(first!.firstRowNs ? { firstRowNs: first!.firstRowNs[b]! } : {}),
+    })),
   };
 }
 

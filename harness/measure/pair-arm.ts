@@ -23,7 +23,8 @@
  * benchmark.js cycles).
  *
  * Messages from the parent: `check` (run once with a checksum), `warm` (warm up, reply with the
- * query's warm median time), `measure` (the turn-taking samples, `count` runs each). Errors are
+ * query's warm median time), `firstRow` (a group pass's time to first row, alone), `measure` (the
+ * turn-taking samples, `count` runs each). Errors are
  * posted back as `{ error }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -123,7 +124,7 @@ export class Turns {
   }
 }
 
-type Message = { kind: 'check' } | { kind: 'warm' } | ({ kind: 'warmMore' } & WarmLonger) | { kind: 'measure'; count: number };
+type Message = { kind: 'check' } | { kind: 'warm' } | ({ kind: 'warmMore' } & WarmLonger) | { kind: 'firstRow' } | { kind: 'measure'; count: number };
 
 async function main(): Promise<void> {
   const data = workerData as ArmData;
@@ -162,6 +163,10 @@ async function main(): Promise<void> {
           warmNs = medianRunNs(query, 5);
         }
         port.postMessage({ warmMedianNs: warmNs });
+      } else if (msg.kind === 'firstRow') {
+        // Alone (the parent asks one arm at a time), warm: from building the query to its first row.
+        const ns = Array.from({ length: 5 }, () => c.firstRowNs()).filter((x): x is number => x !== null);
+        port.postMessage({ firstRowNs: ns.length ? median(ns) : null });
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();

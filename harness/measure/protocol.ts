@@ -74,7 +74,8 @@ export interface HeapOutcome extends OutputOutcome {
 
 /** A paired pass: per arm in the job's order, its output and one round of samples per isolate group. */
 export interface PairOutcome {
-  arms: (OutputOutcome & { rounds: number[][]; extraFractions?: number[] })[];
+  /** `firstRowNs`: when the job asked for it (`firstRow`), the median of 5 first-row times. */
+  arms: (OutputOutcome & { rounds: number[][]; extraFractions?: number[]; firstRowNs?: number | null })[];
 }
 
 /** The calibration kernel's measurement (see calibration.ts). */
@@ -145,4 +146,16 @@ export interface PairJob {
    * of the results (`arms[i].rounds`).
    */
   isolates?: number;
+  /**
+   * Group passes: check each arm's output (row count and checksum) in the first isolate group
+   * only; later ones compare the row count their timed runs returned with it. A 1M-row check
+   * took 1.3 s of a 7 s isolate group, and a group pass's data and code are the same in every
+   * isolate. (The gate, calibrated with a check per isolate pair, keeps it.)
+   */
+  checkOnce?: boolean;
+  /**
+   * Group passes: also measure each arm's time to first row in the first isolate group, warm,
+   * one arm at a time (5 runs, the median), for a case that has no time pass of its own.
+   */
+  firstRow?: boolean;
 }

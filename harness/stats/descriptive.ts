@@ -90,6 +90,13 @@ export interface TimeSummary {
   maxNs: number;
   /** Relative spread: (q3 − q1) / median. */
   iqrRel: number;
+  /**
+   * Present when the samples came from group passes (no time pass of their own): the isolate
+   * groups pooled. `medianNs` is then the random-effects estimate over the isolates' median
+   * times and `ci95Ns` its Hartung–Knapp interval, which widens when isolates disagree (see
+   * paired.ts `pooledTime`); absent, both are of one process's benchmark.js samples.
+   */
+  isolates?: number;
 }
 
 export function summarize(samplesNs: readonly number[]): TimeSummary {

@@ -7,6 +7,7 @@
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { medianEstimate, randomEffects, type UnitEstimate } from './random-effects.js';
+import { summarize, type TimeSummary } from './descriptive.js';
 
 export interface PairedRatio {
   /** Pooled ratio num / den. */
@@ -100,4 +101,19 @@ export function processRatio(num: readonly (readonly number[])[], den: readonly 
   // No unit at all: nothing to pool (hartungKnapp decides nothing from one).
   if (units.length === 0) return { ratio: 1, ci: [0, Infinity], roundRatios: [], tau: 0, p: 1, rounds: 0 };
   return hartungKnapp(units, randomEffects(units));
+}
+
+/**
+ * One runner's time over the rounds (isolate groups) of its group passes: per round the median
+ * log time, pooled by the random-effects model with the Hartung–Knapp 95% interval, as the
+ * group's ratios are. A process or isolate that ran the query at a speed of its own widens the
+ * interval instead of deciding the figure. With fewer than two usable rounds there is nothing to
+ * pool: the samples' own median and interval.
+ */
+export function pooledTime(rounds: readonly (readonly number[])[]): TimeSummary {
+  const all = summarize(rounds.flat());
+  const units = rounds.filter((r) => r.length >= 2).map((r) => medianEstimate(r.map(Math.log)));
+  if (units.length < 2) return all;
+  const p = hartungKnapp(units, randomEffects(units));
+  return { ...all, medianNs: p.ratio, ci95Ns: p.ci, isolates: units.length };
 }

@@ -10,28 +10,51 @@ import { checkAgreement, runCases, runChild } from '../../harness/runner.js';
 const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-runner-'));
 
-test('a tiny run measures every case in its own process and records time, heap and output', async (t) => {
+test('a tiny run times a case group in group passes alone, pooled over isolates, and records heap and output', async (t) => {
   const out = path.join(tmp(), 'r.json');
   const cases = ['materialized', 'streaming', 'limit-loop'].map((e) => makeCase('selectivity', { rows: 300, selectivity: 0.5 }, e));
   const lines: string[] = [];
-  const r = await runCases({ suite: 'test', cases, out, settings: FAST, log: (l) => lines.push(l) });
+  const r = await runCases({ suite: 'test', cases, out, settings: { ...FAST, groupPasses: 1 }, log: (l) => lines.push(l) });
   t.is(r.cases.length, 3);
   for (const c of r.cases) {
     t.is(c.status, 'ok', c.error);
-    t.true(c.rounds[0]!.length >= 2, 'every benchmark.js sample is kept');
-    t.true(c.summary!.medianNs > 0);
+    t.deepEqual(c.rounds, [], 'no benchmark.js time pass');
+    t.is(c.groupRounds!.length, 3, 'one round per isolate group');
+    t.is(c.summary!.isolates, 3, 'the time is pooled over the isolate groups');
+    t.true(c.summary!.ci95Ns[0] <= c.summary!.medianNs && c.summary!.medianNs <= c.summary!.ci95Ns[1]);
+    t.is(c.summary!.n, c.groupRounds!.flat().length);
+    t.is(typeof c.firstRowNs, 'number', 'time to first row is measured in the group pass');
     t.true(c.heap!.allocatedBytes > 0, 'allocation was measured');
     t.is(c.output!.rows, r.cases[0]!.output!.rows, 'all runners return the same rows');
+    t.regex(c.output!.checksum, /^[0-9a-f]+$/);
     t.is(c.inputRows, 300);
   }
   t.is(r.cases.find((c) => c.engine === 'limit-loop')!.heap!.trackerPeakBytes, null);
   t.deepEqual(readResults(out).cases.map((c) => c.id), cases.map((c) => c.id), 'the file on disk has every case');
-  t.true(lines.some((l) => /^\[1\/7\] selectivity\/rows=300,selectivity=0.5\/materialized time pass/.test(l)), 'progress names the case (3 time passes, 3 heap passes, 1 group pass)');
-  t.true(lines.some((l) => /group pass 1 of 3 runners taking turns/.test(l)), 'the group pass is announced');
-  t.true(r.cases.every((c) => (c.groupRounds?.length ?? 0) > 0), 'every runner has group rounds');
+  t.regex(lines[1]!, /^\[1\/4\] selectivity\/rows=300,selectivity=0.5\/materialized group pass 1 of 3 runners taking turns \(3 isolate groups\)/, 'one group pass, then 3 heap passes');
+  t.false(lines.some((l) => /time pass/.test(l)));
   t.true(lines.some((l) => /ETA \d+ s/.test(l)));
+  t.deepEqual(r.environment.nodeFlags.group, ['--expose-gc', '--single-threaded', '--hash-seed=1'], 'the group pass\'s flags are recorded');
   t.truthy(r.environment.cpuModel);
   t.regex(r.environment.lockfileHash, /^[0-9a-f]{16}$/);
+});
+
+test('without group passes, or for a lone runner, each case is timed by benchmark.js in a process of its own', async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  const cases = ['materialized', 'streaming'].map((e) => makeCase('selectivity', { rows: 300, selectivity: 0.5 }, e));
+  const lines: string[] = [];
+  const r = await runCases({ suite: 'test', cases, out, settings: { ...FAST, groupIsolates: 0 }, log: (l) => lines.push(l) });
+  for (const c of r.cases) {
+    t.is(c.status, 'ok', c.error);
+    t.is(c.rounds.length, 1);
+    t.true(c.rounds[0]!.length >= 2, 'every benchmark.js sample is kept');
+    t.is(c.summary!.isolates, undefined);
+    t.is(c.probes!.length, 1, 'with the machine-speed probe');
+    t.is(c.groupRounds, undefined);
+  }
+  t.regex(lines[1]!, /^\[1\/4\] selectivity\/rows=300,selectivity=0.5\/materialized time pass, round 1\/1/);
+  const lone = await runCases({ suite: 'test', cases: cases.slice(1), out: path.join(tmp(), 'lone.json'), settings: FAST });
+  t.is(lone.cases[0]!.rounds.length, 1, 'a lone runner has no group to be timed with');
 });
 
 test('a case that throws, or runs past its timeout, is recorded as errored and the run goes on', async (t) => {
@@ -47,6 +70,28 @@ test('a case that throws, or runs past its timeout, is recorded as errored and t
 
   const slow = await runChild({ mode: 'time', case: makeCase('selectivity', { rows: 1_000_000, selectivity: 1 }, 'materialized'), settings: FAST }, ['--expose-gc'], 0.3);
   t.deepEqual(slow, { ok: false, error: 'timed out after 0.3 s' });
+});
+
+test('a group whose group pass fails is timed one runner at a time: the failure is pinned on its case, the others still measured together', async (t) => {
+  const out = path.join(tmp(), 'r.json');
+  const cases = [
+    makeCase('selectivity', { rows: 2000, selectivity: 1 }, 'materialized', { memoryLimit: 1000 }),
+    makeCase('selectivity', { rows: 2000, selectivity: 1 }, 'streaming'),
+    makeCase('selectivity', { rows: 2000, selectivity: 1 }, 'limit-loop'),
+  ];
+  const lines: string[] = [];
+  const r = await runCases({ suite: 'test', cases, out, settings: { ...FAST, groupPasses: 1 }, log: (l) => lines.push(l) });
+  const [m, s, l] = r.cases;
+  t.is(m!.status, 'errored');
+  t.regex(m!.error!, /^ResourcesExhaustedError: materialized filter needed \d+ more bytes/, 'its own error, not the group pass\'s');
+  t.true(lines.some((x) => /group pass: .*ResourcesExhaustedError.*; timing each runner of the group in a process of its own/.test(x)));
+  for (const c of [s!, l!]) {
+    t.is(c.status, 'ok', c.error);
+    t.is(c.rounds.length, 1, 'timed by benchmark.js');
+    t.is(c.summary!.isolates, undefined);
+    t.deepEqual(c.pairedWith, [s!.id, l!.id], 'the two left were measured together');
+    t.is(c.groupRounds!.length, 3);
+  }
 });
 
 test('engines that disagree are flagged, and order-sensitive scenarios compare counts only', (t) => {
@@ -73,7 +118,7 @@ test('killing the runner mid-run and resuming loses and duplicates nothing', asy
   const dir = tmp();
   const out = path.join(dir, 'r.json');
   const cli = path.resolve('harness/cli.ts');
-  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,limit-loop', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2'];
+  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,limit-loop', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2', '--group-isolates', '0'];
   const first = spawn(process.execPath, args, { stdio: 'ignore' });
   // Wait until at least two measurements are on disk, then kill the runner hard.
   await new Promise<void>((resolve, reject) => {
