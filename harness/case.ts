@@ -1,23 +1,8 @@
 import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
-import { getScenario, resolveParams, type Params } from '../scenarios/index.js';
+import { getScenario, resolveParams } from '../scenarios/index.js';
 
-/** What runs a case: one of the two engines, or the scenario's hand-written limit loop. */
-export type Runner = 'materialized' | 'streaming' | 'limit-loop';
-export const RUNNERS: readonly Runner[] = ['materialized', 'streaming', 'limit-loop'];
-
-/** One measured unit: scenario × params × engine × options, with a stable id. */
-export interface CaseSpec {
-  readonly id: string;
-  /** Cases with the same group (scenario and params) must return the same rows. */
-  readonly group: string;
-  readonly scenario: string;
-  readonly params: Params;
-  readonly engine: Runner;
-  /** Only the options that differ from the defaults (the limit loop has none). */
-  readonly options: EngineOptions;
-  /** Data generator seed. */
-  readonly seed: number;
-}
+export { RUNNERS, type CaseSpec, type Runner } from '../core/case-spec.js';
+import { RUNNERS, type CaseSpec, type Runner } from '../core/case-spec.js';
 
 /** The default data seed (any fixed number would do; this one is recorded in every case). */
 export const DEFAULT_SEED = 20251013;

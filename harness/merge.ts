@@ -1,5 +1,5 @@
 import { ConfigError } from '../engine/index.js';
-import { environmentMismatches, readResults, type ResultsFile } from './results.js';
+import { environmentMismatches, readResults, type ResultsFile } from '../core/results.js';
 
 /**
  * Join results files (shards of one run, from parallel CI jobs) into one.

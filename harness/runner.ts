@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PARENT_PID_ENV } from './measure/watchdog.js';
 import { claimScratch, releaseScratch, SCRATCH_ENV, scratchBase, sweepStaleScratch } from './scratch.js';
-import { aligned, pairedRatio, pooledTime } from './stats/paired.js';
+import { aligned, pairedRatio, pooledTime } from '../core/stats/paired.js';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,8 @@ import type { CaseSpec } from './case.js';
 import { RESULT_MARKER, type ChildJob, type ChildOutcome, type OutcomeOf, type OutputOutcome, type TimeOutcome, type WarmLonger } from './measure/protocol.js';
 import {
   caseHeapCap, captureEnvironment, environmentMismatches, readResults, recordRounds, writeResults, type CaseRecord, type Environment, type ResultsFile, type RunSettings,
-} from './results.js';
-import { summarize } from './stats/descriptive.js';
+} from '../core/results.js';
+import { summarize } from '../core/stats/descriptive.js';
 
 /**
  * Node flags that take chance out of a process, for the paired gate's children (time and heap).

@@ -1,4 +1,4 @@
-import { caseHeapCap, type CaseRecord } from '../harness/results.js';
+import { caseHeapCap, type CaseRecord } from '../core/results.js';
 import { PALETTE } from './charts/canvas.js';
 import { barChart, heatmap, lineChart, type Marker, type Point, type Series } from './charts/charts.js';
 import { CaseIndex, formatNs, ratio, side, usable } from './model.js';

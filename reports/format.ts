@@ -1,5 +1,5 @@
 /** Units and labels shared by every rendered table: times, bytes (KiB, MiB), runner names. */
-import type { CaseRecord } from '../harness/results.js';
+import type { CaseRecord } from '../core/results.js';
 
 /** Human units: ns → "12.3 µs" etc. */
 export function formatNs(ns: number | null | undefined): string {

@@ -1,8 +1,8 @@
-import { HEAP_STEP_BYTES, timeRounds, type CaseRecord, type ResultsFile } from '../harness/results.js';
+import { HEAP_STEP_BYTES, timeRounds, type CaseRecord, type ResultsFile } from '../core/results.js';
 
 export { HEAP_STEP_BYTES };
-import { ratioCI } from '../harness/stats/descriptive.js';
-import { aligned, pairedRatio } from '../harness/stats/paired.js';
+import { ratioCI } from '../core/stats/descriptive.js';
+import { aligned, pairedRatio } from '../core/stats/paired.js';
 import { formatBytes, formatNs, runnerLabel } from './format.js';
 
 /** Look cases up by scenario, parameters, engine and options. */

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../engine/index.js';
-import { readResults, type ResultsFile } from '../harness/results.js';
+import { readResults, type ResultsFile } from '../core/results.js';
 import { allFigures, type Figure } from './figures.js';
 import { CaseIndex } from './model.js';
 import { allTables, type Table } from './tables.js';
@@ -18,7 +18,7 @@ const CHARTS_FOR: Record<string, (f: Figure) => boolean> = {
 };
 
 const HOW_TO_READ = [
-  'Absolute times of a case group\'s runners come from the same group passes as its ratios: the runner\'s samples while taking turns, per isolate group the median, pooled over the isolate groups by a random-effects model (95% Hartung–Knapp interval: a time that differs from one isolate to the next gets a wide one). They run above the time of a process that runs the query alone (between turns an arm\'s data leaves the CPU caches; the group pass runs V8 without background GC and compiler threads): read them as the conditions of the ratios. A case with no group (a lone runner, a task, a case under a heap cap) is timed by benchmark.js in a process of its own: the median of its samples with the 95% interval of the median.',
+  'Absolute times of a case group\'s runners come from the same group passes as its ratios: the runner\'s samples while taking turns, per isolate group the median, pooled over the isolate groups by a random-effects model (95% Hartung–Knapp interval: a time that differs from one isolate to the next gets a wide one). They run above the time of a process that runs the query alone (measured side by side at c1f2b57: a median 1.18x, 0.90–1.74x for 80% of 154 cases; between turns an arm\'s data leaves the CPU caches, and the group pass runs V8 without background GC and compiler threads): read them as the conditions of the ratios. A case with no group (a lone runner, a task, a case under a heap cap) is timed by benchmark.js in a process of its own: the median of its samples with the 95% interval of the median.',
   'Ratios (speedups, "vs limit loop", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio (Hartung–Knapp: a t interval on the isolate groups, honest with only a few). A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
   'A verdict ("faster", "slower", "not reproduced") is printed only when the 95% interval excludes no difference; otherwise the cell says there is no measurable difference.',
   'Paired arms are warmed up alike: each arm of a quick query (under 1 ms a run) runs 2500 times alone first, so that the planner, which runs once per query, is optimized as in benchmark.js (without it a fused 10K-row filter measured 112 µs paired against 76 µs in benchmark.js, and its gain vanished from the ratios).',

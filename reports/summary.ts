@@ -3,7 +3,7 @@
  * the ranking of option combinations. Ratios are the report's (paired when the runners took turns
  * in a group pass), with their 95% intervals, and a verdict only where the interval excludes 1.
  */
-import type { CaseRecord, ResultsFile } from '../harness/results.js';
+import type { CaseRecord, ResultsFile } from '../core/results.js';
 import { formatBytes, formatNs, runnerLabel } from './format.js';
 import { CaseIndex, ratio, ratioCell, timeVerdict, usable } from './model.js';
 import { markdownTable } from './render.js';

@@ -1,4 +1,4 @@
-import { caseHeapCap, type CaseRecord } from '../harness/results.js';
+import { caseHeapCap, type CaseRecord } from '../core/results.js';
 import { bytesPair, CaseIndex, sourceOf, mediansDisagree, timeVerdict, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
 import { PUBLISHED } from './published.js';
 

@@ -34,10 +34,13 @@ import path from 'node:path';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
-import { readResults, recordRounds, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../results.js';
+import { readResults, recordRounds, writeResults, type CaseRecord, type ResultsFile, type RunSettings } from '../../core/results.js';
 import { caseRunnerPath, childFlags, claimOutput, FROM_SOURCE, measureArms, newResults, PROJECT_ROOT, type Arm } from '../runner.js';
-import { mean, median, prng } from '../stats/descriptive.js';
-import { compareResults, COMPARE_DEFAULTS, undecidedCases, type CompareSettings } from './compare.js';
+import { mean, median, prng } from '../../core/stats/descriptive.js';
+import { compareResults, undecidedCases } from './compare.js';
+import { COMPARE_DEFAULTS, type CompareSettings } from '../../core/comparison.js';
+import type { Calibration, CaseCalibration, ThresholdCalibration } from '../../core/calibration.js';
+import { formatCalibration } from '../../reports/calibration.js';
 import { gateSettings } from './gate.js';
 
 export interface CalibrationOptions {
@@ -57,49 +60,6 @@ export interface CalibrationOptions {
    * from the rest of the pool, before the verdict.
    */
   extend?: boolean;
-}
-
-export interface CaseCalibration {
-  id: string;
-  aaFalsePositiveRate: number;
-  detectionRate: number;
-  /** Median time of the slowed processes over the unslowed ones: the slowdown actually applied. */
-  appliedSlowdown: number;
-  /**
-   * The slowed build's own measure of its extra work (median over rounds of extra time over query
-   * time, see harness/measure/slowdown.ts); null for results from before it was recorded.
-   */
-  stretchMeasured: number | null;
-}
-
-export interface ThresholdCalibration {
-  threshold: number;
-  aaRuns: number;
-  sensitivityRuns: number;
-  /** Mean and worst (highest) per-case A/A false-positive rate. */
-  aaPerCaseMean: number;
-  aaPerCaseWorst: number;
-  /** Fraction of A/A runs in which any case of the suite was flagged. */
-  aaSuite: number;
-  /** Mean and worst (lowest) per-case detection rate of the slowdown. */
-  detectionMean: number;
-  detectionWorst: number;
-  /** Extending gate only: cases measured again per A/A run and per slowed run, on average (what the extension costs). */
-  aaExtendedMean: number;
-  sensitivityExtendedMean: number;
-  cases: CaseCalibration[];
-}
-
-export interface Calibration {
-  suite: string;
-  rounds: number;
-  /** Rounds (isolate pairs) an undecided case gets on top of `rounds`; 0 for a gate that does not extend. */
-  extendRounds: number;
-  slowdown: number;
-  alpha: number;
-  cases: number;
-  thresholds: ThresholdCalibration[];
-  heapAA: { compared: number; flagged: string[] };
 }
 
 /** The four arms' results. */
@@ -252,35 +212,6 @@ export function evaluateCalibration(arms: CalibrationArms, opts: CalibrationOpti
     suite: arms.a.suite, rounds, extendRounds, slowdown: opts.slowdown, alpha: compare.alpha, cases: ids.length, thresholds,
     heapAA: { compared: heap.cases.length, flagged: heap.cases.filter((c) => c.verdict === 'regressed').map((c) => c.id) },
   };
-}
-
-const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-/** The calibration as Markdown, with the targets of the gate checked. */
-export function formatCalibration(c: Calibration): string {
-  const out = [
-    `# sluice calibrate: suite '${c.suite}', ${c.cases} cases`, '',
-    `Each gate run compares ${c.rounds} rounds (processes, or isolate pairs when paired) per side${c.extendRounds ? `, and ${c.extendRounds} more for a case left undecided by them (the 95% interval of its time ratio spans the threshold), as the gate does` : ''}; alpha ${c.alpha} (Holm across cases); slowdown under test +${(c.slowdown * 100).toFixed(0)}%.`, '',
-    '| time threshold | A/A runs | A/A false positives per case: mean | worst case | A/A runs with any false positive (suite) | +' + (c.slowdown * 100).toFixed(0) + '% runs | detected per case: mean | worst case |' + (c.extendRounds ? ' cases measured again per run: A/A / slowed |' : ''),
-    '|---:|---:|---:|---:|---:|---:|---:|---:|' + (c.extendRounds ? '---:|' : ''),
-  ];
-  for (const t of c.thresholds) {
-    out.push(`| ${pc(t.threshold)} | ${t.aaRuns} | ${pc(t.aaPerCaseMean)} | ${pc(t.aaPerCaseWorst)} | ${pc(t.aaSuite)} | ${t.sensitivityRuns} | ${pc(t.detectionMean)} | ${pc(t.detectionWorst)} |` + (c.extendRounds ? ` ${t.aaExtendedMean.toFixed(1)} / ${t.sensitivityExtendedMean.toFixed(1)} |` : ''));
-  }
-  out.push('', 'Targets: A/A at most 1% per case and 5% for the suite; the slowdown detected in at least 90% of runs.', '');
-  for (const t of c.thresholds) {
-    const ok = t.aaPerCaseWorst <= 0.01 && t.aaSuite <= 0.05 && t.detectionWorst >= 0.9;
-    out.push(`- threshold ${pc(t.threshold)}: ${ok ? 'all targets met' : 'targets NOT met'} (worst per-case A/A ${pc(t.aaPerCaseWorst)}, suite A/A ${pc(t.aaSuite)}, worst detection ${pc(t.detectionWorst)})`);
-  }
-  out.push('', `Heap A/A (one base/head heap pass per case, memory rule): ${c.heapAA.flagged.length} of ${c.heapAA.compared} cases flagged${c.heapAA.flagged.length ? `: ${c.heapAA.flagged.join(', ')}` : ''}.`, '');
-  const first = c.thresholds[0];
-  if (first) {
-    out.push(`## Per case at threshold ${pc(first.threshold)}`, '',
-      'The slowed build stretches each run by the slowdown under test; "stretch" is what it measured of its own runs (extra time over query time), "applied" what the gate sees (median time ratio of slowed over unslowed samples, − 1).', '',
-      '| case | A/A false positives | detected | slowdown applied | stretch |', '|---|---:|---:|---:|---:|');
-    for (const x of first.cases) out.push(`| ${x.id} | ${pc(x.aaFalsePositiveRate)} | ${pc(x.detectionRate)} | ${pc(x.appliedSlowdown)} | ${x.stretchMeasured === null ? '–' : pc(x.stretchMeasured)} |`);
-  }
-  return out.join('\n') + '\n';
 }
 
 export interface CalibrateRequest extends CalibrationOptions {

@@ -21,9 +21,11 @@ import path from 'node:path';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { getScenario } from '../../scenarios/index.js';
-import { recordRounds, writeResults, type RunSettings } from '../results.js';
+import { recordRounds, writeResults, type RunSettings } from '../../core/results.js';
 import { caseRunnerPath, childCommand, childFlags, claimOutput, measureArms, newResults, PROJECT_ROOT, suiteSettings, type Arm, type ChildCommand } from '../runner.js';
-import { compareResults, formatComparison, undecidedCases, type Comparison, type CompareSettings } from './compare.js';
+import { compareResults, undecidedCases } from './compare.js';
+import type { Comparison, CompareSettings } from '../../core/comparison.js';
+import { formatComparison } from '../../reports/compare.js';
 
 /** The gate's measurement defaults: three processes per case and build, nine heap runs each. */
 export const GATE_SETTINGS: Partial<RunSettings> = { rounds: 3, heapRuns: 9 };

@@ -17,7 +17,7 @@ import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
-import { median } from '../stats/descriptive.js';
+import { median } from '../../core/stats/descriptive.js';
 import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
 import type { HeapFigures } from './heap.js';
 

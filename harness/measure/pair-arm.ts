@@ -32,7 +32,7 @@ import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
 import type { PreparedCase } from './case-runner.js';
 import { describeError, type WarmLonger } from './protocol.js';
-import { median } from '../stats/descriptive.js';
+import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
 
 /**

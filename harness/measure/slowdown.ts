@@ -14,7 +14,7 @@
  * `fraction × t` more has passed.
  */
 import { performance } from 'node:perf_hooks';
-import { prng } from '../stats/descriptive.js';
+import { prng } from '../../core/stats/descriptive.js';
 
 /** The extra work's data: 1024 numbers (8 KiB, cache-resident), fixed. */
 const SPIN_DATA = (() => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { planSweep } from '../../harness/plan.js';
-import { readResults } from '../../harness/results.js';
+import { readResults } from '../../core/results.js';
 import { caseRunnerPath, runCases, runChild } from '../../harness/runner.js';
 import { heapReduction, ratio, speedFinding, verdict } from '../../reports/model.js';
 import { CaseIndex } from '../../reports/model.js';

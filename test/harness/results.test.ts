@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { mergeResults } from '../../harness/merge.js';
-import { environmentMismatches, readResults, writeResults } from '../../harness/results.js';
+import { environmentMismatches, readResults, writeResults } from '../../core/results.js';
 import { sampleResults } from './sample-results.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-results-'));

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
-import { readResults, type CaseRecord } from '../../harness/results.js';
+import { readResults, type CaseRecord } from '../../core/results.js';
 import { checkAgreement, runCases, runChild } from '../../harness/runner.js';
 
 const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };

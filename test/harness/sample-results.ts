@@ -1,4 +1,4 @@
-import { captureEnvironment, type ResultsFile } from '../../harness/results.js';
+import { captureEnvironment, type ResultsFile } from '../../core/results.js';
 import { CHILD_FLAGS, PROJECT_ROOT } from '../../harness/runner.js';
 
 /** A small valid results file, for tests that read, merge or break one. */

@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { planSuite } from '../../harness/plan.js';
-import { readResults, type CaseRecord } from '../../harness/results.js';
+import { readResults, type CaseRecord } from '../../core/results.js';
 import { outOfMemory, runCases, SUITE_SETTINGS } from '../../harness/runner.js';
 import { allFigures } from '../../reports/figures.js';
 import { CaseIndex } from '../../reports/model.js';
 import { capacity, scaleTable } from '../../reports/tables.js';
 import { SCALE_QUERIES } from '../../scenarios/index.js';
-import { summarize } from '../../harness/stats/descriptive.js';
+import { summarize } from '../../core/stats/descriptive.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-scale-'));
 

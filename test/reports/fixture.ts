@@ -1,5 +1,5 @@
-import type { CaseRecord, ResultsFile } from '../../harness/results.js';
-import { summarize } from '../../harness/stats/descriptive.js';
+import type { CaseRecord, ResultsFile } from '../../core/results.js';
+import { summarize } from '../../core/stats/descriptive.js';
 
 /** A small, fixed results file: every report table has something, one case errored. */
 export function fixtureResults(): ResultsFile {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { writeResults } from '../../harness/results.js';
+import { writeResults } from '../../core/results.js';
 import { renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
 

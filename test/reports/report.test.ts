@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
-import { writeResults } from '../../harness/results.js';
+import { writeResults } from '../../core/results.js';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PALETTE } from '../../reports/charts/canvas.js';
 import { ANSWER_BEGIN, ANSWER_END, defaultProfileCommand, renderReport } from '../../reports/render.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { makeCase } from '../../harness/case.js';
-import type { CaseRecord, ResultsFile } from '../../harness/results.js';
-import { summarize } from '../../harness/stats/descriptive.js';
+import type { CaseRecord, ResultsFile } from '../../core/results.js';
+import { summarize } from '../../core/stats/descriptive.js';
 import { CaseIndex } from '../../reports/model.js';
 import { answerTable, publishedMemoryUnderScan, queryPatterns, sources } from '../../reports/tables.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Runner } from '../../harness/case.js';
-import type { CaseRecord, ResultsFile } from '../../harness/results.js';
-import { summarize } from '../../harness/stats/descriptive.js';
+import type { CaseRecord, ResultsFile } from '../../core/results.js';
+import { summarize } from '../../core/stats/descriptive.js';
 import { CaseIndex, mediansDisagree } from '../../reports/model.js';
 import { runSummary } from '../../reports/summary.js';
 import { sweepTable } from '../../reports/tables.js';

@@ -3,10 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../engine/index.js';
-import { compareResults, formatComparison, undecidedCases } from '../../../harness/gate/compare.js';
-import { mannWhitney } from '../../../harness/stats/mann-whitney.js';
-import { toGithubActionBenchmark } from '../../../harness/gate/export.js';
-import { writeResults, type ResultsFile } from '../../../harness/results.js';
+import { compareResults, undecidedCases } from '../../../harness/gate/compare.js';
+import { formatComparison } from '../../../reports/compare.js';
+import { mannWhitney } from '../../../core/stats/mann-whitney.js';
+import { toGithubActionBenchmark } from '../../../reports/export.js';
+import { writeResults, type ResultsFile } from '../../../core/results.js';
 import { sluice } from '../../cli-helper.js';
 import { suiteCases, synthResults, type SynthCase } from './synthetic.js';
 

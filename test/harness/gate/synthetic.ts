@@ -1,6 +1,6 @@
-import type { CaseRecord, ResultsFile } from '../../../harness/results.js';
-import { captureEnvironment } from '../../../harness/results.js';
-import { prng, summarize } from '../../../harness/stats/descriptive.js';
+import type { CaseRecord, ResultsFile } from '../../../core/results.js';
+import { captureEnvironment } from '../../../core/results.js';
+import { prng, summarize } from '../../../core/stats/descriptive.js';
 import { CHILD_FLAGS, PROJECT_ROOT } from '../../../harness/runner.js';
 
 /** Deterministic PRNG (mulberry32). */

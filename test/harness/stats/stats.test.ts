@@ -1,7 +1,7 @@
 import test from 'ava';
-import { holm, mannWhitney, normalCdf } from '../../../harness/stats/mann-whitney.js';
-import { median, medianCI, quantile, ratioCI } from '../../../harness/stats/descriptive.js';
-import { medianEstimate, randomEffects } from '../../../harness/stats/random-effects.js';
+import { holm, mannWhitney, normalCdf } from '../../../core/stats/mann-whitney.js';
+import { median, medianCI, quantile, ratioCI } from '../../../core/stats/descriptive.js';
+import { medianEstimate, randomEffects } from '../../../core/stats/random-effects.js';
 
 test('Mann–Whitney U statistic and exact p-values match hand-worked and tabled values', (t) => {
   // Complete separation, 5 vs 5: U = 0, p = 2 / C(10, 5) = 2/252.
@@ -109,7 +109,7 @@ test('descriptive statistics and confidence intervals', (t) => {
 });
 
 test('process ratio: the process is the unit; two runs of two rounds that agree give a wide interval, not p = 1e-7', async (t) => {
-  const { processRatio, pairedRatio } = await import('../../../harness/stats/paired.js');
+  const { processRatio, pairedRatio } = await import('../../../core/stats/paired.js');
   // Head 30% slower in both processes, 50 samples each with 2% noise: Mann–Whitney over all 100
   // samples would give p around 1e-30. With the process as the unit, there are two differences.
   const noisy = (level: number, k: number) => Array.from({ length: 50 }, (_, i) => level * (1 + 0.02 * Math.sin(i * 7.3 + k)));
@@ -132,7 +132,7 @@ test('process ratio: the process is the unit; two runs of two rounds that agree 
 });
 
 test('paired ratios of a few isolate groups: the Hartung–Knapp interval covers an A/A ratio of 1 about 95% of the time; the z interval does not', async (t) => {
-  const { pairedRatio } = await import('../../../harness/stats/paired.js');
+  const { pairedRatio } = await import('../../../core/stats/paired.js');
   // Seeded A/A: each isolate group runs at a speed of its own (SD 3% of the log time), samples
   // vary 10% around it; both arms identical. Three groups of 20 aligned samples, as a group pass.
   let s = 12345;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../engine/index.js';
-import type { CaseSpec } from './case.js';
+import type { CaseSpec } from './case-spec.js';
 import type { TimeSummary } from './stats/descriptive.js';
 
 /** Identifies the file format. Bump `RESULTS_VERSION` on any incompatible change. */

@@ -7,7 +7,7 @@
  * peak heap and the tracker peak (unit bytes). Errored cases are left out (the action has no
  * way to say "failed") and counted in the return value so the CLI can say so.
  */
-import type { ResultsFile } from '../results.js';
+import type { ResultsFile } from '../core/results.js';
 
 /** One entry of the action's custom format. */
 export interface BenchmarkActionEntry {
