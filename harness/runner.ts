@@ -533,7 +533,6 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         // Each isolate group warms up afresh; 20 runs of a 1M-row query would take seconds per arm.
         warmRuns: 5,
         warmLonger: GROUP_WARM,
-        checkOnce: true,
         ...(recs.some((r) => r.firstRowNs === undefined) ? { firstRow: true } : {}),
       };
       // The gate's determinism flags: no background compiler or GC threads, one hash seed, so that

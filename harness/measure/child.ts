@@ -222,7 +222,7 @@ interface IsolateGroup {
  * ended (`pairSamples`); with more, every arm keeps its samples of the cycles all arms completed.
  * Results are in the job's arm order.
  */
-async function isolateGroup(job: PairJob, order: readonly number[], checked?: IsolateGroup['expected']): Promise<IsolateGroup> {
+async function isolateGroup(job: PairJob, order: readonly number[], first: boolean): Promise<IsolateGroup> {
   const n = order.length;
   const shared = new SharedArrayBuffer((n + 2) * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
@@ -280,8 +280,10 @@ async function isolateGroup(job: PairJob, order: readonly number[], checked?: Is
     // `sampleSeconds` at their mean warm speed); arms of different queries each run about
     // `sampleSeconds` per sample at their own speed.
     await Promise.all(order.map((_, k) => reply(k)));
-    // `checked`: a group pass's later isolate group, whose row counts are compared below instead.
-    const expected = checked ? order.map((arm) => checked[arm]!) : await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
+    // Every isolate group checks its output first, as every other pass does: the check is also
+    // the query's first run, and skipping it changed how V8 compiled some queries (a scan's limit
+    // loop ran at 3.2 ms without it in the same process as 0.3 ms with it).
+    const expected = await all<{ rows: number; checksum: string; inputRows: number }>({ kind: 'check' });
     let warm = await all<{ warmMedianNs: number }>({ kind: 'warm' });
     if (job.warmLonger) {
       // WARM_AT_ONCE arms at a time, one per core: an arm that shares its core while it warms up
@@ -293,16 +295,18 @@ async function isolateGroup(job: PairJob, order: readonly number[], checked?: Is
       }
       warm = more;
     }
-    const firstRows: (number | null)[] = [];
-    if (job.firstRow && !checked) {
-      for (let k = 0; k < n; k++) firstRows.push((await ask<{ firstRowNs: number | null }>(k, { kind: 'firstRow' })).firstRowNs);
-    }
     const runsFor = (ns: number) => Math.max(1, Math.round((job.sampleSeconds * 1e9) / Math.max(ns, 1)));
     const meanNs = warm.reduce((a, w) => a + w.warmMedianNs, 0) / n;
     const measured = await all<ArmSamples>((k: number) => ({ kind: 'measure', count: job.cases ? runsFor(warm[k]!.warmMedianNs) : runsFor(meanNs) }));
     measured.forEach((m, k) => {
       if (m.rows !== expected[k]!.rows) throw new Error(`${name(k)} returned ${m.rows} rows under timing but ${expected[k]!.rows} when checked`);
     });
+    // After the samples, so that what it runs (a limit loop stopped by an exception at its first
+    // row) cannot change how the timed runs were compiled.
+    const firstRows: (number | null)[] = [];
+    if (job.firstRow && first) {
+      for (let k = 0; k < n; k++) firstRows.push((await ask<{ firstRowNs: number | null }>(k, { kind: 'firstRow' })).firstRowNs);
+    }
     const paired = n === 2 ? pairSamples(measured[0]!, measured[1]!) : cycles(measured);
     if (paired[0]!.length < 2) throw new Error(`only ${paired[0]!.length} paired samples: raise the time per arm`);
     // Back to the job's arm order.
@@ -339,7 +343,7 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
   let first: IsolateGroup | undefined;
   for (let j = 0; j < isolates; j++) {
     const order = Array.from({ length: n }, (_, k) => (k + j) % n);
-    const r = await isolateGroup(job, order, job.checkOnce ? first?.expected : undefined);
+    const r = await isolateGroup(job, order, j === 0);
     r.extraFraction.forEach((x, b) => extra[b]!.push(x));
     first ??= r;
     r.expected.forEach((e, b) => {

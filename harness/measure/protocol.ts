@@ -147,13 +147,6 @@ export interface PairJob {
    */
   isolates?: number;
   /**
-   * Group passes: check each arm's output (row count and checksum) in the first isolate group
-   * only; later ones compare the row count their timed runs returned with it. A 1M-row check
-   * took 1.3 s of a 7 s isolate group, and a group pass's data and code are the same in every
-   * isolate. (The gate, calibrated with a check per isolate pair, keeps it.)
-   */
-  checkOnce?: boolean;
-  /**
    * Group passes: also measure each arm's time to first row in the first isolate group, warm,
    * one arm at a time (5 runs, the median), for a case that has no time pass of its own.
    */
