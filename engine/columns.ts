@@ -173,6 +173,28 @@ function decoderFor(kinds: readonly ColumnKind[]): DecoderFactory {
   return f;
 }
 
+/**
+ * A writer `fill(i, out)` of some columns of row `i` into `out` at their schema positions (the
+ * other slots are left as they are), generated once per list of kinds and columns: a scan that
+ * pushes a filter down decodes only what the predicate reads into one reused tuple, and builds
+ * the row's own tuple only when it passes. Column numbers only become source text.
+ */
+type FillFactory = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => (i: number, out: Value[]) => void;
+const FILLERS = new Map<string, FillFactory>();
+
+export function cellsDecoder(table: ColumnarTable, columns: readonly number[]): (i: number, out: Value[]) => void {
+  const kinds = columnKinds(table);
+  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`cellsDecoder: column ${c} is not one of the table's ${kinds.length}`);
+  const key = `${kinds.join(',')}|${columns.join(',')}`;
+  let f = FILLERS.get(key);
+  if (!f) {
+    const writes = columns.map((c) => `out[${c}] = ${columnRead(kinds[c]!, c, 'i')};`).join(' ');
+    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function fill(i, out) { ${writes} };`) as FillFactory;
+    FILLERS.set(key, f);
+  }
+  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
+}
+
 /** Row `i` of a columnar table as a fresh tuple (the decoder is generated once per list of kinds). */
 export function rowDecoder(table: ColumnarTable): (i: number) => Tuple {
   return decoderFor(table.columns.map((c) => c.kind))(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));

@@ -1,4 +1,5 @@
 import type { AggregateSpec } from './aggregate/aggregate-plan.js';
+import { encodeColumns } from './columns.js';
 import { ExecutionContext } from './context.js';
 import { col, gt, mul } from './expr/expr.js';
 import { BufferedIterator } from './iterators/buffered-iterator.js';
@@ -47,6 +48,9 @@ function pin(): unknown[] {
       held.push(open1(a().join(b().materialize()).orderBy(['a']).limit(1).open()));
       held.push(open1(a().join(StreamingRelation.from(['z'], ROWS.map((r) => [r[0]!]), jctx)).semiJoin(b()).antiJoin(b()).open()));
     }
+    // Columnar scans: the plain decoder and a filter pushed into the scan.
+    const cols = encodeColumns(['a', 'b'], ROWS);
+    held.push(open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).open()), open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).filter(gt(col('a'), 0)).open()));
     held.push(open1(BufferedIterator.over(other(ctx).open(), ctx).clone()));
     held.push(open1(new MaterializeIterator(other(ctx).open(), ctx, 'keep-alive')));
   }

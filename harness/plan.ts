@@ -45,12 +45,15 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'ohlc', grid: { symbols: [3], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
   ],
   reference: [
-    { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: WITH_FUSION },
+    // The published size (10K) and ours (1M); 100K is in the fusion suite. (Each size costs about
+    // 40 s of npm start's 10 minutes; the 100K size and the 100K join's LIMIT variants went to keep it.)
+    { scenario: 'selectivity', grid: { rows: [10_000, 1_000_000], selectivity: [0.01, 0.1, 0.5, 1] }, runs: WITH_FUSION },
     { scenario: 'multiple-filters', grid: { rows: [10_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'complex-pipeline', grid: { rows: [5_000] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'pipeline-depth', grid: { rows: [50_000], depth: [1, 2, 4, 6, 8] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
-    { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
+    { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10], variant: ['full'] }, runs: JOIN_RUNS },
+    { scenario: 'join', grid: { rows: [10_000], multiplicity: [1, 10], variant: ['limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
     // The published memory claims re-examined with the input read from a scan and from a stored
     // table (see scenarios/source.ts).

@@ -11,13 +11,14 @@ import { ConcatIterator } from '../iterators/concat-iterator.js';
 import { DistinctIterator } from '../iterators/distinct-iterator.js';
 import { ExtendIterator } from '../iterators/extend-iterator.js';
 import { FilterIterator } from '../iterators/filter-iterator.js';
+import { ScanFilterIterator } from '../iterators/scan-filter-iterator.js';
 import { LimitIterator } from '../iterators/limit-iterator.js';
 import { MaterializeIterator } from '../iterators/materialize-iterator.js';
 import { ProjectIterator } from '../iterators/project-iterator.js';
 import { extender } from '../iterators/projector.js';
 import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
-import { checkExpr } from '../expr/compile.js';
+import { checkExpr, columnIndex, referencedColumns } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
@@ -263,7 +264,23 @@ export class StreamingRelation implements Relation {
       return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     }
     const p = planFilter(this.schema, predicate);
+    if (this.sourceColumns !== null && isExpr(predicate) && this.ctx.options.enableIteratorComposition) return this.scanFilter(predicate, p);
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
+  }
+
+  /**
+   * A filter over a fresh `fromColumns()` source, pushed into the scan (see ScanFilterIterator):
+   * only the predicate's columns are decoded for a row it drops. The predicate must be data (an
+   * Expr), so that the columns it reads are known; a JS function gets the plain scan. Opening it
+   * consumes the source, as any operator over it does; a source already opened, peeked or armed
+   * for caching is read the ordinary way (or refuses, when consumed).
+   */
+  private scanFilter(predicate: Expr, p: (t: Tuple) => boolean): StreamingRelation {
+    const used = [...new Set(referencedColumns(predicate))].map((name) => columnIndex(this.schema, name)).sort((a, b) => a - b);
+    return new StreamingRelation(this.schema, this.ctx, () => {
+      const cols = this.takeFusedInput('columns');
+      return cols !== null ? new ScanFilterIterator(cols, used, p, this.ctx) : new FilterIterator(this.open(), p);
+    }, () => -1);
   }
 
   project(columns: readonly string[]): Relation {
@@ -453,7 +470,7 @@ export class StreamingRelation implements Relation {
     return rows !== null ? plan.pushOverArray(rows, ctx, sink) : pushAll(plan.overIterator(run.base.open(), ctx), sink);
   }
 
-  /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run directly (and is consumed). */
+  /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run (or a pushed-down scan filter) directly, and is consumed. */
   private takeFusedInput(what: 'rows'): readonly Tuple[] | null;
   private takeFusedInput(what: 'columns'): ColumnarTable | null;
   private takeFusedInput(what: 'rows' | 'columns'): readonly Tuple[] | ColumnarTable | null {
