@@ -28,6 +28,7 @@ import {
   type Database, type TableSchema,
 } from '../engine/storage/index.js';
 import { rng, SYMBOLS } from './data.js';
+import { SCRATCH_ENV } from './source.js';
 import type { Params, Scenario, TaskCase } from './types.js';
 
 /** The stored trades' schema. */
@@ -59,9 +60,13 @@ export function writeTradesNdjson(file: string, n: number, seed: number): number
   return bytes;
 }
 
-/** A scratch directory for one process's files, removed at exit. */
+/**
+ * A scratch directory for one process's files, removed at exit; under the harness, in the
+ * measuring child's own scratch folder ({@link SCRATCH_ENV}), which the parent deletes however
+ * the child ended.
+ */
 function scratch(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ingest-'));
+  const dir = mkdtempSync(path.join(process.env[SCRATCH_ENV] || os.tmpdir(), 'sluice-ingest-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { tempDir } from './temp-dir.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -23,14 +23,15 @@ function exampleAfter(heading: string): string {
  * package's two entry points mapped to this checkout's sources (so no build is needed).
  */
 async function runExample(code: string): Promise<string> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'));
+  const dir = tempDir('sluice-readme-');
   try {
     const file = path.join(dir, 'example.mts');
     const mapped = code
       .replace(/from 'sluice\/storage'/g, `from '${pathToFileURL(path.join(ROOT, 'engine/storage/index.ts')).href}'`)
       .replace(/from 'sluice'/g, `from '${pathToFileURL(path.join(ROOT, 'engine/index.ts')).href}'`);
     writeFileSync(file, mapped);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000 });
+    // The example's own temporary folders (os.tmpdir()) land in `dir`, which is deleted below.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000, env: { ...process.env, TMPDIR: dir } });
     return stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -74,7 +75,7 @@ const NOT_RUN = /^# not run by npm test: \S.*\n/;
  * working directory is a fresh folder, so whatever the block writes starts from nothing.
  */
 async function runShell(code: string): Promise<{ stdout: string; dir: string }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-sh-'));
+  const dir = tempDir('sluice-readme-sh-');
   const tsx = import.meta.resolve('tsx');
   const prelude = [
     'set -eo pipefail',

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sluice } from '../cli-helper.js';
 import { sampleResults } from './sample-results.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-'));
+const dir = tempDir('sluice-cli-');
 
 const corrupt = path.join(dir, 'corrupt.json');
 writeFileSync(corrupt, '{"schema": "sluice-results", "version": 1, "cases": [');

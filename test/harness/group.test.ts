@@ -1,6 +1,4 @@
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { planSweep } from '../../harness/plan.js';
@@ -9,8 +7,9 @@ import { caseRunnerPath, runCases, runChild } from '../../harness/runner.js';
 import { heapReduction, ratio, speedFinding, verdict } from '../../reports/model.js';
 import { CaseIndex } from '../../reports/model.js';
 import { answerTable } from '../../reports/tables.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-group-'));
+const tmp = () => tempDir('sluice-group-');
 
 test('a paired pass of three arms: every arm gets the same number of samples per isolate group, its output checked', async (t) => {
   const cases = ['materialized', 'streaming', 'limit-loop'].map((e) => makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, e as never, {}));

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { runCases } from '../../harness/runner.js';
 import { CaseIndex } from '../../reports/model.js';
 import { storage } from '../../reports/tables.js';
+import { tempDir } from '../temp-dir.js';
 
 test('the ingest family runs as tasks in child processes: every runner agrees on the stored rows, time and heap are measured', async (t) => {
   const cases = [
@@ -15,7 +14,7 @@ test('the ingest family runs as tasks in child processes: every runner agrees on
     makeCase('read', { rows: 3000, batchSize: 500 }, 'streaming'),
     makeCase('read', { rows: 3000, batchSize: 500 }, 'materialized'),
   ];
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-ingest-')), 'r.json');
+  const out = path.join(tempDir('sluice-ingest-'), 'r.json');
   const r = await runCases({ suite: 'ingest', cases, out, settings: { rounds: 1, maxTime: 0.05, minSamples: 2, warmupRuns: 1, heapRuns: 2 } });
   for (const c of r.cases) {
     t.is(c.status, 'ok', `${c.id}: ${c.error}`);

@@ -1,13 +1,13 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { makeCase } from '../../harness/case.js';
 import { parseCaseId, parseDuration, profileCase } from '../../harness/profile.js';
 import { sluice } from '../cli-helper.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-profile-'));
+const tmp = () => tempDir('sluice-profile-');
 const tiny = makeCase('selectivity', { rows: 2000, selectivity: 0.5 }, 'streaming');
 
 test('case ids parse back into the same case; anything else is refused', (t) => {

@@ -1,13 +1,13 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { mergeResults } from '../../harness/merge.js';
 import { environmentMismatches, readResults, writeResults } from '../../core/results.js';
 import { sampleResults } from './sample-results.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-results-'));
+const dir = tempDir('sluice-results-');
 
 test('a results file round-trips through write and read', (t) => {
   const f = path.join(dir, 'a.json');

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { readResults, type CaseRecord } from '../../core/results.js';
 import { checkAgreement, runCases, runChild } from '../../harness/runner.js';
+import { tempDir } from '../temp-dir.js';
 
 const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-runner-'));
+const tmp = () => tempDir('sluice-runner-');
 
 test('a tiny run times a case group in group passes alone, pooled over isolates, and records heap and output', async (t) => {
   const out = path.join(tmp(), 'r.json');

@@ -1,6 +1,4 @@
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { planSuite } from '../../harness/plan.js';
@@ -11,8 +9,9 @@ import { CaseIndex } from '../../reports/model.js';
 import { capacity, scaleTable } from '../../reports/tables.js';
 import { SCALE_QUERIES } from '../../scenarios/index.js';
 import { summarize } from '../../core/stats/descriptive.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-scale-'));
+const tmp = () => tempDir('sluice-scale-');
 
 test('under a heap cap, the engine that runs out of memory is recorded as "out of memory at N rows"; the other completes and the run goes on', async (t) => {
   const out = path.join(tmp(), 'r.json');

@@ -1,17 +1,16 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeCase } from '../../harness/case.js';
 import { runCases, runChild } from '../../harness/runner.js';
 import { claimScratch, releaseScratch, scratchBase, sweepStaleScratch } from '../../harness/scratch.js';
+import { tempDir } from '../temp-dir.js';
 
 const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };
 
 test('a stored table lives in the child\'s scratch folder, which goes when the child is killed mid-run', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-scratch-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('sluice-scratch-');
   const base = scratchBase(path.join(dir, 'r.json'));
   let kill: (() => void) | undefined;
   const c = makeCase('selectivity', { rows: 300_000, selectivity: 1, source: 'store' }, 'materialized');
@@ -28,8 +27,7 @@ test('a stored table lives in the child\'s scratch folder, which goes when the c
 });
 
 test('a run with stored tables leaves no scratch folder behind, also for a case that runs out of memory', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-scratch-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('sluice-scratch-');
   const out = path.join(dir, 'r.json');
   const cases = [
     makeCase('selectivity', { rows: 2000, selectivity: 0.5, source: 'store' }, 'streaming'),
@@ -43,8 +41,7 @@ test('a run with stored tables leaves no scratch folder behind, also for a case 
 });
 
 test('stale scratch folders of dead processes are swept; live ones and foreign files are kept', async (t) => {
-  const base = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-scratch-')), '.sluice-scratch');
-  t.teardown(() => rmSync(path.dirname(base), { recursive: true, force: true }));
+  const base = path.join(tempDir('sluice-scratch-'), '.sluice-scratch');
   // A pid that is provably gone: a child that has exited.
   const dead = await new Promise<number>((resolve) => {
     const p = spawn(process.execPath, ['-e', '0']);

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeResults } from '../../core/results.js';
 import { renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-page-'));
+const tmp = () => tempDir('sluice-page-');
 const SCRIPT = path.resolve('scripts/check-report-page.mjs');
 
 function fixturePage(): string {

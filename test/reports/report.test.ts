@@ -1,6 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../engine/index.js';
 import { writeResults } from '../../core/results.js';
@@ -8,8 +7,9 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { PALETTE } from '../../reports/charts/canvas.js';
 import { ANSWER_BEGIN, ANSWER_END, defaultProfileCommand, renderReport } from '../../reports/render.js';
 import { fixtureResults } from './fixture.js';
+import { tempDir } from '../temp-dir.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-report-'));
+const tmp = () => tempDir('sluice-report-');
 const GOLDEN = path.resolve('test/fixtures/report.golden.md');
 
 function fixtureFile(): string {

@@ -1,13 +1,13 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { ConfigError, createEngine, IngestError, StorageError } from '../../../engine/index.js';
 import {
   createDatabase, createTable, getDatabase, getTableData, insertBatches, insertStream, openCatalog, readStream, scan, type TableSchema,
 } from '../../../engine/storage/index.js';
+import { tempDir } from '../../temp-dir.js';
 
 /**
  * The store against hostile names, hostile files on disk, impossible values, stalled sources and
@@ -15,7 +15,7 @@ import {
  * nothing is lost, half-written, or touched outside the catalog's root.
  */
 
-const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
+const tmp = (prefix: string) => tempDir(prefix);
 const S: TableSchema = [{ name: 'id', type: 'int', nullable: false }, { name: 'at', type: 'timestamp', nullable: true }, { name: 's', type: 'string', nullable: true }];
 
 test('a database, table and column named __proto__ (or constructor, toString) survive a reopen and a readStream', async (t) => {

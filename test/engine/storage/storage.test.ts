@@ -1,7 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { col, ConfigError, createEngine, gt, IngestError, lit, PlanError, type Tuple } from '../../../engine/index.js';
@@ -10,6 +9,7 @@ import {
   type Database, type StoreKind, type TableSchema,
 } from '../../../engine/storage/index.js';
 import { bag } from '../../helpers.js';
+import { tempDir } from '../../temp-dir.js';
 
 const SCHEMA: TableSchema = [
   { name: 'id', type: 'int', nullable: false },
@@ -49,7 +49,7 @@ function chunked(text: string, size = 1000): Readable {
   return Readable.from(parts);
 }
 function fresh(store: StoreKind): { db: Database; root: string } {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-store-'));
+  const root = tempDir('sluice-store-');
   const catalog = openCatalog({ root });
   const db = createDatabase(catalog, 'market');
   createTable(db, 'trades', SCHEMA, { store });
@@ -223,7 +223,7 @@ test('every ingest error names what was wrong, in one sentence', async (t) => {
 });
 
 test('the filesystem catalog survives a restart; memory tables do not; dropTable deletes the data', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-store-'));
+  const root = tempDir('sluice-store-');
   const c1 = openCatalog({ root });
   const db1 = createDatabase(c1, 'market');
   createTable(db1, 'trades', SCHEMA, { store: 'filesystem' });
@@ -240,7 +240,7 @@ test('the filesystem catalog survives a restart; memory tables do not; dropTable
 });
 
 test('1M-row NDJSON ingest: the memory tracker peak stays bounded by the batch, not the input', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-store-'));
+  const root = tempDir('sluice-store-');
   const db = createDatabase(openCatalog({ root }), 'm');
   createTable(db, 'small', SCHEMA, { store: 'filesystem' });
   createTable(db, 'big', SCHEMA, { store: 'filesystem' });
@@ -281,7 +281,7 @@ test('file segments: exactly batchSize rows each, rows larger than the batch buf
 });
 
 test('a process killed with SIGKILL in the middle of an insert leaves the table at its previous contents', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-crash-'));
+  const root = tempDir('sluice-crash-');
   const db = createDatabase(openCatalog({ root }), 'market');
   createTable(db, 'trades', SCHEMA, { store: 'filesystem' });
   await insertStream(db, 'trades', Readable.from([ndjson(rows(2000))]));
@@ -339,7 +339,7 @@ function child(...args: string[]): Promise<string> {
  * `SLUICE_CONCURRENCY_RUNS=20 npx ava test/engine/storage/storage.test.ts -m '*concurrent*'`.
  */
 async function concurrentInserts(writers: number, rowsEach: number, log: (s: string) => void): Promise<{ expected: number; present: number; missingWriters: number[] }> {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-concurrent-'));
+  const root = tempDir('sluice-concurrent-');
   const db = createDatabase(openCatalog({ root }), 'market');
   createTable(db, 'trades', SCHEMA, { store: 'filesystem' });
   await insertStream(db, 'trades', Readable.from([ndjson(rows(100))]));

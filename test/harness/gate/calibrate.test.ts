@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { evaluateCalibration } from '../../../harness/gate/calibrate.js';
@@ -14,6 +14,7 @@ import { pairSamples } from '../../../harness/measure/pairing.js';
 import { PROJECT_ROOT } from '../../../harness/runner.js';
 import { sluice } from '../../cli-helper.js';
 import { suiteCases, synthResults } from './synthetic.js';
+import { tempDir } from '../../temp-dir.js';
 
 const opts = { runs: 20, slowdown: 0.3, thresholds: [0.05, 0.1], compare: {}, seed: 1 };
 
@@ -116,7 +117,7 @@ test('the calibration slowdown stretches every timed run by the requested fracti
 });
 
 test('gate end to end: a base directory and this build, interleaved, compared (and bad bases refused)', async (t) => {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-gate-'));
+  const out = tempDir('sluice-gate-');
   const r = await sluice(['gate', '--base', PROJECT_ROOT, '--paired', '--filter', 'selectivity/rows=10000,selectivity=0.5/*', '--out', out, '--force',
     '--rounds', '2', '--isolates', '1', '--max-time', '0.05', '--min-samples', '3', '--time-threshold', '50%', '--memory-threshold', '200%', '--no-extend']);
   // The verdict itself depends on timing (a timed assertion has no place here); the mechanics do not.
@@ -149,7 +150,7 @@ test('gate end to end: a base directory and this build, interleaved, compared (a
 });
 
 test('the gate measures an undecided case again: one more paired process of isolate pairs, its records continued', async (t) => {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'sluice-extend-'));
+  const out = tempDir('sluice-extend-');
   const cases = planSuite('quick', { filter: 'selectivity/rows=10000,selectivity=0.5/*', engines: ['materialized', 'streaming'] });
   t.is(cases.length, 2);
   const settings = gateSettings('quick', true, { isolates: 2, maxTime: 0.05, minSamples: 3 });

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../../engine/index.js';
 import { compareResults, undecidedCases } from '../../../harness/gate/compare.js';
@@ -10,8 +9,9 @@ import { toGithubActionBenchmark } from '../../../reports/export.js';
 import { writeResults, type ResultsFile } from '../../../core/results.js';
 import { sluice } from '../../cli-helper.js';
 import { suiteCases, synthResults, type SynthCase } from './synthetic.js';
+import { tempDir } from '../../temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-compare-'));
+const dir = tempDir('sluice-compare-');
 const put = (name: string, r: ResultsFile) => {
   const f = path.join(dir, name);
   writeResults(f, r);

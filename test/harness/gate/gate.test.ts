@@ -1,13 +1,14 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../../harness/case.js';
 import { legacyCaseFor } from '../../../harness/gate/gate.js';
+import { tempDir } from '../../temp-dir.js';
 
 /** A fake built base whose dist/harness/case.js holds `text`. */
 function base(text: string): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'sluice-base-'));
+  const root = tempDir('sluice-base-');
   mkdirSync(path.join(root, 'dist', 'harness'), { recursive: true });
   writeFileSync(path.join(root, 'dist', 'harness', 'case.js'), text);
   return root;
