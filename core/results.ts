@@ -172,6 +172,20 @@ export function timeRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>): numbe
   return r.rounds.length ? r.rounds : (r.groupRounds ?? []);
 }
 
+/**
+ * A record's time samples by process: its time passes' rounds (one process each), or, for a case
+ * timed by its group passes alone, each group pass's isolate groups (`isolatesPerPass` of them,
+ * the run's `groupIsolates`) merged into one round. Comparing two runs, the process, not the
+ * isolate, is what a machine's speed phase moves as one: isolates of one run share it.
+ */
+export function processRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>, isolatesPerPass: number | undefined): number[][] {
+  if (r.rounds.length) return r.rounds;
+  const g = r.groupRounds ?? [], k = Math.max(1, isolatesPerPass ?? g.length);
+  const out: number[][] = [];
+  for (let i = 0; i < g.length; i += k) out.push(g.slice(i, i + k).flat());
+  return out;
+}
+
 /** The rounds a complete record of a run with these settings holds (processes × isolate pairs). */
 export function recordRounds(s: Pick<RunSettings, 'rounds' | 'isolates'>): number {
   return s.rounds * (s.isolates ?? 1);

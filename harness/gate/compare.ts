@@ -27,7 +27,7 @@
  * regression. Cases on one side only are listed, never dropped.
  */
 import { ConfigError } from '../../engine/index.js';
-import { environmentMismatches, timeRounds, type CaseRecord, type ResultsFile } from '../../core/results.js';
+import { environmentMismatches, processRounds, timeRounds, type CaseRecord, type ResultsFile } from '../../core/results.js';
 import { median, ratioCI } from '../../core/stats/descriptive.js';
 import { holm, mannWhitney } from '../../core/stats/mann-whitney.js';
 import { pairedRatio, processRatio } from '../../core/stats/paired.js';
@@ -152,7 +152,8 @@ export function compareResults(base: ResultsFile, head: ResultsFile, opts: Compa
       if (!bs || !hs) continue;
       const paired = metric === 'time' && pairedRecords(b, h);
       const normalized = metric === 'time' && !paired && opts.probe !== false && probed(b, h);
-      let bRounds = timeRounds(b), hRounds = timeRounds(h);
+      // Per process (a group pass's isolate groups merged): see processRounds.
+      let bRounds = processRounds(b, base.settings.groupIsolates), hRounds = processRounds(h, head.settings.groupIsolates);
       if (normalized) {
         const scale = median(b.probes!);
         bRounds = normalizedRounds(b, scale);

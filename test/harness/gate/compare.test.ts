@@ -5,6 +5,7 @@ import { ConfigError } from '../../../engine/index.js';
 import { compareResults, undecidedCases } from '../../../harness/gate/compare.js';
 import { formatComparison } from '../../../reports/compare.js';
 import { mannWhitney } from '../../../core/stats/mann-whitney.js';
+import { processRatio } from '../../../core/stats/paired.js';
 import { toGithubActionBenchmark } from '../../../reports/export.js';
 import { writeResults, type ResultsFile } from '../../../core/results.js';
 import { sluice } from '../../cli-helper.js';
@@ -282,4 +283,31 @@ test('two separate runs of one build, two processes each: the process is the uni
   t.true(sampleLevel > 0, 'a test over all samples would have called some of these at p < 1e-7');
   t.true(c.separateProcesses);
   t.regex(formatComparison(c), /measured in separate processes, so each process counts once .* `sluice gate --base <ref>`/);
+});
+
+test('two runs whose cases were timed by group passes: each group pass (process) counts once, not each isolate group, so a whole run\'s speed phase is no regression', (t) => {
+  const cases = suiteCases().slice(0, 6);
+  const base = synthResults(cases, 71, 1, 200), head = synthResults(cases, 72, 1, 200);
+  let seed = 11;
+  const noise = () => 0.97 + 0.06 * ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (const [r, speed] of [[base, 1], [head, 1.12]] as const) {
+    r.settings = { ...r.settings, groupIsolates: 3 };
+    for (const c of r.cases) {
+      // Two group passes of three isolate groups; the head run sat in a 12% slower machine phase throughout.
+      const sample = c.rounds[0]!;
+      c.groupRounds = Array.from({ length: 6 }, () => { const f = speed * noise(); return sample.map((x) => x * f); });
+      c.rounds = [];
+      c.probes = undefined;
+    }
+  }
+  const c = compareResults(base, head);
+  for (const x of c.cases) {
+    const m = x.metrics.find((y) => y.metric === 'time')!;
+    t.is(m.method, 'processes');
+    t.true(m.ratio > 1.08, 'the shift is seen');
+    t.not(x.verdict, 'regressed', `${x.id}: two processes per side cannot tell a machine phase from the code (${m.ci})`);
+    // Had each isolate group counted as a process, the same data would have been called a regression.
+    const b = base.cases.find((y) => y.id === x.id)!, h = head.cases.find((y) => y.id === x.id)!;
+    t.true(processRatio(h.groupRounds!, b.groupRounds!).ci[0] > 1.07);
+  }
 });
