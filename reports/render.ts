@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../engine/index.js';
 import { readResults, type ResultsFile } from '../core/results.js';
@@ -17,8 +17,7 @@ const CHARTS_FOR: Record<string, (f: Figure) => boolean> = {
   sweep: (f) => f.file === 'sweep-heatmap.png',
 };
 
-const HOW_TO_READ = [
-  'Absolute times of a case group\'s runners come from the same group passes as its ratios: the runner\'s samples while taking turns, per isolate group the median, pooled over the isolate groups by a random-effects model (95% Hartung–Knapp interval: a time that differs from one isolate to the next gets a wide one). They run above the time of a process that runs the query alone (measured side by side at c1f2b57: a median 1.18x, 0.90–1.74x for 80% of 154 cases; between turns an arm\'s data leaves the CPU caches, and the group pass runs V8 without background GC and compiler threads): read them as the conditions of the ratios. A case with no group (a lone runner, a task, a case under a heap cap) is timed by benchmark.js in a process of its own: the median of its samples with the 95% interval of the median.',
+const HOW_TO_READ_REST = [
   'Ratios (speedups, "vs limit loop", option sweeps) are paired: all runners of a row took turns in one process, each in a V8 isolate of its own, about 1 ms of runs at a time, over several fresh isolate groups pooled by a random-effects model; the 95% CI is of that pooled ratio (Hartung–Knapp: a t interval on the isolate groups, honest with only a few). A ratio marked "unpaired" came from separate processes (a bootstrap interval, much wider).',
   'A verdict ("faster", "slower", "not reproduced") is printed only when the 95% interval excludes no difference; otherwise the cell says there is no measurable difference.',
   'Paired arms are warmed up alike: each arm of a quick query (under 1 ms a run) runs 2500 times alone first, so that the planner, which runs once per query, is optimized as in benchmark.js (without it a fused 10K-row filter measured 112 µs paired against 76 µs in benchmark.js, and its gain vanished from the ratios).',
@@ -27,6 +26,17 @@ const HOW_TO_READ = [
   'Peak heap is the used heap just before each GC or at the end, above a post-GC baseline, with a 1 MiB young generation. V8 moves these figures in steps of one heap page (256 KiB) with what the process holds, so a difference within the resolution (the larger of 256 KiB and the spread of the case\'s own runs) reads "below resolution", never as a reduction; compare small cases by the tracker peak instead.',
   'Every case checked its output (row count and an order-independent checksum); engines that disagreed would be shown as errors, never as timings.',
 ];
+
+/** How a report's times were taken, said only for the kinds of timing its cases had. */
+const TIMES_POOLED = 'Absolute times of a case group\'s runners come from the same group passes as its ratios: the runner\'s samples while taking turns, per isolate group the median, pooled over the isolate groups by a random-effects model (95% Hartung–Knapp interval: a time that differs from one isolate to the next gets a wide one). They run above the time of a process that runs the query alone (measured side by side at c1f2b57: a median 1.18x, 0.90–1.74x for 80% of 154 cases; between turns an arm\'s data leaves the CPU caches, and the group pass runs V8 without background GC and compiler threads): read them as the conditions of the ratios.';
+const TIMES_ALONE = 'Absolute times of a case timed in a Node.js process of its own (a lone runner, a task, a case under a heap cap, or any case of a run made before group passes timed their groups) come from benchmark.js: the median of its samples, with the 95% interval of the median.';
+
+/** The reading notes of a report: the timing notes that apply to its cases, then the rest. */
+function howToRead(r: ResultsFile): string[] {
+  const pooled = r.cases.some((c) => c.summary?.isolates !== undefined);
+  const alone = r.cases.some((c) => c.summary !== undefined && c.summary.isolates === undefined);
+  return [...(pooled ? [TIMES_POOLED] : []), ...(alone || !pooled ? [TIMES_ALONE] : []), ...HOW_TO_READ_REST];
+}
 
 function environmentLines(r: ResultsFile): string[] {
   const e = r.environment;
@@ -113,7 +123,7 @@ export function renderMarkdown(r: ResultsFile, tables: Table[], figures: Figure[
   // The answer first, then where and how it was measured, then the detail.
   const answer = tables.filter(isAnswer), rest = tables.filter((t) => !isAnswer(t));
   if (answer.length) out.push(...answerMarkdown(answer), '');
-  out.push(...environmentLines(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...HOW_TO_READ.map((l) => `- ${l}`), '');
+  out.push(...environmentLines(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...howToRead(r).map((l) => `- ${l}`), '');
   for (const t of rest) {
     out.push(...tableMarkdown(t));
     if (t.notes.length) out.push('');
@@ -157,7 +167,7 @@ export function renderHtml(r: ResultsFile, tables: Table[], figures: Figure[], p
   tables.filter(isAnswer).forEach(table);
   parts.push(
     `<div class="env"><ul>${environmentLines(r).map((l) => `<li>${inline(l)}</li>`).join('')}</ul></div>`,
-    `<h2>How to read this report</h2><ul>${HOW_TO_READ.map((l) => `<li>${inline(l)}</li>`).join('')}</ul>`,
+    `<h2>How to read this report</h2><ul>${howToRead(r).map((l) => `<li>${inline(l)}</li>`).join('')}</ul>`,
   );
   tables.filter((t) => !isAnswer(t)).forEach(table);
   const errored = r.cases.filter((c) => c.status === 'errored');
@@ -217,9 +227,33 @@ export function renderReport(resultsFile: string, outDir: string, profileCommand
     }
     files.push(f);
   };
+  const before = previousRender(outDir);
   for (const f of figures) put(f.file, f.png);
   const markdown = renderMarkdown(results, tables, figures);
   put('report.md', markdown);
   put('index.html', renderHtml(results, tables, figures, profileCommand));
+  // Charts an earlier render wrote that this one did not (a size no longer measured) would sit
+  // beside the report as if they belonged to it: delete them, and only them.
+  const written = new Set(files.map((f) => path.basename(f)));
+  for (const name of before) if (!written.has(name)) rmSync(path.join(outDir, name), { force: true });
+  writeFileSync(path.join(outDir, RENDER_MANIFEST), [...written].sort().join('\n') + '\n');
   return { dir: outDir, files, index: path.join(outDir, 'index.html'), markdown };
+}
+
+/** The list of files the last render wrote into its folder (one name per line). */
+export const RENDER_MANIFEST = '.sluice-report';
+
+/**
+ * The charts the previous render into `outDir` wrote, from its manifest: plain `.png` names only,
+ * whatever else the file (which a user may have edited) holds, so that nothing but a chart of
+ * ours inside `outDir` is ever deleted.
+ */
+function previousRender(outDir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(outDir, RENDER_MANIFEST), 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter((n) => /^[A-Za-z0-9._=,-]+\.png$/.test(n));
 }

@@ -48,6 +48,28 @@ test('rendering is deterministic: the same results file gives byte-identical fil
   for (const name of readdirSync(a.dir)) t.true(readFileSync(path.join(a.dir, name)).equals(readFileSync(path.join(b.dir, name))), name);
 });
 
+test('rendering again into the same folder removes the charts the earlier render wrote and this one does not, and nothing else', (t) => {
+  const dir = tmp();
+  const full = fixtureResults();
+  const first = renderReport(fixtureFile(), dir);
+  const charts = readdirSync(dir).filter((n) => n.endsWith('.png'));
+  t.true(charts.length > 2);
+  writeFileSync(path.join(dir, 'notes.png'), 'a user file that happens to be a PNG');
+  writeFileSync(path.join(dir, 'notes.txt'), 'a user file');
+  // A user's edit of the manifest cannot point the deletion anywhere else.
+  writeFileSync(path.join(dir, '.sluice-report'), readFileSync(path.join(dir, '.sluice-report'), 'utf8') + '../outside.png\nnotes.txt\n');
+  // The same results without the selectivity cases: their charts are no longer drawn.
+  const fewer = path.join(tmp(), 'fewer.json');
+  writeResults(fewer, { ...full, cases: full.cases.filter((c) => c.scenario !== 'selectivity') });
+  const second = renderReport(fewer, dir);
+  const now = readdirSync(dir);
+  const gone = charts.filter((n) => !now.includes(n));
+  t.true(gone.length > 0 && gone.every((n) => n.startsWith('selectivity-')), `removed: ${gone.join(', ')}`);
+  t.deepEqual(now.filter((n) => n.endsWith('.png') && n !== 'notes.png').sort(), second.files.map((f) => path.basename(f)).filter((n) => n.endsWith('.png')).sort());
+  t.true(now.includes('notes.png') && now.includes('notes.txt'), 'files the render did not write are kept');
+  t.true(first.files.length > second.files.length);
+});
+
 /** Pixels of the plot area whose colour is close to `hex`. */
 async function countColour(png: Buffer, hex: string): Promise<{ width: number; height: number; count: number }> {
   const img = await loadImage(png);
