@@ -195,6 +195,24 @@ export function cellsDecoder(table: ColumnarTable, columns: readonly number[]): 
   return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
 }
 
+/**
+ * A decoder of some columns of row `i`, in the order given, as a fresh tuple (a projection read
+ * straight from the columns; generated once per list of kinds and columns).
+ */
+const PROJECTORS = new Map<string, DecoderFactory>();
+
+export function projectedDecoder(table: ColumnarTable, columns: readonly number[]): (i: number) => Tuple {
+  const kinds = columnKinds(table);
+  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`projectedDecoder: column ${c} is not one of the table's ${kinds.length}`);
+  const key = `${kinds.join(',')}|${columns.join(',')}`;
+  let f = PROJECTORS.get(key);
+  if (!f) {
+    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function at(i) { return [${columns.map((c) => columnRead(kinds[c]!, c, 'i')).join(', ')}]; };`) as DecoderFactory;
+    PROJECTORS.set(key, f);
+  }
+  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
+}
+
 /** Row `i` of a columnar table as a fresh tuple (the decoder is generated once per list of kinds). */
 export function rowDecoder(table: ColumnarTable): (i: number) => Tuple {
   return decoderFor(table.columns.map((c) => c.kind))(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));

@@ -277,17 +277,52 @@ export class StreamingRelation implements Relation {
    */
   private scanFilter(predicate: Expr, p: (t: Tuple) => boolean): StreamingRelation {
     const used = [...new Set(referencedColumns(predicate))].map((name) => columnIndex(this.schema, name)).sort((a, b) => a - b);
-    return new StreamingRelation(this.schema, this.ctx, () => {
+    const rel = new StreamingRelation(this.schema, this.ctx, () => {
       const cols = this.takeFusedInput('columns');
       return cols !== null ? new ScanFilterIterator(cols, used, p, this.ctx) : new FilterIterator(this.open(), p);
     }, () => -1);
+    rel.scanPlan = { source: this, predicate: p, used, columns: null };
+    return rel;
   }
 
   project(columns: readonly string[]): Relation {
     const indices = planProject(this.schema, columns);
     if (this.canFuse()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices });
+    const scan = this.pushableScan();
+    if (scan) return this.scanProject(Object.freeze(columns.slice()), scan, indices);
     return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
   }
+
+  /**
+   * What a projection can be pushed into: this relation's columnar scan (a fresh `fromColumns()`
+   * source, or a filter already pushed into one), while nothing has read it yet.
+   */
+  private pushableScan(): ScanPlan | null {
+    if (!this.ctx.options.enableIteratorComposition || this.state !== 'fresh' || this.peeked !== null) return null;
+    if (this.scanPlan) return this.scanPlan;
+    return this.sourceColumns !== null ? { source: this, predicate: null, used: [], columns: null } : null;
+  }
+
+  /**
+   * A projection pushed into the scan (see ScanFilterIterator): the output tuple is decoded from
+   * the projected columns alone, with no whole-row tuple in between. Opening it takes the
+   * source's columns, as a fused run does; a source that was read meanwhile is read the ordinary
+   * way (or refuses, when consumed).
+   */
+  private scanProject(schema: Schema, plan: ScanPlan, indices: readonly number[]): StreamingRelation {
+    const columns = plan.columns ? indices.map((i) => plan.columns![i]!) : [...indices];
+    const next: ScanPlan = { ...plan, columns };
+    const ctx = this.ctx;
+    const rel = new StreamingRelation(schema, ctx, () => {
+      const cols = plan.source.takeFusedInput('columns');
+      return cols !== null ? new ScanFilterIterator(cols, plan.used, plan.predicate, ctx, columns) : new ProjectIterator(this.open(), indices);
+    }, () => (plan.predicate ? -1 : plan.source.knownSize()));
+    rel.scanPlan = next;
+    return rel;
+  }
+
+  /** Set on a relation that is a columnar scan with a filter and/or projection pushed into it. */
+  private scanPlan: ScanPlan | null = null;
 
   extend(column: string, value: Expr | RowFunction): Relation {
     if (this.canFuse(value)) {
@@ -509,6 +544,18 @@ export class StreamingRelation implements Relation {
     this.cache!.fill();
     return true;
   }
+}
+
+/**
+ * A columnar scan with pushed-down work (see ScanFilterIterator): its source (a fresh
+ * `fromColumns()` relation), the filter's predicate and the columns it reads, and the output
+ * columns (source positions; null: the whole row).
+ */
+interface ScanPlan {
+  readonly source: StreamingRelation;
+  readonly predicate: ((t: Tuple) => boolean) | null;
+  readonly used: readonly number[];
+  readonly columns: readonly number[] | null;
 }
 
 /** A relation's size if known without reading it (streaming: never consumes), else -1. */
