@@ -164,22 +164,14 @@ export interface RunSettings {
 }
 
 /**
- * A record's time samples by round: its time passes' (one round per process, or per isolate pair
- * of the paired gate), or, for a case timed by its group passes alone, its group rounds (one per
- * isolate group).
- */
-export function timeRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>): number[][] {
-  return r.rounds.length ? r.rounds : (r.groupRounds ?? []);
-}
-
-/**
  * A record's time samples by process: its time passes' rounds (one process each), or, for a case
  * timed by its group passes alone, each group pass's isolate groups (`isolatesPerPass` of them,
  * the run's `groupIsolates`) merged into one round. Comparing two runs, the process, not the
  * isolate, is what a machine's speed phase moves as one: isolates of one run share it.
  */
-export function processRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>, isolatesPerPass: number | undefined): number[][] {
+export function processRounds(r: Pick<CaseRecord, 'rounds' | 'groupRounds'>, isolatesPerPass?: number): number[][] {
   if (r.rounds.length) return r.rounds;
+  // Without the run's isolates per pass, all of them as one round (enough for the samples alone).
   const g = r.groupRounds ?? [], k = Math.max(1, isolatesPerPass ?? g.length);
   const out: number[][] = [];
   for (let i = 0; i < g.length; i += k) out.push(g.slice(i, i + k).flat());

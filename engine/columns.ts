@@ -155,67 +155,47 @@ export function columnKinds(table: ColumnarTable): ColumnKind[] {
 }
 
 /**
- * A decoder `at(i)` for columns of these kinds, generated once per list of kinds: one array literal
- * per row, as a hand-written decoder would build it. Only column numbers and fixed expressions per
- * kind become source text, never a value from the data.
+ * Generated row readers over a table's columns, one per shape (the kinds, what is read, which
+ * form), built once and cached: only column numbers and fixed expressions per kind become source
+ * text, never a value from the data. `body` is the returned function's text, given each read
+ * column's JS expression at row `i`.
  */
-type DecoderFactory = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => (i: number) => Tuple;
-const DECODERS = new Map<string, DecoderFactory>();
+type ReaderFactory<F> = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => F;
+const READERS = new Map<string, ReaderFactory<unknown>>();
 
-function decoderFor(kinds: readonly ColumnKind[]): DecoderFactory {
-  const key = kinds.join(',');
-  let f = DECODERS.get(key);
+function reader<F>(table: ColumnarTable, columns: readonly number[], form: string, body: (reads: string[]) => string): F {
+  const kinds = columnKinds(table);
+  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`${form}: column ${c} is not one of the table's ${kinds.length}`);
+  const key = `${form}|${kinds.join(',')}|${columns.join(',')}`;
+  let f = READERS.get(key) as ReaderFactory<F> | undefined;
   if (!f) {
-    const cells = kinds.map((k, c) => columnRead(k, c, 'i'));
-    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function at(i) { return [${cells.join(', ')}]; };`) as DecoderFactory;
-    DECODERS.set(key, f);
+    const reads = columns.map((c) => columnRead(kinds[c]!, c, 'i'));
+    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn ${body(reads)};`) as ReaderFactory<F>;
+    READERS.set(key, f as ReaderFactory<unknown>);
   }
-  return f;
+  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
 }
 
 /**
  * A writer `fill(i, out)` of some columns of row `i` into `out` at their schema positions (the
- * other slots are left as they are), generated once per list of kinds and columns: a scan that
- * pushes a filter down decodes only what the predicate reads into one reused tuple, and builds
- * the row's own tuple only when it passes. Column numbers only become source text.
+ * other slots are left as they are): a scan that pushes a filter down decodes only what the
+ * predicate reads into one reused tuple, and builds the row's own tuple only when it passes.
  */
-type FillFactory = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => (i: number, out: Value[]) => void;
-const FILLERS = new Map<string, FillFactory>();
-
 export function cellsDecoder(table: ColumnarTable, columns: readonly number[]): (i: number, out: Value[]) => void {
-  const kinds = columnKinds(table);
-  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`cellsDecoder: column ${c} is not one of the table's ${kinds.length}`);
-  const key = `${kinds.join(',')}|${columns.join(',')}`;
-  let f = FILLERS.get(key);
-  if (!f) {
-    const writes = columns.map((c) => `out[${c}] = ${columnRead(kinds[c]!, c, 'i')};`).join(' ');
-    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function fill(i, out) { ${writes} };`) as FillFactory;
-    FILLERS.set(key, f);
-  }
-  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
+  return reader(table, columns, 'cellsDecoder', (reads) => `function fill(i, out) { ${reads.map((r, k) => `out[${columns[k]}] = ${r};`).join(' ')} }`);
 }
 
 /**
- * A decoder of some columns of row `i`, in the order given, as a fresh tuple (a projection read
- * straight from the columns; generated once per list of kinds and columns).
+ * Some columns of row `i`, in the order given, as a fresh tuple: one array literal per row, as a
+ * hand-written decoder would build it (a projection read straight from the columns).
  */
-const PROJECTORS = new Map<string, DecoderFactory>();
-
 export function projectedDecoder(table: ColumnarTable, columns: readonly number[]): (i: number) => Tuple {
-  const kinds = columnKinds(table);
-  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`projectedDecoder: column ${c} is not one of the table's ${kinds.length}`);
-  const key = `${kinds.join(',')}|${columns.join(',')}`;
-  let f = PROJECTORS.get(key);
-  if (!f) {
-    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function at(i) { return [${columns.map((c) => columnRead(kinds[c]!, c, 'i')).join(', ')}]; };`) as DecoderFactory;
-    PROJECTORS.set(key, f);
-  }
-  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
+  return reader(table, columns, 'projectedDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`);
 }
 
-/** Row `i` of a columnar table as a fresh tuple (the decoder is generated once per list of kinds). */
+/** Row `i` of a columnar table as a fresh tuple. */
 export function rowDecoder(table: ColumnarTable): (i: number) => Tuple {
-  return decoderFor(table.columns.map((c) => c.kind))(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
+  return projectedDecoder(table, table.columns.map((_, c) => c));
 }
 
 /**

@@ -106,7 +106,7 @@ export async function profileCase(c: CaseSpec, tool: ProfileTool, durationSec: n
   }
   prepareDir(outDir);
   // A stored table (source: 'store') goes in a scratch folder inside outDir, deleted afterwards.
-  const base = scratchBase(path.join(outDir, 'profile'));
+  const base = scratchBase(outDir);
   sweepStaleScratch(base);
   const scratch = claimScratch(base);
   try {

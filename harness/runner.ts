@@ -336,7 +336,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
 
   // Stored tables of this run's children go beside its (first) results file; folders a killed
   // run left there are deleted first.
-  const scratch = arms[0] ? scratchBase(arms[0].out) : undefined;
+  const scratch = arms[0] ? scratchBase(path.dirname(path.resolve(arms[0].out))) : undefined;
   if (scratch) sweepStaleScratch(scratch);
 
   const groups = new Map<string, CaseSpec[]>();
@@ -350,12 +350,10 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
    * memory, which its own time pass finds before a group pass would fail with it.
    */
   const byGroup = new Set([...groups].filter(([, ms]) => single && (state[0]!.settings.groupIsolates ?? 0) > 0 && ms.length >= 2 && ms.every((c) => isQuery(c) && !capOf(c))).map(([g]) => g));
-  /** Groups of `byGroup` whose first group pass failed: timed a runner at a time after all. */
-  const byGroupFallback = new Set<string>();
   // Processes still to run (a paired process fills `isolates` rounds at once), plus the heap pass.
   const timePasses = (r: CaseRecord, a: Arm) => (byGroup.has(r.group) ? 0 : Math.max(0, Math.ceil((recordRounds(a.results.settings) - r.rounds.length) / (a.results.settings.isolates ?? 1))));
   const units = (r: CaseRecord, a: Arm) => (r.status === 'errored' ? 0 : timePasses(r, a) + (r.heap || a.skipHeap ? 0 : 1));
-  const groupUnits = state.length === 1 && !opts.paired && (state[0]!.settings.groupIsolates ?? 0) > 0
+  const groupUnits = single && (state[0]!.settings.groupIsolates ?? 0) > 0
     ? [...groups.values()].filter((ms) => ms.filter(isQuery).length >= 2).length : 0;
   let total = groupUnits + state.reduce((n, a) => n + cases.reduce((m, c) => m + units(a.records.get(c.id)!, a.arm), 0), 0);
   const maxRounds = Math.max(...state.map((a) => a.settings.rounds));
@@ -439,7 +437,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         }
       }
     }
-    const timed = rec.rounds.length >= recordRounds(settings) || (byGroup.has(rec.group) && !byGroupFallback.has(rec.group) && (rec.groupRounds?.length ?? 0) > 0);
+    // A group timed by its group passes has no time passes (one that fell back has them all).
+    const timed = rec.rounds.length >= recordRounds(settings) || (byGroup.has(rec.group) && rec.rounds.length === 0 && (rec.groupRounds?.length ?? 0) > 0);
     if (!errored(rec) && timed && (rec.heap || arm.skipHeap)) rec.status = 'ok';
     writeResults(arm.out, arm.results);
   };
@@ -576,7 +575,6 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     if (error !== undefined) {
       log(`  group pass: ${error}; timing each runner of the group in a process of its own`);
       const fallback = groupMembers(members, a).filter((c) => a.records.get(c.id)!.rounds.length === 0);
-      byGroupFallback.add(members[0]!.group);
       total += fallback.length;
       for (let round = 1; round <= maxRounds; round++) for (const c of fallback) await measureOne(c, a, round, false);
     }

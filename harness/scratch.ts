@@ -12,9 +12,9 @@ import { SCRATCH_ENV } from '../scenarios/index.js';
 
 export { SCRATCH_ENV };
 
-/** The scratch base of a run whose results file is `out`: a hidden folder beside it. */
-export function scratchBase(out: string): string {
-  return path.join(path.dirname(path.resolve(out)), '.sluice-scratch');
+/** The scratch base of a run writing into `dir` (its results file's folder): a hidden folder in it. */
+export function scratchBase(dir: string): string {
+  return path.join(dir, '.sluice-scratch');
 }
 
 /** A fresh scratch folder for one child, named after this process (`<pid>-XXXXXX`). */

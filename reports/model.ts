@@ -1,4 +1,4 @@
-import { HEAP_STEP_BYTES, timeRounds, type CaseRecord, type ResultsFile } from '../core/results.js';
+import { HEAP_STEP_BYTES, processRounds, type CaseRecord, type ResultsFile } from '../core/results.js';
 
 export { HEAP_STEP_BYTES };
 import { ratioCI } from '../core/stats/descriptive.js';
@@ -53,7 +53,7 @@ export function usable(c: CaseRecord | undefined): c is CaseRecord & { summary: 
 
 /** All time samples of a case (its time passes', or its group passes' when it had none). */
 export function samples(c: CaseRecord): number[] {
-  return timeRounds(c).flat();
+  return processRounds(c).flat();
 }
 
 /** "1.23 ms" or the reason the case has no number. */

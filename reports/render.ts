@@ -217,7 +217,7 @@ export function renderReport(resultsFile: string, outDir: string, profileCommand
   const put = (name: string, data: string | Buffer) => {
     // Every file a report writes is a plain name inside --out (names come partly from the results).
     const f = path.join(outDir, name);
-    if (!/^[A-Za-z0-9._=,-]+$/.test(name) || path.dirname(path.resolve(f)) !== root) {
+    if (!PLAIN_NAME.test(name) || path.dirname(path.resolve(f)) !== root) {
       throw new ConfigError(`refusing to write report file ${JSON.stringify(name)}: it is not a plain file name inside '${outDir}'`);
     }
     try {
@@ -240,6 +240,9 @@ export function renderReport(resultsFile: string, outDir: string, profileCommand
   return { dir: outDir, files, index: path.join(outDir, 'index.html'), markdown };
 }
 
+/** A file name a report writes: plain characters only, never a path. */
+const PLAIN_NAME = /^[A-Za-z0-9._=,-]+$/;
+
 /** The list of files the last render wrote into its folder (one name per line). */
 export const RENDER_MANIFEST = '.sluice-report';
 
@@ -255,5 +258,5 @@ function previousRender(outDir: string): string[] {
   } catch {
     return [];
   }
-  return text.split('\n').filter((n) => /^[A-Za-z0-9._=,-]+\.png$/.test(n));
+  return text.split('\n').filter((n) => PLAIN_NAME.test(n) && n.endsWith('.png'));
 }

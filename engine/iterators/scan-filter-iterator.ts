@@ -4,18 +4,16 @@ import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 
 /**
- * A filter and a projection pushed into a columnar scan (the streaming engine's
- * `fromColumns(…).filter(expr)`, `….project(columns)`): for each row it decodes only the columns
- * the predicate reads into one reused tuple, tests it, and builds the output tuple only when the
- * row passes, from the projected columns alone, as a database scan evaluates a pushed-down
- * predicate and reads only the columns a query uses. A scan that keeps 1% of its rows thus builds
- * 1% of the tuples the plain scan-then-filter builds, and none it would only project away.
- * Without a predicate every row passes; without a projection the output is the whole row.
+ * A filter, and optionally a projection, pushed into a columnar scan (the streaming engine's
+ * `fromColumns(…).filter(expr)`, then `….project(columns)`): for each row it decodes only the
+ * columns the predicate reads into one reused tuple, tests it, and builds the output tuple only
+ * when the row passes, from the projected columns alone (the whole row without a projection), as
+ * a database scan evaluates a pushed-down predicate and reads only the columns a query uses. A
+ * scan that keeps 1% of its rows thus builds 1% of the tuples the plain scan-then-filter builds.
+ * (A projection alone needs no iterator of its own: a ColumnIterator over `projectedDecoder`.)
  * Counts the rows it scanned into `metrics.sourceRows` (once, on close) and polls the abort
  * signal every 1024 rows, as the plain column source does.
  */
-const ALWAYS = (): boolean => true;
-
 export class ScanFilterIterator implements TupleIterator {
   private pos = 0;
   private closed = false;
@@ -25,16 +23,13 @@ export class ScanFilterIterator implements TupleIterator {
   private readonly scratch: Value[];
   private readonly length: number;
 
-  private readonly predicate: (t: Tuple) => boolean;
-
   constructor(
     table: ColumnarTable,
     predicateColumns: readonly number[],
-    predicate: ((t: Tuple) => boolean) | null,
+    private readonly predicate: (t: Tuple) => boolean,
     private readonly ctx: ExecutionContext,
     output: readonly number[] | null = null,
   ) {
-    this.predicate = predicate ?? ALWAYS;
     this.at = output ? projectedDecoder(table, output) : rowDecoder(table);
     this.fill = cellsDecoder(table, predicateColumns);
     this.scratch = new Array<Value>(table.columns.length).fill(null);

@@ -27,7 +27,7 @@
  * regression. Cases on one side only are listed, never dropped.
  */
 import { ConfigError } from '../../engine/index.js';
-import { environmentMismatches, processRounds, timeRounds, type CaseRecord, type ResultsFile } from '../../core/results.js';
+import { environmentMismatches, processRounds, type CaseRecord, type ResultsFile } from '../../core/results.js';
 import { median, ratioCI } from '../../core/stats/descriptive.js';
 import { holm, mannWhitney } from '../../core/stats/mann-whitney.js';
 import { pairedRatio, processRatio } from '../../core/stats/paired.js';
@@ -68,7 +68,7 @@ function pairedRecords(a: CaseRecord, b: CaseRecord): boolean {
 function samplesOf(r: CaseRecord, m: MetricName): number[] | undefined {
   switch (m) {
     case 'time': {
-      const xs = timeRounds(r).flat();
+      const xs = processRounds(r).flat();
       return xs.length ? xs : undefined;
     }
     case 'peakHeap':

@@ -16,6 +16,7 @@ import { describeError, RESULT_MARKER, type ChildJob, type HeapOutcome, type Pai
 import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
+import { firstRowMedian } from './first-row.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../../core/stats/descriptive.js';
 import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
@@ -65,18 +66,13 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
   if (bench.error) throw bench.error;
   if (calls === 0) throw new Error('benchmark.js never called the query');
   if (lastCount !== expected.rows) throw new Error(`the query returned ${lastCount} rows under timing but ${expected.rows} when checked`);
-  const first: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const ns = c.firstRowNs();
-    if (ns !== null) first.push(ns);
-  }
   return {
     rows: expected.rows,
     checksum: expected.checksum,
     inputRows: c.inputRows,
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9),
     calls,
-    firstRowNs: first.length ? median(first) : null,
+    firstRowNs: firstRowMedian(c),
     extraFraction: slow?.extraFraction() ?? 0,
     probeNs: median(probes),
     probeVersion: PROBE_VERSION,

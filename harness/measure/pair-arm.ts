@@ -34,6 +34,7 @@ import type { PreparedCase } from './case-runner.js';
 import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
+import { firstRowMedian } from './first-row.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -172,8 +173,7 @@ async function main(): Promise<void> {
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'firstRow') {
         // Alone (the parent asks one arm at a time), warm: from building the query to its first row.
-        const ns = Array.from({ length: 5 }, () => c.firstRowNs()).filter((x): x is number => x !== null);
-        port.postMessage({ firstRowNs: ns.length ? median(ns) : null });
+        port.postMessage({ firstRowNs: firstRowMedian(c) });
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();

@@ -11,7 +11,7 @@ const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSe
 
 test('a stored table lives in the child\'s scratch folder, which goes when the child is killed mid-run', async (t) => {
   const dir = tempDir('sluice-scratch-');
-  const base = scratchBase(path.join(dir, 'r.json'));
+  const base = scratchBase(dir);
   let kill: (() => void) | undefined;
   const c = makeCase('selectivity', { rows: 300_000, selectivity: 1, source: 'store' }, 'materialized');
   const done = runChild({ mode: 'time', case: c, settings: FAST }, ['--expose-gc'], 60, { scratch: base, onSpawn: (k) => (kill = k) });

@@ -1,0 +1,16 @@
+import { median } from '../../core/stats/descriptive.js';
+import type { PreparedCase } from './case-runner.js';
+
+/**
+ * The median of 5 times to first row of a prepared case (null when it has none), as the time pass
+ * and a group pass's first isolate group report it. A module of its own: a paired child's worker
+ * must not load this build's case runner (it may be measuring another build's).
+ */
+export function firstRowMedian(c: PreparedCase): number | null {
+  const ns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const x = c.firstRowNs();
+    if (x !== null) ns.push(x);
+  }
+  return ns.length ? median(ns) : null;
+}
