@@ -48,9 +48,9 @@ function pin(): unknown[] {
       held.push(open1(a().join(b().materialize()).orderBy(['a']).limit(1).open()));
       held.push(open1(a().join(StreamingRelation.from(['z'], ROWS.map((r) => [r[0]!]), jctx)).semiJoin(b()).antiJoin(b()).open()));
     }
-    // Columnar scans: the plain decoder, and a filter and projection pushed into the scan.
+    // Columnar scans: the plain decoder and a filter pushed into the scan.
     const cols = encodeColumns(['a', 'b'], ROWS);
-    held.push(open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).open()), open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).filter(gt(col('a'), 0)).project(['b']).open()));
+    held.push(open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).open()), open1(StreamingRelation.fromColumns(['a', 'b'], cols, ctx).filter(gt(col('a'), 0)).open()));
     held.push(open1(BufferedIterator.over(other(ctx).open(), ctx).clone()));
     held.push(open1(new MaterializeIterator(other(ctx).open(), ctx, 'keep-alive')));
   }

@@ -1,18 +1,16 @@
-import { cellsDecoder, projectedDecoder, rowDecoder, type ColumnarTable } from '../columns.js';
+import { cellsDecoder, rowDecoder, type ColumnarTable } from '../columns.js';
 import { ABORT_CHECK_MASK, type ExecutionContext } from '../context.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 
 /**
- * A filter, and optionally a projection, pushed into a columnar scan (the streaming engine's
- * `fromColumns(…).filter(expr)`, then `….project(columns)`): for each row it decodes only the
- * columns the predicate reads into one reused tuple, tests it, and builds the output tuple only
- * when the row passes, from the projected columns alone (the whole row without a projection), as
- * a database scan evaluates a pushed-down predicate and reads only the columns a query uses. A
- * scan that keeps 1% of its rows thus builds 1% of the tuples the plain scan-then-filter builds.
- * (A projection alone needs no iterator of its own: a ColumnIterator over `projectedDecoder`.)
- * Counts the rows it scanned into `metrics.sourceRows` (once, on close) and polls the abort
- * signal every 1024 rows, as the plain column source does.
+ * A filter pushed into a columnar scan (the streaming engine's `fromColumns(…).filter(expr)`):
+ * for each row it decodes only the columns the predicate reads into one reused tuple, tests it,
+ * and decodes the row's own fresh tuple only when it passes, as a database scan evaluates a
+ * pushed-down predicate before it materializes a row. A scan that keeps 1% of its rows thus
+ * builds 1% of the tuples the plain scan-then-filter builds. Counts the rows it scanned into
+ * `metrics.sourceRows` (once, on close) and polls the abort signal every 1024 rows, as the plain
+ * column source does.
  */
 export class ScanFilterIterator implements TupleIterator {
   private pos = 0;
@@ -28,9 +26,8 @@ export class ScanFilterIterator implements TupleIterator {
     predicateColumns: readonly number[],
     private readonly predicate: (t: Tuple) => boolean,
     private readonly ctx: ExecutionContext,
-    output: readonly number[] | null = null,
   ) {
-    this.at = output ? projectedDecoder(table, output) : rowDecoder(table);
+    this.at = rowDecoder(table);
     this.fill = cellsDecoder(table, predicateColumns);
     this.scratch = new Array<Value>(table.columns.length).fill(null);
     this.length = table.length;

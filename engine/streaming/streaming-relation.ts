@@ -2,7 +2,7 @@ import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
 import { compileColumnRun, compileRun, type Stage } from '../fusion/codegen.js';
-import { checkColumnarTable, columnKinds, projectedDecoder, rowDecoder, type ColumnarTable } from '../columns.js';
+import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
 import { ColumnIterator } from '../iterators/column-iterator.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
@@ -264,56 +264,30 @@ export class StreamingRelation implements Relation {
       return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     }
     const p = planFilter(this.schema, predicate);
-    const scan = this.pushableScan();
-    if (scan && scan.predicate === null && scan.columns === null && isExpr(predicate)) {
-      const used = [...new Set(referencedColumns(predicate))].map((name) => columnIndex(this.schema, name)).sort((a, b) => a - b);
-      return this.scanned(this.schema, { ...scan, predicate: p, used }, () => new FilterIterator(this.open(), p));
-    }
+    if (this.sourceColumns !== null && isExpr(predicate) && this.ctx.options.enableIteratorComposition) return this.scanFilter(predicate, p);
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
+  }
+
+  /**
+   * A filter over a fresh `fromColumns()` source, pushed into the scan (see ScanFilterIterator):
+   * only the predicate's columns are decoded for a row it drops. The predicate must be data (an
+   * Expr), so that the columns it reads are known; a JS function gets the plain scan. Opening it
+   * consumes the source, as any operator over it does; a source already opened, peeked or armed
+   * for caching is read the ordinary way (or refuses, when consumed).
+   */
+  private scanFilter(predicate: Expr, p: (t: Tuple) => boolean): StreamingRelation {
+    const used = [...new Set(referencedColumns(predicate))].map((name) => columnIndex(this.schema, name)).sort((a, b) => a - b);
+    return new StreamingRelation(this.schema, this.ctx, () => {
+      const cols = this.takeFusedInput('columns');
+      return cols !== null ? new ScanFilterIterator(cols, used, p, this.ctx) : new FilterIterator(this.open(), p);
+    }, () => -1);
   }
 
   project(columns: readonly string[]): Relation {
     const indices = planProject(this.schema, columns);
-    const schema = Object.freeze(columns.slice());
-    if (this.canFuse()) return this.fuse(schema, { kind: 'project', indices });
-    const scan = this.pushableScan();
-    if (scan) return this.scanned(schema, { ...scan, columns: scan.columns ? indices.map((i) => scan.columns![i]!) : [...indices] }, () => new ProjectIterator(this.open(), indices));
-    return this.derive(schema, 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
+    if (this.canFuse()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices });
+    return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
   }
-
-  /**
-   * What a filter or projection can be pushed into: this relation's columnar scan (a fresh
-   * `fromColumns()` source, or a scan with work already pushed into it), while nothing has read
-   * it yet, with composition on. A filter goes into a bare scan only; its predicate must be data
-   * (an Expr), so that the columns it reads are known.
-   */
-  private pushableScan(): ScanPlan | null {
-    if (!this.ctx.options.enableIteratorComposition || this.state !== 'fresh' || this.peeked !== null) return null;
-    if (this.scanPlan) return this.scanPlan;
-    return this.sourceColumns !== null ? { source: this, predicate: null, used: [], columns: null } : null;
-  }
-
-  /**
-   * A columnar scan with work pushed into it (see ScanFilterIterator): only the predicate's
-   * columns are decoded for a row it drops, and the output tuple is decoded from the projected
-   * columns alone. Opening it takes the source's columns, as a fused run does; a source read
-   * meanwhile is read the ordinary way, through `ordinary` (or refuses, when consumed).
-   */
-  private scanned(schema: Schema, plan: ScanPlan, ordinary: () => TupleIterator): StreamingRelation {
-    const ctx = this.ctx;
-    const rel = new StreamingRelation(schema, ctx, () => {
-      const cols = plan.source.takeFusedInput('columns');
-      if (cols === null) return ordinary();
-      return plan.predicate
-        ? new ScanFilterIterator(cols, plan.used, plan.predicate, ctx, plan.columns)
-        : new ColumnIterator(projectedDecoder(cols, plan.columns!), cols.length, ctx);
-    }, () => (plan.predicate ? -1 : plan.source.knownSize()));
-    rel.scanPlan = plan;
-    return rel;
-  }
-
-  /** Set on a relation that is a columnar scan with a filter and/or projection pushed into it. */
-  private scanPlan: ScanPlan | null = null;
 
   extend(column: string, value: Expr | RowFunction): Relation {
     if (this.canFuse(value)) {
@@ -535,18 +509,6 @@ export class StreamingRelation implements Relation {
     this.cache!.fill();
     return true;
   }
-}
-
-/**
- * A columnar scan with pushed-down work (see ScanFilterIterator): its source (a fresh
- * `fromColumns()` relation), the filter's predicate and the columns it reads, and the output
- * columns (source positions; null: the whole row).
- */
-interface ScanPlan {
-  readonly source: StreamingRelation;
-  readonly predicate: ((t: Tuple) => boolean) | null;
-  readonly used: readonly number[];
-  readonly columns: readonly number[] | null;
 }
 
 /** A relation's size if known without reading it (streaming: never consumes), else -1. */

@@ -5,7 +5,6 @@ import {
 } from '../../../engine/index.js';
 import { cellsDecoder } from '../../../engine/columns.js';
 import { ScanFilterIterator } from '../../../engine/iterators/scan-filter-iterator.js';
-import { ColumnIterator } from '../../../engine/iterators/column-iterator.js';
 import { ExecutionContext } from '../../../engine/context.js';
 import { bag } from '../../helpers.js';
 
@@ -117,35 +116,5 @@ test('which plans push the filter into the scan: an Expr over a fresh columnar s
   t.false(opened({}, (r) => r.filter((x) => x[0] !== null)) instanceof ScanFilterIterator, 'a JS function: columns unknown');
   t.false(opened({ enableIteratorComposition: false }, (r) => r.filter(lt(col('i'), 0))) instanceof ScanFilterIterator, 'composition off buffers the input instead');
   t.false(opened({ enablePipelineFusion: true }, (r) => r.filter(lt(col('i'), 0))) instanceof ScanFilterIterator, 'a fused run reads the columns itself');
-  t.false(opened({}, (r) => r.project(['i', 'f']).filter(lt(col('i'), 0))) instanceof ScanFilterIterator, 'a filter after a projection reads the projected rows');
-  // A projection alone is the plain column source over a decoder of the projected columns.
-  t.true(opened({}, (r) => r.project(['s', 'i'])) instanceof ColumnIterator, 'a projection of the scan');
-  t.true(opened({}, (r) => r.filter(lt(col('i'), 0)).project(['s'])) instanceof ScanFilterIterator, 'filter, then projection');
-  t.true(opened({}, (r) => r.project(['s', 'i', 'b']).project(['i', 's'])) instanceof ColumnIterator, 'projection of a projection');
-  const pushed = (it: unknown) => it instanceof ScanFilterIterator || it instanceof ColumnIterator;
-  t.false(pushed(opened({ enableIteratorComposition: false }, (r) => r.project(['s']))));
-  t.false(pushed(opened({}, (r) => r.filter((x) => x[0] !== null).project(['s']))), 'the JS-function filter is not pushed, so neither is what follows it');
-});
-
-test('a projection pushed into the scan (alone, after a pushed filter, or of a projection) returns the same rows, and its size is known without a filter', (t) => {
-  const data = rows(300);
-  const cols = encodeColumns(SCHEMA, data);
-  const m = () => createEngine('materialized').from(SCHEMA, data);
-  const s = () => createEngine('streaming').fromColumns(SCHEMA, cols);
-  t.deepEqual(bag(s().project(['s', 'i']).toArray()), bag(m().project(['s', 'i']).toArray()));
-  t.deepEqual(bag(s().filter(eq(col('b'), true)).project(['any', 'f']).toArray()), bag(m().filter(eq(col('b'), true)).project(['any', 'f']).toArray()));
-  t.deepEqual(bag(s().project(['s', 'i', 'b']).project(['b', 's']).toArray()), bag(m().project(['b', 's']).toArray()));
-  t.is(s().project(['s']).size(), 300);
-  t.is(s().filter(eq(col('b'), true)).project(['s']).size(), -1);
-  // Single pass, as any operator over a streaming source.
-  const src = s();
-  const f = src.filter(lt(col('i'), 0));
-  const p = f.project(['i']);
-  t.is(p.toArray().length, 50);
-  t.throws(() => f.open(), { instanceOf: RelationConsumedError });
-  t.throws(() => src.open(), { instanceOf: RelationConsumedError });
-  const src2 = s();
-  const p2 = src2.project(['i']);
-  src2.open().close();
-  t.throws(() => p2.open(), { instanceOf: RelationConsumedError });
+  t.false(opened({}, (r) => r.project(['i', 'f']).filter(lt(col('i'), 0))) instanceof ScanFilterIterator, 'not a fresh scan');
 });
