@@ -55,6 +55,12 @@ export interface HeapRecord {
   externalPeakBytes?: number;
   /** The heap child's max resident set size. */
   maxRssBytes: number;
+  /**
+   * Growth of the resident set during a run (median of the measured runs), from the kernel's
+   * peak RSS reset before each run (Linux): the memory figure comparable across every runner,
+   * including a native peer's (DuckDB) that the V8 figures miss. Absent where it was not measured.
+   */
+  rssGrowthBytes?: number;
   /** Every measured run's peak (peakBytes is their median); absent in files from before they were kept. */
   peakSamples?: number[];
   /** Every measured run's allocated bytes (allocatedBytes is their median). */
@@ -107,6 +113,16 @@ export interface CaseRecord {
   pairedWith?: string[];
   firstRowNs?: number | null;
   heap?: HeapRecord;
+  /** A peer runner's setup, from its heap pass: library, version, the untimed load of its data (ns), its settings. */
+  peer?: PeerRecord;
+}
+
+/** How a peer runner was set up (see harness/peers/). */
+export interface PeerRecord {
+  library: string;
+  version: string;
+  loadNs: number;
+  settings?: Record<string, string>;
 }
 
 /** A whole results file. */
@@ -388,12 +404,19 @@ export function validateResults(data: unknown, file: string): ResultsFile {
     if (r.heap !== undefined) {
       const h = c.object(`${w}.heap`, r.heap);
       for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);
-      for (const k of ['retainedBytes', 'externalPeakBytes'] as const) c.number(`${w}.heap.${k}`, h[k], true);
+      for (const k of ['retainedBytes', 'externalPeakBytes', 'rssGrowthBytes'] as const) c.number(`${w}.heap.${k}`, h[k], true);
       c.number(`${w}.heap.trackerPeakBytes`, h.trackerPeakBytes, false, true);
       c.numbers(`${w}.heap.peakSamples`, h.peakSamples, true);
       c.numbers(`${w}.heap.allocatedSamples`, h.allocatedSamples, true);
       c.number(`${w}.heap.allocatedPerRunBytes`, h.allocatedPerRunBytes, true);
       c.number(`${w}.heap.allocatedRuns`, h.allocatedRuns, true);
+    }
+    if (r.peer !== undefined) {
+      const p = c.object(`${w}.peer`, r.peer);
+      c.string(`${w}.peer.library`, p.library);
+      c.string(`${w}.peer.version`, p.version);
+      c.number(`${w}.peer.loadNs`, p.loadNs);
+      if (p.settings !== undefined) for (const [k, v] of Object.entries(c.object(`${w}.peer.settings`, p.settings))) c.string(`${w}.peer.settings.${k}`, v);
     }
     renameLegacyRunner(r);
   });

@@ -1,12 +1,13 @@
 import { ConfigError, OPTION_SPECS, optionsReadBy, resolveOptions, type EngineOptions } from '../engine/index.js';
 import { getScenario, SCALE_QUERIES, SOURCES, type ParamValue, type SourceKind } from '../scenarios/index.js';
-import { makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
+import type { PeerOptions } from '../core/case-spec.js';
+import { isPeer, makeCase, RUNNERS, type CaseSpec, type Runner } from './case.js';
 
 /** One line of a suite: a scenario, a grid of parameter values, and what runs each point. */
 interface SuiteEntry {
   readonly scenario: string;
   readonly grid: Readonly<Record<string, readonly ParamValue[]>>;
-  readonly runs: readonly { readonly engine: Runner; readonly options?: EngineOptions }[];
+  readonly runs: readonly { readonly engine: Runner; readonly options?: EngineOptions & PeerOptions }[];
 }
 
 const ENGINES_AND_LIMIT = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'limit-loop' }] as const;
@@ -146,7 +147,9 @@ export function planSuite(suite: string, f: PlanFilter = {}): CaseSpec[] {
     for (const point of expandGrid(grid)) {
       for (const run of e.runs) {
         if (f.engines && !f.engines.includes(run.engine)) continue;
-        const options = run.engine === 'limit-loop' ? {} : { ...run.options, ...set };
+        // Peers read their own copy of the data: they run beside the array source only.
+        if (isPeer(run.engine) && (point.source ?? 'array') !== 'array') continue;
+        const options = run.engine === 'limit-loop' ? {} : isPeer(run.engine) ? { ...run.options } : { ...run.options, ...set };
         const c = makeCase(e.scenario, point, run.engine, options, f.seed);
         if (seen.has(c.id)) continue; // --set can make two runs identical
         seen.add(c.id);

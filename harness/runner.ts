@@ -429,6 +429,8 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         rec.heap = { peakBytes, allocatedBytes, gcCount, trackerPeakBytes: trackerPeakBytes ?? null, maxRssBytes };
         if (typeof retainedBytes === 'number') rec.heap.retainedBytes = retainedBytes;
         if (typeof externalPeakBytes === 'number') rec.heap.externalPeakBytes = externalPeakBytes;
+        if (typeof h.rssGrowthBytes === 'number') rec.heap.rssGrowthBytes = h.rssGrowthBytes;
+        if (h.setup) rec.peer = h.setup;
         if (Array.isArray(h.peakSamples)) rec.heap.peakSamples = h.peakSamples;
         if (Array.isArray(h.allocatedSamples)) rec.heap.allocatedSamples = h.allocatedSamples;
         if (typeof h.allocatedPerRunBytes === 'number') {

@@ -1,4 +1,5 @@
-import { col, lt, mul } from '../engine/index.js';
+import { col, lt, mul, type Tuple } from '../engine/index.js';
+import type { Row } from './peer-api.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -30,6 +31,22 @@ export const complexPipeline: Scenario = {
       n++;
     }
     return n;
+  },
+  peers: {
+    sql: () => `SELECT DISTINCT id, sym, notional, u2 FROM (SELECT id, sym, price * qty AS notional, u2 FROM trades WHERE u < ${0.1 * U_RANGE}) WHERE u2 < ${0.5 * U_RANGE}`,
+    arquero: (_aq, t) => t.trades!.params({ cut: 0.1 * U_RANGE, cut2: 0.5 * U_RANGE })
+      .filter((d: Row, $: Row) => d.u! < $.cut!)
+      .derive({ notional: (d: Row) => d.price! * d.qty! })
+      .select('id', 'sym', 'notional', 'u2')
+      .filter((d: Row, $: Row) => d.u2! < $.cut2!)
+      .dedupe(),
+    ix: (ix, data) => ix.from(data.trades!.rows!).pipe(
+      ix.filter((t: Tuple) => (t[5] as number) < 0.1 * U_RANGE),
+      ix.map((t: Tuple) => [t[0], t[1], (t[2] as number) * (t[3] as number), t[6]]),
+      ix.filter((t: Tuple) => (t[3] as number) < 0.5 * U_RANGE),
+      // Whole-row distinct: IxJS compares keys with ===, so a row's key is its JSON text.
+      ix.distinct({ keySelector: (t: Tuple) => JSON.stringify(t) }),
+    ) as Iterable<Tuple>,
   },
   relevantOptions: ['enableIteratorComposition'],
 };

@@ -1,3 +1,4 @@
+import type { Tuple } from '../engine/index.js';
 import { joinTables } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -26,5 +27,16 @@ export const join: Scenario = {
   },
   // Which 10 rows a limit keeps after a join depends on the join's (unspecified) output order.
   orderSensitive: (p) => p.variant === 'limit10',
+  peers: {
+    sql: (p) => `SELECT l.k, l.name, l.a, r.seq, r.b FROM "left" l JOIN "right" r ON l.k = r.k${p.variant === 'limit10' ? ' LIMIT 10' : ''}`,
+    arquero: (_aq, t, p) => {
+      const j = t.left!.join(t.right!, 'k').select('k', 'name', 'a', 'seq', 'b');
+      return p.variant === 'limit10' ? j.slice(0, 10) : j;
+    },
+    ix: (ix, data, p) => {
+      const j = ix.from(data.left!.rows!).pipe(ix.innerJoin(data.right!.rows!, (l: Tuple) => l[0], (r: Tuple) => r[0], (l: Tuple, r: Tuple) => [l[0], l[1], l[2], r[1], r[2]]));
+      return (p.variant === 'limit10' ? j.pipe(ix.take(10)) : j) as Iterable<Tuple>;
+    },
+  },
   relevantOptions: ['enableSymmetricHashJoin', 'symmetricJoinBatchSize', 'hashTableInitialSize', 'enableIteratorComposition'],
 };

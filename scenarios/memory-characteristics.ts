@@ -1,4 +1,5 @@
-import { col, lt } from '../engine/index.js';
+import { col, lt, type Tuple } from '../engine/index.js';
+import type { Row } from './peer-api.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -37,6 +38,23 @@ export const memoryCharacteristics: Scenario = {
       }
     }
     return n;
+  },
+  peers: {
+    sql: (p) => {
+      const keep = VARIANTS[p.variant as Variant].keep;
+      return `SELECT id, price, qty FROM trades${keep < 1 ? ` WHERE u < ${keep * U_RANGE}` : ''}`;
+    },
+    arquero: (_aq, t, p) => {
+      const keep = VARIANTS[p.variant as Variant].keep;
+      const base = keep < 1 ? t.trades!.params({ cut: keep * U_RANGE }).filter((d: Row, $: Row) => d.u! < $.cut!) : t.trades!;
+      return base.select('id', 'price', 'qty');
+    },
+    ix: (ix, data, p) => {
+      const cut = VARIANTS[p.variant as Variant].keep * U_RANGE;
+      const rows = ix.from(data.trades!.rows!);
+      const project = ix.map((t: Tuple) => [t[0], t[2], t[3]]);
+      return (cut < U_RANGE ? rows.pipe(ix.filter((t: Tuple) => (t[5] as number) < cut), project) : rows.pipe(project)) as Iterable<Tuple>;
+    },
   },
   relevantOptions: ['enableIteratorComposition'],
 };

@@ -1,4 +1,5 @@
-import { col, le, lt } from '../engine/index.js';
+import { col, le, lt, type Tuple } from '../engine/index.js';
+import type { Row } from './peer-api.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -26,6 +27,20 @@ export const multipleFilters: Scenario = {
       }
     }
     return n;
+  },
+  peers: {
+    sql: () => `SELECT id, sym, price FROM trades WHERE u < ${0.5 * U_RANGE} AND qty <= 800 AND u2 < ${0.5 * U_RANGE}`,
+    arquero: (_aq, t) => t.trades!.params({ cut: 0.5 * U_RANGE })
+      .filter((d: Row, $: Row) => d.u! < $.cut!)
+      .filter((d: Row) => d.qty! <= 800)
+      .filter((d: Row, $: Row) => d.u2! < $.cut!)
+      .select('id', 'sym', 'price'),
+    ix: (ix, data) => ix.from(data.trades!.rows!).pipe(
+      ix.filter((t: Tuple) => (t[5] as number) < 0.5 * U_RANGE),
+      ix.filter((t: Tuple) => (t[3] as number) <= 800),
+      ix.filter((t: Tuple) => (t[6] as number) < 0.5 * U_RANGE),
+      ix.map((t: Tuple) => [t[0], t[1], t[2]]),
+    ) as Iterable<Tuple>,
   },
   relevantOptions: ['enableIteratorComposition'],
 };

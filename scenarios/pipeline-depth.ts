@@ -1,4 +1,5 @@
-import { add, col, lt, type Relation } from '../engine/index.js';
+import { add, col, lt, type Relation, type Tuple } from '../engine/index.js';
+import type { Row } from './peer-api.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -45,6 +46,33 @@ export const pipelineDepth: Scenario = {
       n++;
     }
     return n;
+  },
+  peers: {
+    // Stage by stage, as the sluice query is built (DuckDB's optimizer flattens the nesting).
+    sql: (p) => {
+      let q = 'SELECT id, u, price, qty FROM trades';
+      for (let k = 1; k <= (p.depth as number); k++) {
+        q = k % 2 === 1 ? `SELECT * FROM (${q}) WHERE u < ${threshold(k)}` : `SELECT id, u, price, price + ${k} AS x${k} FROM (${q})`;
+      }
+      return q;
+    },
+    arquero: (_aq, t, p) => {
+      let r = t.trades!.select('id', 'u', 'price', 'qty');
+      for (let k = 1; k <= (p.depth as number); k++) {
+        r = k % 2 === 1
+          ? r.params({ cut: threshold(k) }).filter((d: Row, $: Row) => d.u! < $.cut!)
+          : r.params({ k }).derive({ [`x${k}`]: (d: Row, $: Row) => d.price! + $.k! }).select('id', 'u', 'price', `x${k}`);
+      }
+      return r;
+    },
+    ix: (ix, data, p) => {
+      const ops = [ix.map((t: Tuple) => [t[0], t[5], t[2], t[3]])];
+      for (let k = 1; k <= (p.depth as number); k++) {
+        const cut = threshold(k);
+        ops.push(k % 2 === 1 ? ix.filter((t: Tuple) => (t[1] as number) < cut) : ix.map((t: Tuple) => [t[0], t[1], t[2], (t[2] as number) + k]));
+      }
+      return ix.from(data.trades!.rows!).pipe(...ops) as Iterable<Tuple>;
+    },
   },
   relevantOptions: ['enableIteratorComposition'],
 };

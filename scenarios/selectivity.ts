@@ -1,4 +1,5 @@
-import { col, lt } from '../engine/index.js';
+import { col, lt, type Tuple } from '../engine/index.js';
+import type { Row } from './peer-api.js';
 import { TRADES_SCHEMA, trades, U_RANGE } from './data.js';
 import type { Scenario } from './types.js';
 
@@ -27,6 +28,14 @@ export const selectivity: Scenario = {
       }
     }
     return n;
+  },
+  peers: {
+    sql: (p) => `SELECT id, price, qty FROM trades WHERE u < ${(p.selectivity as number) * U_RANGE}`,
+    arquero: (_aq, t, p) => t.trades!.params({ cut: (p.selectivity as number) * U_RANGE }).filter((d: Row, $: Row) => d.u! < $.cut!).select('id', 'price', 'qty'),
+    ix: (ix, data, p) => {
+      const cut = (p.selectivity as number) * U_RANGE;
+      return ix.from(data.trades!.rows!).pipe(ix.filter((t: Tuple) => (t[5] as number) < cut), ix.map((t: Tuple) => [t[0], t[2], t[3]])) as Iterable<Tuple>;
+    },
   },
   relevantOptions: ['enableIteratorComposition'],
 };

@@ -43,6 +43,8 @@ export interface Table {
   readonly source: SourceKind;
   /** Row `i` (0 ≤ i < length): the array's own tuple, or one decoded afresh from the columns. */
   readonly at: (i: number) => Tuple;
+  /** The array itself (`array` source only): what a peer that iterates JavaScript rows (IxJS) reads. */
+  readonly rows?: readonly Tuple[];
   /** The table as a relation of `engine` (over the array, or pulling from the decoder). */
   relation(engine: Engine): Relation;
   /** Bytes the table's encoded columns take (scan), or undefined (array: V8 objects, not counted). */
@@ -58,6 +60,7 @@ export function arrayTable(schema: Schema, rows: readonly Tuple[]): Table {
     length: rows.length,
     source: 'array',
     at: (i) => rows[i]!,
+    rows,
     relation: (engine) => engine.from(schema, rows),
   };
 }

@@ -1,5 +1,6 @@
 import type { Engine, Relation, Schema, Tuple } from '../engine/index.js';
 import type { Table } from './source.js';
+import type { PeerQueries } from './peer-api.js';
 
 /** A scenario parameter value. */
 export type ParamValue = number | string | boolean;
@@ -49,6 +50,8 @@ export interface Scenario {
   build(engine: Engine, data: Tables, params: Params): Relation;
   /** The hand-written limit loop (filter/project families only). */
   readonly limitLoop?: LimitLoop;
+  /** The query for each peer engine that can express it (see peer-api.ts); a peer without one does not run it. */
+  readonly peers?: PeerQueries;
   /**
    * True when the result depends on row order (for example a `limit` after a join, whose order is
    * unspecified): engines must then agree on the row count only, not on which rows.

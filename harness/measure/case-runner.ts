@@ -2,6 +2,8 @@ import { createEngine, type Engine, type Tuple } from '../../engine/index.js';
 import { getScenario, prepareTables, type SourceKind, type Tables, type TaskCase } from '../../scenarios/index.js';
 import type { CaseSpec } from '../case.js';
 import { BagChecksum } from './checksum.js';
+import { isPeer } from '../../core/case-spec.js';
+import { preparePeer } from '../peers/index.js';
 
 /** A case made ready to run repeatedly on its (already generated) data. */
 export interface PreparedCase {
@@ -17,7 +19,40 @@ export interface PreparedCase {
   trackerPeak(): number | null;
   /** Delete what the case's tables keep outside the heap (a stored table's files); idempotent. */
   dispose(): void;
+  /** A synchronous case (sluice's runners, arquero, IxJS). */
+  readonly async?: false;
+  /** A peer's setup, for the results (see {@link PeerSetup}). */
+  readonly setup?: PeerSetup;
 }
+
+/** How a peer runner was set up: its library and version, the untimed load of its data, its settings. */
+export interface PeerSetup {
+  library: string;
+  version: string;
+  /** Nanoseconds to load the case's tables into the peer (once, before any timing). */
+  loadNs: number;
+  /** Settings the peer reports (DuckDB: its threads). */
+  settings?: Record<string, string>;
+}
+
+/**
+ * A case whose query completes asynchronously (DuckDB: the query runs off the JavaScript thread
+ * and its result comes back through a promise). The same methods as {@link PreparedCase}, as
+ * promises; the measurement loops await each run and run nothing else meanwhile.
+ */
+export interface AsyncPreparedCase {
+  readonly async: true;
+  readonly inputRows: number;
+  run(): Promise<number>;
+  runChecked(): Promise<{ rows: number; checksum: string }>;
+  firstRowNs(): Promise<number | null>;
+  trackerPeak(): null;
+  dispose(): void;
+  readonly setup?: PeerSetup;
+}
+
+/** A case of any runner, ready to run. */
+export type AnyPreparedCase = PreparedCase | AsyncPreparedCase;
 
 /** Thrown by the limit loop's sink to stop at the first row. */
 const FIRST_ROW = Symbol('first row');
@@ -51,7 +86,7 @@ function settleHeap(): void {
  * Build the data of `spec` and wrap its query for the measurement loops. Asynchronous because a
  * stored table (`source: 'store'`) is inserted first; nothing after this awaits.
  */
-export async function prepareCase(spec: CaseSpec): Promise<PreparedCase> {
+export async function prepareCase(spec: CaseSpec): Promise<AnyPreparedCase> {
   const scenario = getScenario(spec.scenario);
   // Over `scan`, the generated rows are encoded and dropped here, before the heap settles.
   const data: Tables = await prepareTables(scenario.data(spec.params, spec.seed), (spec.params.source ?? 'array') as SourceKind);
@@ -60,6 +95,14 @@ export async function prepareCase(spec: CaseSpec): Promise<PreparedCase> {
   const dispose = () => {
     for (const t of Object.values(data)) t.dispose?.();
   };
+  if (isPeer(spec.engine)) {
+    try {
+      return await preparePeer(spec, scenario, data, inputRows, keepLast, dispose);
+    } catch (e) {
+      dispose();
+      throw e;
+    }
+  }
   if (spec.engine === 'limit-loop') {
     const loop = scenario.limitLoop!;
     return {
@@ -85,7 +128,7 @@ export async function prepareCase(spec: CaseSpec): Promise<PreparedCase> {
       trackerPeak: () => null,
     };
   }
-  const kind = spec.engine;
+  const kind = spec.engine as 'materialized' | 'streaming';
   let last: Engine | undefined;
   const build = () => {
     last = createEngine(kind, spec.options);
@@ -127,7 +170,7 @@ export function isTask(spec: CaseSpec): boolean {
 /** Prepare one runner of a task scenario, with the harness's checksum. */
 export function prepareTask(spec: CaseSpec): Promise<TaskCase> {
   const task = getScenario(spec.scenario).task!;
-  return task(spec.engine, spec.params, spec.seed, (rows) => {
+  return task(spec.engine as 'materialized' | 'streaming' | 'limit-loop', spec.params, spec.seed, (rows) => {
     const sum = new BagChecksum();
     for (const t of rows) sum.add(t);
     return { rows: sum.rows, checksum: sum.value };

@@ -16,7 +16,7 @@ import { describeError, RESULT_MARKER, type ChildJob, type HeapOutcome, type Pai
 import type { ArmData, ArmSamples } from './pair-arm.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
-import { firstRowMedian } from './first-row.js';
+import { firstRowMedian, firstRowMedianAsync } from './first-row.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../../core/stats/descriptive.js';
 import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
@@ -48,6 +48,10 @@ type CaseRunnerModule = typeof import('./case-runner.js');
 
 async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0): Promise<TimeOutcome> {
   const c = await cr.prepareCase(spec);
+  if (c.async) {
+    if (slowdown > 0) throw new Error('the calibration slowdown applies to synchronous queries only');
+    return { ...(await timeDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, settings, settings.minSamples)), firstRowNs: await firstRowMedianAsync(c) };
+  }
   const expected = c.runChecked();
   const slow = slowdown > 0 ? stretched(() => c.run(), slowdown) : undefined;
   const run = slow ? slow.run : () => c.run();
@@ -81,6 +85,10 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
 
 async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false): Promise<HeapOutcome> {
   const c = await cr.prepareCase(spec);
+  if (c.async) {
+    const h = await heapDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, measuredRuns);
+    return { ...h, ...(c.setup ? { setup: c.setup } : {}) };
+  }
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
   // otherwise be counted as the query's allocation. Five runs, or two once 0.5 s have passed: a
@@ -96,7 +104,8 @@ async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, 
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
-  if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes);
+  const setup = c.setup ? { setup: c.setup } : {};
+  if (light) return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), ...setup };
   // Allocation per run over many runs: V8's used-heap figure moves in steps of a V8 page (256 KiB) with
   // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
   // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
@@ -107,7 +116,7 @@ async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, 
     for (let i = 0; i < k; i++) n += c.run();
     return n;
   });
-  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k };
+  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k, ...setup };
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */
@@ -122,18 +131,35 @@ function heapOutcome(expected: { rows: number; checksum: string }, inputRows: nu
     allocatedSamples: runs.map((r) => r.allocatedBytes),
     gcCount: median(runs.map((r) => r.gcCount)),
     externalPeakBytes: median(runs.map((r) => r.externalPeakBytes)),
+    ...(runs.every((r) => r.rssGrowthBytes !== undefined) ? { rssGrowthBytes: median(runs.map((r) => r.rssGrowthBytes!)) } : {}),
     trackerPeakBytes,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
 
+/** Work that completes asynchronously: a task, or a query whose result comes back through a promise (DuckDB). */
+interface Deferred {
+  run(): Promise<number>;
+  /** After a run: the output's row count and checksum (never timed). */
+  output(): Promise<{ rows: number; checksum: string }>;
+  /** Called after every run, outside the timing. */
+  reset?(): void;
+}
+
 /**
- * The time pass of a task scenario: benchmark.js in deferred mode (each sample awaits the task),
- * fewer samples when the scenario asks (a 1M-row ingest takes seconds).
+ * The time pass of a task scenario: {@link timeDeferred}, with fewer samples when the scenario
+ * asks (a 1M-row ingest takes seconds).
  */
 async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSettings, slowdown = 0): Promise<TimeOutcome> {
   if (slowdown > 0) throw new Error('the calibration slowdown applies to query scenarios only');
   const c = await cr.prepareTask(spec);
+  const { getScenario } = await import('../../scenarios/index.js');
+  const minSamples = getScenario(spec.scenario).timing?.minSamples ?? settings.minSamples;
+  return { ...(await timeDeferred(c.inputRows, { run: () => c.run(), output: () => c.output(), reset: () => c.reset?.() }, settings, Math.min(minSamples, settings.minSamples))), firstRowNs: null };
+}
+
+/** benchmark.js in deferred mode: each sample awaits the work (the child runs nothing else meanwhile). */
+async function timeDeferred(inputRows: number, c: Deferred, settings: TimeSettings, minSamples: number): Promise<Omit<TimeOutcome, 'firstRowNs'>> {
   await c.run();
   const expected = await c.output();
   c.reset?.();
@@ -142,8 +168,6 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
     c.reset?.();
   }
   let calls = 0, lastCount = -1, failure: unknown;
-  const { getScenario } = await import('../../scenarios/index.js');
-  const minSamples = getScenario(spec.scenario).timing?.minSamples ?? settings.minSamples;
   const bench = new Benchmark('case', {
     defer: true,
     fn: (deferred: { resolve(): void }) => {
@@ -158,7 +182,7 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
         deferred.resolve();
       });
     },
-    maxTime: settings.maxTime, minSamples: Math.min(minSamples, settings.minSamples), initCount: 1,
+    maxTime: settings.maxTime, minSamples, initCount: 1,
   } as unknown as BenchmarkType.Options);
   await new Promise<void>((resolve) => {
     bench.on('complete', () => resolve());
@@ -166,17 +190,22 @@ async function timePassTask(cr: CaseRunnerModule, spec: CaseSpec, settings: Time
   });
   if (failure) throw failure;
   if (bench.error) throw bench.error;
-  if (calls === 0) throw new Error('benchmark.js never called the task');
-  if (lastCount !== expected.rows) throw new Error(`the task produced ${lastCount} rows under timing but ${expected.rows} when checked`);
+  if (calls === 0) throw new Error('benchmark.js never called the work');
+  if (lastCount !== expected.rows) throw new Error(`the work produced ${lastCount} rows under timing but ${expected.rows} when checked`);
   return {
-    rows: expected.rows, checksum: expected.checksum, inputRows: c.inputRows,
-    samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, firstRowNs: null, extraFraction: 0,
+    rows: expected.rows, checksum: expected.checksum, inputRows,
+    samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, extraFraction: 0,
   };
 }
 
-/** The heap pass of a task scenario: one warm-up, then measured runs (at most 3: tasks are long). */
+/** The heap pass of a task scenario: {@link heapDeferred}. */
 async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3): Promise<HeapOutcome> {
   const c = await cr.prepareTask(spec);
+  return heapDeferred(c.inputRows, { run: () => c.run(), output: () => c.output(), reset: () => c.reset?.() }, measuredRuns);
+}
+
+/** The heap pass of asynchronous work: one warm-up, then measured runs (at most 3: tasks are long). */
+async function heapDeferred(inputRows: number, c: Deferred, measuredRuns = 3): Promise<HeapOutcome> {
   await c.run();
   const expected = await c.output();
   c.reset?.();
@@ -186,10 +215,10 @@ async function heapPassTask(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns =
   for (let i = 0; i < Math.min(3, measuredRuns); i++) {
     const { result, heap } = await measureHeapAsync(() => c.run());
     c.reset?.();
-    if (result !== expected.rows) throw new Error(`the task produced ${result} rows in the heap pass, expected ${expected.rows}`);
+    if (result !== expected.rows) throw new Error(`the work produced ${result} rows in the heap pass, expected ${expected.rows}`);
     runs.push(heap);
   }
-  return heapOutcome(expected, c.inputRows, runs, null);
+  return heapOutcome(expected, inputRows, runs, null);
 }
 
 /**

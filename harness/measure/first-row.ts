@@ -1,5 +1,5 @@
 import { median } from '../../core/stats/descriptive.js';
-import type { PreparedCase } from './case-runner.js';
+import type { AsyncPreparedCase, PreparedCase } from './case-runner.js';
 
 /**
  * The median of 5 times to first row of a prepared case (null when it has none), as the time pass
@@ -10,6 +10,16 @@ export function firstRowMedian(c: PreparedCase): number | null {
   const ns: number[] = [];
   for (let i = 0; i < 5; i++) {
     const x = c.firstRowNs();
+    if (x !== null) ns.push(x);
+  }
+  return ns.length ? median(ns) : null;
+}
+
+/** {@link firstRowMedian} of an asynchronous case (DuckDB). */
+export async function firstRowMedianAsync(c: AsyncPreparedCase): Promise<number | null> {
+  const ns: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const x = await c.firstRowNs();
     if (x !== null) ns.push(x);
   }
   return ns.length ? median(ns) : null;

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** What one heap measurement saw. */
 export interface HeapFigures {
@@ -13,6 +14,35 @@ export interface HeapFigures {
    * hold in its heap) during the run, above the baseline's, the same way as the heap's peak.
    */
   externalPeakBytes: number;
+  /**
+   * Highest resident set size during the run above the RSS at its start (Linux: the kernel's
+   * peak, reset just before the run; undefined elsewhere). Counts memory the V8 figures miss,
+   * such as a native library's (DuckDB's buffers); moves in pages, and counts the heap's growth too.
+   */
+  rssGrowthBytes?: number;
+}
+
+/**
+ * Linux's peak-RSS reset: writing 5 to /proc/self/clear_refs sets the process's peak resident set
+ * (VmHWM) to its current one, so that VmHWM read after a run is the run's own peak.
+ */
+function resetPeakRss(): number | undefined {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return process.memoryUsage.rss();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's peak resident set since the last reset, bytes (Linux), or undefined. */
+function peakRss(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `globalThis.gc`, present when node runs with --expose-gc. */
@@ -52,12 +82,19 @@ function startMeasuring(): { end(): void; figures(): HeapFigures } {
   gc();
   gc();
   const start = v8.getHeapStatistics();
+  const rssStart = resetPeakRss();
   const profiler = new v8.GCProfiler();
   profiler.start();
-  let end = start;
+  let end = start, rssPeak: number | undefined;
   return {
-    end: () => void (end = v8.getHeapStatistics()),
-    figures: () => figures(profiler.stop().statistics, start, end),
+    end: () => {
+      end = v8.getHeapStatistics();
+      rssPeak = rssStart === undefined ? undefined : peakRss();
+    },
+    figures: () => {
+      const f = figures(profiler.stop().statistics, start, end);
+      return rssStart !== undefined && rssPeak !== undefined ? { ...f, rssGrowthBytes: Math.max(0, rssPeak - rssStart) } : f;
+    },
   };
 }
 

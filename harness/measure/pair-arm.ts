@@ -30,11 +30,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
-import type { PreparedCase } from './case-runner.js';
+import type { AnyPreparedCase, AsyncPreparedCase } from './case-runner.js';
 import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
-import { firstRowMedian } from './first-row.js';
+import { firstRowMedian, firstRowMedianAsync } from './first-row.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -130,16 +130,18 @@ type Message = { kind: 'check' } | { kind: 'warm' } | ({ kind: 'warmMore' } & Wa
 async function main(): Promise<void> {
   const data = workerData as ArmData;
   const port = parentPort!;
-  let c: PreparedCase;
+  let prepared: AnyPreparedCase;
   try {
     // Awaited: this build's prepareCase is asynchronous (a stored table is inserted first); an
     // older build's (a gate base) returns the case itself.
-    const mod = (await import(pathToFileURL(data.runner).href)) as { prepareCase(spec: CaseSpec): PreparedCase | Promise<PreparedCase> };
-    c = await mod.prepareCase(data.case);
+    const mod = (await import(pathToFileURL(data.runner).href)) as { prepareCase(spec: CaseSpec): AnyPreparedCase | Promise<AnyPreparedCase> };
+    prepared = await mod.prepareCase(data.case);
   } catch (e) {
     port.postMessage({ error: describeError(e) });
     return;
   }
+  if (prepared.async) return asyncArm(prepared, data);
+  const c = prepared;
   const query = () => c.run();
   // Calibration only: the slowed arm runs the query stretched (see slowdown.ts).
   const slow = data.slowdown > 0 ? stretched(query, data.slowdown) : undefined;
@@ -188,6 +190,80 @@ async function main(): Promise<void> {
 }
 
 const now = () => Number(process.hrtime.bigint());
+
+/**
+ * The arm of an asynchronous case (a DuckDB peer): the same messages and the same turn-taking,
+ * each run awaited (the query runs off this thread; the thread waits for it and runs nothing
+ * else). While the other arms take their turns this thread blocks in `Atomics.wait`, with no query
+ * of its own in flight. The gate's arms are never asynchronous, so no slowdown applies here.
+ */
+function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
+  const port = parentPort!;
+  const run = () => c.run();
+  let warm = false, warmNs = 0;
+  const timed = async (runs: number, seconds = 0): Promise<number[]> => {
+    const until = now() + seconds * 1e9, ns: number[] = [];
+    for (let i = 0; i < runs || now() < until; i++) {
+      const t0 = now();
+      await run();
+      ns.push(now() - t0);
+    }
+    return ns;
+  };
+  port.on('message', (msg: Message) => {
+    void (async () => {
+      try {
+        if (data.slowdown > 0) throw new Error('the calibration slowdown applies to synchronous queries only');
+        if (msg.kind === 'check') port.postMessage({ ...(await c.runChecked()), inputRows: c.inputRows });
+        else if (msg.kind === 'warm') {
+          const ns = await timed(data.warmRuns ?? 20, PAIR_WARM_SECONDS);
+          warmNs = data.warmRuns === undefined ? median(await timed(15)) : median(ns.slice(ns.length >> 1));
+          warm = true;
+          port.postMessage({ warmMedianNs: warmNs });
+        } else if (msg.kind === 'warmMore') {
+          if (warmNs < msg.maxRunNs) {
+            const until = now() + msg.maxSeconds * 1e9;
+            for (let i = 0; i < msg.runs && now() < until; i++) await run();
+            warmNs = median(await timed(5));
+          }
+          port.postMessage({ warmMedianNs: warmNs });
+        } else if (msg.kind === 'firstRow') port.postMessage({ firstRowNs: await firstRowMedianAsync(c) });
+        else {
+          if (!warm) throw new Error('measure before warm');
+          port.postMessage({ ...(await takeTurnsAsync(run, msg.count, data)), extraFraction: 0 });
+        }
+      } catch (e) {
+        new Turns(data.shared, data.index, data.arms).finish();
+        port.postMessage({ error: describeError(e) });
+      }
+    })();
+  });
+  port.postMessage({ ready: true });
+}
+
+/** {@link takeTurns} for an asynchronous query: each run awaited within the arm's turn. */
+async function takeTurnsAsync(run: () => Promise<number>, count: number, d: ArmData): Promise<Omit<ArmSamples, 'extraFraction'>> {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
+  const turns = new Turns(d.shared, d.index, d.arms);
+  const samplesNs: number[] = [], endsNs: number[] = [];
+  let rows = -1;
+  turns.ready();
+  turns.wait();
+  const deadline = now() + d.maxTime * 1e9;
+  try {
+    while (!turns.otherFinished() && (samplesNs.length < d.minSamples || now() < deadline)) {
+      const t0 = now();
+      for (let i = 0; i < count; i++) rows = await run();
+      const t1 = now();
+      samplesNs.push((t1 - t0) / count);
+      endsNs.push(t1);
+      turns.pass();
+    }
+  } finally {
+    turns.finish();
+  }
+  return { samplesNs, endsNs, rows };
+}
 
 /** Run `run` for at least `runs` runs and `seconds` (first runs are slower); each run's time, ns. */
 function warmUp(run: () => number, seconds: number, runs: number): number[] {

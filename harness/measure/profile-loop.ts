@@ -30,11 +30,11 @@ async function main(): Promise<void> {
     return;
   }
   const c = await prepareCase(job.case);
-  const expected = c.runChecked().rows;
+  const expected = (await c.runChecked()).rows;
   const until = Date.now() + job.durationSec * 1000;
   let runs = 0;
   while (Date.now() < until || runs === 0) {
-    const rows = c.run();
+    const rows = c.async ? await c.run() : c.run();
     if (rows !== expected) throw new Error(`the query returned ${rows} rows, expected ${expected}`);
     runs++;
   }

@@ -70,6 +70,14 @@ export interface HeapOutcome extends OutputOutcome {
   allocatedPerRunBytes?: number;
   allocatedRuns?: number;
   retainedBytes?: number;
+  /**
+   * Growth of the process's resident set during a run above what it was at the run's start (the
+   * median over the measured runs): memory outside the V8 heap too, such as a native peer's (DuckDB).
+   * Linux only (the kernel's peak RSS, reset before each run); older builds report none.
+   */
+  rssGrowthBytes?: number;
+  /** A peer's setup (library, version, the untimed load of its data, its settings). */
+  setup?: { library: string; version: string; loadNs: number; settings?: Record<string, string> };
 }
 
 /** A paired pass: per arm in the job's order, its output and one round of samples per isolate group. */

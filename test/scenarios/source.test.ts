@@ -34,7 +34,7 @@ test('every query scenario takes a source, and every runner returns the same bag
       for (const [engine, options] of runners) {
         const c = await prepareCase(makeCase(s.id, { ...SMALL[s.id], source }, engine, options));
         try {
-          const got = c.runChecked();
+          const got = (await c.runChecked());
           expected ??= got;
           t.true(got.rows > 0, `${s.id} ${source} ${engine}: some rows`);
           t.deepEqual(got, expected, `${s.id} ${source} ${engine} ${JSON.stringify(options)}`);
@@ -53,7 +53,7 @@ test('every scale query returns the same bag on both engines and every source', 
     for (const source of ['scan', 'array', 'store']) {
       for (const [engine, options] of [['materialized', {}], ['streaming', {}], ['streaming', { enablePipelineFusion: true }]] as const) {
         const c = await prepareCase(makeCase('scale', { rows: 2500, query, source }, engine, options));
-        const got = c.runChecked();
+        const got = (await c.runChecked());
         c.dispose();
         expected ??= got;
         t.true(got.rows > 0, `${query}: some rows`);

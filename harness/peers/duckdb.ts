@@ -1,0 +1,169 @@
+/**
+ * DuckDB as a peer runner, through its Node API (`@duckdb/node-api`): an in-memory database per
+ * case, the case's tables loaded through an appender before any timing, and the scenario's SQL
+ * prepared once. `duckdb` reads each result whole (`runAndReadAll`, then its rows: a materializing
+ * read); `duckdb-stream` reads it chunk by chunk as DuckDB produces it (`stream`, `fetchChunk`).
+ * Either way every row is handed to the sink as a JavaScript array, as sluice's rows are.
+ *
+ * Threads: 1 unless the case says otherwise (`threads`, 0 for DuckDB's default of one per core),
+ * so that it is compared with single-threaded sluice on equal terms; the setting DuckDB reports
+ * is recorded with the case.
+ */
+import type { Tuple, Value } from '../../engine/index.js';
+import type { Tables } from '../../scenarios/index.js';
+import type { CaseSpec } from '../../core/case-spec.js';
+import { BagChecksum } from '../measure/checksum.js';
+import type { AsyncPreparedCase } from '../measure/case-runner.js';
+import { importPeer } from './load.js';
+
+/** The parts of `@duckdb/node-api` used here (an optional dependency: no type import). */
+interface DuckDBModule {
+  DuckDBInstance: { create(path: string, options?: Record<string, string>): Promise<Instance> };
+}
+interface Instance {
+  connect(): Promise<Connection>;
+  closeSync(): void;
+}
+interface Connection {
+  run(sql: string): Promise<unknown>;
+  runAndReadAll(sql: string): Promise<Reader>;
+  prepare(sql: string): Promise<Prepared>;
+  createAppender(table: string): Promise<Appender>;
+  closeSync(): void;
+}
+interface Prepared {
+  runAndReadAll(): Promise<Reader>;
+  stream(): Promise<{ fetchChunk(): Promise<{ rowCount: number; getRows(): unknown[][] } | null> }>;
+  destroySync(): void;
+}
+interface Reader {
+  getRows(): unknown[][];
+}
+interface Appender {
+  appendInteger(v: number): void;
+  appendDouble(v: number): void;
+  appendVarchar(v: string): void;
+  appendBoolean(v: boolean): void;
+  appendNull(): void;
+  endRow(): void;
+  flushSync(): void;
+  closeSync(): void;
+}
+
+type SqlType = 'INTEGER' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN';
+
+/** A column's SQL type from its values: exact for every kind the generators produce. */
+function sqlType(name: string, rows: readonly Tuple[], c: number): SqlType {
+  let type: SqlType | undefined;
+  for (const t of rows) {
+    const v = t[c];
+    if (v === null || v === undefined) continue;
+    const here: SqlType = typeof v === 'number' ? (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? 'INTEGER' : 'DOUBLE') : typeof v === 'string' ? 'VARCHAR' : 'BOOLEAN';
+    if (type === undefined || type === here) type = here;
+    else if ((type === 'INTEGER' && here === 'DOUBLE') || (type === 'DOUBLE' && here === 'INTEGER')) type = 'DOUBLE';
+    else throw new Error(`column '${name}' mixes ${type} and ${here} values, which a DuckDB column cannot hold`);
+  }
+  return type ?? 'VARCHAR';
+}
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Load a table's rows into a new DuckDB table of the same name, through an appender. */
+async function load(conn: Connection, name: string, schema: readonly string[], rows: readonly Tuple[]): Promise<void> {
+  const types = schema.map((col, c) => sqlType(col, rows, c));
+  await conn.run(`CREATE TABLE ${quote(name)} (${schema.map((col, c) => `${quote(col)} ${types[c]}`).join(', ')})`);
+  const a = await conn.createAppender(name);
+  try {
+    for (const t of rows) {
+      for (let c = 0; c < types.length; c++) {
+        const v: Value | undefined = t[c];
+        if (v === null || v === undefined) a.appendNull();
+        else if (types[c] === 'INTEGER') a.appendInteger(v as number);
+        else if (types[c] === 'DOUBLE') a.appendDouble(v as number);
+        else if (types[c] === 'VARCHAR') a.appendVarchar(v as string);
+        else a.appendBoolean(v as boolean);
+      }
+      a.endRow();
+    }
+    a.flushSync();
+  } finally {
+    a.closeSync();
+  }
+}
+
+const now = () => process.hrtime.bigint();
+
+/**
+ * A DuckDB case, ready to run: the database made and loaded (timed once, as `setup.loadNs`), the
+ * query prepared. Resources are freed by `dispose()` (and by the process's end).
+ */
+export async function prepareDuckDB(
+  peer: 'duckdb' | 'duckdb-stream', spec: CaseSpec, sql: string, data: Tables, inputRows: number,
+  sink: (t: Tuple) => void, disposeData: () => void, version: string,
+): Promise<AsyncPreparedCase> {
+  const { DuckDBInstance } = await importPeer<DuckDBModule>(peer);
+  const threads = spec.options.threads ?? 1;
+  const t0 = now();
+  const instance = await DuckDBInstance.create(':memory:', threads > 0 ? { threads: String(threads) } : {});
+  const conn = await instance.connect();
+  let prepared: Prepared | undefined;
+  const dispose = () => {
+    prepared?.destroySync();
+    prepared = undefined;
+    conn.closeSync();
+    instance.closeSync();
+    disposeData();
+  };
+  try {
+    for (const [name, t] of Object.entries(data)) await load(conn, name, t.schema, t.rows!);
+    const loadNs = Number(now() - t0);
+    const setting = String((await conn.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]![0]);
+    prepared = await conn.prepare(sql);
+    const p = prepared;
+    /** Run once, handing each row to `to` (which may throw to stop early); the row count. */
+    const drain = peer === 'duckdb'
+      ? async (to: (t: Tuple) => void) => {
+        const rows = (await p.runAndReadAll()).getRows() as unknown as Tuple[];
+        for (let i = 0; i < rows.length; i++) to(rows[i]!);
+        return rows.length;
+      }
+      : async (to: (t: Tuple) => void) => {
+        const result = await p.stream();
+        let n = 0;
+        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+          const rows = chunk.getRows() as unknown as Tuple[];
+          for (let i = 0; i < rows.length; i++) to(rows[i]!);
+          n += rows.length;
+        }
+        return n;
+      };
+    const FIRST = Symbol('first row');
+    return {
+      async: true,
+      inputRows,
+      dispose,
+      setup: { library: peer, version, loadNs, settings: { threads: setting } },
+      run: () => drain(sink),
+      runChecked: async () => {
+        const sum = new BagChecksum();
+        await drain((t) => sum.add(t));
+        return { rows: sum.rows, checksum: sum.value };
+      },
+      firstRowNs: async () => {
+        const t = now();
+        try {
+          await drain(() => {
+            throw FIRST;
+          });
+        } catch (e) {
+          if (e !== FIRST) throw e;
+        }
+        return Number(now() - t);
+      },
+      trackerPeak: () => null,
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
