@@ -30,6 +30,15 @@ const AGG_RUNS = [
   { engine: 'streaming', options: { enableStreamingAggregation: true } },
 ] as const;
 
+/** Peer engines (see harness/peers/): DuckDB's two reads, arquero and IxJS. */
+const PEER_RUNS = [{ engine: 'duckdb' }, { engine: 'duckdb-stream' }, { engine: 'arquero' }, { engine: 'ix' }] as const;
+/** sluice's runners beside the peers: both engines, fused streaming, and the limit loop. */
+const WITH_PEERS = [...WITH_FUSION, ...PEER_RUNS] as const;
+/** DuckDB with its default threads (one per core) as well as one. */
+const WITH_PEERS_AND_THREADS = [...WITH_PEERS, { engine: 'duckdb', options: { threads: 0 } }] as const;
+const JOIN_WITH_PEERS = [...JOIN_RUNS, ...PEER_RUNS] as const;
+const AGG_WITH_PEERS = [{ engine: 'materialized' }, { engine: 'streaming' }, ...PEER_RUNS] as const;
+
 /**
  * The suites. `fusion` measures pipeline fusion over its grid. `reference` reproduces the published report's tables plus our additions (the
  * limit loop, composition off, sizes up to 1M); `quick` is the CI-sized subset (at most
@@ -73,6 +82,17 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'scale', grid: { rows: [10_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000], query: SCALE_QUERIES }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
     // The published OHLC case as its engine ran it: minute bars read from storage.
     { scenario: 'scale', grid: { rows: [100_000, 1_000_000, 3_000_000], query: ['ohlc'], source: ['store'] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
+  ],
+  // sluice beside peer engines on the same data and queries (at most 10 minutes on 2 cores).
+  peers: [
+    // 1M rows where the output is small; a 1M-row output through nine runners takes 90 s a pass.
+    { scenario: 'selectivity', grid: { rows: [100_000], selectivity: [0.01, 0.1, 1] }, runs: WITH_PEERS },
+    { scenario: 'selectivity', grid: { rows: [1_000_000], selectivity: [0.01, 0.1] }, runs: WITH_PEERS_AND_THREADS },
+    { scenario: 'multiple-filters', grid: { rows: [100_000] }, runs: WITH_PEERS },
+    { scenario: 'complex-pipeline', grid: { rows: [100_000] }, runs: WITH_PEERS },
+    { scenario: 'pipeline-depth', grid: { rows: [100_000, 1_000_000], depth: [6] }, runs: WITH_PEERS },
+    { scenario: 'join', grid: { rows: [100_000], multiplicity: [1, 10], variant: ['full'] }, runs: JOIN_WITH_PEERS },
+    { scenario: 'ohlc', grid: { symbols: [30, 300], days: [10], barsPerDay: [390] }, runs: AGG_WITH_PEERS },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
   ingest: [

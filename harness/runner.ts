@@ -1,3 +1,5 @@
+import { isPeer } from '../core/case-spec.js';
+import { peerUnavailable } from './peers/load.js';
 import { spawn } from 'node:child_process';
 import { PARENT_PID_ENV } from './measure/watchdog.js';
 import { claimScratch, releaseScratch, SCRATCH_ENV, scratchBase, sweepStaleScratch } from './scratch.js';
@@ -61,6 +63,8 @@ export const SUITE_SETTINGS: Readonly<Record<string, Partial<RunSettings>>> = {
   // no group passes (the question is how far each engine gets and at what memory, not a ratio).
   scale: { maxTime: 0.3, minSamples: 3, heapRuns: 1, groupIsolates: 0, heapCapMb: 256, timeoutSec: 300 },
   ingest: { maxTime: 1 },
+  // Up to nine runners per group, four of them peers whose data each isolate loads afresh.
+  peers: { maxTime: 0.3, minSamples: 6, heapRuns: 3, groupMaxTime: 0.3, groupPasses: 2 },
   full: { maxTime: 1, rounds: 2, groupPasses: 4 },
 };
 
@@ -333,6 +337,24 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     writeResults(arm.out, arm.results);
     return { arm, records, settings: arm.results.settings };
   });
+
+  // A peer whose library does not load here (an optional dependency npm could not install)
+  // errors at once with the reason, before any group pass would fail on it.
+  const unavailable = new Map<string, string | undefined>();
+  for (const a of state) {
+    for (const c of cases) {
+      const rec = a.records.get(c.id)!;
+      if (!isPeer(c.engine) || rec.status !== 'pending') continue;
+      if (!unavailable.has(c.engine)) unavailable.set(c.engine, await peerUnavailable(c.engine));
+      const why = unavailable.get(c.engine);
+      if (why !== undefined) {
+        rec.status = 'errored';
+        rec.error = why;
+      }
+    }
+    writeResults(a.arm.out, a.arm.results);
+  }
+  for (const [peer, why] of unavailable) if (why !== undefined) log(`sluice: ${why} (peer '${peer}')`);
 
   // Stored tables of this run's children go beside its (first) results file; folders a killed
   // run left there are deleted first.
@@ -662,21 +684,39 @@ function sameOutput(rec: CaseRecord, o: Pick<OutputOutcome, 'rows' | 'checksum'>
 }
 
 /**
- * Every engine of a group must return the same rows. If they do not, no timing of the group can
- * be trusted: all its cases become errors that list each engine's output.
+ * Every runner of a group must return the same rows. If sluice's own runners (the engines and the
+ * limit loop) disagree, no timing of the group can be trusted: all its cases become errors that
+ * list each runner's output. A peer that disagrees with them errors alone (its rows, not sluice's,
+ * are in question), and shows as an error, never as a timing. A group of peers alone must agree
+ * among themselves.
  */
 export function checkAgreement(group: CaseRecord[], log: (line: string) => void = () => {}): boolean {
   const measured = group.filter((r) => r.output !== undefined);
   if (measured.length === 0) return true;
   const first = measured[0]!;
   const countsOnly = getScenario(first.scenario).orderSensitive?.(first.params) ?? false;
-  const outputs = new Set(measured.map((r) => (countsOnly ? String(r.output!.rows) : describeOutput(r.output))));
-  if (outputs.size <= 1) return true;
-  const detail = measured.map((r) => `${r.engine}${Object.keys(r.options).length ? '+' + JSON.stringify(r.options) : ''}: ${describeOutput(r.output)}`).join('; ');
-  for (const r of group) {
-    r.status = 'errored';
-    r.error = `engines disagree on the result: ${detail}`;
+  const said = (r: CaseRecord) => (countsOnly ? String(r.output!.rows) : describeOutput(r.output));
+  const label = (r: CaseRecord) => `${r.engine}${Object.keys(r.options).length ? '+' + JSON.stringify(r.options) : ''}: ${describeOutput(r.output)}`;
+  const own = measured.filter((r) => !isPeer(r.engine));
+  const judges = own.length ? own : measured;
+  const outputs = new Set(judges.map(said));
+  if (outputs.size > 1) {
+    const detail = measured.map(label).join('; ');
+    for (const r of group) {
+      r.status = 'errored';
+      r.error = `engines disagree on the result: ${detail}`;
+    }
+    log(`  engines disagree in ${group[0]!.group}: ${detail}`);
+    return false;
   }
-  log(`  engines disagree in ${group[0]!.group}: ${detail}`);
-  return false;
+  const want = [...outputs][0]!;
+  let agree = true;
+  for (const r of measured) {
+    if (said(r) === want) continue;
+    r.status = 'errored';
+    r.error = `peer '${r.engine}' returned other rows than sluice: ${describeOutput(r.output)}, sluice ${describeOutput(judges[0]!.output)}`;
+    log(`  ${r.error} in ${r.group}`);
+    agree = false;
+  }
+  return agree;
 }

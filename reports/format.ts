@@ -25,3 +25,20 @@ export function runnerLabel(c: Pick<CaseRecord, 'engine' | 'options'>): string {
   return opts.length ? `${c.engine} ${opts.join(' ')}` : c.engine;
 }
 
+
+/** The shape of a case group in words (the answer and peers tables). */
+export function shapeLabel(c: CaseRecord): string {
+  const p = c.params as Record<string, number | string>;
+  const n = (v: unknown) => Number(v).toLocaleString('en-US');
+  switch (c.scenario) {
+    case 'selectivity': return `filter → project, ${Number(p.selectivity) * 100}% kept`;
+    case 'multiple-filters': return 'three filters → project, 20% kept';
+    case 'complex-pipeline': return 'filter → extend → project → filter → distinct';
+    case 'pipeline-depth': return `pipeline of ${p.depth} stage${p.depth === 1 ? '' : 's'}`;
+    case 'memory': return `memory: ${p.variant} filter`;
+    case 'join': return `join, ${p.multiplicity} match${p.multiplicity === 1 ? '' : 'es'} per key${p.variant === 'limit10' ? ', first 10 rows' : ''} (${n(p.rows)} per side)`;
+    case 'ohlc': return `OHLC bars, ${p.symbols} symbols x ${p.days} days`;
+    default: return `${c.scenario} ${Object.entries(p).filter(([k]) => k !== 'source').map(([k, v]) => `${k}=${String(v)}`).join(', ')}`;
+  }
+}
+

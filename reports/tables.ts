@@ -1,6 +1,8 @@
 import { caseHeapCap, type CaseRecord } from '../core/results.js';
 import { bytesPair, CaseIndex, sourceOf, mediansDisagree, timeVerdict, formatBytes, formatNs, heapReduction, heapResolution, ratio, ratioCell, reduction, runnerLabel, side, speedFinding, timeCell, timeWithCI, usable, verdict, withinResolution } from './model.js';
 import { PUBLISHED } from './published.js';
+import { shapeLabel } from './format.js';
+import { peersTable, peerStreamingTable } from './peers.js';
 
 /** One report table: what it measured, its rows, and what it says about the published claims. */
 export interface Table {
@@ -329,7 +331,7 @@ export function pipelineFusion(ix: CaseIndex): Table | null {
 
 /** Every table the results file can fill, in report order. */
 export function allTables(ix: CaseIndex): Table[] {
-  return [answerTable, answerMemory, sources, queryPatterns, iteratorComposition, memoryCharacteristics, joins, aggregation, pipelineDepth, selectivitySweep, pipelineFusion, scaleTable, storage, sweepTable]
+  return [answerTable, answerMemory, sources, queryPatterns, iteratorComposition, memoryCharacteristics, joins, aggregation, pipelineDepth, selectivitySweep, pipelineFusion, scaleTable, storage, peersTable, peerStreamingTable, sweepTable]
     .map((f) => f(ix))
     .filter((t): t is Table => t !== null);
 }
@@ -383,22 +385,6 @@ export function storage(ix: CaseIndex): Table | null {
     columns: ['Task', 'Rows', 'Runner', 'Median time', 'Throughput', 'Peak heap', 'External peak', 'Allocated'],
     rows, notes, rowCases,
   };
-}
-
-/** The shape of a case group in words, for the answer table. */
-function shapeLabel(c: CaseRecord): string {
-  const p = c.params as Record<string, number | string>;
-  const n = (v: unknown) => Number(v).toLocaleString('en-US');
-  switch (c.scenario) {
-    case 'selectivity': return `filter → project, ${Number(p.selectivity) * 100}% kept`;
-    case 'multiple-filters': return 'three filters → project, 20% kept';
-    case 'complex-pipeline': return 'filter → extend → project → filter → distinct';
-    case 'pipeline-depth': return `pipeline of ${p.depth} stage${p.depth === 1 ? '' : 's'}`;
-    case 'memory': return `memory: ${p.variant} filter`;
-    case 'join': return `join, ${p.multiplicity} match${p.multiplicity === 1 ? '' : 'es'} per key${p.variant === 'limit10' ? ', first 10 rows' : ''} (${n(p.rows)} per side)`;
-    case 'ohlc': return `OHLC bars, ${p.symbols} symbols x ${p.days} days`;
-    default: return `${c.scenario} ${Object.entries(p).filter(([k]) => k !== 'source').map(([k, v]) => `${k}=${String(v)}`).join(', ')}`;
-  }
 }
 
 /** The shape label, saying "from a scan" for a case that read a scan. */
