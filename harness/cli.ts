@@ -9,7 +9,7 @@ import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { RUNNERS, type Runner } from './case.js';
+import { PEERS, RUNNERS, type Runner } from './case.js';
 import { renderReport, withAnswer } from '../reports/render.js';
 import { readFileSync } from 'node:fs';
 import { mergeResults } from './merge.js';
@@ -199,7 +199,8 @@ function listCommand(a: Record<string, unknown>): number {
     return EXIT.ok;
   }
   for (const s of SCENARIOS.values()) {
-    process.stdout.write(`${s.id}  (${s.family}) ${s.title}${s.limitLoop ? '  [has a limit loop]' : ''}\n`);
+    const peers = s.peers ? PEERS.filter((p) => (p.startsWith('duckdb') ? s.peers!.sql : s.peers![p as 'arquero' | 'ix'])) : [];
+    process.stdout.write(`${s.id}  (${s.family}) ${s.title}${s.limitLoop ? '  [has a limit loop]' : ''}${peers.length ? `  [peers: ${peers.join(', ')}]` : ''}\n`);
     for (const [name, p] of Object.entries(s.params)) {
       process.stdout.write(`    ${name} = ${String(p.default)}${p.values ? `  (one of ${p.values.join(', ')})` : ''}  ${p.doc}\n`);
     }

@@ -18,6 +18,7 @@ function runnerName(c: CaseRecord): string {
     const threads = c.peer?.settings?.threads ?? (c.options.threads === undefined ? '1' : c.options.threads === 0 ? 'default' : String(c.options.threads));
     return `${c.engine} (${threads} thread${threads === '1' ? '' : 's'}${c.options.threads === 0 ? ", DuckDB's default" : ''})`;
   }
+  if (c.engine === 'limit-loop') return 'limit loop (hand-written)';
   return isPeer(c.engine) ? c.engine : `sluice ${runnerLabel(c)}`;
 }
 
@@ -92,6 +93,7 @@ export function peersTable(ix: CaseIndex): Table | null {
   }
   notes.push(
     'Memory: the V8 peak heap compares the runners that live in the V8 heap (sluice, the limit loop, arquero, IxJS). DuckDB keeps its tables and intermediate results in native memory that V8 does not see: its V8 figure counts only the JavaScript rows it hands back. RSS growth (the kernel\'s peak resident set during a run above the run\'s start) counts both, and is the figure to compare across every runner; it moves in pages and counts heap growth too.',
+    'No runner is timed right after a forced GC, and none after another query in the same heap: in a group pass every runner has a V8 isolate of its own and takes its samples back to back with no collection between them (a full GC before each sample made that sample a first-run-after-GC, up to 5.8x slower for some runners), and no isolate runs two queries, so a count cannot inherit the pretenuring decisions of a large collect (up to 6x slower when it does).',
     'Each peer reads its own copy of the data, loaded before any timing (the load column: once, untimed in the runs): DuckDB and arquero their columnar tables, IxJS the same JavaScript array of tuples the sluice runners read. Every runner hands each output row to the same sink as a JavaScript array, and its rows are checked against sluice\'s (count and checksum); a peer that disagrees shows as an error. The queries are written by hand per peer, as its users would (scenarios/peer-api.ts).',
   );
   return {
@@ -110,6 +112,7 @@ export function peerStreamingTable(ix: CaseIndex): Table | null {
     const dm = plain('duckdb'), ds = plain('duckdb-stream'), sm = plain('materialized'), ss = plain('streaming');
     if (!dm || !ds || !sm || !ss) continue;
     const duck = ratio(dm, ds), own = ratio(sm, ss);
+    if (!duck && !own) continue;
     rows.push([shapeLabel(g[0]!), size(g[0]!), timeVerdict(duck), timeVerdict(own), `${formatBytes(dm.heap?.rssGrowthBytes)} / ${formatBytes(ds.heap?.rssGrowthBytes)}`, `${formatBytes(sm.heap?.rssGrowthBytes)} / ${formatBytes(ss.heap?.rssGrowthBytes)}`, `${formatNs(dm.firstRowNs)} / ${formatNs(ds.firstRowNs)}`]);
     rowCases.push([dm.id, ds.id, sm.id, ss.id]);
   }

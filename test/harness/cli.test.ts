@@ -25,9 +25,9 @@ const nullParams = edited('params.json', (r) => void ((r.cases[0] as { params: u
 const escaping = edited('escape.json', (r) => void ((r.cases[0]!.params as Record<string, unknown>).rows = '../../../escaped'));
 
 const BAD: [string[], RegExp][] = [
-  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, scale, ingest, full$/],
-  [['run', '--engine', 'baseline'], /^sluice: --engine: 'baseline' is now called 'limit-loop' \(the hand-written limit loop\); accepted: materialized, streaming, limit-loop$/],
-  [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, limit-loop$/],
+  [['run', '--suite', 'nope'], /^sluice: unknown suite 'nope'; known suites: quick, reference, fusion, scale, peers, ingest, full$/],
+  [['run', '--engine', 'baseline'], /^sluice: --engine: 'baseline' is now called 'limit-loop' \(the hand-written limit loop\); accepted: materialized, streaming, limit-loop, duckdb, duckdb-stream, arquero, ix$/],
+  [['run', '--engine', 'lazy'], /^sluice: --engine: unknown engine 'lazy'; accepted: materialized, streaming, limit-loop, duckdb, duckdb-stream, arquero, ix$/],
   [['run', '--set', 'enableSymmetricHashJoin'], /^sluice: --set takes option=value/],
   [['run', '--set', 'warp=9'], /^sluice: --set: unknown engine option 'warp'/],
   [['run', '--shard', '5/4'], /^sluice: --shard must look like i\/n/],
@@ -69,7 +69,8 @@ test('list prints scenarios and suites; --help has an example for every command'
   ]);
   t.is(list.code, 0);
   t.regex(list.stdout, /^selectivity {2}\(selectivity\)/m);
-  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), scale \(\d+ cases\), ingest \(\d+ cases\), full \(\d+ cases\)/);
+  t.regex(list.stdout, /^ohlc .*\[peers: duckdb, duckdb-stream, arquero, ix\]$/m, "list says which peers run a scenario");
+  t.regex(list.stdout, /suites: quick \(\d+ cases\), reference \(\d+ cases\), fusion \(\d+ cases\), scale \(\d+ cases\), peers \(\d+ cases\), ingest \(\d+ cases\), full \(\d+ cases\)/);
   t.is(cases.stdout.trim().split('\n').length, 6);
   for (const h of helps) {
     t.is(h.code, 0);

@@ -47,7 +47,7 @@ test('shards partition the suite by group: disjoint, complete, engines kept toge
 });
 
 test('bad plan input is a ConfigError naming what was wrong', (t) => {
-  t.throws(() => planSuite('fast'), { instanceOf: ConfigError, message: "unknown suite 'fast'; known suites: quick, reference, fusion, scale, ingest, full" });
+  t.throws(() => planSuite('fast'), { instanceOf: ConfigError, message: "unknown suite 'fast'; known suites: quick, reference, fusion, scale, peers, ingest, full" });
   t.throws(() => makeCase('nope', {}, 'streaming'), { instanceOf: ConfigError, message: /unknown scenario 'nope'; known scenarios: selectivity/ });
   t.throws(() => makeCase('selectivity', {}, 'lazy'), { instanceOf: ConfigError, message: /unknown engine 'lazy'/ });
   t.throws(() => makeCase('join', {}, 'limit-loop'), { instanceOf: ConfigError, message: /has no limit loop/ });

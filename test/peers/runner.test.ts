@@ -28,7 +28,7 @@ test('peers run in a group pass beside sluice: DuckDB asynchronously, each with 
   t.is(stream.peer!.settings!.threads, '2', 'and with the threads asked for');
   t.is(stream.id, 'selectivity/rows=500,selectivity=0.1/duckdb-stream+threads=2');
   t.true(duck.peer!.loadNs > 0);
-  t.is(duck.peer!.version, peerVersion('duckdb'));
+  t.is(duck.peer!.version, peerVersion('duckdb') ?? 'not installed');
   t.is(r.cases.find((c) => c.engine === 'arquero')!.peer!.library, 'arquero');
   t.is(r.cases.find((c) => c.engine === 'streaming')!.peer, undefined);
 });
