@@ -84,3 +84,10 @@ test('a peer library that does not load gives one clear reason', async (t) => {
   t.is(e!.message, "peer 'duckdb' did not run: its library @duckdb/node-api is an optional dependency and it is not installed; `npm install` installs it where the registry has a build for this machine");
   t.is(await peerUnavailable('ix'), undefined, 'ix is installed here');
 });
+
+test("a run counts a peer that is not installed here apart from errors: the run's exit code is not a failure for it", async (t) => {
+  const { PEER_NOT_INSTALLED } = await import('../../harness/cli.js');
+  const e = await t.throwsAsync(importPeer('arquero', 'arquero-not-here'));
+  t.regex(e!.message, PEER_NOT_INSTALLED);
+  t.notRegex("peer 'duckdb' returned other rows than sluice: 1 rows #a, sluice 2 rows #b", PEER_NOT_INSTALLED, 'a peer that disagrees is still an error');
+});
