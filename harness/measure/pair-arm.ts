@@ -241,7 +241,10 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
   port.postMessage({ ready: true });
 }
 
-/** {@link takeTurns} for an asynchronous query: each run awaited within the arm's turn. */
+/**
+ * {@link takeTurns} for an asynchronous query: each run awaited within the arm's turn. A copy, not
+ * a shared loop: the synchronous loop is the gate's calibrated path and stays free of awaits.
+ */
 async function takeTurnsAsync(run: () => Promise<number>, count: number, d: ArmData): Promise<Omit<ArmSamples, 'extraFraction'>> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
   const turns = new Turns(d.shared, d.index, d.arms);
