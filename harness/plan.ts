@@ -36,8 +36,8 @@ const PEER_RUNS = [{ engine: 'duckdb' }, { engine: 'duckdb-stream' }, { engine: 
 const WITH_PEERS = [...WITH_FUSION, ...PEER_RUNS] as const;
 /** DuckDB with its default threads (one per core) as well as one. */
 const WITH_PEERS_AND_THREADS = [...WITH_PEERS, { engine: 'duckdb', options: { threads: 0 } }] as const;
-const JOIN_WITH_PEERS = [...JOIN_RUNS, ...PEER_RUNS] as const;
-const AGG_WITH_PEERS = [{ engine: 'materialized' }, { engine: 'streaming' }, ...PEER_RUNS] as const;
+const JOIN_WITH_PEERS = [...JOIN_RUNS, { engine: 'limit-loop' }, ...PEER_RUNS] as const;
+const AGG_WITH_PEERS = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'limit-loop' }, ...PEER_RUNS] as const;
 
 /**
  * The suites. `fusion` measures pipeline fusion over its grid. `reference` reproduces the published report's tables plus our additions (the
