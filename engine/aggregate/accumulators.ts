@@ -136,113 +136,47 @@ class SumAvg extends Base {
   }
 }
 
-/**
- * Per-group numeric state without a boxed number per update: a group's state is a number in a
- * Float64Array while every value it has seen is a number other than NaN (the common case), and a
- * `Value` in a plain array once another kind arrives. A plain `Value[]` stored a fresh heap number
- * on every update of min, max, first and last (OHLC: two or three per row).
- * `kind[g]`: 0 no value yet, 1 number in `num`, 2 any value in `any`.
- */
-class Slots {
-  kind = new Uint8Array(16);
-  num = new Float64Array(16);
-  readonly any: Value[] = [];
-
-  /** Room for group g (the arrays double as groups are added). */
-  grow(g: number): void {
-    this.any.push(null);
-    if (g < this.kind.length) return;
-    const kind = new Uint8Array(this.kind.length * 2), num = new Float64Array(this.num.length * 2);
-    kind.set(this.kind);
-    num.set(this.num);
-    this.kind = kind;
-    this.num = num;
-  }
-
-  get(g: number): Value {
-    const k = this.kind[g];
-    return k === 1 ? this.num[g]! : k === 2 ? this.any[g]! : null;
-  }
-
-  set(g: number, v: Value): void {
-    if (typeof v === 'number' && v === v) {
-      this.kind[g] = 1;
-      this.num[g] = v;
-    } else {
-      this.kind[g] = 2;
-      this.any[g] = v;
-    }
-  }
-}
-
 /** min and max over the total order of values (see `compareValues`). */
 class MinMax extends Base {
-  private readonly best = new Slots();
-  private groups = 0;
+  readonly best: Value[] = [];
   constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly sign: 1 | -1) { super(ctx, op, SLOT_BYTES); }
-  protected grow(): void { this.best.grow(this.groups++); }
-  add(g: number, t: Tuple): void {
-    const v = t[this.col]!;
-    const b = this.best;
-    // Numbers against a numeric best: the comparison `compareValues` makes, without the call.
-    if (typeof v === 'number' && v === v && b.kind[g] === 1) {
-      if (this.sign === 1 ? v < b.num[g]! : v > b.num[g]!) b.num[g] = v;
-      return;
-    }
-    this.offer(g, v);
-  }
-  merge(g: number, o: Accumulator, og: number): void { this.offer(g, (o as MinMax).best.get(og)); }
-  result(g: number): Value { return this.best.get(g); }
+  protected grow(): void { this.best.push(null); }
+  add(g: number, t: Tuple): void { this.offer(g, t[this.col]!); }
+  merge(g: number, o: Accumulator, og: number): void { this.offer(g, (o as MinMax).best[og]!); }
+  result(g: number): Value { return this.best[g]!; }
   private offer(g: number, v: Value): void {
     if (v === null) return;
-    const b = this.best.get(g);
+    const b = this.best[g]!;
     if (b === null || this.sign * compareValues(v, b) < 0) {
       if (b === null) this.mem.take(valueBytes(v));
-      this.best.set(g, v);
+      this.best[g] = v;
     }
   }
 }
 
 /** first and last: the value at the smallest / largest `orderBy`, ties broken by the value. */
 class FirstLast extends Base {
-  private readonly key = new Slots();
-  private readonly val = new Slots();
-  private groups = 0;
+  readonly key: Value[] = [];
+  readonly val: Value[] = [];
   constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly by: number, private readonly sign: 1 | -1) {
     super(ctx, op, 2 * SLOT_BYTES + 32);
   }
-  protected grow(): void {
-    this.key.grow(this.groups);
-    this.val.grow(this.groups++);
-  }
-  add(g: number, t: Tuple): void {
-    const k = t[this.by]!, v = t[this.col]!;
-    const key = this.key, val = this.val;
-    // Numbers against a numeric state: `offer`'s comparisons, without the calls.
-    if (typeof k === 'number' && k === k && typeof v === 'number' && v === v && key.kind[g] === 1 && val.kind[g] === 1) {
-      const bk = key.num[g]!;
-      if (this.sign === 1 ? k < bk || (k === bk && v < val.num[g]!) : k > bk || (k === bk && v > val.num[g]!)) {
-        key.num[g] = k;
-        val.num[g] = v;
-      }
-      return;
-    }
-    this.offer(g, k, v);
-  }
+  protected grow(): void { this.key.push(null); this.val.push(null); }
+  add(g: number, t: Tuple): void { this.offer(g, t[this.by]!, t[this.col]!); }
   merge(g: number, o: Accumulator, og: number): void {
     const other = o as FirstLast;
-    this.offer(g, other.key.get(og), other.val.get(og));
+    this.offer(g, other.key[og]!, other.val[og]!);
   }
-  result(g: number): Value { return this.val.get(g); }
+  result(g: number): Value { return this.val[g]!; }
   private offer(g: number, k: Value, v: Value): void {
     if (k === null || v === null) return;
-    const bk = this.key.get(g);
+    const bk = this.key[g]!;
     if (bk !== null) {
       const c = this.sign * compareValues(k, bk);
-      if (c > 0 || (c === 0 && this.sign * compareValues(v, this.val.get(g)!) >= 0)) return;
+      if (c > 0 || (c === 0 && this.sign * compareValues(v, this.val[g]!) >= 0)) return;
     }
-    this.key.set(g, k);
-    this.val.set(g, v);
+    this.key[g] = k;
+    this.val[g] = v;
   }
 }
 
