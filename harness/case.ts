@@ -49,7 +49,7 @@ export function makeCase(scenarioId: string, params: Readonly<Record<string, unk
     throw new ConfigError(`unknown engine '${engine}'; expected one of ${RUNNERS.join(', ')}`);
   }
   if (engine === 'limit-loop' && !scenario.limitLoop && !scenario.hasLimitLoop) {
-    throw new ConfigError(`scenario '${scenario.id}' has no limit loop (only the filter/project families and ingest do)`);
+    throw new ConfigError(`scenario '${scenario.id}' has no limit loop (see 'sluice list': the scenarios that have one say so)`);
   }
   let changed: Record<string, unknown> = {};
   if (isPeer(engine)) {

@@ -48,7 +48,7 @@ export interface Scenario {
   data(params: Params, seed: number): Dataset;
   /** The query, on a given engine; tables read through `table.relation(engine)` follow the case's source. */
   build(engine: Engine, data: Tables, params: Params): Relation;
-  /** The hand-written limit loop (filter/project families only). */
+  /** The hand-written limit loop (the filter/project families, OHLC and the join). */
   readonly limitLoop?: LimitLoop;
   /** The query for each peer engine that can express it (see peer-api.ts); a peer without one does not run it. */
   readonly peers?: PeerQueries;
