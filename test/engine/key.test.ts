@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { allIndices, KeyIds } from '../../engine/key.js';
 import type { Tuple, Value } from '../../engine/index.js';
 
-const valueArb: fc.Arbitrary<Value> = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true }), fc.string({ maxLength: 4 }));
+const valueArb: fc.Arbitrary<Value> = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true }), fc.constantFrom(Number.NaN, -0, 0, 1e300, 1.7e12), fc.string({ maxLength: 4 }));
 const sameValueZero = (a: Value, b: Value) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 for (const width of [1, 2, 3]) {
