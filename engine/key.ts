@@ -143,7 +143,15 @@ class NumberTable {
 
   private slot(v: number, mask: number): number {
     this.bits[0] = v;
-    return Math.imul(this.words[0]! ^ Math.imul(this.words[1]!, 0x85ebca6b), 0x9e3779b1) >>> 0 & mask;
+    // murmur3's finalizer over both words: a small integer's double has all-zero low bits in both
+    // words, and a plain multiply then put every one in the same slot.
+    let h = this.words[0]! ^ Math.imul(this.words[1]!, 0x9e3779b1);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return (h >>> 0) & mask;
   }
 
   find(v: number): number {
