@@ -20,12 +20,8 @@ import type { Tuple } from './types.js';
  * `reserve` so its owner can account for it.
  */
 export class KeyIds {
-  /** Per key position: numbers other than NaN (open addressing over typed arrays), then every other value. */
-  private readonly numbers: NumberTable[] = [];
   private readonly values: Map<unknown, number>[] = [];
   private readonly pairs: PairTable[] = [];
-  /** Per key position: the next value id (values and numbers share the numbering). */
-  private readonly next: number[] = [];
   private count = 0;
 
   constructor(
@@ -33,10 +29,8 @@ export class KeyIds {
     private readonly reserve: (bytes: number) => void = () => {},
   ) {
     for (let i = 0; i < Math.max(1, width); i++) {
-      this.numbers.push(new NumberTable());
       this.values.push(new Map());
       this.pairs.push(new PairTable());
-      this.next.push(0);
     }
   }
 
@@ -69,12 +63,15 @@ export class KeyIds {
   find(t: Tuple, indices: readonly number[]): number {
     const n = indices.length;
     if (n === 0) return this.count > 0 ? 0 : -1;
-    if (n === 1) return this.lookup(0, t[indices[0]!]);
-    let id = this.lookup(0, t[indices[0]!]);
-    if (id < 0) return -1;
+    if (n === 1) {
+      const id = this.values[0]!.get(t[indices[0]!]);
+      return id === undefined ? -1 : id;
+    }
+    let id = this.values[0]!.get(t[indices[0]!]);
+    if (id === undefined) return -1;
     for (let i = 1; i < n; i++) {
-      const v = this.lookup(i, t[indices[i]!]);
-      if (v < 0) return -1;
+      const v = this.values[i]!.get(t[indices[i]!]);
+      if (v === undefined) return -1;
       const p = this.pairs[i]!.find(id, v);
       if (p < 0) return -1;
       id = p;
@@ -85,114 +82,32 @@ export class KeyIds {
   /** Drop every key (ids start again from 0). */
   clear(): void {
     for (const m of this.values) m.clear();
-    for (const m of this.numbers) m.clear();
     for (const m of this.pairs) m.clear();
-    this.next.fill(0);
     this.count = 0;
   }
 
-  /** The id of value `v` at key position `pos`, or -1. */
-  private lookup(pos: number, v: unknown): number {
-    if (inTable(v)) return this.numbers[pos]!.find(v);
-    const id = this.values[pos]!.get(v);
-    return id === undefined ? -1 : id;
-  }
-
   private single(v: unknown): number {
-    let id = this.lookup(0, v);
-    if (id < 0) {
+    const m = this.values[0]!;
+    let id = m.get(v);
+    if (id === undefined) {
       id = this.count++;
-      this.add(0, v, id);
+      m.set(v, id);
+      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
     }
     return id;
   }
 
   /** Small integer for value `v` in key position `pos` (per-position numbering). */
   private intern(pos: number, v: unknown): number {
-    let id = this.lookup(pos, v);
-    if (id < 0) {
-      id = this.next[pos]!;
+    const m = this.values[pos]!;
+    let id = m.get(v);
+    if (id === undefined) {
+      id = m.size;
       if (id >= PAIR_BASE) throw new RangeError(`more than ${PAIR_BASE} distinct values in one key column`);
-      this.next[pos] = id + 1;
-      this.add(pos, v, id);
+      m.set(v, id);
+      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
     }
     return id;
-  }
-
-  private add(pos: number, v: unknown, id: number): void {
-    if (inTable(v)) this.numbers[pos]!.insert(v, id);
-    else this.values[pos]!.set(v, id);
-    this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
-  }
-}
-
-/**
- * Numbers a Map keys slowly: those outside the 32-bit integers (a timestamp, a price), which V8
- * keeps as heap objects. A Map on a small integer is as fast as any table here (the gate measured
- * a typed table 8-16% slower on joins over integer keys), so those stay in the Map; so do NaN and
- * -0 (SameValueZero is the Map's own).
- */
-function inTable(v: unknown): v is number {
-  return typeof v === 'number' && (v | 0) !== v && v === v;
-}
-
-/**
- * Ids of numbers outside the 32-bit integers (see {@link inTable}): open addressing with linear probing over typed arrays, hashed
- * from the number's bits. A `Map` hashes and compares a number key through generic code, and a
- * number past the small-integer range (a timestamp, a price) is a heap object it must read:
- * interning the hour of 117K minute bars took 3.4 ms through a Map, 1.6 ms here (reading the
- * values alone: 0.9 ms). NaN and -0 never come here.
- */
-class NumberTable {
-  /** Scratch views of one number's bits, for the hash. */
-  private readonly bits = new Float64Array(1);
-  private readonly words = new Int32Array(this.bits.buffer);
-  private keys = new Float64Array(16);
-  private ids = new Int32Array(16).fill(-1);
-  private size = 0;
-
-  private slot(v: number, mask: number): number {
-    this.bits[0] = v;
-    // murmur3's finalizer over both words: a small integer's double has all-zero low bits in both
-    // words, and a plain multiply then put every one in the same slot.
-    let h = this.words[0]! ^ Math.imul(this.words[1]!, 0x9e3779b1);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return (h >>> 0) & mask;
-  }
-
-  find(v: number): number {
-    const keys = this.keys, ids = this.ids, mask = ids.length - 1;
-    for (let h = this.slot(v, mask); ids[h] !== -1; h = (h + 1) & mask) if (keys[h] === v) return ids[h]!;
-    return -1;
-  }
-
-  /** Add `v` → `id`; `v` must not be present. */
-  insert(v: number, id: number): void {
-    if ((this.size + 1) * 2 > this.ids.length) this.rehash(this.ids.length * 2);
-    const ids = this.ids, mask = ids.length - 1;
-    let h = this.slot(v, mask);
-    while (ids[h] !== -1) h = (h + 1) & mask;
-    this.keys[h] = v;
-    ids[h] = id;
-    this.size++;
-  }
-
-  clear(): void {
-    this.keys = new Float64Array(16);
-    this.ids = new Int32Array(16).fill(-1);
-    this.size = 0;
-  }
-
-  private rehash(capacity: number): void {
-    const { keys, ids } = this;
-    this.keys = new Float64Array(capacity);
-    this.ids = new Int32Array(capacity).fill(-1);
-    this.size = 0;
-    for (let h = 0; h < ids.length; h++) if (ids[h] !== -1) this.insert(keys[h]!, ids[h]!);
   }
 }
 
