@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeSync } from 'node:fs';
 
 /** What one heap measurement saw. */
 export interface HeapFigures {
@@ -24,13 +24,20 @@ export interface HeapFigures {
 
 /**
  * Linux's peak-RSS reset: writing 5 to /proc/self/clear_refs sets the process's peak resident set
- * (VmHWM) to its current one, so that VmHWM read after a run is the run's own peak.
+ * (VmHWM) to its current one, so that VmHWM read after a run is the run's own peak. The file is
+ * opened once and written from a buffer made once: the reset happens after the heap's baseline is
+ * read, and must allocate nothing that would count as the run's allocation.
  */
+const FIVE = Buffer.from('5');
+let clearRefs: number | null | undefined;
 function resetPeakRss(): number | undefined {
   try {
-    writeFileSync('/proc/self/clear_refs', '5');
+    if (clearRefs === undefined) clearRefs = openSync('/proc/self/clear_refs', 'w');
+    if (clearRefs === null) return undefined;
+    writeSync(clearRefs, FIVE);
     return process.memoryUsage.rss();
   } catch {
+    clearRefs = null;
     return undefined;
   }
 }
@@ -79,6 +86,7 @@ export function measureHeap<T>(run: () => T): { result: T; heap: HeapFigures } {
 /** Collect to a baseline and start V8's GC profiler; `end()` reads the heap once the work is done. */
 function startMeasuring(): { end(): void; figures(): HeapFigures } {
   const gc = requireGc();
+  resetPeakRss(); // the first call opens the file: before the baseline
   gc();
   gc();
   const start = v8.getHeapStatistics();
