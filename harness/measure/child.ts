@@ -14,9 +14,10 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describeError, RESULT_MARKER, type ChildJob, type HeapOutcome, type PairJob, type PairOutcome, type TimeOutcome, type TimeSettings } from './protocol.js';
 import type { ArmData, ArmSamples } from './pair-arm.js';
+import type { PreparedCase } from './prepared.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
-import { firstRowMedian, firstRowMedianAsync } from './first-row.js';
+import { firstRowMedian } from './first-row.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../../core/stats/descriptive.js';
 import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
@@ -50,7 +51,7 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
   const c = await cr.prepareCase(spec);
   if (c.async) {
     if (slowdown > 0) throw new Error('the calibration slowdown applies to synchronous queries only');
-    return { ...(await timeDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, settings, settings.minSamples)), firstRowNs: await firstRowMedianAsync(c) };
+    return { ...(await timeDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, settings, settings.minSamples)), firstRowNs: await firstRowMedian(c) };
   }
   const expected = c.runChecked();
   const slow = slowdown > 0 ? stretched(() => c.run(), slowdown) : undefined;
@@ -76,7 +77,7 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
     inputRows: c.inputRows,
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9),
     calls,
-    firstRowNs: firstRowMedian(c),
+    firstRowNs: await firstRowMedian(c),
     extraFraction: slow?.extraFraction() ?? 0,
     probeNs: median(probes),
     probeVersion: PROBE_VERSION,
@@ -85,10 +86,12 @@ async function timePass(cr: CaseRunnerModule, spec: CaseSpec, settings: TimeSett
 
 async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, light = false): Promise<HeapOutcome> {
   const c = await cr.prepareCase(spec);
-  if (c.async) {
-    const h = await heapDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, measuredRuns);
-    return { ...h, ...(c.setup ? { setup: c.setup } : {}) };
-  }
+  const h = c.async ? await heapDeferred(c.inputRows, { run: () => c.run(), output: () => c.runChecked() }, measuredRuns) : heapPassSync(c, measuredRuns, light);
+  return c.setup ? { ...h, setup: c.setup } : h;
+}
+
+/** The heap pass of a synchronous query. */
+function heapPassSync(c: PreparedCase, measuredRuns: number, light: boolean): HeapOutcome {
   const expected = c.runChecked();
   // Warm up past JIT compilation: optimized code is allocated on the heap too, and would
   // otherwise be counted as the query's allocation. Five runs, or two once 0.5 s have passed: a
@@ -104,8 +107,7 @@ async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, 
     if (result !== expected.rows) throw new Error(`the query returned ${result} rows in the heap pass, expected ${expected.rows}`);
     return { ...heap, trackerPeakBytes: c.trackerPeak() };
   });
-  const setup = c.setup ? { setup: c.setup } : {};
-  if (light) return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), ...setup };
+  if (light) return heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes);
   // Allocation per run over many runs: V8's used-heap figure moves in steps of a V8 page (256 KiB) with
   // what the process holds, so one run of a small query reads 0 or a step; over k runs back to
   // back the step is k times smaller. k: enough runs for about 16 MiB, at most 256.
@@ -116,7 +118,7 @@ async function heapPass(cr: CaseRunnerModule, spec: CaseSpec, measuredRuns = 3, 
     for (let i = 0; i < k; i++) n += c.run();
     return n;
   });
-  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k, ...setup };
+  return { ...heapOutcome(expected, c.inputRows, runs, runs[0]!.trackerPeakBytes), allocatedPerRunBytes: many.heap.allocatedBytes / k, allocatedRuns: k };
 }
 
 /** What a heap pass reports: every run's figures (as samples) and their medians. */

@@ -1,22 +1,12 @@
 import { median } from '../../core/stats/descriptive.js';
-import type { AsyncPreparedCase, PreparedCase } from './case-runner.js';
 
 /**
  * The median of 5 times to first row of a prepared case (null when it has none), as the time pass
- * and a group pass's first isolate group report it. A module of its own: a paired child's worker
- * must not load this build's case runner (it may be measuring another build's).
+ * and a group pass's first isolate group report it; each run awaited when the case is
+ * asynchronous (DuckDB). A module of its own: a paired child's worker must not load this build's
+ * case runner (it may be measuring another build's).
  */
-export function firstRowMedian(c: PreparedCase): number | null {
-  const ns: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const x = c.firstRowNs();
-    if (x !== null) ns.push(x);
-  }
-  return ns.length ? median(ns) : null;
-}
-
-/** {@link firstRowMedian} of an asynchronous case (DuckDB). */
-export async function firstRowMedianAsync(c: AsyncPreparedCase): Promise<number | null> {
+export async function firstRowMedian(c: { firstRowNs(): number | null | Promise<number | null> }): Promise<number | null> {
   const ns: number[] = [];
   for (let i = 0; i < 5; i++) {
     const x = await c.firstRowNs();

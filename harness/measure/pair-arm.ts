@@ -30,11 +30,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { CaseSpec } from '../case.js';
-import type { AnyPreparedCase, AsyncPreparedCase } from './case-runner.js';
+import type { AnyPreparedCase, AsyncPreparedCase } from './prepared.js';
 import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
-import { firstRowMedian, firstRowMedianAsync } from './first-row.js';
+import { firstRowMedian } from './first-row.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'firstRow') {
         // Alone (the parent asks one arm at a time), warm: from building the query to its first row.
-        port.postMessage({ firstRowNs: firstRowMedian(c) });
+        firstRowMedian(c).then((ns) => port.postMessage({ firstRowNs: ns }), (e: unknown) => port.postMessage({ error: describeError(e) }));
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();
@@ -227,7 +227,7 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
             warmNs = median(await timed(5));
           }
           port.postMessage({ warmMedianNs: warmNs });
-        } else if (msg.kind === 'firstRow') port.postMessage({ firstRowNs: await firstRowMedianAsync(c) });
+        } else if (msg.kind === 'firstRow') port.postMessage({ firstRowNs: await firstRowMedian(c) });
         else {
           if (!warm) throw new Error('measure before warm');
           port.postMessage({ ...(await takeTurnsAsync(run, msg.count, data)), extraFraction: 0 });
@@ -242,30 +242,56 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
 }
 
 /**
- * {@link takeTurns} for an asynchronous query: each run awaited within the arm's turn. A copy, not
- * a shared loop: the synchronous loop is the gate's calibrated path and stays free of awaits.
+ * {@link takeTurns} for an asynchronous query: each run awaited within the arm's turn (the loop
+ * itself is not shared: the synchronous one is the gate's calibrated path and stays free of awaits).
  */
 async function takeTurnsAsync(run: () => Promise<number>, count: number, d: ArmData): Promise<Omit<ArmSamples, 'extraFraction'>> {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
-  const turns = new Turns(d.shared, d.index, d.arms);
-  const samplesNs: number[] = [], endsNs: number[] = [];
+  const s = new Samples(count, d);
   let rows = -1;
-  turns.ready();
-  turns.wait();
-  const deadline = now() + d.maxTime * 1e9;
   try {
-    while (!turns.otherFinished() && (samplesNs.length < d.minSamples || now() < deadline)) {
+    while (s.more()) {
       const t0 = now();
       for (let i = 0; i < count; i++) rows = await run();
-      const t1 = now();
-      samplesNs.push((t1 - t0) / count);
-      endsNs.push(t1);
-      turns.pass();
+      s.record(t0, now());
     }
   } finally {
-    turns.finish();
+    s.finish();
   }
-  return { samplesNs, endsNs, rows };
+  return { samplesNs: s.samplesNs, endsNs: s.endsNs, rows };
+}
+
+/**
+ * An arm's samples while taking turns (both turn loops): waits for the arm's first turn, then
+ * says whether to take another sample (until its first turn after `maxTime` seconds and
+ * `minSamples` samples, or another arm has stopped), records one and hands the turn over.
+ */
+class Samples {
+  readonly samplesNs: number[] = [];
+  readonly endsNs: number[] = [];
+  private readonly turns: Turns;
+  private readonly deadline: number;
+  constructor(private readonly count: number, private readonly d: ArmData) {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
+    this.turns = new Turns(d.shared, d.index, d.arms);
+    this.turns.ready();
+    this.turns.wait();
+    this.deadline = now() + d.maxTime * 1e9;
+  }
+
+  more(): boolean {
+    return !this.turns.otherFinished() && (this.samplesNs.length < this.d.minSamples || now() < this.deadline);
+  }
+
+  /** A sample of `count` runs from `t0` to `t1`; the turn goes to the next arm, and comes back. */
+  record(t0: number, t1: number): void {
+    this.samplesNs.push((t1 - t0) / this.count);
+    this.endsNs.push(t1);
+    this.turns.pass();
+  }
+
+  finish(): void {
+    this.turns.finish();
+  }
 }
 
 /** Run `run` for at least `runs` runs and `seconds` (first runs are slower); each run's time, ns. */
@@ -295,26 +321,18 @@ function medianRunNs(run: () => number, runs = 15): number {
  * seconds (and `minSamples` samples), or when the other arm has stopped.
  */
 function takeTurns(run: () => number, count: number, d: ArmData): Omit<ArmSamples, 'extraFraction'> {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`runs per sample must be a positive integer, got ${count}`);
-  const turns = new Turns(d.shared, d.index, d.arms);
-  const samplesNs: number[] = [], endsNs: number[] = [];
+  const s = new Samples(count, d);
   let rows = -1;
-  turns.ready();
-  turns.wait();
-  const deadline = now() + d.maxTime * 1e9;
   try {
-    while (!turns.otherFinished() && (samplesNs.length < d.minSamples || now() < deadline)) {
+    while (s.more()) {
       const t0 = now();
       for (let i = 0; i < count; i++) rows = run();
-      const t1 = now();
-      samplesNs.push((t1 - t0) / count);
-      endsNs.push(t1);
-      turns.pass();
+      s.record(t0, now());
     }
   } finally {
-    turns.finish();
+    s.finish();
   }
-  return { samplesNs, endsNs, rows };
+  return { samplesNs: s.samplesNs, endsNs: s.endsNs, rows };
 }
 
 await main();

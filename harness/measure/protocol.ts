@@ -1,4 +1,5 @@
 import type { CaseSpec } from '../case.js';
+import type { PeerRecord } from '../../core/results.js';
 import type { KernelName } from './calibration.js';
 
 /** Timing settings handed down by the runner. */
@@ -77,7 +78,7 @@ export interface HeapOutcome extends OutputOutcome {
    */
   rssGrowthBytes?: number;
   /** A peer's setup (library, version, the untimed load of its data, its settings). */
-  setup?: { library: string; version: string; loadNs: number; settings?: Record<string, string> };
+  setup?: PeerRecord;
 }
 
 /** A paired pass: per arm in the job's order, its output and one round of samples per isolate group. */

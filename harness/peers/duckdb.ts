@@ -12,8 +12,7 @@
 import type { Tuple, Value } from '../../engine/index.js';
 import type { Tables } from '../../scenarios/index.js';
 import type { CaseSpec } from '../../core/case-spec.js';
-import { BagChecksum } from '../measure/checksum.js';
-import type { AsyncPreparedCase } from '../measure/case-runner.js';
+import { drainCaseAsync, type AsyncPreparedCase } from '../measure/prepared.js';
 import { importPeer } from './load.js';
 
 /** The parts of `@duckdb/node-api` used here (an optional dependency: no type import). */
@@ -108,7 +107,7 @@ const now = () => process.hrtime.bigint();
  */
 export async function prepareDuckDB(
   peer: 'duckdb' | 'duckdb-stream', spec: CaseSpec, sql: string, data: Tables, inputRows: number,
-  sink: (t: Tuple) => void, disposeData: () => void, version: string,
+  disposeData: () => void, version: string,
 ): Promise<AsyncPreparedCase> {
   const db = await importPeer<DuckDBModule>(peer);
   const threads = spec.options.threads ?? 1;
@@ -146,31 +145,7 @@ export async function prepareDuckDB(
         }
         return n;
       };
-    const FIRST = Symbol('first row');
-    return {
-      async: true,
-      inputRows,
-      dispose,
-      setup: { library: peer, version, loadNs, settings: { threads: setting } },
-      run: () => drain(sink),
-      runChecked: async () => {
-        const sum = new BagChecksum();
-        await drain((t) => sum.add(t));
-        return { rows: sum.rows, checksum: sum.value };
-      },
-      firstRowNs: async () => {
-        const t = now();
-        try {
-          await drain(() => {
-            throw FIRST;
-          });
-        } catch (e) {
-          if (e !== FIRST) throw e;
-        }
-        return Number(now() - t);
-      },
-      trackerPeak: () => null,
-    };
+    return drainCaseAsync(drain, { inputRows, dispose, setup: { library: peer, version, loadNs, settings: { threads: setting } } });
   } catch (e) {
     dispose();
     throw e;

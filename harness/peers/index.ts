@@ -10,26 +10,22 @@ import type { Tuple } from '../../engine/index.js';
 import type { Scenario, Tables } from '../../scenarios/index.js';
 import type { Arquero, ArqueroTable, Ix } from '../../scenarios/peer-api.js';
 import type { CaseSpec, PeerRunner } from '../../core/case-spec.js';
-import { BagChecksum } from '../measure/checksum.js';
-import type { AsyncPreparedCase, PeerSetup, PreparedCase } from '../measure/case-runner.js';
+import { drainCase, type AsyncPreparedCase, type PreparedCase } from '../measure/prepared.js';
 import { importPeer, peerVersion } from './load.js';
 import { prepareDuckDB } from './duckdb.js';
 
 const now = () => process.hrtime.bigint();
-
-/** Thrown by a first-row sink to stop a query at its first row. */
-const FIRST_ROW = Symbol('first row');
 
 /**
  * Prepare `spec` (a peer runner's case) on its generated tables: load them into the peer, then
  * wrap the peer's query for the measurement loops. DuckDB's API is asynchronous (the query runs
  * off the JavaScript thread), so its case is an {@link AsyncPreparedCase}.
  */
-export async function preparePeer(spec: CaseSpec, scenario: Scenario, data: Tables, inputRows: number, sink: (t: Tuple) => void, dispose: () => void): Promise<PreparedCase | AsyncPreparedCase> {
+export async function preparePeer(spec: CaseSpec, scenario: Scenario, data: Tables, inputRows: number, dispose: () => void): Promise<PreparedCase | AsyncPreparedCase> {
   const peer = spec.engine as PeerRunner;
   const version = peerVersion(peer) ?? 'unknown';
   if (peer === 'duckdb' || peer === 'duckdb-stream') {
-    return prepareDuckDB(peer, spec, scenario.peers!.sql!(spec.params), data, inputRows, sink, dispose, version);
+    return prepareDuckDB(peer, spec, scenario.peers!.sql!(spec.params), data, inputRows, dispose, version);
   }
   let t0: bigint;
   /** Run the query once, handing every output row to `to`; the row count. */
@@ -55,28 +51,7 @@ export async function preparePeer(spec: CaseSpec, scenario: Scenario, data: Tabl
       return n;
     };
   }
-  const setup: PeerSetup = { library: peer, version, loadNs: Number(now() - t0) };
-  return {
-    inputRows, dispose, setup,
-    run: () => drain(sink),
-    runChecked: () => {
-      const sum = new BagChecksum();
-      drain((t) => sum.add(t));
-      return { rows: sum.rows, checksum: sum.value };
-    },
-    firstRowNs: () => {
-      const t = now();
-      try {
-        drain(() => {
-          throw FIRST_ROW;
-        });
-      } catch (e) {
-        if (e !== FIRST_ROW) throw e;
-      }
-      return Number(now() - t);
-    },
-    trackerPeak: () => null,
-  };
+  return drainCase(drain, { inputRows, dispose, setup: { library: peer, version, loadNs: Number(now() - t0) } });
 }
 
 /** An arquero table of `rows`, one JavaScript array per column (how arquero's own `table()` takes data). */
