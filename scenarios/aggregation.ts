@@ -29,36 +29,22 @@ export const aggregation: Scenario = {
   // group index from the data's domain (symbol number x hour of the run's days, which the loop
   // knows), and every accumulator a typed array indexed by it. No Map per row, no boxed state.
   limitLoop: (data, p, sink) => {
-    const bars = data.bars!, { length, at } = bars;
-    const days = p.days as number, slots = days * 24 + 24;
+    const { length, at } = data.bars!;
+    // Every bar's hour lies in the run's days (24 slots a day) from the generator's first day.
+    const slots = (p.days as number) * 24 + 24, cap = (p.symbols as number) * slots;
     const base = Date.UTC(2025, 0, 6);
     const symIds = new Map<string, number>(), syms: string[] = [];
-    let cap = 8 * slots;
-    let count = new Int32Array(cap), openTs = new Float64Array(cap), open = new Float64Array(cap), closeTs = new Float64Array(cap), close = new Float64Array(cap);
-    let high = new Float64Array(cap), low = new Float64Array(cap), volume = new Float64Array(cap);
-    let lastSym: string | undefined, lastId = -1;
+    const count = new Int32Array(cap), openTs = new Float64Array(cap), open = new Float64Array(cap), closeTs = new Float64Array(cap), close = new Float64Array(cap);
+    const high = new Float64Array(cap), low = new Float64Array(cap), volume = new Float64Array(cap);
     for (let i = 0; i < length; i++) {
       const t = at(i);
       const sym = t[0] as string;
-      let s = sym === lastSym ? lastId : symIds.get(sym);
+      let s = symIds.get(sym);
       if (s === undefined) {
         s = syms.length;
         symIds.set(sym, s);
         syms.push(sym);
-        if (syms.length * slots > cap) {
-          // Twice the room, contents kept.
-          const grow = <A extends Int32Array | Float64Array>(a: A): A => {
-            const b = new (a.constructor as new (n: number) => A)(cap * 2);
-            b.set(a);
-            return b;
-          };
-          count = grow(count); openTs = grow(openTs); open = grow(open); closeTs = grow(closeTs); close = grow(close);
-          high = grow(high); low = grow(low); volume = grow(volume);
-          cap *= 2;
-        }
       }
-      lastSym = sym;
-      lastId = s;
       const g = s * slots + ((((t[2] as number) - base) / 3_600_000) | 0);
       const ts = t[1] as number, price = t[3] as number;
       if (count[g]++ === 0) {
