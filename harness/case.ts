@@ -1,12 +1,17 @@
 import { ConfigError, OPTION_SPECS, resolveOptions, type EngineOptions } from '../engine/index.js';
-import { getScenario, resolveParams } from '../scenarios/index.js';
+import { getScenario, resolveParams, type Scenario } from '../scenarios/index.js';
 
 export { isPeer, PEERS, RUNNERS, type CaseSpec, type PeerRunner, type Runner } from '../core/case-spec.js';
-import { isPeer, RUNNERS, type CaseSpec, type PeerOptions, type PeerRunner, type Runner } from '../core/case-spec.js';
+import { isPeer, PEERS, RUNNERS, type CaseSpec, type PeerOptions, type PeerRunner, type Runner } from '../core/case-spec.js';
 import type { PeerQueries } from '../scenarios/peer-api.js';
 
 /** Which of a scenario's peer queries each peer runs. */
 const PEER_QUERY: Readonly<Record<PeerRunner, keyof PeerQueries>> = { duckdb: 'sql', 'duckdb-stream': 'sql', arquero: 'arquero', ix: 'ix' };
+
+/** The peers that can run a scenario (those it has a query written for). */
+export function peersOf(scenario: Pick<Scenario, 'peers'>): PeerRunner[] {
+  return PEERS.filter((p) => scenario.peers?.[PEER_QUERY[p]] !== undefined);
+}
 
 /**
  * A peer case's options, checked: DuckDB's runners take `threads` (a whole number from 0, DuckDB's
@@ -53,7 +58,7 @@ export function makeCase(scenarioId: string, params: Readonly<Record<string, unk
   }
   let changed: Record<string, unknown> = {};
   if (isPeer(engine)) {
-    if (!scenario.peers?.[PEER_QUERY[engine]]) throw new ConfigError(`scenario '${scenario.id}' has no query written for peer '${engine}'`);
+    if (!peersOf(scenario).includes(engine)) throw new ConfigError(`scenario '${scenario.id}' has no query written for peer '${engine}'`);
     if ((p.source ?? 'array') !== 'array') throw new ConfigError(`peer '${engine}' reads its own copy of the data, so it runs with source 'array' only, got '${String(p.source)}'`);
     changed = { ...peerOptions(engine, options as Readonly<Record<string, unknown>>) };
   } else {

@@ -9,10 +9,11 @@ import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { PEERS, RUNNERS, type Runner } from './case.js';
+import { peersOf, RUNNERS, type Runner } from './case.js';
 import { renderReport, withAnswer } from '../reports/render.js';
 import { readFileSync } from 'node:fs';
 import { mergeResults } from './merge.js';
+import { PEER_NOT_INSTALLED } from './peers/load.js';
 import { caseFromFlags, defaultProfileDir, parseCaseId, parseDuration, prepareDir, PROFILE_TOOLS, profileCase, type ProfileTool } from './profile.js';
 import { parseSet, parseSources, planSuite, planSweep, shard, SUITES } from './plan.js';
 import { readResults, writeFileAtomic, writeResults, type ResultsFile } from '../core/results.js';
@@ -155,8 +156,6 @@ async function runCommand(a: Record<string, unknown>): Promise<number> {
 /** The error a case gets when it ran out of memory under a heap cap (see runner.outOfMemory). */
 const CAPPED_OUT_OF_MEMORY = /^out of memory at .+ rows \(heap cap \d+ MiB/;
 
-/** The error of a peer's case when its library (an optional dependency) does not load here (see peers/load.ts). */
-export const PEER_NOT_INSTALLED = /^peer '[a-z-]+' did not run: /;
 
 function finish(results: ResultsFile, out: string, reportDir: string | undefined): number {
   process.stdout.write(runSummary(results) + '\n');
@@ -204,7 +203,7 @@ function listCommand(a: Record<string, unknown>): number {
     return EXIT.ok;
   }
   for (const s of SCENARIOS.values()) {
-    const peers = s.peers ? PEERS.filter((p) => (p.startsWith('duckdb') ? s.peers!.sql : s.peers![p as 'arquero' | 'ix'])) : [];
+    const peers = peersOf(s);
     process.stdout.write(`${s.id}  (${s.family}) ${s.title}${s.limitLoop ? '  [has a limit loop]' : ''}${peers.length ? `  [peers: ${peers.join(', ')}]` : ''}\n`);
     for (const [name, p] of Object.entries(s.params)) {
       process.stdout.write(`    ${name} = ${String(p.default)}${p.values ? `  (one of ${p.values.join(', ')})` : ''}  ${p.doc}\n`);

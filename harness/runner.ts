@@ -354,7 +354,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     }
     writeResults(a.arm.out, a.arm.results);
   }
-  for (const [peer, why] of unavailable) if (why !== undefined) log(`sluice: ${why} (peer '${peer}')`);
+  for (const why of unavailable.values()) if (why !== undefined) log(`sluice: ${why}`);
 
   // Stored tables of this run's children go beside its (first) results file; folders a killed
   // run left there are deleted first.

@@ -30,6 +30,17 @@ export class CaseIndex {
   }
 }
 
+/** Cases by case group (scenario and parameters), groups and cases in file order. */
+export function caseGroups(cases: readonly CaseRecord[]): Map<string, CaseRecord[]> {
+  const groups = new Map<string, CaseRecord[]>();
+  for (const c of cases) {
+    const g = groups.get(c.group);
+    if (g) g.push(c);
+    else groups.set(c.group, [c]);
+  }
+  return groups;
+}
+
 /** Where a case read its rows: its `source` parameter, 'array' when absent (files from before it existed). */
 export function sourceOf(params: Record<string, unknown>): string {
   return typeof params.source === 'string' ? params.source : 'array';

@@ -5,7 +5,7 @@
  */
 import { isPeer } from '../core/case-spec.js';
 import type { CaseRecord } from '../core/results.js';
-import { formatBytes, formatNs, ratio, ratioCell, runnerLabel, side, timeVerdict, timeWithCI, usable, type CaseIndex, type Ratio } from './model.js';
+import { caseGroups, formatBytes, formatNs, ratio, ratioCell, runnerLabel, side, timeVerdict, timeWithCI, usable, type CaseIndex, type Ratio } from './model.js';
 import { shapeLabel } from './format.js';
 import type { Table } from './tables.js';
 
@@ -24,9 +24,7 @@ function runnerName(c: CaseRecord): string {
 
 /** The case groups that hold a peer, in results order. */
 function peerGroups(ix: CaseIndex): CaseRecord[][] {
-  const groups = new Map<string, CaseRecord[]>();
-  for (const c of ix.results.cases) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-  return [...groups.values()].filter((g) => g.some((c) => isPeer(c.engine)));
+  return [...caseGroups(ix.results.cases).values()].filter((g) => g.some((c) => isPeer(c.engine)));
 }
 
 /** The fastest of sluice's engine runners in a group (by median time), if any finished. */
@@ -66,8 +64,7 @@ export function peersTable(ix: CaseIndex): Table | null {
     for (const c of g) {
       const vsLimit = c === limit ? '' : ratioCell(ratio(c, limit));
       const vsBest = c === best ? "sluice's best" : ratioCell(ratio(c, best));
-      const time = c.status === 'errored' ? `errored: ${c.error ?? 'unknown'}` : timeWithCI(c);
-      rows.push([shape, size(c), runnerName(c), time, vsLimit, vsBest, ...memory(c), c.peer ? formatNs(c.peer.loadNs) : '', formatNs(c.firstRowNs)]);
+      rows.push([shape, size(c), runnerName(c), timeWithCI(c), vsLimit, vsBest, ...memory(c), c.peer ? formatNs(c.peer.loadNs) : '', formatNs(c.firstRowNs)]);
       rowCases.push([c.id]);
       if (isPeer(c.engine) && best) {
         const r = ratio(c, best), st = standing(r), name = runnerName(c);

@@ -3,9 +3,9 @@
  * the ranking of option combinations. Ratios are the report's (paired when the runners took turns
  * in a group pass), with their 95% intervals, and a verdict only where the interval excludes 1.
  */
-import type { CaseRecord, ResultsFile } from '../core/results.js';
+import type { ResultsFile } from '../core/results.js';
 import { formatBytes, formatNs, runnerLabel } from './format.js';
-import { CaseIndex, ratio, ratioCell, timeVerdict, usable } from './model.js';
+import { caseGroups, CaseIndex, ratio, ratioCell, timeVerdict, usable } from './model.js';
 import { markdownTable } from './render.js';
 import { sweepTable } from './tables.js';
 
@@ -19,9 +19,7 @@ export function runSummary(results: ResultsFile): string {
     '| case | runner | median (95% CI) | vs materialized | time / limit loop | peak heap | tracker peak | first row |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ];
-  const byGroup = new Map<string, CaseRecord[]>();
-  for (const c of results.cases) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
-  for (const [group, cases] of byGroup) {
+  for (const [group, cases] of caseGroups(results.cases)) {
     const m = cases.find((c) => c.engine === 'materialized' && Object.keys(c.options).length === 0 && usable(c));
     const loop = cases.find((c) => c.engine === 'limit-loop' && usable(c));
     for (const c of cases) {

@@ -15,6 +15,9 @@ export const PEER_PACKAGE: Readonly<Record<PeerRunner, string>> = {
   ix: 'ix',
 };
 
+/** How the error of a peer's case begins when its library does not load here (see {@link importPeer}). */
+export const PEER_NOT_INSTALLED = /^peer '[a-z-]+' did not run: /;
+
 /** Thrown when a peer's library cannot be loaded; the case errors with its message. */
 export class PeerUnavailableError extends Error {
   override name = 'PeerUnavailableError';

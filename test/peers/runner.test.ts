@@ -86,7 +86,7 @@ test('a peer library that does not load gives one clear reason', async (t) => {
 });
 
 test("a run counts a peer that is not installed here apart from errors: the run's exit code is not a failure for it", async (t) => {
-  const { PEER_NOT_INSTALLED } = await import('../../harness/cli.js');
+  const { PEER_NOT_INSTALLED } = await import('../../harness/peers/load.js');
   const e = await t.throwsAsync(importPeer('arquero', 'arquero-not-here'));
   t.regex(e!.message, PEER_NOT_INSTALLED);
   t.notRegex("peer 'duckdb' returned other rows than sluice: 1 rows #a, sluice 2 rows #b", PEER_NOT_INSTALLED, 'a peer that disagrees is still an error');
