@@ -186,16 +186,11 @@ export function cellsDecoder(table: ColumnarTable, columns: readonly number[]): 
 }
 
 /**
- * Some columns of row `i`, in the order given, as a fresh tuple: one array literal per row, as a
- * hand-written decoder would build it (a projection read straight from the columns).
+ * Row `i` of a columnar table as a fresh tuple: one array literal per row, as a hand-written
+ * decoder would build it.
  */
-export function projectedDecoder(table: ColumnarTable, columns: readonly number[]): (i: number) => Tuple {
-  return reader(table, columns, 'projectedDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`);
-}
-
-/** Row `i` of a columnar table as a fresh tuple. */
 export function rowDecoder(table: ColumnarTable): (i: number) => Tuple {
-  return projectedDecoder(table, table.columns.map((_, c) => c));
+  return reader(table, table.columns.map((_, c) => c), 'rowDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`);
 }
 
 /**

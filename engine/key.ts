@@ -122,10 +122,14 @@ const PAIR_BASE = 2 ** 26;
  * were most).
  */
 class PairTable {
-  private prefix = new Int32Array(16).fill(-1);
-  private value = new Int32Array(16);
-  private id = new Int32Array(16);
+  private prefix!: Int32Array;
+  private value!: Int32Array;
+  private id!: Int32Array;
   size = 0;
+
+  constructor() {
+    this.clear();
+  }
 
   private slot(a: number, b: number, mask: number): number {
     return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) >>> 0 & mask;
@@ -153,18 +157,20 @@ class PairTable {
   }
 
   clear(): void {
-    this.prefix = new Int32Array(16).fill(-1);
-    this.value = new Int32Array(16);
-    this.id = new Int32Array(16);
+    this.allocate(16);
+  }
+
+  /** Empty slots for `capacity` entries (a power of two). */
+  private allocate(capacity: number): void {
+    this.prefix = new Int32Array(capacity).fill(-1);
+    this.value = new Int32Array(capacity);
+    this.id = new Int32Array(capacity);
     this.size = 0;
   }
 
   private rehash(capacity: number): void {
     const { prefix, value, id } = this;
-    this.prefix = new Int32Array(capacity).fill(-1);
-    this.value = new Int32Array(capacity);
-    this.id = new Int32Array(capacity);
-    this.size = 0;
+    this.allocate(capacity);
     for (let h = 0; h < prefix.length; h++) if (prefix[h] !== -1) this.insert(prefix[h]!, value[h]!, id[h]!);
   }
 }
