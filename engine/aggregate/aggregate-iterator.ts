@@ -7,14 +7,14 @@ import { makeAccumulator, type Accumulator } from './accumulators.js';
 import type { AggregatePlan } from './aggregate-plan.js';
 
 /**
- * Group-by aggregation, a pipeline breaker: the first `next()` reads the whole input, then the
+ * Group-by aggregation by collecting, then reducing (`enableStreamingAggregation` off; the
+ * published engine's materialized aggregation): the first `next()` reads the whole input and keeps
+ * every group's rows (reserved), then reduces each group with the accumulator classes, then the
  * groups are emitted one by one (each output row is built when it is asked for).
  *
- * Two algorithms, chosen by `enableStreamingAggregation`:
- * - streaming (on): one pass; each row is folded into its group's accumulators at once and never
- *   kept. State is per group (plus countDistinct's value sets), all reserved.
- * - materialized (off): first collect every group's rows (reserved), then reduce each group.
- * Both give the same result (see the null semantics in `accumulators.ts`).
+ * With the option on, both engines aggregate in one pass instead (`compiled-aggregate.ts`), and
+ * never keep a row. Both give the same result (see the null semantics in `accumulators.ts`); the
+ * differential tests compare them.
  */
 export class AggregateIterator implements TupleIterator {
   private accs: Accumulator[] | null = null;
@@ -31,7 +31,7 @@ export class AggregateIterator implements TupleIterator {
     private readonly ctx: ExecutionContext,
     engine: string,
   ) {
-    this.operator = `${engine} aggregate (${ctx.options.enableStreamingAggregation ? 'one pass' : 'collect then reduce'})`;
+    this.operator = `${engine} aggregate (collect then reduce)`;
   }
 
   next(): Tuple | undefined {
@@ -81,31 +81,24 @@ export class AggregateIterator implements TupleIterator {
     // With no group-by columns there is exactly one group, even for empty input.
     if (groupIdx.length === 0) groupOf([]);
 
-    if (this.ctx.options.enableStreamingAggregation) {
-      for (let t = src.next(); t !== undefined; t = src.next()) {
-        const g = groupOf(t);
-        for (let a = 0; a < accs.length; a++) accs[a]!.add(g, t);
-      }
-    } else {
-      const members: Tuple[][] = this.groupValues.map(() => []);
-      let memberBytes = 0;
-      for (let t = src.next(); t !== undefined; t = src.next()) {
-        const g = groupOf(t);
-        if (g === members.length) members.push([]);
-        const bytes = this.sizer.charge(t);
-        this.reserve(bytes);
-        memberBytes += bytes;
-        members[g]!.push(t);
-      }
-      for (let g = 0; g < members.length; g++) {
-        const rows = members[g]!;
-        for (let r = 0; r < rows.length; r++) for (let a = 0; a < accs.length; a++) accs[a]!.add(g, rows[r]!);
-        members[g] = [];
-      }
-      // The collected rows are reduced: hand their bytes back before emitting.
-      this.ctx.memory.release(memberBytes);
-      this.reserved -= memberBytes;
+    const members: Tuple[][] = this.groupValues.map(() => []);
+    let memberBytes = 0;
+    for (let t = src.next(); t !== undefined; t = src.next()) {
+      const g = groupOf(t);
+      if (g === members.length) members.push([]);
+      const bytes = this.sizer.charge(t);
+      this.reserve(bytes);
+      memberBytes += bytes;
+      members[g]!.push(t);
     }
+    for (let g = 0; g < members.length; g++) {
+      const rows = members[g]!;
+      for (let r = 0; r < rows.length; r++) for (let a = 0; a < accs.length; a++) accs[a]!.add(g, rows[r]!);
+      members[g] = [];
+    }
+    // The collected rows are reduced: hand their bytes back before emitting.
+    this.ctx.memory.release(memberBytes);
+    this.reserved -= memberBytes;
     src.close();
     return accs;
   }

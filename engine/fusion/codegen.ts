@@ -12,7 +12,7 @@ export type Stage =
   | { readonly kind: 'project'; readonly indices: readonly number[] };
 
 /** The generated code's slow paths: exactly those of the compiled closures (`expr/compile.ts`). */
-const H = SLOW_PATHS;
+export const H = SLOW_PATHS;
 
 const JS_CMP: Record<CompareOp, string> = { eq: '===', ne: '!==', lt: '<', le: '<=', gt: '>', ge: '>=' };
 const JS_ARITH: Record<ArithOp, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
@@ -23,7 +23,7 @@ const JS_ARITH: Record<ArithOp, string> = { add: '+', sub: '-', mul: '*', div: '
  * expression object an error message needs, is passed in the constants array `C` and referenced
  * as `c0`, `c1`, …; operators come from the fixed tables above.
  */
-class Generator {
+export class Generator {
   readonly consts: unknown[] = [];
   private temps = 0;
   private values = 0;
@@ -136,7 +136,7 @@ export function fusionCacheSize(): number {
 }
 
 /** The run's code lines and output slots, given JS expressions for the input's columns. */
-function generate(input: readonly string[], stages: readonly Stage[]): { g: Generator; slots: string[] } {
+export function generate(input: readonly string[], stages: readonly Stage[]): { g: Generator; slots: string[] } {
   const g = new Generator();
   let slots = [...input];
   for (const s of stages) {
@@ -192,7 +192,7 @@ function pullLoop(outer: string, setup: string, row: string, body: string): stri
  * next row (advancing `p`), `body` is the run's stages ending in a `sink(...)` call. Nothing after
  * the loop needs type feedback (see the array pusher in compileRun).
  */
-function pushLoop(name: string, params: string, setup: string, row: string, body: string): string {
+export function pushLoop(name: string, params: string, setup: string, row: string, body: string): string {
   return `return function ${name}(${params}) {
   'use strict';
   ${setup}
@@ -212,7 +212,7 @@ function pushLoop(name: string, params: string, setup: string, row: string, body
 }
 
 /** Declarations of a generated run's temporaries and constants. */
-function preamble(g: Generator): { temps: string; consts: string } {
+export function preamble(g: Generator): { temps: string; consts: string } {
   return {
     temps: g.tempCount ? `let ${Array.from({ length: g.tempCount }, (_, i) => `x${i}`).join(', ')};` : '',
     consts: g.consts.length ? `const ${g.consts.map((_, i) => `c${i} = C[${i}]`).join(', ')};` : '',

@@ -6,6 +6,7 @@ import { allIndices, KeyIds } from '../key.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
+import { OnePassAggregateIterator } from '../aggregate/compiled-aggregate.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
 import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
@@ -202,7 +203,10 @@ export class MaterializedRelation implements Relation {
 
   aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
     const plan = planAggregate(this.schema, groupBy, aggs);
-    return this.drainInto('materialized aggregate', plan.schema, () => new AggregateIterator(this.open(), plan, this.ctx, 'materialized'));
+    const width = this.schema.length, ctx = this.ctx;
+    return this.drainInto('materialized aggregate', plan.schema, () => (ctx.options.enableStreamingAggregation
+      ? OnePassAggregateIterator.overIterator(this.open(), width, plan, ctx, 'materialized aggregate (one pass)')
+      : new AggregateIterator(this.open(), plan, ctx, 'materialized')));
   }
 
   orderBy(keys: readonly SortKey[]): Relation {

@@ -20,7 +20,8 @@ import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
 import { checkExpr, columnIndex, referencedColumns } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
-import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
+import { compileFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
+import { planAggregate, type AggregatePlan, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
 import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
 import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
@@ -371,7 +372,19 @@ export class StreamingRelation implements Relation {
   aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
     const plan = planAggregate(this.schema, groupBy, aggs);
     const ctx = this.ctx;
-    return this.derive(plan.schema, 'aggregate', (input) => new AggregateIterator(input, plan, ctx, 'streaming'), () => (plan.groupBy.length === 0 ? 1 : -1));
+    const sizeHint = () => (plan.groupBy.length === 0 ? 1 : -1);
+    if (!ctx.options.enableStreamingAggregation) {
+      return this.derive(plan.schema, 'aggregate', (input) => new AggregateIterator(input, plan, ctx, 'streaming'), sizeHint);
+    }
+    const operator = 'streaming aggregate (one pass)';
+    if (this.canFuse()) {
+      // Pipeline fusion: this relation's fused run (or this fresh source) and the aggregation in one loop.
+      const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
+      const run: FusedRun = extendable ? this.fused! : { base: this, stages: [] };
+      return new StreamingRelation(plan.schema, ctx, () => new OnePassAggregateIterator(StreamingRelation.foldFused(run, ctx, plan), plan, ctx, operator), sizeHint);
+    }
+    const width = this.schema.length;
+    return this.derive(plan.schema, 'aggregate', (input) => OnePassAggregateIterator.overIterator(input, width, plan, ctx, operator), sizeHint);
   }
 
   orderBy(keys: readonly SortKey[]): Relation {
@@ -468,6 +481,21 @@ export class StreamingRelation implements Relation {
     const plan = compileRun(run.base.schema.length, run.stages);
     const rows = run.base.takeFusedInput('rows');
     return rows !== null ? plan.pushOverArray(rows, ctx, sink) : pushAll(plan.overIterator(run.base.open(), ctx), sink);
+  }
+
+  /**
+   * A fused run ending in an aggregation, as its fold's input: over its base's columns or rows
+   * when the base is a fresh source (taking them consumes the base), else over the base's iterator
+   * (opened when the fold runs, closed by the aggregation).
+   */
+  private static foldFused(run: FusedRun, ctx: ExecutionContext, plan: AggregatePlan): FoldInput {
+    const fold = compileFold(run.base.schema.length, run.stages, plan);
+    const cols = run.base.takeFusedInput('columns');
+    if (cols !== null) return { fold: (groups) => fold.overColumns(cols, ctx, groups), close: () => {} };
+    const rows = run.base.takeFusedInput('rows');
+    if (rows !== null) return { fold: (groups) => fold.overArray(rows, ctx, groups), close: () => {} };
+    const input = run.base.open();
+    return { fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() };
   }
 
   /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run (or a pushed-down scan filter) directly, and is consumed. */

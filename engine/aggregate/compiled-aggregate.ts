@@ -1,0 +1,368 @@
+import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '../columns.js';
+import type { ExecutionContext } from '../context.js';
+import { ExecutionError } from '../errors.js';
+import { compareValues } from '../expr/compare.js';
+import { generate, H, preamble, pushLoop, type Generator, type Stage } from '../fusion/codegen.js';
+import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
+import type { TupleIterator } from '../relation.js';
+import type { Tuple, Value } from '../types.js';
+import type { AggregateFunction, ResolvedAggregate } from './accumulators.js';
+import type { AggregatePlan } from './aggregate-plan.js';
+import { PairIds, ValueIds } from './group-keys.js';
+
+/**
+ * One-pass aggregation as generated code: one loop reads the input, computes each row's group id
+ * and updates every accumulator inline, with no call per row and accumulator (the class-based
+ * accumulators made that call megamorphic: five classes behind one `add`). A run of
+ * filter/extend/project before the aggregation can be compiled into the same loop (pipeline
+ * fusion), over an array of rows, a columnar table or any iterator.
+ *
+ * The same null semantics as `accumulators.ts` (which the collect-then-reduce algorithm still
+ * uses, so the differential tests compare the two implementations): the generated code takes the
+ * fast path only when every value involved is a number and the order is strict, and hands
+ * anything else (strings, booleans, NaN, ties, a group's first value) to {@link AGG_SLOW}, which
+ * applies `compareValues` exactly as the classes do. The same safety rule as pipeline fusion: only
+ * indices, fixed operator text and generated names become source; an aggregate's label (for its
+ * error message) is a constant.
+ */
+
+/** State arrays per function, in the order the generated code binds them, and bytes per group. */
+const LAYOUT: Record<AggregateFunction, { readonly arrays: number; readonly groupBytes: number }> = {
+  count: { arrays: 1, groupBytes: SLOT_BYTES },
+  countDistinct: { arrays: 1, groupBytes: SLOT_BYTES + 64 },
+  sum: { arrays: 2, groupBytes: 2 * SLOT_BYTES },
+  avg: { arrays: 2, groupBytes: 2 * SLOT_BYTES },
+  min: { arrays: 1, groupBytes: SLOT_BYTES },
+  max: { arrays: 1, groupBytes: SLOT_BYTES },
+  first: { arrays: 2, groupBytes: 2 * SLOT_BYTES + 32 },
+  last: { arrays: 2, groupBytes: 2 * SLOT_BYTES + 32 },
+};
+
+/**
+ * The groups of one aggregation and their accumulator state: group ids from one {@link ValueIds}
+ * per key column and one {@link PairIds} per further column (see `group-keys.ts`), each group's
+ * key values, and one plain array per accumulator field, indexed by group id. Every
+ * byte is reserved with the context's memory tracker under the operator's name, and handed back
+ * by `free()`.
+ */
+export class Groups {
+  /** Per key column, its values' numbers. */
+  readonly columns: ValueIds[] = [];
+  /** Per key column after the first, the numbers of (prefix, value) pairs; the last one's are the group ids. */
+  readonly pairs: (PairIds | null)[] = [null];
+  /** Key values per group id. */
+  readonly values: Tuple[] = [];
+  /** The accumulators' fields, laid out as {@link LAYOUT} says. */
+  readonly state: unknown[][] = [];
+  private readonly first: number[] = [];
+  private readonly groupBytes: number;
+  private reserved = 0;
+
+  constructor(private readonly plan: AggregatePlan, private readonly ctx: ExecutionContext, private readonly operator: string) {
+    const account = (bytes: number) => this.reserve(bytes);
+    for (let i = 0; i < plan.groupBy.length; i++) {
+      this.columns.push(new ValueIds(account));
+      if (i > 0) this.pairs.push(new PairIds(account));
+    }
+    let bytes = 0;
+    for (const a of plan.aggs) {
+      this.first.push(this.state.length);
+      for (let i = 0; i < LAYOUT[a.fn].arrays; i++) this.state.push([]);
+      bytes += LAYOUT[a.fn].groupBytes;
+    }
+    this.groupBytes = bytes;
+    // With no group-by columns there is exactly one group, even for empty input.
+    if (plan.groupBy.length === 0) this.add([]);
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** A new group, whose id is the current size: keep its key values and give it initial state. */
+  add(values: Tuple): void {
+    this.reserve(tupleBytes(values) + this.groupBytes);
+    this.values.push(values);
+    const { aggs } = this.plan;
+    for (let a = 0; a < aggs.length; a++) {
+      const s = this.first[a]!;
+      switch (aggs[a]!.fn) {
+        case 'count': this.state[s]!.push(0); break;
+        case 'countDistinct': this.state[s]!.push(new Set<Value>()); break;
+        case 'sum': case 'avg': this.state[s]!.push(0); this.state[s + 1]!.push(0); break;
+        case 'min': case 'max': this.state[s]!.push(null); break;
+        case 'first': case 'last': this.state[s]!.push(null); this.state[s + 1]!.push(null); break;
+      }
+    }
+  }
+
+  /** Group g's output row: its key values, then each aggregate's result. */
+  row(g: number): Tuple {
+    const key = this.values[g]!, { aggs } = this.plan;
+    const out = new Array<Value>(key.length + aggs.length);
+    for (let i = 0; i < key.length; i++) out[i] = key[i]!;
+    for (let a = 0; a < aggs.length; a++) out[key.length + a] = this.result(a, g);
+    return out;
+  }
+
+  /** Account for `bytes` more held by this aggregation (a negative count hands bytes back). */
+  reserve(bytes: number): void {
+    if (bytes >= 0) this.ctx.memory.reserve(bytes, this.operator);
+    else this.ctx.memory.release(-bytes);
+    this.reserved += bytes;
+  }
+
+  /** Drop every group and hand back every reserved byte. */
+  free(): void {
+    this.ctx.memory.release(this.reserved);
+    this.reserved = 0;
+    this.values.length = 0;
+    for (const s of this.state) s.length = 0;
+    this.columns.length = 0;
+    this.pairs.length = 0;
+  }
+
+  private result(a: number, g: number): Value {
+    const s = this.first[a]!, fn = this.plan.aggs[a]!.fn, st = this.state;
+    switch (fn) {
+      case 'count': case 'min': case 'max': return st[s]![g] as Value;
+      case 'countDistinct': return (st[s]![g] as Set<Value>).size;
+      case 'sum': case 'avg': {
+        const n = st[s + 1]![g] as number;
+        if (n === 0) return null;
+        const sum = st[s]![g] as number;
+        return fn === 'avg' ? sum / n : sum;
+      }
+      case 'first': case 'last': return st[s + 1]![g] as Value;
+    }
+  }
+}
+
+/** The generated code's paths for everything but numbers in strict order (see the module comment). */
+export const AGG_SLOW = {
+  notNumber(label: string, v: Value): never {
+    throw new ExecutionError(`${label} takes numbers, got ${typeof v} ${JSON.stringify(v)}`);
+  },
+  /** min (sign 1) / max (sign -1) of a non-null `v` into `best[g]`. */
+  best(best: Value[], g: number, v: Exclude<Value, null>, sign: 1 | -1, groups: Groups): void {
+    const b = best[g]!;
+    if (b === null || sign * compareValues(v, b) < 0) {
+      if (b === null) groups.reserve(valueBytes(v));
+      best[g] = v;
+    }
+  },
+  /** first (sign 1) / last (sign -1): `v` at the smallest / largest `k`, ties to the smaller / larger `v`. */
+  firstLast(key: Value[], val: Value[], g: number, k: Exclude<Value, null>, v: Exclude<Value, null>, sign: 1 | -1): void {
+    const bk = key[g]!;
+    if (bk !== null) {
+      const c = sign * compareValues(k, bk);
+      if (c > 0 || (c === 0 && sign * compareValues(v, val[g]!) >= 0)) return;
+    }
+    key[g] = k;
+    val[g] = v;
+  },
+  distinct(sets: Set<Value>[], g: number, v: Exclude<Value, null>, groups: Groups): void {
+    const set = sets[g]!;
+    if (set.has(v)) return;
+    groups.reserve(hashEntryBytes(v));
+    set.add(v);
+  },
+};
+
+/**
+ * The loop body after the run's stages: the group id into `g` (a new group is added with its key
+ * values), then each accumulator's update. `slots` are the JS expressions of the run's output
+ * columns; `S` is the first state array's local name index.
+ */
+function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[]): { lines: string[]; binds: string } {
+  const lines: string[] = [];
+  const keys = plan.groupBy.map(() => g.temp());
+  plan.groupBy.forEach((i, j) => lines.push(`${keys[j]} = ${slots[i]};`));
+  if (keys.length > 0) {
+    let id = `V0.id(${keys[0]})`;
+    for (let j = 1; j < keys.length; j++) id = `P${j}.id(${id}, V${j}.id(${keys[j]}))`;
+    lines.push(`g = ${id};`);
+  }
+  if (keys.length > 0) lines.push(`if (g === ng) { ng++; GR.add([${keys.join(', ')}]); }`);
+  let s = 0;
+  const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'V0 = GR.columns[0]' : `V${j} = GR.columns[${j}], P${j} = GR.pairs[${j}]`));
+  for (const a of plan.aggs) {
+    const arrays = Array.from({ length: LAYOUT[a.fn].arrays }, () => `s${s++}`);
+    for (const name of arrays) binds.push(`${name} = ST[${name.slice(1)}]`);
+    lines.push(...update(g, a, slots, arrays));
+  }
+  return { lines, binds: binds.length ? `const ${binds.join(', ')};` : '' };
+}
+
+/** One accumulator's update of group `g` from the current row. */
+function update(g: Generator, a: ResolvedAggregate, slots: readonly string[], s: readonly string[]): string[] {
+  const x = g.temp();
+  const read = a.column >= 0 ? `${x} = ${slots[a.column]};` : '';
+  switch (a.fn) {
+    case 'count':
+      return a.column < 0 ? [`${s[0]}[g]++;`] : [read, `if (${x} !== null) ${s[0]}[g]++;`];
+    case 'countDistinct':
+      return [read, `if (${x} !== null) A.distinct(${s[0]}, g, ${x}, GR);`];
+    case 'sum': case 'avg':
+      return [read, `if (typeof ${x} === 'number') { ${s[0]}[g] += ${x}; ${s[1]}[g]++; } else if (${x} !== null) A.notNumber(${g.constant(a.label)}, ${x});`];
+    case 'min': case 'max': {
+      const b = g.temp(), min = a.fn === 'min';
+      // NaN sorts after every number: min replaces a NaN best by any other number; max takes a NaN over any other.
+      const strict = min ? `${x} < ${b}` : `${x} > ${b}`;
+      const nan = min ? `${b} !== ${b} && ${x} === ${x}` : `${x} !== ${x} && ${b} === ${b}`;
+      return [read, `if (${x} !== null) { ${b} = ${s[0]}[g]; if (typeof ${x} === 'number' && typeof ${b} === 'number') { if (${strict} || (${nan})) ${s[0]}[g] = ${x}; } else A.best(${s[0]}, g, ${x}, ${min ? 1 : -1}, GR); }`];
+    }
+    case 'first': case 'last': {
+      const k = g.temp(), bk = g.temp(), sign = a.fn === 'first' ? 1 : -1;
+      const wins = sign === 1 ? `${k} < ${bk}` : `${k} > ${bk}`;
+      const loses = sign === 1 ? `${k} > ${bk}` : `${k} < ${bk}`;
+      return [
+        read,
+        `${k} = ${slots[a.orderBy]};`,
+        `if (${k} !== null && ${x} !== null) { ${bk} = ${s[0]}[g]; if (typeof ${k} === 'number' && typeof ${bk} === 'number' && (${wins})) { ${s[0]}[g] = ${k}; ${s[1]}[g] = ${x}; } else if (!(typeof ${k} === 'number' && typeof ${bk} === 'number' && (${loses}))) A.firstLast(${s[0]}, ${s[1]}, g, ${k}, ${x}, ${sign}); }`,
+      ];
+    }
+  }
+}
+
+type ArrayFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], GR: Groups, failedAfter: (rowsRead: number) => void) => void;
+type ColumnFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, values: readonly ArrayLike<unknown>[], dicts: readonly unknown[], n: number, C: readonly unknown[], GR: Groups, failedAfter: (rowsRead: number) => void) => void;
+type IteratorFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], GR: Groups) => void;
+
+/** Generated folds by shape (input form, stages, grouping and aggregates; never a value). */
+const CACHE = new Map<string, ArrayFolder | ColumnFolder | IteratorFolder>();
+
+/** Shapes compiled so far (for tests). */
+export function aggregateCacheSize(): number {
+  return CACHE.size;
+}
+
+/** A fold compiled for one input form: reads the whole input into `groups`. */
+export interface CompiledFold {
+  readonly source: string;
+  overArray(rows: readonly Tuple[], ctx: ExecutionContext, groups: Groups): void;
+  overColumns(table: ColumnarTable, ctx: ExecutionContext, groups: Groups): void;
+  overIterator(src: TupleIterator, ctx: ExecutionContext, groups: Groups): void;
+}
+
+function bodyFor(input: readonly string[], stages: readonly Stage[], plan: AggregatePlan) {
+  const { g, slots } = generate(input, stages);
+  const acc = accumulate(g, plan, slots);
+  const { temps, consts } = preamble(g);
+  const setup = `${consts}\n  ${temps}\n  const ST = GR.state;\n  ${acc.binds}\n  let g = 0, ng = GR.size;`;
+  const body = [...g.lines, ...acc.lines].join('\n      ');
+  return { setup, body, C: g.consts };
+}
+
+function cached<F>(key: string, make: () => F): F {
+  let f = CACHE.get(key) as F | undefined;
+  if (f === undefined) {
+    f = make();
+    CACHE.set(key, f as ArrayFolder);
+  }
+  return f;
+}
+
+/**
+ * Compile an aggregation, with a run of stages before it, over input rows of `width` columns
+ * (arrays or iterators) or over a columnar table (`overColumns` compiles per column kinds).
+ */
+export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
+  const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
+  const rows = bodyFor(rowInput, stages, plan);
+  return {
+    source: `${rows.setup}\n${rows.body}`,
+    overArray(data, ctx, groups) {
+      const fold = cached(`array\n${rows.setup}\n${rows.body}`, () =>
+        new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
+      fold(H, AGG_SLOW, ctx, data, rows.C, groups, (read) => void (ctx.metrics.sourceRows += read));
+      ctx.metrics.sourceRows += data.length;
+    },
+    overIterator(src, ctx, groups) {
+      const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
+  'use strict';
+  ${rows.setup}
+  for (;;) {
+    const t = src.next();
+    if (t === undefined) break;
+    ${rows.body}
+  }
+};`)() as IteratorFolder);
+      fold(H, AGG_SLOW, ctx, src, rows.C, groups);
+    },
+    overColumns(table, ctx, groups) {
+      const kinds: ColumnKind[] = table.columns.map((c) => c.kind);
+      const cols = bodyFor(kinds.map((k, c) => columnRead(k, c, 'q')), stages, plan);
+      const binds = columnBinds(kinds, 'values_', 'dicts_');
+      const fold = cached(`columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
+        new Function(pushLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body))() as ColumnFolder);
+      fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, (read) => void (ctx.metrics.sourceRows += read));
+      ctx.metrics.sourceRows += table.length;
+    },
+  };
+}
+
+/** What a one-pass aggregation reads: `fold` reads the whole input into the groups; `close` closes it (once, whether or not it was read). */
+export interface FoldInput {
+  fold(groups: Groups): void;
+  close(): void;
+}
+
+/**
+ * One-pass aggregation, a pipeline breaker: the first `next()` folds the whole input into its
+ * groups (one compiled loop), then the groups are emitted one by one, each output row built when
+ * it is asked for. State is per group (plus countDistinct's value sets), all reserved, and freed
+ * on close.
+ */
+export class OnePassAggregateIterator implements TupleIterator {
+  private groups: Groups | null = null;
+  private emitted = 0;
+  private closed = false;
+  private inputOpen = true;
+
+  constructor(
+    private readonly input: FoldInput,
+    private readonly plan: AggregatePlan,
+    private readonly ctx: ExecutionContext,
+    private readonly operator: string,
+  ) {}
+
+  /** Over an input iterator of rows `width` wide (no stages before the aggregation). */
+  static overIterator(input: TupleIterator, width: number, plan: AggregatePlan, ctx: ExecutionContext, operator: string): OnePassAggregateIterator {
+    const fold = compileFold(width, [], plan);
+    return new OnePassAggregateIterator({ fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() }, plan, ctx, operator);
+  }
+
+  next(): Tuple | undefined {
+    if (this.closed) return undefined;
+    const groups = this.groups ?? this.run();
+    const g = this.emitted;
+    if (g >= groups.size) {
+      this.close();
+      return undefined;
+    }
+    this.emitted = g + 1;
+    return groups.row(g);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.groups?.free();
+    this.groups = null;
+    this.closeInput();
+  }
+
+  private run(): Groups {
+    const groups = (this.groups = new Groups(this.plan, this.ctx, this.operator));
+    this.input.fold(groups);
+    this.closeInput();
+    return groups;
+  }
+
+  private closeInput(): void {
+    if (!this.inputOpen) return;
+    this.inputOpen = false;
+    this.input.close();
+  }
+}
