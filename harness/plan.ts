@@ -53,6 +53,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: ENGINES_AND_LIMIT },
     { scenario: 'join', grid: { rows: [10_000], multiplicity: [1], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3], days: [10], barsPerDay: [390] }, runs: AGG_RUNS },
+    { scenario: 'group-by', grid: { rows: [10_000], groups: [100], key: ['int'] }, runs: [...AGG_RUNS, { engine: 'limit-loop' }] },
   ],
   reference: [
     // The published size (10K) and ours (1M); 100K is in the fusion suite. (Each size costs about
@@ -97,6 +98,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'pipeline-depth', grid: { rows: [100_000], depth: [6] }, runs: WITH_PEERS },
     { scenario: 'join', grid: { rows: [100_000], multiplicity: [1, 10], variant: ['full'] }, runs: JOIN_WITH_PEERS },
     { scenario: 'ohlc', grid: { symbols: [30], days: [10], barsPerDay: [390] }, runs: AGG_WITH_PEERS },
+    { scenario: 'group-by', grid: { rows: [1_000_000], groups: [100], key: ['int', 'string'] }, runs: AGG_WITH_PEERS },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
   ingest: [
@@ -111,6 +113,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'memory', grid: { variant: ['aggressive', 'moderate', 'projection-only'] }, runs: WITH_COMPOSITION_OFF },
     { scenario: 'join', grid: { rows: [10_000, 100_000], multiplicity: [1, 10, 100], variant: ['full', 'limit10'] }, runs: JOIN_RUNS },
     { scenario: 'ohlc', grid: { symbols: [3, 30, 100], days: [10, 20], barsPerDay: [390] }, runs: AGG_RUNS },
+    { scenario: 'group-by', grid: { rows: [100_000, 1_000_000], groups: [10, 100, 10_000], key: ['int', 'string'] }, runs: [...AGG_RUNS, { engine: 'limit-loop' }] },
     { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000], batchSize: [100, 1000, 10_000] }, runs: INGEST_RUNS },
     { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: READ_RUNS },
   ],

@@ -26,24 +26,43 @@ import { PairIds, ValueIds } from './group-keys.js';
  * error message) is a constant.
  */
 
-/** State arrays per function, in the order the generated code binds them, and bytes per group. */
-const LAYOUT: Record<AggregateFunction, { readonly arrays: number; readonly groupBytes: number }> = {
-  count: { arrays: 1, groupBytes: SLOT_BYTES },
-  countDistinct: { arrays: 1, groupBytes: SLOT_BYTES + 64 },
-  sum: { arrays: 2, groupBytes: 2 * SLOT_BYTES },
-  avg: { arrays: 2, groupBytes: 2 * SLOT_BYTES },
-  min: { arrays: 1, groupBytes: SLOT_BYTES },
-  max: { arrays: 1, groupBytes: SLOT_BYTES },
-  first: { arrays: 2, groupBytes: 2 * SLOT_BYTES + 32 },
-  last: { arrays: 2, groupBytes: 2 * SLOT_BYTES + 32 },
+/**
+ * An accumulator field: `f64` a Float64Array, `tag` a Uint8Array saying where a group's value is
+ * (0: none yet, 1: a number other than NaN, in the typed fields; 2: any other value, in the `any`
+ * fields), `any` a plain array, `set` a plain array of value sets.
+ */
+type FieldKind = 'f64' | 'tag' | 'any' | 'set';
+
+/**
+ * Fields per function, in the order the generated code binds them, and the bytes a group costs.
+ * Numbers live unboxed in typed arrays: a plain array of numbers mixed with nulls holds every
+ * number as a heap object, and its reads and writes cost twice the typed ones (117K rows, 2,100
+ * groups: 3.4 ms against 1.7 ms for the OHLC updates).
+ * - count: n. sum, avg: sum, n.
+ * - min, max: best (f64), tag, best (any).
+ * - first, last: key (f64), value (f64), tag, key (any), value (any).
+ * - countDistinct: the value sets.
+ */
+const LAYOUT: Record<AggregateFunction, { readonly fields: readonly FieldKind[]; readonly groupBytes: number }> = {
+  count: { fields: ['f64'], groupBytes: SLOT_BYTES },
+  countDistinct: { fields: ['set'], groupBytes: SLOT_BYTES + 64 },
+  sum: { fields: ['f64', 'f64'], groupBytes: 2 * SLOT_BYTES },
+  avg: { fields: ['f64', 'f64'], groupBytes: 2 * SLOT_BYTES },
+  min: { fields: ['f64', 'tag', 'any'], groupBytes: SLOT_BYTES },
+  max: { fields: ['f64', 'tag', 'any'], groupBytes: SLOT_BYTES },
+  first: { fields: ['f64', 'f64', 'tag', 'any', 'any'], groupBytes: 2 * SLOT_BYTES + 32 },
+  last: { fields: ['f64', 'f64', 'tag', 'any', 'any'], groupBytes: 2 * SLOT_BYTES + 32 },
 };
+
+type Field = Float64Array | Uint8Array | Value[] | Set<Value>[];
 
 /**
  * The groups of one aggregation and their accumulator state: group ids from one {@link ValueIds}
  * per key column and one {@link PairIds} per further column (see `group-keys.ts`), each group's
- * key values, and one plain array per accumulator field, indexed by group id. Every
- * byte is reserved with the context's memory tracker under the operator's name, and handed back
- * by `free()`.
+ * key values, and the accumulators' fields ({@link LAYOUT}), indexed by group id; typed fields
+ * grow by doubling, so the generated code reloads them after adding a group. Every byte is
+ * reserved with the context's memory tracker under the operator's name, and handed back by
+ * `free()`.
  */
 export class Groups {
   /** Per key column, its values' numbers. */
@@ -53,9 +72,11 @@ export class Groups {
   /** Key values per group id. */
   readonly values: Tuple[] = [];
   /** The accumulators' fields, laid out as {@link LAYOUT} says. */
-  readonly state: unknown[][] = [];
+  readonly state: Field[] = [];
+  private readonly kinds: FieldKind[] = [];
   private readonly first: number[] = [];
   private readonly groupBytes: number;
+  private capacity = 16;
   private reserved = 0;
 
   constructor(private readonly plan: AggregatePlan, private readonly ctx: ExecutionContext, private readonly operator: string) {
@@ -67,7 +88,10 @@ export class Groups {
     let bytes = 0;
     for (const a of plan.aggs) {
       this.first.push(this.state.length);
-      for (let i = 0; i < LAYOUT[a.fn].arrays; i++) this.state.push([]);
+      for (const kind of LAYOUT[a.fn].fields) {
+        this.kinds.push(kind);
+        this.state.push(kind === 'f64' ? new Float64Array(this.capacity) : kind === 'tag' ? new Uint8Array(this.capacity) : []);
+      }
       bytes += LAYOUT[a.fn].groupBytes;
     }
     this.groupBytes = bytes;
@@ -79,20 +103,16 @@ export class Groups {
     return this.values.length;
   }
 
-  /** A new group, whose id is the current size: keep its key values and give it initial state. */
+  /** A new group, whose id is the current size: keep its key values and give it initial state (zeros, no value). */
   add(values: Tuple): void {
     this.reserve(tupleBytes(values) + this.groupBytes);
+    const g = this.values.length;
     this.values.push(values);
-    const { aggs } = this.plan;
-    for (let a = 0; a < aggs.length; a++) {
-      const s = this.first[a]!;
-      switch (aggs[a]!.fn) {
-        case 'count': this.state[s]!.push(0); break;
-        case 'countDistinct': this.state[s]!.push(new Set<Value>()); break;
-        case 'sum': case 'avg': this.state[s]!.push(0); this.state[s + 1]!.push(0); break;
-        case 'min': case 'max': this.state[s]!.push(null); break;
-        case 'first': case 'last': this.state[s]!.push(null); this.state[s + 1]!.push(null); break;
-      }
+    if (g === this.capacity) this.grow();
+    for (let f = 0; f < this.state.length; f++) {
+      const kind = this.kinds[f]!;
+      if (kind === 'any') (this.state[f] as Value[]).push(null);
+      else if (kind === 'set') (this.state[f] as Set<Value>[]).push(new Set());
     }
   }
 
@@ -117,49 +137,87 @@ export class Groups {
     this.ctx.memory.release(this.reserved);
     this.reserved = 0;
     this.values.length = 0;
-    for (const s of this.state) s.length = 0;
+    this.state.length = 0;
     this.columns.length = 0;
     this.pairs.length = 0;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    for (let f = 0; f < this.state.length; f++) {
+      const old = this.state[f]!;
+      if (old instanceof Float64Array || old instanceof Uint8Array) {
+        const next = old instanceof Float64Array ? new Float64Array(this.capacity) : new Uint8Array(this.capacity);
+        next.set(old);
+        this.state[f] = next;
+      }
+    }
   }
 
   private result(a: number, g: number): Value {
     const s = this.first[a]!, fn = this.plan.aggs[a]!.fn, st = this.state;
     switch (fn) {
-      case 'count': case 'min': case 'max': return st[s]![g] as Value;
-      case 'countDistinct': return (st[s]![g] as Set<Value>).size;
+      case 'count': return (st[s] as Float64Array)[g]!;
+      case 'countDistinct': return (st[s] as Set<Value>[])[g]!.size;
       case 'sum': case 'avg': {
-        const n = st[s + 1]![g] as number;
+        const n = (st[s + 1] as Float64Array)[g]!;
         if (n === 0) return null;
-        const sum = st[s]![g] as number;
+        const sum = (st[s] as Float64Array)[g]!;
         return fn === 'avg' ? sum / n : sum;
       }
-      case 'first': case 'last': return st[s + 1]![g] as Value;
+      case 'min': case 'max': {
+        const tag = (st[s + 1] as Uint8Array)[g];
+        return tag === 1 ? (st[s] as Float64Array)[g]! : tag === 2 ? (st[s + 2] as Value[])[g]! : null;
+      }
+      case 'first': case 'last': {
+        const tag = (st[s + 2] as Uint8Array)[g];
+        return tag === 1 ? (st[s + 1] as Float64Array)[g]! : tag === 2 ? (st[s + 4] as Value[])[g]! : null;
+      }
     }
   }
 }
+
+/** A number stored unboxed (tag 1); anything else, NaN included, is kept as a value (tag 2). */
+const unboxed = (v: Value): v is number => typeof v === 'number' && v === v;
 
 /** The generated code's paths for everything but numbers in strict order (see the module comment). */
 export const AGG_SLOW = {
   notNumber(label: string, v: Value): never {
     throw new ExecutionError(`${label} takes numbers, got ${typeof v} ${JSON.stringify(v)}`);
   },
-  /** min (sign 1) / max (sign -1) of a non-null `v` into `best[g]`. */
-  best(best: Value[], g: number, v: Exclude<Value, null>, sign: 1 | -1, groups: Groups): void {
-    const b = best[g]!;
-    if (b === null || sign * compareValues(v, b) < 0) {
-      if (b === null) groups.reserve(valueBytes(v));
-      best[g] = v;
+  /** min (sign 1) / max (sign -1) of a non-null `v` into group g's best. */
+  best(num: Float64Array, tag: Uint8Array, any: Value[], g: number, v: Exclude<Value, null>, sign: 1 | -1, groups: Groups): void {
+    const t = tag[g];
+    const b = t === 1 ? num[g]! : t === 2 ? any[g]! : null;
+    if (b !== null && sign * compareValues(v, b) >= 0) return;
+    if (b === null) groups.reserve(valueBytes(v));
+    if (unboxed(v)) {
+      num[g] = v;
+      tag[g] = 1;
+      any[g] = null;
+    } else {
+      any[g] = v;
+      tag[g] = 2;
     }
   },
   /** first (sign 1) / last (sign -1): `v` at the smallest / largest `k`, ties to the smaller / larger `v`. */
-  firstLast(key: Value[], val: Value[], g: number, k: Exclude<Value, null>, v: Exclude<Value, null>, sign: 1 | -1): void {
-    const bk = key[g]!;
-    if (bk !== null) {
-      const c = sign * compareValues(k, bk);
-      if (c > 0 || (c === 0 && sign * compareValues(v, val[g]!) >= 0)) return;
+  firstLast(keyNum: Float64Array, valNum: Float64Array, tag: Uint8Array, keyAny: Value[], valAny: Value[], g: number, k: Exclude<Value, null>, v: Exclude<Value, null>, sign: 1 | -1): void {
+    const t = tag[g];
+    if (t !== 0) {
+      const bk = t === 1 ? keyNum[g]! : keyAny[g]!, bv = t === 1 ? valNum[g]! : valAny[g]!;
+      const c = sign * compareValues(k, bk!);
+      if (c > 0 || (c === 0 && sign * compareValues(v, bv!) >= 0)) return;
     }
-    key[g] = k;
-    val[g] = v;
+    if (unboxed(k) && unboxed(v)) {
+      keyNum[g] = k;
+      valNum[g] = v;
+      tag[g] = 1;
+      keyAny[g] = valAny[g] = null;
+    } else {
+      keyAny[g] = k;
+      valAny[g] = v;
+      tag[g] = 2;
+    }
   },
   distinct(sets: Set<Value>[], g: number, v: Exclude<Value, null>, groups: Groups): void {
     const set = sets[g]!;
@@ -179,22 +237,25 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
   const keys = plan.groupBy.map(() => g.temp());
   plan.groupBy.forEach((i, j) => lines.push(`${keys[j]} = ${slots[i]};`));
   if (keys.length > 0) {
-    let id = `V0.id(${keys[0]})`;
-    for (let j = 1; j < keys.length; j++) id = `P${j}.id(${id}, V${j}.id(${keys[j]}))`;
+    let id = `KV0.id(${keys[0]})`;
+    for (let j = 1; j < keys.length; j++) id = `KP${j}.id(${id}, KV${j}.id(${keys[j]}))`;
     lines.push(`g = ${id};`);
   }
-  if (keys.length > 0) lines.push(`if (g === ng) { ng++; GR.add([${keys.join(', ')}]); }`);
+  const newGroup = lines.length;
   let s = 0;
-  const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'V0 = GR.columns[0]' : `V${j} = GR.columns[${j}], P${j} = GR.pairs[${j}]`));
+  const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
+  const fieldBinds: string[] = [];
   for (const a of plan.aggs) {
-    const arrays = Array.from({ length: LAYOUT[a.fn].arrays }, () => `s${s++}`);
-    for (const name of arrays) binds.push(`${name} = ST[${name.slice(1)}]`);
-    lines.push(...update(g, a, slots, arrays));
+    const fields = LAYOUT[a.fn].fields.map(() => `s${s++}`);
+    for (const name of fields) fieldBinds.push(`${name} = ST[${name.slice(1)}]`);
+    lines.push(...update(g, a, slots, fields));
   }
-  return { lines, binds: binds.length ? `const ${binds.join(', ')};` : '' };
+  // A new group may have grown the typed fields: reload them.
+  if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) { ng++; GR.add([${keys.join(', ')}]);${fieldBinds.length ? ` ${fieldBinds.join('; ')};` : ''} }`);
+  return { lines, binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${fieldBinds.length ? `let ${fieldBinds.join(', ')};` : ''}` };
 }
 
-/** One accumulator's update of group `g` from the current row. */
+/** One accumulator's update of group `g` from the current row (`s`: its fields' local names). */
 function update(g: Generator, a: ResolvedAggregate, slots: readonly string[], s: readonly string[]): string[] {
   const x = g.temp();
   const read = a.column >= 0 ? `${x} = ${slots[a.column]};` : '';
@@ -206,20 +267,21 @@ function update(g: Generator, a: ResolvedAggregate, slots: readonly string[], s:
     case 'sum': case 'avg':
       return [read, `if (typeof ${x} === 'number') { ${s[0]}[g] += ${x}; ${s[1]}[g]++; } else if (${x} !== null) A.notNumber(${g.constant(a.label)}, ${x});`];
     case 'min': case 'max': {
-      const b = g.temp(), min = a.fn === 'min';
-      // NaN sorts after every number: min replaces a NaN best by any other number; max takes a NaN over any other.
-      const strict = min ? `${x} < ${b}` : `${x} > ${b}`;
-      const nan = min ? `${b} !== ${b} && ${x} === ${x}` : `${x} !== ${x} && ${b} === ${b}`;
-      return [read, `if (${x} !== null) { ${b} = ${s[0]}[g]; if (typeof ${x} === 'number' && typeof ${b} === 'number') { if (${strict} || (${nan})) ${s[0]}[g] = ${x}; } else A.best(${s[0]}, g, ${x}, ${min ? 1 : -1}, GR); }`];
+      // Fast: a number other than NaN against a group whose best is one (tag 1); equal keeps the best.
+      const [num, tag, any] = s, better = a.fn === 'min' ? '<' : '>';
+      return [read, `if (typeof ${x} === 'number' && ${tag}[g] === 1 && ${x} === ${x}) { if (${x} ${better} ${num}[g]) ${num}[g] = ${x}; } else if (${x} !== null) A.best(${num}, ${tag}, ${any}, g, ${x}, ${a.fn === 'min' ? 1 : -1}, GR);`];
     }
     case 'first': case 'last': {
-      const k = g.temp(), bk = g.temp(), sign = a.fn === 'first' ? 1 : -1;
-      const wins = sign === 1 ? `${k} < ${bk}` : `${k} > ${bk}`;
-      const loses = sign === 1 ? `${k} > ${bk}` : `${k} < ${bk}`;
+      // Fast: numbers other than NaN, against a group holding numbers (tag 1): a strictly earlier
+      // (first) or later (last) key wins; an equal key keeps the smaller (first) or larger (last) value.
+      const [keyNum, valNum, tag, keyAny, valAny] = s, k = g.temp(), bk = g.temp();
+      const wins = a.fn === 'first' ? '<' : '>';
       return [
         read,
         `${k} = ${slots[a.orderBy]};`,
-        `if (${k} !== null && ${x} !== null) { ${bk} = ${s[0]}[g]; if (typeof ${k} === 'number' && typeof ${bk} === 'number' && (${wins})) { ${s[0]}[g] = ${k}; ${s[1]}[g] = ${x}; } else if (!(typeof ${k} === 'number' && typeof ${bk} === 'number' && (${loses}))) A.firstLast(${s[0]}, ${s[1]}, g, ${k}, ${x}, ${sign}); }`,
+        `if (typeof ${k} === 'number' && typeof ${x} === 'number' && ${tag}[g] === 1 && ${k} === ${k} && ${x} === ${x}) {`
+        + ` ${bk} = ${keyNum}[g]; if (${k} ${wins} ${bk}) { ${keyNum}[g] = ${k}; ${valNum}[g] = ${x}; } else if (${k} === ${bk} && ${x} ${wins} ${valNum}[g]) ${valNum}[g] = ${x}; }`
+        + ` else if (${k} !== null && ${x} !== null) A.firstLast(${keyNum}, ${valNum}, ${tag}, ${keyAny}, ${valAny}, g, ${k}, ${x}, ${a.fn === 'first' ? 1 : -1});`,
       ];
     }
   }

@@ -2,8 +2,8 @@ import { HASH_ENTRY_BYTES, valueBytes } from '../memory/byte-model.js';
 
 /**
  * Group ids for the generated aggregation loop (`compiled-aggregate.ts`), specialised by key type:
- * each key column's values are numbered by a {@link ValueIds} (numbers in an open-addressing table
- * over typed arrays, anything else in a `Map`), and the columns' numbers are folded pairwise by
+ * each key column's values are numbered by a {@link ValueIds} (small integers by a dense table,
+ * other numbers in an open-addressing table over typed arrays, anything else in a `Map`), and the columns' numbers are folded pairwise by
  * {@link PairIds} (a dense grid while the two domains are small, an open-addressing table of pairs
  * beyond). A one-column key's group id is its value's number. Ids are dense, in first-seen order.
  *
@@ -29,8 +29,17 @@ function numberSlot(v: number, mask: number): number {
   return (h ^ (h >>> 16)) & mask;
 }
 
-/** Dense numbers for the distinct values of one key column. */
+/** Integers below this are numbered through a dense table (at most 4 MiB of Int32 per column). */
+const DENSE_MAX = 1 << 20;
+
+/**
+ * Dense numbers for the distinct values of one key column: small non-negative integers through a
+ * dense table indexed by the value, other numbers through an open-addressing table of their bits,
+ * anything else through a `Map`. The three share one numbering.
+ */
 export class ValueIds {
+  /** Ids of the integers 0..length-1 (-1: not seen), grown by doubling up to {@link DENSE_MAX}. */
+  private dense = new Int32Array(0);
   private keys = new Float64Array(16);
   private ids = new Int32Array(16).fill(-1);
   private numbers = 0;
@@ -46,6 +55,14 @@ export class ValueIds {
 
   /** The number of a number other than NaN. */
   number(v: number): number {
+    if ((v | 0) === v && v >= 0) {
+      // A small non-negative integer (-0 included): one load from the dense table.
+      if (v < this.dense.length) {
+        const id = this.dense[v]!;
+        if (id >= 0) return id;
+      }
+      if (v < DENSE_MAX) return this.insertDense(v);
+    }
     const keys = this.keys, ids = this.ids, mask = keys.length - 1;
     const k = v + 0; // -0 becomes 0
     for (let h = numberSlot(k, mask); ; h = (h + 1) & mask) {
@@ -64,6 +81,20 @@ export class ValueIds {
       this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
     }
     return id;
+  }
+
+  /** A new small integer `v` (below {@link DENSE_MAX}): the dense table grows to cover it. */
+  private insertDense(v: number): number {
+    if (v >= this.dense.length) {
+      let cap = Math.max(16, this.dense.length * 2);
+      while (cap <= v) cap *= 2;
+      const next = new Int32Array(cap).fill(-1);
+      next.set(this.dense);
+      this.reserve((cap - this.dense.length) * 4);
+      this.dense = next;
+    }
+    this.dense[v] = this.size;
+    return this.size++;
   }
 
   private insert(k: number, h: number): number {

@@ -13,6 +13,7 @@ const POINTS: Record<string, Record<string, unknown>[]> = {
   memory: [{ variant: 'moderate' }, { variant: 'projection-only' }],
   join: [{ rows: 2000, multiplicity: 1, variant: 'full' }, { rows: 2000, multiplicity: 10, variant: 'full' }, { rows: 2000, multiplicity: 1, variant: 'limit10' }],
   ohlc: [{ symbols: 2, days: 2, barsPerDay: 390 }],
+  'group-by': [{ rows: 3000, groups: 100, key: 'int' }, { rows: 3000, groups: 7, key: 'string' }],
 };
 
 const checked = async (c: AnyPreparedCase) => {

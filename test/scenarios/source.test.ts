@@ -14,6 +14,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   memory: { variant: 'moderate' },
   join: { rows: 800, multiplicity: 10 },
   ohlc: { symbols: 2, days: 2, barsPerDay: 60 },
+  'group-by': { rows: 3000, groups: 50, key: 'string' },
   scale: { rows: 3000, query: 'ohlc' },
 };
 
