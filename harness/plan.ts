@@ -37,7 +37,8 @@ const WITH_PEERS = [...WITH_FUSION, ...PEER_RUNS] as const;
 /** DuckDB with its default threads (one per core) as well as one. */
 const WITH_PEERS_AND_THREADS = [...WITH_PEERS, { engine: 'duckdb', options: { threads: 0 } }] as const;
 const JOIN_WITH_PEERS = [...JOIN_RUNS, { engine: 'limit-loop' }, ...PEER_RUNS] as const;
-const AGG_WITH_PEERS = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'limit-loop' }, ...PEER_RUNS] as const;
+/** Aggregation beside the peers: both engines, the streaming engine with the aggregation fused into its source's loop, the limit loop. */
+const AGG_WITH_PEERS = [{ engine: 'materialized' }, { engine: 'streaming' }, { engine: 'streaming', options: { enablePipelineFusion: true } }, { engine: 'limit-loop' }, ...PEER_RUNS] as const;
 
 /**
  * The suites. `fusion` measures pipeline fusion over its grid. `reference` reproduces the published report's tables plus our additions (the

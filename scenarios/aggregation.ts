@@ -97,5 +97,5 @@ export const aggregation: Scenario = {
       }),
     ) as Iterable<Tuple>,
   },
-  relevantOptions: ['enableStreamingAggregation', 'enableIteratorComposition'],
+  relevantOptions: ['enableStreamingAggregation', 'enableIteratorComposition', 'enablePipelineFusion'],
 };

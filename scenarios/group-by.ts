@@ -99,5 +99,5 @@ export const groupBy: Scenario = {
       }),
     ) as Iterable<Tuple>,
   },
-  relevantOptions: ['enableStreamingAggregation', 'enableIteratorComposition'],
+  relevantOptions: ['enableStreamingAggregation', 'enableIteratorComposition', 'enablePipelineFusion'],
 };

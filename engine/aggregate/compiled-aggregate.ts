@@ -234,8 +234,18 @@ export const AGG_SLOW = {
  */
 function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[]): { lines: string[]; binds: string } {
   const lines: string[] = [];
-  const keys = plan.groupBy.map(() => g.temp());
-  plan.groupBy.forEach((i, j) => lines.push(`${keys[j]} = ${slots[i]};`));
+  // Each input column the aggregation uses is read once per row, into a temporary (min and max
+  // of one column, or first and last by one order column, share the read).
+  const reads = new Map<number, string>();
+  const read = (i: number): string => {
+    let x = reads.get(i);
+    if (x === undefined) {
+      reads.set(i, (x = g.temp()));
+      lines.push(`${x} = ${slots[i]};`);
+    }
+    return x;
+  };
+  const keys = plan.groupBy.map(read);
   if (keys.length > 0) {
     let id = `KV0.id(${keys[0]})`;
     for (let j = 1; j < keys.length; j++) id = `KP${j}.id(${id}, KV${j}.id(${keys[j]}))`;
@@ -248,37 +258,38 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
   for (const a of plan.aggs) {
     const fields = LAYOUT[a.fn].fields.map(() => `s${s++}`);
     for (const name of fields) fieldBinds.push(`${name} = ST[${name.slice(1)}]`);
-    lines.push(...update(g, a, slots, fields));
+    const updates = update(g, a, read, fields);
+    lines.push(...updates);
   }
   // A new group may have grown the typed fields: reload them.
   if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) { ng++; GR.add([${keys.join(', ')}]);${fieldBinds.length ? ` ${fieldBinds.join('; ')};` : ''} }`);
   return { lines, binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${fieldBinds.length ? `let ${fieldBinds.join(', ')};` : ''}` };
 }
 
-/** One accumulator's update of group `g` from the current row (`s`: its fields' local names). */
-function update(g: Generator, a: ResolvedAggregate, slots: readonly string[], s: readonly string[]): string[] {
-  const x = g.temp();
-  const read = a.column >= 0 ? `${x} = ${slots[a.column]};` : '';
+/**
+ * One accumulator's update of group `g` from the current row (`read(i)`: the temporary holding
+ * input column i, read when first asked for; `s`: the accumulator's fields' local names).
+ */
+function update(g: Generator, a: ResolvedAggregate, read: (i: number) => string, s: readonly string[]): string[] {
+  const x = a.column >= 0 ? read(a.column) : '';
   switch (a.fn) {
     case 'count':
-      return a.column < 0 ? [`${s[0]}[g]++;`] : [read, `if (${x} !== null) ${s[0]}[g]++;`];
+      return a.column < 0 ? [`${s[0]}[g]++;`] : [`if (${x} !== null) ${s[0]}[g]++;`];
     case 'countDistinct':
-      return [read, `if (${x} !== null) A.distinct(${s[0]}, g, ${x}, GR);`];
+      return [`if (${x} !== null) A.distinct(${s[0]}, g, ${x}, GR);`];
     case 'sum': case 'avg':
-      return [read, `if (typeof ${x} === 'number') { ${s[0]}[g] += ${x}; ${s[1]}[g]++; } else if (${x} !== null) A.notNumber(${g.constant(a.label)}, ${x});`];
+      return [`if (typeof ${x} === 'number') { ${s[0]}[g] += ${x}; ${s[1]}[g]++; } else if (${x} !== null) A.notNumber(${g.constant(a.label)}, ${x});`];
     case 'min': case 'max': {
       // Fast: a number other than NaN against a group whose best is one (tag 1); equal keeps the best.
       const [num, tag, any] = s, better = a.fn === 'min' ? '<' : '>';
-      return [read, `if (typeof ${x} === 'number' && ${tag}[g] === 1 && ${x} === ${x}) { if (${x} ${better} ${num}[g]) ${num}[g] = ${x}; } else if (${x} !== null) A.best(${num}, ${tag}, ${any}, g, ${x}, ${a.fn === 'min' ? 1 : -1}, GR);`];
+      return [`if (typeof ${x} === 'number' && ${tag}[g] === 1 && ${x} === ${x}) { if (${x} ${better} ${num}[g]) ${num}[g] = ${x}; } else if (${x} !== null) A.best(${num}, ${tag}, ${any}, g, ${x}, ${a.fn === 'min' ? 1 : -1}, GR);`];
     }
     case 'first': case 'last': {
       // Fast: numbers other than NaN, against a group holding numbers (tag 1): a strictly earlier
       // (first) or later (last) key wins; an equal key keeps the smaller (first) or larger (last) value.
-      const [keyNum, valNum, tag, keyAny, valAny] = s, k = g.temp(), bk = g.temp();
+      const [keyNum, valNum, tag, keyAny, valAny] = s, k = read(a.orderBy), bk = g.temp();
       const wins = a.fn === 'first' ? '<' : '>';
       return [
-        read,
-        `${k} = ${slots[a.orderBy]};`,
         `if (typeof ${k} === 'number' && typeof ${x} === 'number' && ${tag}[g] === 1 && ${k} === ${k} && ${x} === ${x}) {`
         + ` ${bk} = ${keyNum}[g]; if (${k} ${wins} ${bk}) { ${keyNum}[g] = ${k}; ${valNum}[g] = ${x}; } else if (${k} === ${bk} && ${x} ${wins} ${valNum}[g]) ${valNum}[g] = ${x}; }`
         + ` else if (${k} !== null && ${x} !== null) A.firstLast(${keyNum}, ${valNum}, ${tag}, ${keyAny}, ${valAny}, g, ${k}, ${x}, ${a.fn === 'first' ? 1 : -1});`,
@@ -302,7 +313,8 @@ export function aggregateCacheSize(): number {
 /** A fold compiled for one input form: reads the whole input into `groups`. */
 export interface CompiledFold {
   readonly source: string;
-  overArray(rows: readonly Tuple[], ctx: ExecutionContext, groups: Groups): void;
+  /** `countAsSource`: count the rows read into `metrics.sourceRows` (false for an engine's own intermediate rows). */
+  overArray(rows: readonly Tuple[], ctx: ExecutionContext, groups: Groups, countAsSource?: boolean): void;
   overColumns(table: ColumnarTable, ctx: ExecutionContext, groups: Groups): void;
   overIterator(src: TupleIterator, ctx: ExecutionContext, groups: Groups): void;
 }
@@ -334,11 +346,12 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
   const rows = bodyFor(rowInput, stages, plan);
   return {
     source: `${rows.setup}\n${rows.body}`,
-    overArray(data, ctx, groups) {
+    overArray(data, ctx, groups, countAsSource = true) {
       const fold = cached(`array\n${rows.setup}\n${rows.body}`, () =>
         new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
-      fold(H, AGG_SLOW, ctx, data, rows.C, groups, (read) => void (ctx.metrics.sourceRows += read));
-      ctx.metrics.sourceRows += data.length;
+      const count = (read: number) => void (countAsSource && (ctx.metrics.sourceRows += read));
+      fold(H, AGG_SLOW, ctx, data, rows.C, groups, count);
+      count(data.length);
     },
     overIterator(src, ctx, groups) {
       const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {

@@ -6,7 +6,7 @@ import { allIndices, KeyIds } from '../key.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
-import { OnePassAggregateIterator } from '../aggregate/compiled-aggregate.js';
+import { compileFold, OnePassAggregateIterator, type Groups } from '../aggregate/compiled-aggregate.js';
 import { planAggregate, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { HashJoinIterator } from '../join/hash-join-iterator.js';
 import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
@@ -203,10 +203,14 @@ export class MaterializedRelation implements Relation {
 
   aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
     const plan = planAggregate(this.schema, groupBy, aggs);
-    const width = this.schema.length, ctx = this.ctx;
-    return this.drainInto('materialized aggregate', plan.schema, () => (ctx.options.enableStreamingAggregation
-      ? OnePassAggregateIterator.overIterator(this.open(), width, plan, ctx, 'materialized aggregate (one pass)')
-      : new AggregateIterator(this.open(), plan, ctx, 'materialized')));
+    const ctx = this.ctx;
+    if (!ctx.options.enableStreamingAggregation) {
+      return this.drainInto('materialized aggregate', plan.schema, () => new AggregateIterator(this.open(), plan, ctx, 'materialized'));
+    }
+    // One generated loop over the rows array; reading it hands this relation's bytes back, as open() does.
+    const fold = compileFold(this.schema.length, [], plan), rows = this.rows, isSource = this.isSource;
+    const input = { fold: (groups: Groups) => fold.overArray(rows, ctx, groups, isSource), close: () => this.release() };
+    return this.drainInto('materialized aggregate', plan.schema, () => new OnePassAggregateIterator(input, plan, ctx, 'materialized aggregate (one pass)'));
   }
 
   orderBy(keys: readonly SortKey[]): Relation {
