@@ -40,6 +40,10 @@ function pin(): unknown[] {
       .limit(10);
     s.isEmpty();
     held.push(open1(s.materialize().open()));
+    // A one-pass aggregation left open after its first row keeps its groups, key tables and
+    // typed fields alive (the generated fold's code depends on their maps); two key columns, so
+    // that the pair table is among them.
+    held.push(open1(StreamingRelation.from(['a', 'b'], ROWS, ctx).aggregate(['a', 'b'], AGGS).open()));
     for (const symmetric of [true, false]) {
       const jctx = new ExecutionContext({ enableIteratorComposition: composition, enableSymmetricHashJoin: symmetric, enableStreamingAggregation: symmetric });
       const a = () => StreamingRelation.from(['a', 'b'], ROWS, jctx);
