@@ -44,43 +44,19 @@ export class KeyIds {
     const n = indices.length;
     if (n === 0) return this.single(0);
     if (n === 1) return this.single(t[indices[0]!]);
-    let id = this.start(t[indices[0]!]);
-    for (let i = 1; i < n; i++) id = this.step(i, id, t[indices[i]!], i === n - 1);
-    return id;
-  }
-
-  /**
-   * The three steps of {@link id}, for generated code that holds a key's values in locals rather
-   * than in a tuple: a one-column key is `single(v)`; a wider one is `start(v0)`, then
-   * `step(i, id, vi, i === width - 1)` for each further column. The same ids as `id()`.
-   */
-  single(v: unknown): number {
-    const m = this.values[0]!;
-    let id = m.get(v);
-    if (id === undefined) {
-      id = this.count++;
-      m.set(v, id);
-      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
+    let id = this.intern(0, t[indices[0]!]);
+    for (let i = 1; i < n; i++) {
+      const v = this.intern(i, t[indices[i]!]);
+      const pairs = this.pairs[i]!;
+      let p = pairs.find(id, v);
+      if (p < 0) {
+        p = i === n - 1 ? this.count++ : pairs.size;
+        pairs.insert(id, v, p);
+        this.reserve(HASH_ENTRY_BYTES);
+      }
+      id = p;
     }
     return id;
-  }
-
-  /** First column of a wider key: its value's number in position 0. */
-  start(v: unknown): number {
-    return this.intern(0, v);
-  }
-
-  /** Fold column `pos` (value `v`) into the key's `prefix` id; `last`: the key's final column. */
-  step(pos: number, prefix: number, v: unknown, last: boolean): number {
-    const value = this.intern(pos, v);
-    const pairs = this.pairs[pos]!;
-    let p = pairs.find(prefix, value);
-    if (p < 0) {
-      p = last ? this.count++ : pairs.size;
-      pairs.insert(prefix, value, p);
-      this.reserve(HASH_ENTRY_BYTES);
-    }
-    return p;
   }
 
   /** The id of the key at `indices` of `t`, or -1 if that key was never seen. */
@@ -108,6 +84,17 @@ export class KeyIds {
     for (const m of this.values) m.clear();
     for (const m of this.pairs) m.clear();
     this.count = 0;
+  }
+
+  private single(v: unknown): number {
+    const m = this.values[0]!;
+    let id = m.get(v);
+    if (id === undefined) {
+      id = this.count++;
+      m.set(v, id);
+      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
+    }
+    return id;
   }
 
   /** Small integer for value `v` in key position `pos` (per-position numbering). */
