@@ -2,7 +2,8 @@ import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '..
 import type { ExecutionContext } from '../context.js';
 import { ExecutionError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
-import { generate, H, preamble, pushLoop, type Generator, type Stage } from '../fusion/codegen.js';
+import { generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
+import type { HashTable } from '../join/hash-table.js';
 import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
@@ -303,7 +304,7 @@ type ColumnFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, val
 type IteratorFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], GR: Groups) => void;
 
 /** Generated folds by shape (input form, stages, grouping and aggregates; never a value). */
-const CACHE = new Map<string, ArrayFolder | ColumnFolder | IteratorFolder>();
+const CACHE = new Map<string, ArrayFolder | ColumnFolder | IteratorFolder | ProbeArrayFolder | ProbeIteratorFolder>();
 
 /** Shapes compiled so far (for tests). */
 export function aggregateCacheSize(): number {
@@ -440,4 +441,31 @@ export class OnePassAggregateIterator implements TupleIterator {
     this.inputOpen = false;
     this.input.close();
   }
+}
+
+/** An aggregation compiled over a hash join's joined rows (the join's probe and the fold in one loop). */
+export interface CompiledProbeFold {
+  overArray(rows: readonly Tuple[], table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, groups: Groups): void;
+  overIterator(src: TupleIterator, table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, groups: Groups): void;
+}
+
+type ProbeArrayFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], GR: Groups, failedAfter: (rowsRead: number) => void, HT: HashTable, PK: readonly number[]) => void;
+type ProbeIteratorFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], GR: Groups, HT: HashTable, PK: readonly number[]) => void;
+
+/** Compile an aggregation, with a run of stages before it, over a hash join's probe (see `ProbeShape`). */
+export function compileProbeFold(shape: ProbeShape, stages: readonly Stage[], plan: AggregatePlan): CompiledProbeFold {
+  const { setup, body, C } = bodyFor(probeSlots(shape), stages, plan);
+  return {
+    overArray(rows, table, pk, ctx, groups) {
+      const fold = cached(`probe array\n${setup}\n${body}`, () =>
+        new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
+      fold(H, AGG_SLOW, ctx, rows, C, groups, (read) => void (ctx.metrics.sourceRows += read), table, pk);
+      ctx.metrics.sourceRows += rows.length;
+    },
+    overIterator(src, table, pk, ctx, groups) {
+      const fold = cached(`probe iterator\n${setup}\n${body}`, () =>
+        new Function(probeIteratorLoop('fusedProbeIteratorAggregate', 'H, A, ctx, src, C, GR, HT, PK', setup, body))() as ProbeIteratorFolder);
+      fold(H, AGG_SLOW, ctx, src, C, groups, table, pk);
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { ArithOp, CompareOp, Expr } from '../expr/expr.js';
 import type { TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '../columns.js';
+import type { HashTable } from '../join/hash-table.js';
 
 /** One step of a fusable run, resolved against the schema it reads. */
 export type Stage =
@@ -333,5 +334,92 @@ export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly 
       ctx.metrics.sourceRows += table.length;
       return k;
     },
+  };
+}
+
+/**
+ * How a fused loop reads a hash join's output (pipeline fusion through the join's probe): each
+ * probe row `t` is joined with the build rows `b` its key matches, walked along the table's chain
+ * in the loop itself, and the joined row is never built unless a stage or the consumer needs it.
+ */
+export interface ProbeShape {
+  readonly leftWidth: number;
+  /** The right's columns kept in the output, in order (`JoinPlan.keep`). */
+  readonly keep: readonly number[];
+  readonly buildIsLeft: boolean;
+}
+
+/** The joined row's columns as JS expressions: the left's, then the right's kept ones. */
+export function probeSlots(s: ProbeShape): string[] {
+  const [l, r] = s.buildIsLeft ? ['b', 't'] : ['t', 'b'];
+  return [...Array.from({ length: s.leftWidth }, (_, i) => `${l}[${i}]`), ...s.keep.map((i) => `${r}[${i}]`)];
+}
+
+/** Opens the loop over one probe row's matches (closed by the caller's body with `}`). */
+const PROBE_MATCHES = 'for (let j = HT.head(t, PK); j >= 0; j = CH[j]) {\n        const b = BR[j];';
+
+/** A loop over probe rows in an array `rows`, with `body` run once per joined row (see {@link pushLoop}). */
+export function probeArrayLoop(name: string, params: string, setup: string, body: string): string {
+  return pushLoop(name, params, `${setup}\n  const CH = HT.chain, BR = HT.rows, n = rows.length;`, `const t = rows[p++];\n      ${PROBE_MATCHES}`, `${body}\n      }`);
+}
+
+/** A loop over probe rows from an iterator `src`, with `body` run once per joined row; returns `k`. */
+export function probeIteratorLoop(name: string, params: string, setup: string, body: string): string {
+  return `return function ${name}(${params}) {
+  'use strict';
+  ${setup}
+  const CH = HT.chain, BR = HT.rows;
+  let k = 0;
+  for (;;) {
+    const t = src.next();
+    if (t === undefined) break;
+    ${PROBE_MATCHES}
+      ${body}
+    }
+  }
+  return k;
+};`;
+}
+
+/** A fused run over a hash join's probe, pushing every output tuple to a sink. */
+export interface ProbeFusedPlan {
+  readonly source: string;
+  pushOverArray(rows: readonly Tuple[], table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
+  pushOverIterator(src: TupleIterator, table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
+}
+
+type ProbeArrayPusher = (h: typeof H, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], sink: (t: Tuple) => void, failedAfter: (rowsRead: number) => void, HT: HashTable, PK: readonly number[]) => number;
+type ProbeIteratorPusher = (h: typeof H, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], sink: (t: Tuple) => void, HT: HashTable, PK: readonly number[]) => number;
+const PROBE_CACHE = new Map<string, { array: ProbeArrayPusher; iterator: ProbeIteratorPusher }>();
+
+/** Probe shapes compiled so far (for tests). */
+export function probeCacheSize(): number {
+  return PROBE_CACHE.size;
+}
+
+/** Compile a run of stages (possibly none) over a hash join's joined rows, pushing to a sink. */
+export function compileProbeRun(shape: ProbeShape, stages: readonly Stage[]): ProbeFusedPlan {
+  const { g, slots } = generate(probeSlots(shape), stages);
+  const { temps, consts } = preamble(g);
+  const body = [...g.lines, `sink([${slots.join(', ')}]);`, `k++;`].join('\n        ');
+  const setup = `${consts}\n  ${temps}`;
+  const source = `${setup}\n${body}`;
+  let m = PROBE_CACHE.get(source);
+  if (m === undefined) {
+    m = {
+      array: new Function(probeArrayLoop('fusedProbePush', 'H, ctx, rows, C, sink, failedAfter, HT, PK', setup, body))() as ProbeArrayPusher,
+      iterator: new Function(probeIteratorLoop('fusedProbeIteratorPush', 'H, ctx, src, C, sink, HT, PK', setup, body))() as ProbeIteratorPusher,
+    };
+    PROBE_CACHE.set(source, m);
+  }
+  const made = m, C = g.consts;
+  return {
+    source,
+    pushOverArray: (rows, table, pk, ctx, sink) => {
+      const k = made.array(H, ctx, rows, C, sink, (read) => void (ctx.metrics.sourceRows += read), table, pk);
+      ctx.metrics.sourceRows += rows.length;
+      return k;
+    },
+    pushOverIterator: (src, table, pk, ctx, sink) => made.iterator(H, ctx, src, C, sink, table, pk),
   };
 }

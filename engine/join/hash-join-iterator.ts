@@ -79,9 +79,22 @@ export class HashJoinIterator implements TupleIterator {
   private buildTable(): HashTable {
     const table = new HashTable(this.buildKeys, this.ctx, this.operator, this.capacity);
     this.table = table;
-    const src = this.build;
-    for (let t = src.next(); t !== undefined; t = src.next()) table.insert(t);
-    src.close();
+    fillTable(table, this.build);
     return table;
   }
+}
+
+/** Read `build` to its end into `table`, then close it (on a failure the caller frees and closes). */
+export function fillTable(table: HashTable, build: TupleIterator): void {
+  for (let t = build.next(); t !== undefined; t = build.next()) table.insert(t);
+  build.close();
+}
+
+/**
+ * Which side a hash join builds its table on: the re-readable (materialized) one, else the
+ * smaller known size, else the right. The one rule, for the join's iterator and for its fused
+ * probe loop alike.
+ */
+export function buildsLeft(leftReopenable: boolean, rightReopenable: boolean, leftSize: number, rightSize: number): boolean {
+  return leftReopenable !== rightReopenable ? leftReopenable : leftSize >= 0 && rightSize >= 0 ? leftSize < rightSize : false;
 }

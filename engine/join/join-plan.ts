@@ -14,6 +14,8 @@ export interface JoinPlan {
   readonly rightKeys: readonly number[];
   /** Left columns, then the right's non-key columns. */
   readonly schema: Schema;
+  /** The right's columns in the output, in order (its non-key columns), after the left's. */
+  readonly keep: readonly number[];
   /** Build one output tuple from a left and a right tuple (allocates only the output). */
   readonly combine: (l: Tuple, r: Tuple) => Tuple;
 }
@@ -33,7 +35,7 @@ export function planJoin(left: Schema, right: Schema, opts: JoinOptions | undefi
     }
     keep.push(i);
   });
-  return { leftKeys, rightKeys, schema: Object.freeze([...left, ...keep.map((i) => right[i]!)]), combine: combiner(left.length, keep) };
+  return { leftKeys, rightKeys, schema: Object.freeze([...left, ...keep.map((i) => right[i]!)]), keep, combine: combiner(left.length, keep) };
 }
 
 function combiner(width: number, keep: readonly number[]): (l: Tuple, r: Tuple) => Tuple {

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
-import { compileColumnRun, compileRun, type Stage } from '../fusion/codegen.js';
+import { compileColumnRun, compileProbeRun, compileRun, type ProbeFusedPlan, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
 import { ColumnIterator } from '../iterators/column-iterator.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
@@ -20,10 +20,11 @@ import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
 import { checkExpr, columnIndex, referencedColumns } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
-import { compileFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
+import { compileFold, compileProbeFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
 import { planAggregate, type AggregatePlan, type AggregateSpec } from '../aggregate/aggregate-plan.js';
-import { HashJoinIterator } from '../join/hash-join-iterator.js';
-import { planJoin, planSemiJoin, type JoinOptions } from '../join/join-plan.js';
+import { buildsLeft, fillTable, HashJoinIterator } from '../join/hash-join-iterator.js';
+import { HashTable } from '../join/hash-table.js';
+import { planJoin, planSemiJoin, type JoinOptions, type JoinPlan } from '../join/join-plan.js';
 import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
 import { isReopenable, openBoth } from '../join/open-inputs.js';
 import { SemiJoinIterator } from '../join/semi-join-iterator.js';
@@ -78,6 +79,9 @@ export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cache
 /** A fused run: its input relation and its stages. */
 type FusedRun = { readonly base: StreamingRelation; readonly stages: readonly Stage[] };
 
+/** A hash join's probe side as a fused loop reads it: the caller's rows, or an iterator. */
+type ProbeInput = { readonly rows: readonly Tuple[] } | { readonly iterator: TupleIterator };
+
 export class StreamingRelation implements Relation {
   readonly kind = 'streaming' as const;
   private state: State = 'fresh';
@@ -104,6 +108,9 @@ export class StreamingRelation implements Relation {
 
   /** The caller's rows, for a source made by `from()` (fused runs loop over them directly). */
   private sourceRows: readonly Tuple[] | null = null;
+
+  /** Set on a hash join (not a cross product): its inputs and plan, for a fused run's probe loop. */
+  private hashJoin: { readonly left: StreamingRelation; readonly right: Relation; readonly plan: JoinPlan } | null = null;
 
   /** A source over the caller's rows (validated, not copied). Its size is known. */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): StreamingRelation {
@@ -348,17 +355,18 @@ export class StreamingRelation implements Relation {
         return a >= 0 && b >= 0 ? a * b : -1;
       });
     }
-    return new StreamingRelation(plan.schema, ctx, () => {
+    const rel = new StreamingRelation(plan.schema, ctx, () => {
       const selfRe = isReopenable(this), otherRe = isReopenable(other);
       const [l, r] = openBoth(this, other, (it) => this.input(it, 'join'));
       if (ctx.options.enableSymmetricHashJoin && !selfRe && !otherRe) {
         return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
       }
-      // Build side: the re-readable (materialized) one, else the smaller known size, else the right.
       const ls = this.knownSize(), rs = knownSize(other);
-      const buildLeft = selfRe !== otherRe ? selfRe : ls >= 0 && rs >= 0 ? ls < rs : false;
+      const buildLeft = buildsLeft(selfRe, otherRe, ls, rs);
       return HashJoinIterator.oriented(l, r, plan, buildLeft, buildLeft ? ls : rs, ctx, 'streaming hash join');
     }, () => -1);
+    rel.hashJoin = { left: this, right: other, plan };
+    return rel;
   }
 
   semiJoin(other: Relation, opts?: JoinOptions): Relation {
@@ -404,6 +412,9 @@ export class StreamingRelation implements Relation {
       this.state = 'consumed';
       return StreamingRelation.pushFused(this.fused, this.ctx, sink);
     }
+    // A hash join read whole, with fusion on: its probe loop pushes each joined row.
+    const probe = this.canFuse() ? StreamingRelation.probeOf({ base: this, stages: [] }, this.ctx) : null;
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, []), input, table, keys, this.ctx, sink));
     return pushAll(this.open(), sink);
   }
 
@@ -476,6 +487,8 @@ export class StreamingRelation implements Relation {
 
   /** {@link openFused}, pushing every output tuple to `sink` from the generated loop where it can. */
   private static pushFused(run: FusedRun, ctx: ExecutionContext, sink: (t: Tuple) => void): number {
+    const probe = StreamingRelation.probeOf(run, ctx);
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, run.stages), input, table, keys, ctx, sink));
     const cols = run.base.takeFusedInput('columns');
     if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).pushOverColumns(cols, ctx, sink);
     const plan = compileRun(run.base.schema.length, run.stages);
@@ -489,6 +502,17 @@ export class StreamingRelation implements Relation {
    * (opened when the fold runs, closed by the aggregation).
    */
   private static foldFused(run: FusedRun, ctx: ExecutionContext, plan: AggregatePlan): FoldInput {
+    const probe = StreamingRelation.probeOf(run, ctx);
+    if (probe !== null) {
+      return {
+        fold: (groups) => probe((input, table, keys, shape) => {
+          const fold = compileProbeFold(shape, run.stages, plan);
+          if ('rows' in input) fold.overArray(input.rows, table, keys, ctx, groups);
+          else fold.overIterator(input.iterator, table, keys, ctx, groups);
+        }),
+        close: () => {},
+      };
+    }
     const fold = compileFold(run.base.schema.length, run.stages, plan);
     const cols = run.base.takeFusedInput('columns');
     if (cols !== null) return { fold: (groups) => fold.overColumns(cols, ctx, groups), close: () => {} };
@@ -496,6 +520,58 @@ export class StreamingRelation implements Relation {
     if (rows !== null) return { fold: (groups) => fold.overArray(rows, ctx, groups), close: () => {} };
     const input = run.base.open();
     return { fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() };
+  }
+
+  private static pushProbe(plan: ProbeFusedPlan, input: ProbeInput, table: HashTable, keys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number {
+    return 'rows' in input ? plan.pushOverArray(input.rows, table, keys, ctx, sink) : plan.pushOverIterator(input.iterator, table, keys, ctx, sink);
+  }
+
+  /**
+   * Pipeline fusion through a hash join's probe: when a fused run's base is a fresh hash join
+   * (not symmetric, not a cross product), claim the join's single pass and return how to run it
+   * as one loop: read the build side (the join's own rule, {@link buildsLeft}) into a table,
+   * then hand the generated loop the probe side's rows (its array when it is a fresh `from()`
+   * source, else its iterator), the table, the probe keys and the shape of the joined rows. The
+   * table is freed and both inputs closed however the loop ends. Null when the base is not such
+   * a join; nothing is claimed then.
+   */
+  private static probeOf(run: FusedRun, ctx: ExecutionContext): (<T>(loop: (input: ProbeInput, table: HashTable, probeKeys: readonly number[], shape: ProbeShape) => T) => T) | null {
+    const base = run.base, join = base.hashJoin;
+    if (join === null || base.state !== 'fresh' || base.peeked !== null) return null;
+    const { left, right, plan } = join;
+    const leftRe = isReopenable(left), rightRe = isReopenable(right);
+    if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return null;
+    base.state = 'consumed';
+    return (loop) => {
+      const ls = left.knownSize(), rs = knownSize(right);
+      const buildLeft = buildsLeft(leftRe, rightRe, ls, rs), size = buildLeft ? ls : rs;
+      const table = new HashTable(buildLeft ? plan.leftKeys : plan.rightKeys, ctx, 'streaming hash join', size > 0 ? size : ctx.options.hashTableInitialSize);
+      let build: TupleIterator | null = null, probe: TupleIterator | null = null, rows: readonly Tuple[] | null = null;
+      const openProbe = (r: Relation) => {
+        rows = r instanceof StreamingRelation ? r.takeFusedInput('rows') : null;
+        if (rows === null) probe = r.open();
+      };
+      try {
+        // Opened in the join's order: left, then right.
+        if (buildLeft) {
+          build = left.open();
+          openProbe(right);
+        } else {
+          openProbe(left);
+          build = right.open();
+        }
+        fillTable(table, build);
+        const input: ProbeInput = rows !== null ? { rows } : { iterator: probe! };
+        return loop(input, table, buildLeft ? plan.rightKeys : plan.leftKeys, { leftWidth: left.schema.length, keep: plan.keep, buildIsLeft: buildLeft });
+      } finally {
+        table.free();
+        try {
+          (build as TupleIterator | null)?.close();
+        } finally {
+          (probe as TupleIterator | null)?.close();
+        }
+      }
+    };
   }
 
   /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run (or a pushed-down scan filter) directly, and is consumed. */

@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, SluiceError } from '../../engine/index.js';
 import type { CaseSpec } from '../case.js';
 import { getScenario } from '../../scenarios/index.js';
@@ -159,6 +160,26 @@ function withLegacy(b: BaseBuild): BaseBuild {
   return caseFor ? { ...b, caseFor } : b;
 }
 
+/** The scenario ids a build knows (its `dist/scenarios/index.js`), or null when it cannot say. */
+export async function scenarioIdsOf(root: string): Promise<ReadonlySet<string> | null> {
+  try {
+    const mod = (await import(pathToFileURL(path.join(root, 'dist', 'scenarios', 'index.js')).href)) as { SCENARIOS?: unknown };
+    return mod.SCENARIOS instanceof Map ? new Set([...mod.SCENARIOS.keys()].map(String)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Split the gate's cases into those both builds can run and those of a scenario the base does
+ * not have (added by the change under test): those have nothing to be compared with, and a
+ * paired pass of them would only fail in the base's arm and report them as errored in both.
+ */
+export function casesForBase(cases: readonly CaseSpec[], known: ReadonlySet<string> | null): { both: CaseSpec[]; newInHead: CaseSpec[] } {
+  if (known === null) return { both: [...cases], newInHead: [] };
+  return { both: cases.filter((c) => known.has(c.scenario)), newInHead: cases.filter((c) => !known.has(c.scenario)) };
+}
+
 export interface GateRequest {
   base: string;
   suite: string;
@@ -224,6 +245,11 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const tasks = req.paired ? req.cases.filter((c) => getScenario(c.scenario).task !== undefined) : [];
   if (tasks.length) throw new ConfigError(`the paired gate measures queries, not task scenarios (${[...new Set(tasks.map((c) => c.scenario))].join(', ')}); gate them with --no-paired, or leave them out with --filter`);
   const base = prepareBase(req.base, log);
+  const { both: cases, newInHead } = casesForBase(req.cases, await scenarioIdsOf(base.root));
+  if (newInHead.length) {
+    const names = [...new Set(newInHead.map((c) => c.scenario))].join(', ');
+    base.steps.push(`left out ${newInHead.length} case(s) of scenarios the base does not have (${names}): there is nothing to compare them with`);
+  }
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = gateSettings(req.suite, !!req.paired, req.settings);
   const flags = childFlags(!!req.paired);
@@ -231,14 +257,14 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
     { name: 'base', out: files.base, results: newResults(req.suite, settings, base.root, flags), child: base.child, caseRunner: path.join(base.root, 'dist', 'harness', 'measure', 'case-runner.js'), ...(base.caseFor ? { caseFor: base.caseFor } : {}) },
     { name: 'head', out: files.head, results: newResults(req.suite, settings, PROJECT_ROOT, flags), child: childCommand(), caseRunner: caseRunnerPath() },
   ];
-  await measureArms(arms, req.cases, log, { paired: !!req.paired });
+  await measureArms(arms, cases, log, { paired: !!req.paired });
   // Both builds ran on this machine in this job; a differing lockfile is the change under test.
   const compare = () => compareResults(arms[0]!.results, arms[1]!.results, { ...req.compare, allowEnvMismatch: true, baseFile: files.base, headFile: files.head });
   let comparison = compare();
   const extended = req.paired && req.extend !== false ? undecidedCases(comparison) : [];
   if (extended.length) {
     log(`sluice gate: ${extended.length} case(s) undecided after ${recordRounds(settings)} isolate pairs (the 95% interval of the time ratio spans +${(comparison.settings.timeThreshold * 100).toFixed(1)}%); measuring ${settings.isolates ?? 1} more isolate pairs of each: ${extended.join(', ')}`);
-    await measureAgain(arms, req.cases.filter((c) => extended.includes(c.id)), settings, log);
+    await measureAgain(arms, cases.filter((c) => extended.includes(c.id)), settings, log);
     comparison = compare();
   }
   const wallSeconds = (Date.now() - started) / 1000;
@@ -246,7 +272,7 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const how = req.paired
     ? `${settings.rounds} paired process(es) per case of ${settings.isolates ?? 1} isolate pairs each (both builds taking turns)${again}`
     : `${settings.rounds} interleaved processes per case and build`;
-  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${req.cases.length} cases, ${how} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
+  const markdown = formatComparison(comparison) + `\n## How the gate ran\n\n${base.steps.map((s) => `- ${s}`).join('\n')}\n- ${cases.length} cases, ${how} (plus one heap process per build), in ${wallSeconds.toFixed(0)} s\n`;
   writeFileSync(files.markdown, markdown);
   writeFileSync(files.json, JSON.stringify(comparison, null, 1) + '\n');
   for (const a of arms) writeResults(a.out, a.results);

@@ -11,7 +11,7 @@ const POINTS: Record<string, Record<string, unknown>[]> = {
   'complex-pipeline': [{ rows: 3000 }],
   'pipeline-depth': [{ rows: 2000, depth: 1 }, { rows: 2000, depth: 4 }, { rows: 2000, depth: 7 }],
   memory: [{ variant: 'moderate' }, { variant: 'projection-only' }],
-  join: [{ rows: 2000, multiplicity: 1, variant: 'full' }, { rows: 2000, multiplicity: 10, variant: 'full' }, { rows: 2000, multiplicity: 1, variant: 'limit10' }],
+  join: [{ rows: 2000, multiplicity: 1, variant: 'full' }, { rows: 2000, multiplicity: 10, variant: 'full' }, { rows: 2000, multiplicity: 1, variant: 'limit10' }, { rows: 2000, multiplicity: 10, variant: 'count' }],
   ohlc: [{ symbols: 2, days: 2, barsPerDay: 390 }],
   'group-by': [{ rows: 3000, groups: 100, key: 'int' }, { rows: 3000, groups: 7, key: 'string' }],
 };
