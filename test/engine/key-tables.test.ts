@@ -1,10 +1,10 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { add, col, createEngine, encodeColumns, ExecutionError, lt, mod, type AggregateSpec, type Tuple, type Value } from '../../../engine/index.js';
-import { PairIds, ValueIds } from '../../../engine/aggregate/group-keys.js';
-import { aggregateCacheSize } from '../../../engine/aggregate/compiled-aggregate.js';
-import { HASH_ENTRY_BYTES } from '../../../engine/memory/byte-model.js';
-import { bag } from '../../helpers.js';
+import { add, col, createEngine, encodeColumns, ExecutionError, lt, mod, type AggregateSpec, type Tuple, type Value } from '../../engine/index.js';
+import { PairIds, ValueIds } from '../../engine/key.js';
+import { aggregateCacheSize } from '../../engine/aggregate/compiled-aggregate.js';
+import { HASH_ENTRY_BYTES } from '../../engine/memory/byte-model.js';
+import { bag } from '../helpers.js';
 
 /** Values of every kind the key tables treat apart: small integers (dense), large and fractional numbers (hashed), -0, NaN, and non-numbers (Map). */
 const VALUES: Value[] = [0, 1, 2, 7, 1023, 1024, (1 << 20) - 1, 1 << 20, 2 ** 31, -1, -(2 ** 31), 0.5, -2.25, 1e300, -0, NaN, Infinity, -Infinity, 'a', '0', '', true, false, null];
@@ -18,16 +18,25 @@ function oracle(values: readonly Value[]): number[] {
   });
 }
 
-test('ValueIds numbers every kind of value densely in first-seen order, with SameValueZero (NaN equals NaN, -0 equals 0)', (t) => {
-  fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom(...VALUES), fc.integer({ min: 0, max: 5000 }), fc.double()), { maxLength: 400 }), (values) => {
-    let bytes = 0;
-    const ids = new ValueIds((b) => void (bytes += b));
-    const got = values.map((v) => ids.id(v));
-    const want = oracle(values);
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`ids ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
-    if (ids.size !== new Set(values).size) throw new Error(`size ${ids.size} for ${new Set(values).size} values`);
-    if (values.length > 0 && bytes <= 0) throw new Error('nothing reserved');
-  }), { numRuns: 300 });
+test('ValueIds numbers every kind of value densely in first-seen order, with SameValueZero (NaN equals NaN, -0 equals 0), in every configuration', (t) => {
+  // As the aggregation uses it (hashed numbers, dense from the first value), as a hash join does
+  // (numbers in the Map, dense from the 256th value), and dense from the 8th.
+  for (const [hashNumbers, denseFrom] of [[true, 0], [false, 256], [true, 8]] as const) {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom(...VALUES), fc.integer({ min: 0, max: 5000 }), fc.double()), { maxLength: 400 }), (values) => {
+      let bytes = 0;
+      const ids = new ValueIds((b) => void (bytes += b), hashNumbers, denseFrom);
+      const got = values.map((v) => ids.id(v));
+      const want = oracle(values);
+      if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`ids ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+      if (ids.size !== new Set(values).size) throw new Error(`size ${ids.size} for ${new Set(values).size} values`);
+      if (values.length > 0 && bytes <= 0) throw new Error('nothing reserved');
+      // find() sees every value numbered, and nothing else.
+      values.forEach((v, i) => {
+        if (ids.find(v) !== want[i]) throw new Error(`find(${String(v)}) = ${ids.find(v)}, expected ${want[i]}`);
+      });
+      for (const v of [-7, 5001, 0.125, 'zz', 2 ** 40]) if (!values.some((x) => Object.is(x, v)) && ids.find(v) !== -1) throw new Error(`find(${String(v)}) found an unseen value`);
+    }), { numRuns: 200 });
+  }
   t.pass();
 });
 
