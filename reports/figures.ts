@@ -77,7 +77,7 @@ export function allFigures(ix: CaseIndex): Figure[] {
   const joinCases = ix.of('join');
   if (joinCases.length) {
     const groups = [...new Map(joinCases.map((c) => [c.group, c.params])).values()];
-    const label = (p: CaseRecord['params']) => `${Number(p.rows).toLocaleString('en-US')}, x${p.multiplicity}${p.variant === 'limit10' ? ', limit 10' : ''}`;
+    const label = (p: CaseRecord['params']) => `${Number(p.rows).toLocaleString('en-US')}, x${p.multiplicity}${p.variant === 'limit10' ? ', limit 10' : p.variant === 'count' ? ', counted' : ''}`;
     const bars = [
       { name: 'materialized hash join', color: PALETTE.materialized, find: (p: CaseRecord['params']) => ix.get('join', p, 'materialized') },
       { name: 'streaming hash join', color: PALETTE.streaming, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: false }) ?? ix.get('join', p, 'streaming') },

@@ -36,8 +36,9 @@ export function shapeLabel(c: CaseRecord): string {
     case 'complex-pipeline': return 'filter → extend → project → filter → distinct';
     case 'pipeline-depth': return `pipeline of ${p.depth} stage${p.depth === 1 ? '' : 's'}`;
     case 'memory': return `memory: ${p.variant} filter`;
-    case 'join': return `join, ${p.multiplicity} match${p.multiplicity === 1 ? '' : 'es'} per key${p.variant === 'limit10' ? ', first 10 rows' : ''} (${n(p.rows)} per side)`;
+    case 'join': return `join, ${p.multiplicity} match${p.multiplicity === 1 ? '' : 'es'} per key${p.variant === 'limit10' ? ', first 10 rows' : p.variant === 'count' ? ', counted' : ''} (${n(p.rows)} per side)`;
     case 'ohlc': return `OHLC bars, ${p.symbols} symbols x ${p.days} days`;
+    case 'group-by': return `group-by: count, sum, min, max over ${n(p.groups)} ${p.key === 'string' ? 'string' : 'integer'} keys`;
     default: return `${c.scenario} ${Object.entries(p).filter(([k]) => k !== 'source').map(([k, v]) => `${k}=${String(v)}`).join(', ')}`;
   }
 }

@@ -142,7 +142,7 @@ export function joins(ix: CaseIndex): Table | null {
         if (!m && !std && !sym) continue;
         const r = ratio(sym, std);
         rows.push([
-          `${n.toLocaleString('en-US')} x ${n.toLocaleString('en-US')}, ${mult} per key${variant === 'limit10' ? ', then limit 10' : ''}`,
+          `${n.toLocaleString('en-US')} x ${n.toLocaleString('en-US')}, ${mult} per key${variant === 'limit10' ? ', then limit 10' : variant === 'count' ? ', counted' : ''}`,
           timeWithCI(m), timeWithCI(std), timeWithCI(sym), ratioCell(r),
           `${formatNs(m?.firstRowNs)} / ${formatNs(std?.firstRowNs)} / ${formatNs(sym?.firstRowNs)}`,
           bytesPair(heap(std)?.peakBytes, heap(sym)?.peakBytes), bytesPair(heap(std)?.trackerPeakBytes, heap(sym)?.trackerPeakBytes),
@@ -415,7 +415,7 @@ function externalPair(m: CaseRecord | undefined, s: CaseRecord | undefined): str
 
 /** The case groups the answer tables cover, in answer order, with both engines usable. */
 function answerGroups(ix: CaseIndex): { g: CaseRecord; m: CaseRecord; s: CaseRecord; b: CaseRecord | undefined }[] {
-  const order = ['selectivity', 'multiple-filters', 'complex-pipeline', 'pipeline-depth', 'memory', 'join', 'ohlc'];
+  const order = ['selectivity', 'multiple-filters', 'complex-pipeline', 'pipeline-depth', 'memory', 'join', 'ohlc', 'group-by'];
   const groups = [...new Map(ix.results.cases.filter((c) => order.includes(c.scenario)).map((c) => [c.group, c])).values()];
   groups.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario) || sourceOf(a.params).localeCompare(sourceOf(b.params)) || Number(a.params.rows ?? 0) - Number(b.params.rows ?? 0) || String(a.group).localeCompare(String(b.group), 'en', { numeric: true }));
   const out = [];
