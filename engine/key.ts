@@ -255,9 +255,11 @@ export class ValueIds {
   /**
    * `hashNumbers`: numbers other than int32s in the typed table (the generated aggregation, whose
    * group keys are often timestamps); off, they go to the Map like any other value (a hash join's
-   * keys, rarely fractions). `denseFrom`: see {@link DENSE_FROM}.
+   * keys, rarely fractions). `denseFrom`: see {@link DENSE_FROM}. `expected`: how many values the
+   * owner expects (a hash join's build side, when its size is known): the dense table may cover
+   * integers below 4 x that from the first value, instead of growing its reach with the values seen.
    */
-  constructor(private readonly reserve: (bytes: number) => void, private readonly hashNumbers = true, private readonly denseFrom = 0) {}
+  constructor(private readonly reserve: (bytes: number) => void, private readonly hashNumbers = true, private readonly denseFrom = 0, private readonly expected = 0) {}
 
   /** The number of `v`, a new one for a new value. */
   id(v: unknown): number {
@@ -292,7 +294,7 @@ export class ValueIds {
       }
       const id = this.others.get(v);
       if (id !== undefined) return id;
-      return v >= 0 && v < DENSE_MAX && this.size >= this.denseFrom && v < 4 * (this.size + 64) ? this.insertDense(v) : this.other(v);
+      return v >= 0 && v < DENSE_MAX && this.size >= this.denseFrom && v < 4 * (Math.max(this.size, this.expected) + 64) ? this.insertDense(v) : this.other(v);
     }
     // Any other number (fractions, large integers, infinities): hashed by its bits, where a Map
     // would hash a heap number (2x slower, measured on timestamps).

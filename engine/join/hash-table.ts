@@ -46,7 +46,10 @@ export class HashTable {
   ) {
     this.k0 = keyIndices[0]!;
     // A one-column key's head slot is reserved when the key is first seen (insert).
-    this.single = keyIndices.length === 1 ? new ValueIds((bytes) => this.reserve(bytes), false, DENSE_FROM) : null;
+    // With a size to expect (the build side's known size, else hashTableInitialSize), small integer
+    // keys go to the dense table from the first, up to 4x that.
+    const known = capacity >= DENSE_FROM;
+    this.single = keyIndices.length === 1 ? new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? capacity : 0) : null;
     this.keys = keyIndices.length === 1 ? null : new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES));
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);
