@@ -190,18 +190,19 @@ export function hasNullAt(t: Tuple, indices: readonly number[]): boolean {
  * Key numbering specialised by type, for the generated aggregation loop (`compiled-aggregate.ts`)
  * and a hash join's one-column keys (`join/hash-table.ts`):
  * each key column's values are numbered by a {@link ValueIds} (small integers by a dense table,
- * other numbers in an open-addressing table over typed arrays, anything else in a `Map`), and the columns' numbers are folded pairwise by
- * {@link PairIds} (a dense grid while the two domains are small, an open-addressing table of pairs
- * beyond). A one-column key's group id is its value's number. Ids are dense, in first-seen order.
+ * other numbers in an open-addressing table over typed arrays, anything else in a `Map`), and the
+ * columns' numbers are folded pairwise by {@link PairIds} (a dense grid while the two domains are
+ * small, a {@link PairTable} beyond). A one-column key's group id is its value's number. Ids are dense, in first-seen order.
  *
- * Equality is SameValueZero per value, as everywhere in the engine (`key.ts`): `1`, `'1'`, `true`
+ * Equality is SameValueZero per value, as in {@link KeyIds}: `1`, `'1'`, `true`
  * and `null` are four values; NaN equals itself; -0 equals 0.
  *
  * Measured over 117K one-minute bars grouped by (symbol, hour), before this module: the engine's
  * {@link KeyIds} (a `Map` per column, then a pair table) took 7.1 ms; a `Map` for the strings, the
  * number table for the hours and the dense grid, 4.1 ms (`Map.get` of a heap number: 2.9 ms; the
- * number table: 1.4 ms). Joins keep `KeyIds`: a number table in front of their `Map` of small
- * integers made them 7-17% slower in the gate.
+ * number table: 1.4 ms). The symmetric join, semi/anti joins, distinct and wider join keys keep
+ * `KeyIds`: in front of their `Map`, a number table made joins on small integers 7-17% slower in the
+ * gate, and `ValueIds` made small queries 7-33% slower.
  */
 
 const F64 = new Float64Array(1);
@@ -384,9 +385,8 @@ export class PairIds {
   private grid: Int32Array | null = new Int32Array(16 * 16).fill(-1);
   private shift = 4;
   private rows = 16;
-  private prefix: Int32Array = new Int32Array(0);
-  private value: Int32Array = new Int32Array(0);
-  private pid: Int32Array = new Int32Array(0);
+  /** The pairs once the grid is given up ({@link PairTable}, as `KeyIds` folds its columns). */
+  private table: PairTable | null = null;
   size = 0;
 
   /** `reserve(bytes)` accounts for every byte held; a negative count hands bytes back. */
@@ -417,19 +417,14 @@ export class PairIds {
       }
       this.toTable();
     }
-    const mask = this.prefix.length - 1;
-    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) >>> 0 & mask;
-    for (; this.prefix[h] !== -1; h = (h + 1) & mask) {
-      if (this.prefix[h] === a && this.value[h] === b) return this.pid[h]!;
-    }
-    if ((this.size + 1) * 2 > this.prefix.length) {
-      this.rehash(this.prefix.length * 2);
-      return this.slow(a, b);
-    }
+    const table = this.table!;
+    const p = table.find(a, b);
+    return p >= 0 ? p : this.insert(table, a, b);
+  }
+
+  private insert(table: PairTable, a: number, b: number): number {
     this.reserve(HASH_ENTRY_BYTES);
-    this.prefix[h] = a;
-    this.value[h] = b;
-    this.pid[h] = this.size;
+    table.insert(a, b, this.size);
     return this.size++;
   }
 
@@ -444,31 +439,15 @@ export class PairIds {
     this.shift = shift;
   }
 
-  /** Move every pair from the grid to the hash table, for good. */
+  /** Move every pair from the grid to the hash table, for good, keeping their numbers. */
   private toTable(): void {
     const grid = this.grid!, shift = this.shift, n = this.size;
+    const table = (this.table = new PairTable());
     this.grid = null;
     this.size = 0;
-    this.rehash(2 ** Math.ceil(Math.log2(Math.max(16, 4 * n))));
     const pairs = new Array<[number, number]>(n);
     for (let c = 0; c < grid.length; c++) if (grid[c]! >= 0) pairs[grid[c]!] = [c >>> shift, c & ((1 << shift) - 1)];
-    for (const [a, b] of pairs) this.slow(a, b);
+    for (const [a, b] of pairs) this.insert(table, a, b);
     this.reserve(-grid.length * 4); // the grid is handed back
-  }
-
-  private rehash(capacity: number): void {
-    const { prefix, value, pid } = this;
-    this.prefix = new Int32Array(capacity).fill(-1);
-    this.value = new Int32Array(capacity);
-    this.pid = new Int32Array(capacity);
-    const mask = capacity - 1;
-    for (let i = 0; i < prefix.length; i++) {
-      if (prefix[i] === -1) continue;
-      let h = (Math.imul(prefix[i]!, 0x9e3779b1) ^ Math.imul(value[i]!, 0x85ebca6b)) >>> 0 & mask;
-      while (this.prefix[h] !== -1) h = (h + 1) & mask;
-      this.prefix[h] = prefix[i]!;
-      this.value[h] = value[i]!;
-      this.pid[h] = pid[i]!;
-    }
   }
 }

@@ -2,7 +2,7 @@ import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '..
 import type { ExecutionContext } from '../context.js';
 import { ExecutionError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
-import { generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
+import { countingRead, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
 import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
@@ -231,7 +231,7 @@ export const AGG_SLOW = {
 /**
  * The loop body after the run's stages: the group id into `g` (a new group is added with its key
  * values), then each accumulator's update. `slots` are the JS expressions of the run's output
- * columns; `S` is the first state array's local name index.
+ * columns; `binds` declares the key tables and the fields' locals (`let`: reloaded after a new group).
  */
 function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[]): { lines: string[]; binds: string } {
   const lines: string[] = [];
@@ -313,7 +313,6 @@ export function aggregateCacheSize(): number {
 
 /** A fold compiled for one input form: reads the whole input into `groups`. */
 export interface CompiledFold {
-  readonly source: string;
   /** `countAsSource`: count the rows read into `metrics.sourceRows` (false for an engine's own intermediate rows). */
   overArray(rows: readonly Tuple[], ctx: ExecutionContext, groups: Groups, countAsSource?: boolean): void;
   overColumns(table: ColumnarTable, ctx: ExecutionContext, groups: Groups): void;
@@ -346,13 +345,10 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
   const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
   const rows = bodyFor(rowInput, stages, plan);
   return {
-    source: `${rows.setup}\n${rows.body}`,
     overArray(data, ctx, groups, countAsSource = true) {
       const fold = cached(`array\n${rows.setup}\n${rows.body}`, () =>
         new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
-      const count = (read: number) => void (countAsSource && (ctx.metrics.sourceRows += read));
-      fold(H, AGG_SLOW, ctx, data, rows.C, groups, count);
-      count(data.length);
+      countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
       const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
@@ -372,8 +368,7 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
       const binds = columnBinds(kinds, 'values_', 'dicts_');
       const fold = cached(`columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
         new Function(pushLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body))() as ColumnFolder);
-      fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, (read) => void (ctx.metrics.sourceRows += read));
-      ctx.metrics.sourceRows += table.length;
+      countingRead(ctx, table.length, (failedAfter) => fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, failedAfter));
     },
   };
 }
@@ -459,8 +454,7 @@ export function compileProbeFold(shape: ProbeShape, stages: readonly Stage[], pl
     overArray(rows, table, pk, ctx, groups) {
       const fold = cached(`probe array\n${setup}\n${body}`, () =>
         new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
-      fold(H, AGG_SLOW, ctx, rows, C, groups, (read) => void (ctx.metrics.sourceRows += read), table, pk);
-      ctx.metrics.sourceRows += rows.length;
+      countingRead(ctx, rows.length, (failedAfter) => fold(H, AGG_SLOW, ctx, rows, C, groups, failedAfter, table, pk));
     },
     overIterator(src, table, pk, ctx, groups) {
       const fold = cached(`probe iterator\n${setup}\n${body}`, () =>

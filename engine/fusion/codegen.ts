@@ -212,6 +212,18 @@ export function pushLoop(name: string, params: string, setup: string, row: strin
 };`;
 }
 
+/**
+ * Run a generated push loop over `n` source rows and count what it read into
+ * `metrics.sourceRows`: all `n` when it ends, or as far as it got when it throws (the loop's
+ * `failedAfter` callback). `counted` false: the rows are an engine's own intermediate result.
+ */
+export function countingRead<T>(ctx: ExecutionContext, n: number, loop: (failedAfter: (rowsRead: number) => void) => T, counted = true): T {
+  const count = (read: number) => void (counted && (ctx.metrics.sourceRows += read));
+  const out = loop(count);
+  count(n);
+  return out;
+}
+
 /** Declarations of a generated run's temporaries and constants. */
 export function preamble(g: Generator): { temps: string; consts: string } {
   return {
@@ -278,9 +290,7 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
     overArray: (rows, ctx) => m.array(H, ctx, rows, C),
     overIterator: (src, ctx) => m.iterator(H, ctx, src, C),
     pushOverArray: (rows, ctx, sink) => {
-      const k = m.push(H, ctx, rows, C, sink, (read) => void (ctx.metrics.sourceRows += read));
-      ctx.metrics.sourceRows += rows.length;
-      return k;
+      return countingRead(ctx, rows.length, (failedAfter) => m.push(H, ctx, rows, C, sink, failedAfter));
     },
   };
 }
@@ -330,9 +340,7 @@ export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly 
     },
     pushOverColumns: (table, ctx, sink) => {
       const [values, dicts] = parts(table);
-      const k = made.push(H, ctx, values, dicts, table.length, C, sink, (read) => void (ctx.metrics.sourceRows += read));
-      ctx.metrics.sourceRows += table.length;
-      return k;
+      return countingRead(ctx, table.length, (failedAfter) => made.push(H, ctx, values, dicts, table.length, C, sink, failedAfter));
     },
   };
 }
@@ -383,7 +391,6 @@ export function probeIteratorLoop(name: string, params: string, setup: string, b
 
 /** A fused run over a hash join's probe, pushing every output tuple to a sink. */
 export interface ProbeFusedPlan {
-  readonly source: string;
   pushOverArray(rows: readonly Tuple[], table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
   pushOverIterator(src: TupleIterator, table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
 }
@@ -414,12 +421,7 @@ export function compileProbeRun(shape: ProbeShape, stages: readonly Stage[]): Pr
   }
   const made = m, C = g.consts;
   return {
-    source,
-    pushOverArray: (rows, table, pk, ctx, sink) => {
-      const k = made.array(H, ctx, rows, C, sink, (read) => void (ctx.metrics.sourceRows += read), table, pk);
-      ctx.metrics.sourceRows += rows.length;
-      return k;
-    },
+    pushOverArray: (rows, table, pk, ctx, sink) => countingRead(ctx, rows.length, (failedAfter) => made.array(H, ctx, rows, C, sink, failedAfter, table, pk)),
     pushOverIterator: (src, table, pk, ctx, sink) => made.iterator(H, ctx, src, C, sink, table, pk),
   };
 }

@@ -23,8 +23,8 @@ export class HashJoinIterator implements TupleIterator {
     private readonly buildIsLeft: boolean,
     private readonly combine: (l: Tuple, r: Tuple) => Tuple,
     private readonly ctx: ExecutionContext,
-    /** Rows to pre-size the table for (the build side's known size, else the option). */
-    private readonly capacity: number,
+    /** The build side's known size, else -1 (the table sizes itself from it). */
+    private readonly buildSize: number,
     private readonly operator: string,
   ) {}
 
@@ -72,12 +72,12 @@ export class HashJoinIterator implements TupleIterator {
     return new HashJoinIterator(
       buildLeft ? left : right, buildLeft ? right : left,
       buildLeft ? plan.leftKeys : plan.rightKeys, buildLeft ? plan.rightKeys : plan.leftKeys,
-      buildLeft, plan.combine, ctx, buildSize > 0 ? buildSize : ctx.options.hashTableInitialSize, operator,
+      buildLeft, plan.combine, ctx, buildSize, operator,
     );
   }
 
   private buildTable(): HashTable {
-    const table = new HashTable(this.buildKeys, this.ctx, this.operator, this.capacity);
+    const table = new HashTable(this.buildKeys, this.ctx, this.operator, this.buildSize);
     this.table = table;
     fillTable(table, this.build);
     return table;

@@ -16,8 +16,8 @@ const ROW_SLOT_BYTES = SLOT_BYTES + 4;
  * for (let j = table.head(probeRow, probeKeys); j >= 0; j = table.chain[j]) use(table.rows[j]);
  * ```
  *
- * The row and chain arrays are pre-sized to `capacity` (the build side's known size, else the
- * `hashTableInitialSize` option) and doubled when full. Rows with a null key column are never
+ * The row and chain arrays are pre-sized to the build side's known size, else the
+ * `hashTableInitialSize` option, and doubled when full. Rows with a null key column are never
  * inserted (null keys never match). The arrays, every retained row and every distinct key are
  * reserved from the memory tracker; `free()` releases all.
  */
@@ -42,14 +42,15 @@ export class HashTable {
     private readonly keyIndices: readonly number[],
     private readonly ctx: ExecutionContext,
     private readonly operator: string,
-    capacity: number = ctx.options.hashTableInitialSize,
+    /** The build side's row count when it is known without reading it, else -1. */
+    knownSize = -1,
   ) {
+    const capacity = knownSize > 0 ? knownSize : ctx.options.hashTableInitialSize;
     this.k0 = keyIndices[0]!;
-    // A one-column key's head slot is reserved when the key is first seen (insert).
-    // With a size to expect (the build side's known size, else hashTableInitialSize), small integer
-    // keys go to the dense table from the first, up to 4x that.
-    const known = capacity >= DENSE_FROM;
-    this.single = keyIndices.length === 1 ? new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? capacity : 0) : null;
+    // A one-column key's head slot is reserved when the key is first seen (insert). With the build
+    // side's size known, small integer keys go to the dense table from the first, up to 4x that size.
+    const known = knownSize >= DENSE_FROM;
+    this.single = keyIndices.length === 1 ? new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? knownSize : 0) : null;
     this.keys = keyIndices.length === 1 ? null : new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES));
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);

@@ -356,14 +356,10 @@ export class StreamingRelation implements Relation {
       });
     }
     const rel = new StreamingRelation(plan.schema, ctx, () => {
-      const selfRe = isReopenable(this), otherRe = isReopenable(other);
+      const how = joinStrategy(this, other, ctx);
       const [l, r] = openBoth(this, other, (it) => this.input(it, 'join'));
-      if (ctx.options.enableSymmetricHashJoin && !selfRe && !otherRe) {
-        return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
-      }
-      const ls = this.knownSize(), rs = knownSize(other);
-      const buildLeft = buildsLeft(selfRe, otherRe, ls, rs);
-      return HashJoinIterator.oriented(l, r, plan, buildLeft, buildLeft ? ls : rs, ctx, 'streaming hash join');
+      if (how === 'symmetric') return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
+      return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, 'streaming hash join');
     }, () => -1);
     rel.hashJoin = { left: this, right: other, plan };
     return rel;
@@ -539,36 +535,29 @@ export class StreamingRelation implements Relation {
     const base = run.base, join = base.hashJoin;
     if (join === null || base.state !== 'fresh' || base.peeked !== null) return null;
     const { left, right, plan } = join;
-    const leftRe = isReopenable(left), rightRe = isReopenable(right);
-    if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return null;
+    const how = joinStrategy(left, right, ctx);
+    if (how === 'symmetric') return null;
     base.state = 'consumed';
     return (loop) => {
-      const ls = left.knownSize(), rs = knownSize(right);
-      const buildLeft = buildsLeft(leftRe, rightRe, ls, rs), size = buildLeft ? ls : rs;
-      const table = new HashTable(buildLeft ? plan.leftKeys : plan.rightKeys, ctx, 'streaming hash join', size > 0 ? size : ctx.options.hashTableInitialSize);
-      let build: TupleIterator | null = null, probe: TupleIterator | null = null, rows: readonly Tuple[] | null = null;
-      const openProbe = (r: Relation) => {
-        rows = r instanceof StreamingRelation ? r.takeFusedInput('rows') : null;
-        if (rows === null) probe = r.open();
-      };
+      const { buildLeft, buildSize } = how;
+      const table = new HashTable(buildLeft ? plan.leftKeys : plan.rightKeys, ctx, 'streaming hash join', buildSize);
+      const probeSide = buildLeft ? right : left;
+      let build: TupleIterator | null = null, probe: TupleIterator | null = null;
       try {
         // Opened in the join's order: left, then right.
-        if (buildLeft) {
-          build = left.open();
-          openProbe(right);
-        } else {
-          openProbe(left);
-          build = right.open();
-        }
-        fillTable(table, build);
+        if (buildLeft) build = left.open();
+        const rows = probeSide instanceof StreamingRelation ? probeSide.takeFusedInput('rows') : null;
+        if (rows === null) probe = probeSide.open();
+        if (!buildLeft) build = right.open();
+        fillTable(table, build!);
         const input: ProbeInput = rows !== null ? { rows } : { iterator: probe! };
         return loop(input, table, buildLeft ? plan.rightKeys : plan.leftKeys, { leftWidth: left.schema.length, keep: plan.keep, buildIsLeft: buildLeft });
       } finally {
         table.free();
         try {
-          (build as TupleIterator | null)?.close();
+          build?.close();
         } finally {
-          (probe as TupleIterator | null)?.close();
+          probe?.close();
         }
       }
     };
@@ -613,6 +602,20 @@ export class StreamingRelation implements Relation {
     this.cache!.fill();
     return true;
   }
+}
+
+/**
+ * How a streaming equi-join runs, decided when it is opened: symmetric (the option on and neither
+ * input re-readable), else a hash join built on the side {@link buildsLeft} names, with that
+ * side's known size (-1 when unknown). The one decision, for the join's iterators and for its
+ * fused probe loop alike.
+ */
+function joinStrategy(left: StreamingRelation, right: Relation, ctx: ExecutionContext): 'symmetric' | { buildLeft: boolean; buildSize: number } {
+  const leftRe = isReopenable(left), rightRe = isReopenable(right);
+  if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return 'symmetric';
+  const ls = left.knownSize(), rs = knownSize(right);
+  const buildLeft = buildsLeft(leftRe, rightRe, ls, rs);
+  return { buildLeft, buildSize: buildLeft ? ls : rs };
 }
 
 /** A relation's size if known without reading it (streaming: never consumes), else -1. */
