@@ -38,31 +38,6 @@ export interface Accumulator {
 export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'min' | 'max' | 'avg' | 'first' | 'last';
 export const AGGREGATE_FUNCTIONS: readonly AggregateFunction[] = ['count', 'countDistinct', 'sum', 'min', 'max', 'avg', 'first', 'last'];
 
-/**
- * Bytes one group's state costs in the byte model, per function: what both aggregation
- * algorithms reserve per group (the classes here, and `compiled-aggregate.ts`).
- */
-export const GROUP_STATE_BYTES: Readonly<Record<AggregateFunction, number>> = {
-  count: SLOT_BYTES, countDistinct: SLOT_BYTES + 64, sum: 2 * SLOT_BYTES, avg: 2 * SLOT_BYTES,
-  min: SLOT_BYTES, max: SLOT_BYTES, first: 2 * SLOT_BYTES + 32, last: 2 * SLOT_BYTES + 32,
-};
-
-/** min (sign 1) / max (sign -1): whether the non-null `v` replaces the group's `best` (null: none yet). */
-export function replacesBest(v: Exclude<Value, null>, best: Value, sign: 1 | -1): boolean {
-  return best === null || sign * compareValues(v, best) < 0;
-}
-
-/**
- * first (sign 1) / last (sign -1): whether the non-null pair (`k`, `v`) replaces the group's
- * (`bk`, `bv`) (`bk` null: none yet): a smaller / larger key wins, a tie goes to the smaller /
- * larger value, so the result never depends on input order.
- */
-export function replacesFirstLast(k: Exclude<Value, null>, v: Exclude<Value, null>, bk: Value, bv: Value, sign: 1 | -1): boolean {
-  if (bk === null) return true;
-  const c = sign * compareValues(k, bk);
-  return c < 0 || (c === 0 && sign * compareValues(v, bv!) < 0);
-}
-
 /** Reserves state bytes for one accumulator and remembers them for `free()`. */
 class Reservation {
   private bytes = 0;
@@ -105,7 +80,7 @@ class CountStar extends Base {
 
 class Count extends Base {
   readonly n: number[] = [];
-  constructor(ctx: ExecutionContext, op: string, private readonly col: number) { super(ctx, op, GROUP_STATE_BYTES.count); }
+  constructor(ctx: ExecutionContext, op: string, private readonly col: number) { super(ctx, op, SLOT_BYTES); }
   protected grow(): void { this.n.push(0); }
   add(g: number, t: Tuple): void { if (t[this.col] !== null) this.n[g]!++; }
   merge(g: number, o: Accumulator, og: number): void { this.n[g]! += (o as Count).n[og]!; }
@@ -114,7 +89,7 @@ class Count extends Base {
 
 class CountDistinct extends Base {
   readonly sets: Set<Value>[] = [];
-  constructor(ctx: ExecutionContext, op: string, private readonly col: number) { super(ctx, op, GROUP_STATE_BYTES.countDistinct); }
+  constructor(ctx: ExecutionContext, op: string, private readonly col: number) { super(ctx, op, SLOT_BYTES + 64); }
   protected grow(): void { this.sets.push(new Set()); }
   add(g: number, t: Tuple): void {
     const v = t[this.col]!;
@@ -137,7 +112,7 @@ class SumAvg extends Base {
   readonly sum: number[] = [];
   readonly n: number[] = [];
   constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly avg: boolean, private readonly name: string) {
-    super(ctx, op, GROUP_STATE_BYTES.sum);
+    super(ctx, op, 2 * SLOT_BYTES);
   }
   protected grow(): void { this.sum.push(0); this.n.push(0); }
   add(g: number, t: Tuple): void {
@@ -164,7 +139,7 @@ class SumAvg extends Base {
 /** min and max over the total order of values (see `compareValues`). */
 class MinMax extends Base {
   readonly best: Value[] = [];
-  constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly sign: 1 | -1) { super(ctx, op, GROUP_STATE_BYTES.min); }
+  constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly sign: 1 | -1) { super(ctx, op, SLOT_BYTES); }
   protected grow(): void { this.best.push(null); }
   add(g: number, t: Tuple): void { this.offer(g, t[this.col]!); }
   merge(g: number, o: Accumulator, og: number): void { this.offer(g, (o as MinMax).best[og]!); }
@@ -172,7 +147,7 @@ class MinMax extends Base {
   private offer(g: number, v: Value): void {
     if (v === null) return;
     const b = this.best[g]!;
-    if (replacesBest(v, b, this.sign)) {
+    if (b === null || this.sign * compareValues(v, b) < 0) {
       if (b === null) this.mem.take(valueBytes(v));
       this.best[g] = v;
     }
@@ -184,7 +159,7 @@ class FirstLast extends Base {
   readonly key: Value[] = [];
   readonly val: Value[] = [];
   constructor(ctx: ExecutionContext, op: string, private readonly col: number, private readonly by: number, private readonly sign: 1 | -1) {
-    super(ctx, op, GROUP_STATE_BYTES.first);
+    super(ctx, op, 2 * SLOT_BYTES + 32);
   }
   protected grow(): void { this.key.push(null); this.val.push(null); }
   add(g: number, t: Tuple): void { this.offer(g, t[this.by]!, t[this.col]!); }
@@ -194,7 +169,12 @@ class FirstLast extends Base {
   }
   result(g: number): Value { return this.val[g]!; }
   private offer(g: number, k: Value, v: Value): void {
-    if (k === null || v === null || !replacesFirstLast(k, v, this.key[g]!, this.val[g]!, this.sign)) return;
+    if (k === null || v === null) return;
+    const bk = this.key[g]!;
+    if (bk !== null) {
+      const c = this.sign * compareValues(k, bk);
+      if (c > 0 || (c === 0 && this.sign * compareValues(v, this.val[g]!) >= 0)) return;
+    }
     this.key[g] = k;
     this.val[g] = v;
   }
@@ -213,7 +193,7 @@ export interface ResolvedAggregate {
 /** Make a fresh accumulator for `spec`. */
 export function makeAccumulator(spec: ResolvedAggregate, ctx: ExecutionContext, operator: string): Accumulator {
   switch (spec.fn) {
-    case 'count': return spec.column < 0 ? new CountStar(ctx, operator, GROUP_STATE_BYTES.count) : new Count(ctx, operator, spec.column);
+    case 'count': return spec.column < 0 ? new CountStar(ctx, operator, SLOT_BYTES) : new Count(ctx, operator, spec.column);
     case 'countDistinct': return new CountDistinct(ctx, operator, spec.column);
     case 'sum': return new SumAvg(ctx, operator, spec.column, false, `${spec.label}`);
     case 'avg': return new SumAvg(ctx, operator, spec.column, true, `${spec.label}`);

@@ -1,12 +1,13 @@
 import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '../columns.js';
 import type { ExecutionContext } from '../context.js';
 import { ExecutionError } from '../errors.js';
-import { countingRead, generate, H, iteratorLoop, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type Probe, type ProbeShape, type Stage } from '../fusion/codegen.js';
+import { compareValues } from '../expr/compare.js';
+import { countingRead, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
-import { hashEntryBytes, tupleBytes, valueBytes } from '../memory/byte-model.js';
+import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
-import { GROUP_STATE_BYTES, replacesBest, replacesFirstLast, type AggregateFunction, type ResolvedAggregate } from './accumulators.js';
+import type { AggregateFunction, ResolvedAggregate } from './accumulators.js';
 import type { AggregatePlan } from './aggregate-plan.js';
 import { PairIds, ValueIds } from '../key.js';
 
@@ -34,8 +35,7 @@ import { PairIds, ValueIds } from '../key.js';
 type FieldKind = 'f64' | 'tag' | 'any' | 'set';
 
 /**
- * Fields per function, in the order the generated code binds them (a group's bytes are the byte
- * model's, `GROUP_STATE_BYTES`, as the classes reserve them).
+ * Fields per function, in the order the generated code binds them, and the bytes a group costs.
  * Numbers live unboxed in typed arrays: a plain array of numbers mixed with nulls holds every
  * number as a heap object, and its reads and writes cost twice the typed ones (117K rows, 2,100
  * groups: 3.4 ms against 1.7 ms for the OHLC updates).
@@ -44,15 +44,15 @@ type FieldKind = 'f64' | 'tag' | 'any' | 'set';
  * - first, last: key (f64), value (f64), tag, key (any), value (any).
  * - countDistinct: the value sets.
  */
-const LAYOUT: Record<AggregateFunction, readonly FieldKind[]> = {
-  count: ['f64'],
-  countDistinct: ['set'],
-  sum: ['f64', 'f64'],
-  avg: ['f64', 'f64'],
-  min: ['f64', 'tag', 'any'],
-  max: ['f64', 'tag', 'any'],
-  first: ['f64', 'f64', 'tag', 'any', 'any'],
-  last: ['f64', 'f64', 'tag', 'any', 'any'],
+const LAYOUT: Record<AggregateFunction, { readonly fields: readonly FieldKind[]; readonly groupBytes: number }> = {
+  count: { fields: ['f64'], groupBytes: SLOT_BYTES },
+  countDistinct: { fields: ['set'], groupBytes: SLOT_BYTES + 64 },
+  sum: { fields: ['f64', 'f64'], groupBytes: 2 * SLOT_BYTES },
+  avg: { fields: ['f64', 'f64'], groupBytes: 2 * SLOT_BYTES },
+  min: { fields: ['f64', 'tag', 'any'], groupBytes: SLOT_BYTES },
+  max: { fields: ['f64', 'tag', 'any'], groupBytes: SLOT_BYTES },
+  first: { fields: ['f64', 'f64', 'tag', 'any', 'any'], groupBytes: 2 * SLOT_BYTES + 32 },
+  last: { fields: ['f64', 'f64', 'tag', 'any', 'any'], groupBytes: 2 * SLOT_BYTES + 32 },
 };
 
 type Field = Float64Array | Uint8Array | Value[] | Set<Value>[];
@@ -89,11 +89,11 @@ export class Groups {
     let bytes = 0;
     for (const a of plan.aggs) {
       this.first.push(this.state.length);
-      for (const kind of LAYOUT[a.fn]) {
+      for (const kind of LAYOUT[a.fn].fields) {
         this.kinds.push(kind);
         this.state.push(kind === 'f64' ? new Float64Array(this.capacity) : kind === 'tag' ? new Uint8Array(this.capacity) : []);
       }
-      bytes += GROUP_STATE_BYTES[a.fn];
+      bytes += LAYOUT[a.fn].groupBytes;
     }
     this.groupBytes = bytes;
     // With no group-by columns there is exactly one group, even for empty input.
@@ -190,7 +190,7 @@ export const AGG_SLOW = {
   best(num: Float64Array, tag: Uint8Array, any: Value[], g: number, v: Exclude<Value, null>, sign: 1 | -1, groups: Groups): void {
     const t = tag[g];
     const b = t === 1 ? num[g]! : t === 2 ? any[g]! : null;
-    if (!replacesBest(v, b, sign)) return;
+    if (b !== null && sign * compareValues(v, b) >= 0) return;
     if (b === null) groups.reserve(valueBytes(v));
     if (unboxed(v)) {
       num[g] = v;
@@ -204,7 +204,11 @@ export const AGG_SLOW = {
   /** first (sign 1) / last (sign -1): `v` at the smallest / largest `k`, ties to the smaller / larger `v`. */
   firstLast(keyNum: Float64Array, valNum: Float64Array, tag: Uint8Array, keyAny: Value[], valAny: Value[], g: number, k: Exclude<Value, null>, v: Exclude<Value, null>, sign: 1 | -1): void {
     const t = tag[g];
-    if (t !== 0 && !replacesFirstLast(k, v, t === 1 ? keyNum[g]! : keyAny[g]!, t === 1 ? valNum[g]! : valAny[g]!, sign)) return;
+    if (t !== 0) {
+      const bk = t === 1 ? keyNum[g]! : keyAny[g]!, bv = t === 1 ? valNum[g]! : valAny[g]!;
+      const c = sign * compareValues(k, bk!);
+      if (c > 0 || (c === 0 && sign * compareValues(v, bv!) >= 0)) return;
+    }
     if (unboxed(k) && unboxed(v)) {
       keyNum[g] = k;
       valNum[g] = v;
@@ -253,7 +257,7 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
   const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
   const fieldBinds: string[] = [];
   for (const a of plan.aggs) {
-    const fields = LAYOUT[a.fn].map(() => `s${s++}`);
+    const fields = LAYOUT[a.fn].fields.map(() => `s${s++}`);
     for (const name of fields) fieldBinds.push(`${name} = ST[${name.slice(1)}]`);
     const updates = update(g, a, read, fields);
     lines.push(...updates);
@@ -338,20 +342,24 @@ function cached<F>(key: string, make: () => F): F {
  * (arrays or iterators) or over a columnar table (`overColumns` compiles per column kinds).
  */
 export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
-  // The row body is generated when a row form is asked for (a columnar input never needs it).
-  let body: ReturnType<typeof bodyFor> | undefined;
-  const rowBody = () => (body ??= bodyFor(Array.from({ length: width }, (_, i) => `t[${i}]`), stages, plan));
+  const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
+  const rows = bodyFor(rowInput, stages, plan);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
-      const rows = rowBody();
       const fold = cached(`array\n${rows.setup}\n${rows.body}`, () =>
         new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
       countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
-      const rows = rowBody();
-      const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () =>
-        new Function(iteratorLoop('fusedIteratorAggregate', 'H, A, ctx, src, C, GR', rows.setup, rows.body))() as IteratorFolder);
+      const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
+  'use strict';
+  ${rows.setup}
+  for (;;) {
+    const t = src.next();
+    if (t === undefined) break;
+    ${rows.body}
+  }
+};`)() as IteratorFolder);
       fold(H, AGG_SLOW, ctx, src, rows.C, groups);
     },
     overColumns(table, ctx, groups) {
@@ -369,11 +377,6 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
 export interface FoldInput {
   fold(groups: Groups): void;
   close(): void;
-}
-
-/** An input iterator as a fold's input: folded by `fold`'s iterator loop, closed with the aggregation. */
-export function iteratorInput(fold: CompiledFold, input: TupleIterator, ctx: ExecutionContext): FoldInput {
-  return { fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() };
 }
 
 /**
@@ -397,7 +400,8 @@ export class OnePassAggregateIterator implements TupleIterator {
 
   /** Over an input iterator of rows `width` wide (no stages before the aggregation). */
   static overIterator(input: TupleIterator, width: number, plan: AggregatePlan, ctx: ExecutionContext, operator: string): OnePassAggregateIterator {
-    return new OnePassAggregateIterator(iteratorInput(compileFold(width, [], plan), input, ctx), plan, ctx, operator);
+    const fold = compileFold(width, [], plan);
+    return new OnePassAggregateIterator({ fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() }, plan, ctx, operator);
   }
 
   next(): Tuple | undefined {
@@ -436,7 +440,8 @@ export class OnePassAggregateIterator implements TupleIterator {
 
 /** An aggregation compiled over a hash join's joined rows (the join's probe and the fold in one loop). */
 export interface CompiledProbeFold {
-  fold(probe: Probe, ctx: ExecutionContext, groups: Groups): void;
+  overArray(rows: readonly Tuple[], table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, groups: Groups): void;
+  overIterator(src: TupleIterator, table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, groups: Groups): void;
 }
 
 type ProbeArrayFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], GR: Groups, failedAfter: (rowsRead: number) => void, HT: HashTable, PK: readonly number[]) => void;
@@ -446,16 +451,15 @@ type ProbeIteratorFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionConte
 export function compileProbeFold(shape: ProbeShape, stages: readonly Stage[], plan: AggregatePlan): CompiledProbeFold {
   const { setup, body, C } = bodyFor(probeSlots(shape), stages, plan);
   return {
-    fold({ input, table, keys }, ctx, groups) {
-      if ('rows' in input) {
-        const fold = cached(`probe array\n${setup}\n${body}`, () =>
-          new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
-        countingRead(ctx, input.rows.length, (failedAfter) => fold(H, AGG_SLOW, ctx, input.rows, C, groups, failedAfter, table, keys));
-      } else {
-        const fold = cached(`probe iterator\n${setup}\n${body}`, () =>
-          new Function(probeIteratorLoop('fusedProbeIteratorAggregate', 'H, A, ctx, src, C, GR, HT, PK', setup, body))() as ProbeIteratorFolder);
-        fold(H, AGG_SLOW, ctx, input.iterator, C, groups, table, keys);
-      }
+    overArray(rows, table, pk, ctx, groups) {
+      const fold = cached(`probe array\n${setup}\n${body}`, () =>
+        new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
+      countingRead(ctx, rows.length, (failedAfter) => fold(H, AGG_SLOW, ctx, rows, C, groups, failedAfter, table, pk));
+    },
+    overIterator(src, table, pk, ctx, groups) {
+      const fold = cached(`probe iterator\n${setup}\n${body}`, () =>
+        new Function(probeIteratorLoop('fusedProbeIteratorAggregate', 'H, A, ctx, src, C, GR, HT, PK', setup, body))() as ProbeIteratorFolder);
+      fold(H, AGG_SLOW, ctx, src, C, groups, table, pk);
     },
   };
 }

@@ -371,40 +371,28 @@ export function probeArrayLoop(name: string, params: string, setup: string, body
   return pushLoop(name, params, `${setup}\n  const CH = HT.chain, BR = HT.rows, n = rows.length;`, `const t = rows[p++];\n      ${PROBE_MATCHES}`, `${body}\n      }`);
 }
 
-/** A loop over rows `t` from an iterator `src`, with `body` run once per row; returns `k`. */
-export function iteratorLoop(name: string, params: string, setup: string, body: string): string {
+/** A loop over probe rows from an iterator `src`, with `body` run once per joined row; returns `k`. */
+export function probeIteratorLoop(name: string, params: string, setup: string, body: string): string {
   return `return function ${name}(${params}) {
   'use strict';
   ${setup}
+  const CH = HT.chain, BR = HT.rows;
   let k = 0;
   for (;;) {
     const t = src.next();
     if (t === undefined) break;
-    ${body}
+    ${PROBE_MATCHES}
+      ${body}
+    }
   }
   return k;
 };`;
 }
 
-/** {@link iteratorLoop} over probe rows, with `body` run once per joined row. */
-export function probeIteratorLoop(name: string, params: string, setup: string, body: string): string {
-  return iteratorLoop(name, params, `${setup}\n  const CH = HT.chain, BR = HT.rows;`, `${PROBE_MATCHES}\n      ${body}\n    }`);
-}
-
-/**
- * A hash join ready to be probed by a fused loop: its probe side (the caller's rows, or an
- * iterator), the built table, the probe side's key columns and the shape of the joined rows.
- */
-export interface Probe {
-  readonly input: { readonly rows: readonly Tuple[] } | { readonly iterator: TupleIterator };
-  readonly table: HashTable;
-  readonly keys: readonly number[];
-  readonly shape: ProbeShape;
-}
-
 /** A fused run over a hash join's probe, pushing every output tuple to a sink. */
 export interface ProbeFusedPlan {
-  push(probe: Probe, ctx: ExecutionContext, sink: (t: Tuple) => void): number;
+  pushOverArray(rows: readonly Tuple[], table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
+  pushOverIterator(src: TupleIterator, table: HashTable, probeKeys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number;
 }
 
 type ProbeArrayPusher = (h: typeof H, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], sink: (t: Tuple) => void, failedAfter: (rowsRead: number) => void, HT: HashTable, PK: readonly number[]) => number;
@@ -433,8 +421,7 @@ export function compileProbeRun(shape: ProbeShape, stages: readonly Stage[]): Pr
   }
   const made = m, C = g.consts;
   return {
-    push: ({ input, table, keys }, ctx, sink) => 'rows' in input
-      ? countingRead(ctx, input.rows.length, (failedAfter) => made.array(H, ctx, input.rows, C, sink, failedAfter, table, keys))
-      : made.iterator(H, ctx, input.iterator, C, sink, table, keys),
+    pushOverArray: (rows, table, pk, ctx, sink) => countingRead(ctx, rows.length, (failedAfter) => made.array(H, ctx, rows, C, sink, failedAfter, table, pk)),
+    pushOverIterator: (src, table, pk, ctx, sink) => made.iterator(H, ctx, src, C, sink, table, pk),
   };
 }

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
-import { compileColumnRun, compileProbeRun, compileRun, type Probe, type Stage } from '../fusion/codegen.js';
+import { compileColumnRun, compileProbeRun, compileRun, type ProbeFusedPlan, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
 import { ColumnIterator } from '../iterators/column-iterator.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
@@ -20,7 +20,7 @@ import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
 import { checkExpr, columnIndex, referencedColumns } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
-import { compileFold, compileProbeFold, iteratorInput, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
+import { compileFold, compileProbeFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
 import { planAggregate, type AggregatePlan, type AggregateSpec } from '../aggregate/aggregate-plan.js';
 import { buildsLeft, fillTable, HashJoinIterator } from '../join/hash-join-iterator.js';
 import { HashTable } from '../join/hash-table.js';
@@ -78,6 +78,9 @@ export type StreamingPhase = 'fresh' | 'armed' | 'consumed' | 'caching' | 'cache
  */
 /** A fused run: its input relation and its stages. */
 type FusedRun = { readonly base: StreamingRelation; readonly stages: readonly Stage[] };
+
+/** A hash join's probe side as a fused loop reads it: the caller's rows, or an iterator. */
+type ProbeInput = { readonly rows: readonly Tuple[] } | { readonly iterator: TupleIterator };
 
 export class StreamingRelation implements Relation {
   readonly kind = 'streaming' as const;
@@ -407,7 +410,7 @@ export class StreamingRelation implements Relation {
     }
     // A hash join read whole, with fusion on: its probe loop pushes each joined row.
     const probe = this.canFuse() ? StreamingRelation.probeOf({ base: this, stages: [] }, this.ctx) : null;
-    if (probe !== null) return probe((p) => compileProbeRun(p.shape, []).push(p, this.ctx, sink));
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, []), input, table, keys, this.ctx, sink));
     return pushAll(this.open(), sink);
   }
 
@@ -481,7 +484,7 @@ export class StreamingRelation implements Relation {
   /** {@link openFused}, pushing every output tuple to `sink` from the generated loop where it can. */
   private static pushFused(run: FusedRun, ctx: ExecutionContext, sink: (t: Tuple) => void): number {
     const probe = StreamingRelation.probeOf(run, ctx);
-    if (probe !== null) return probe((p) => compileProbeRun(p.shape, run.stages).push(p, ctx, sink));
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, run.stages), input, table, keys, ctx, sink));
     const cols = run.base.takeFusedInput('columns');
     if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).pushOverColumns(cols, ctx, sink);
     const plan = compileRun(run.base.schema.length, run.stages);
@@ -497,26 +500,38 @@ export class StreamingRelation implements Relation {
   private static foldFused(run: FusedRun, ctx: ExecutionContext, plan: AggregatePlan): FoldInput {
     const probe = StreamingRelation.probeOf(run, ctx);
     if (probe !== null) {
-      return { fold: (groups) => probe((p) => compileProbeFold(p.shape, run.stages, plan).fold(p, ctx, groups)), close: () => {} };
+      return {
+        fold: (groups) => probe((input, table, keys, shape) => {
+          const fold = compileProbeFold(shape, run.stages, plan);
+          if ('rows' in input) fold.overArray(input.rows, table, keys, ctx, groups);
+          else fold.overIterator(input.iterator, table, keys, ctx, groups);
+        }),
+        close: () => {},
+      };
     }
     const fold = compileFold(run.base.schema.length, run.stages, plan);
     const cols = run.base.takeFusedInput('columns');
     if (cols !== null) return { fold: (groups) => fold.overColumns(cols, ctx, groups), close: () => {} };
     const rows = run.base.takeFusedInput('rows');
     if (rows !== null) return { fold: (groups) => fold.overArray(rows, ctx, groups), close: () => {} };
-    return iteratorInput(fold, run.base.open(), ctx);
+    const input = run.base.open();
+    return { fold: (groups) => fold.overIterator(input, ctx, groups), close: () => input.close() };
+  }
+
+  private static pushProbe(plan: ProbeFusedPlan, input: ProbeInput, table: HashTable, keys: readonly number[], ctx: ExecutionContext, sink: (t: Tuple) => void): number {
+    return 'rows' in input ? plan.pushOverArray(input.rows, table, keys, ctx, sink) : plan.pushOverIterator(input.iterator, table, keys, ctx, sink);
   }
 
   /**
    * Pipeline fusion through a hash join's probe: when a fused run's base is a fresh hash join
    * (not symmetric, not a cross product), claim the join's single pass and return how to run it
    * as one loop: read the build side (the join's own rule, {@link buildsLeft}) into a table,
-   * then hand the generated loop a {@link Probe}: the probe side's rows (its array when it is a
-   * fresh `from()` source, else its iterator), the table, the probe keys and the joined rows' shape. The
+   * then hand the generated loop the probe side's rows (its array when it is a fresh `from()`
+   * source, else its iterator), the table, the probe keys and the shape of the joined rows. The
    * table is freed and both inputs closed however the loop ends. Null when the base is not such
    * a join; nothing is claimed then.
    */
-  private static probeOf(run: FusedRun, ctx: ExecutionContext): (<T>(loop: (probe: Probe) => T) => T) | null {
+  private static probeOf(run: FusedRun, ctx: ExecutionContext): (<T>(loop: (input: ProbeInput, table: HashTable, probeKeys: readonly number[], shape: ProbeShape) => T) => T) | null {
     const base = run.base, join = base.hashJoin;
     if (join === null || base.state !== 'fresh' || base.peeked !== null) return null;
     const { left, right, plan } = join;
@@ -535,12 +550,8 @@ export class StreamingRelation implements Relation {
         if (rows === null) probe = probeSide.open();
         if (!buildLeft) build = right.open();
         fillTable(table, build!);
-        return loop({
-          input: rows !== null ? { rows } : { iterator: probe! },
-          table,
-          keys: buildLeft ? plan.rightKeys : plan.leftKeys,
-          shape: { leftWidth: left.schema.length, keep: plan.keep, buildIsLeft: buildLeft },
-        });
+        const input: ProbeInput = rows !== null ? { rows } : { iterator: probe! };
+        return loop(input, table, buildLeft ? plan.rightKeys : plan.leftKeys, { leftWidth: left.schema.length, keep: plan.keep, buildIsLeft: buildLeft });
       } finally {
         table.free();
         try {
