@@ -238,7 +238,9 @@ const DENSE_MAX = 1 << 20;
  * through a `Map`; they share one numbering, in first-seen order. The dense table is used from the
  * `denseFrom`th value on, and covers an integer only while it stays dense (below 4 x (values seen
  * + 64)): keys spread thinly over a wide range stay in the Map, so a few large keys never cost
- * megabytes. An integer met before the dense table covered it stays in the Map; lookups try both.
+ * megabytes. Every integer the dense table reaches is in it: when it grows over integers numbered
+ * in the Map before, their numbers are copied in. So a miss in its reach is a new value, with no
+ * Map lookup (a 100K-key join's build side did one failed `Map.get` per row before).
  *
  * Memory: the dense table's bytes as it grows, and per value elsewhere a hash entry and the
  * value's bytes, reported to `reserve`.
@@ -251,6 +253,8 @@ export class ValueIds {
   private ids = EMPTY_IDS;
   private hashed = 0;
   private readonly others = new Map<unknown, number>();
+  /** Non-negative int32s below {@link DENSE_MAX} numbered in the Map and not yet in the dense table's reach. */
+  private mapped: number[] = [];
   size = 0;
 
   /**
@@ -269,10 +273,7 @@ export class ValueIds {
 
   /** The number of `v`, or -1 if it was never numbered. */
   find(v: unknown): number {
-    if (typeof v === 'number' && (v | 0) === v && v >= 0 && v < this.dense.length) {
-      const id = this.dense[v]!;
-      if (id >= 0) return id;
-    }
+    if (typeof v === 'number' && (v | 0) === v && v >= 0 && v < this.dense.length) return this.dense[v]!;
     if (typeof v !== 'number' || v !== v || (v | 0) === v || !this.hashNumbers) {
       const id = this.others.get(v);
       return id === undefined ? -1 : id;
@@ -291,11 +292,11 @@ export class ValueIds {
       // An int32 (-0 included): the dense table, else the Map (V8's Map is fast on small integers).
       if (v >= 0 && v < this.dense.length) {
         const id = this.dense[v]!;
-        if (id >= 0) return id;
+        return id >= 0 ? id : this.insertDense(v);
       }
       const id = this.others.get(v);
       if (id !== undefined) return id;
-      return v >= 0 && v < DENSE_MAX && this.size >= this.denseFrom && v < 4 * (Math.max(this.size, this.expected) + 64) ? this.insertDense(v) : this.other(v);
+      return v >= 0 && v < DENSE_MAX && this.size >= this.denseFrom && v < 4 * (Math.max(this.size, this.expected) + 64) ? this.insertDense(v) : this.insertOther(v);
     }
     // Any other number (fractions, large integers, infinities): hashed by its bits, where a Map
     // would hash a heap number (2x slower, measured on timestamps).
@@ -318,21 +319,29 @@ export class ValueIds {
     this.ids = EMPTY_IDS;
     this.hashed = 0;
     this.others.clear();
+    this.mapped = [];
     this.size = 0;
   }
 
   /** The number of any other value (strings, booleans, null, NaN). */
   other(v: unknown): number {
-    let id = this.others.get(v);
-    if (id === undefined) {
-      id = this.size++;
-      this.others.set(v, id);
-      this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
-    }
+    const id = this.others.get(v);
+    return id === undefined ? this.insertOther(v) : id;
+  }
+
+  /** A new value in the Map (non-negative int32s among them are remembered for the dense table). */
+  private insertOther(v: unknown): number {
+    const id = this.size++;
+    this.others.set(v, id);
+    this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
+    if (typeof v === 'number' && (v | 0) === v && v >= 0 && v < DENSE_MAX) this.mapped.push(v);
     return id;
   }
 
-  /** A new small integer `v`: the dense table grows (doubling) to cover it. */
+  /**
+   * A new small integer `v`: the dense table grows (doubling) to cover it, taking in the numbers
+   * of the integers it now reaches that were numbered in the Map.
+   */
   private insertDense(v: number): number {
     if (v >= this.dense.length) {
       let cap = Math.max(16, this.dense.length * 2);
@@ -341,9 +350,20 @@ export class ValueIds {
       next.set(this.dense);
       this.reserve((cap - this.dense.length) * 4);
       this.dense = next;
+      if (this.mapped.length > 0) this.takeMapped(cap);
     }
     this.dense[v] = this.size;
     return this.size++;
+  }
+
+  /** Copy the numbers of Map integers below `cap` into the dense table (they stay in the Map too). */
+  private takeMapped(cap: number): void {
+    const rest: number[] = [];
+    for (const k of this.mapped) {
+      if (k < cap) this.dense[k] = this.others.get(k)!;
+      else rest.push(k);
+    }
+    this.mapped = rest;
   }
 
   private insert(k: number): number {

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, KeyIds } from '../key.js';
+import { DENSE_FROM, hasNullAt, KeyIds, ValueIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
@@ -69,46 +69,18 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         return this.combine(table.left.rows[j]!, this.current);
       }
       switch (this.phase) {
-        case 'pullLeft': {
-          const t = this.left.next();
-          if (t === undefined) {
-            this.leftExhausted();
-            break;
-          }
-          if (--this.batchLeft === 0) this.switchTo('pullRight');
-          if (hasNullAt(t, this.leftKeys)) break;
-          this.emitFrom(t, true, table.insertLeft(t, this.leftKeys));
+        case 'pullLeft':
+          this.pull(true);
           break;
-        }
-        case 'pullRight': {
-          const t = this.right.next();
-          if (t === undefined) {
-            this.rightExhausted();
-            break;
-          }
-          if (--this.batchLeft === 0) this.switchTo('pullLeft');
-          if (hasNullAt(t, this.rightKeys)) break;
-          this.emitFrom(t, false, table.insertRight(t, this.rightKeys));
+        case 'pullRight':
+          this.pull(false);
           break;
-        }
-        case 'leftDone': {
-          const t = this.right.next();
-          if (t === undefined) {
-            this.close();
-            break;
-          }
-          if (!hasNullAt(t, this.rightKeys)) this.emitFrom(t, false, table.leftHead(t, this.rightKeys));
+        case 'leftDone':
+          this.probe(false);
           break;
-        }
-        case 'rightDone': {
-          const t = this.left.next();
-          if (t === undefined) {
-            this.close();
-            break;
-          }
-          if (!hasNullAt(t, this.leftKeys)) this.emitFrom(t, true, table.rightHead(t, this.leftKeys));
+        case 'rightDone':
+          this.probe(true);
           break;
-        }
         case 'done':
           return undefined;
       }
@@ -124,6 +96,51 @@ export class SymmetricHashJoinIterator implements TupleIterator {
       this.left.close();
     } finally {
       this.right.close();
+    }
+  }
+
+  /**
+   * Read the rest of the current batch from one side, inserting each row, until a row has matches
+   * on the other side (they are then emitted before the next row is read) or the batch or the side ends.
+   */
+  private pull(fromLeft: boolean): void {
+    const input = fromLeft ? this.left : this.right, keys = fromLeft ? this.leftKeys : this.rightKeys, table = this.table;
+    let n = this.batchLeft;
+    while (n > 0) {
+      const t = input.next();
+      if (t === undefined) {
+        this.batchLeft = n;
+        if (fromLeft) this.leftExhausted();
+        else this.rightExhausted();
+        return;
+      }
+      n--;
+      if (hasNullAt(t, keys)) continue;
+      const head = fromLeft ? table.insertLeft(t, keys) : table.insertRight(t, keys);
+      if (head >= 0) {
+        this.emitFrom(t, fromLeft, head);
+        break;
+      }
+    }
+    if (n === 0) this.switchTo(fromLeft ? 'pullRight' : 'pullLeft');
+    else this.batchLeft = n;
+  }
+
+  /** After the other side ended: read rows from one side, probing only, until one has matches or the side ends. */
+  private probe(fromLeft: boolean): void {
+    const input = fromLeft ? this.left : this.right, keys = fromLeft ? this.leftKeys : this.rightKeys, table = this.table;
+    for (;;) {
+      const t = input.next();
+      if (t === undefined) {
+        this.close();
+        return;
+      }
+      if (hasNullAt(t, keys)) continue;
+      const head = fromLeft ? table.rightHead(t, keys) : table.leftHead(t, keys);
+      if (head >= 0) {
+        this.emitFrom(t, fromLeft, head);
+        return;
+      }
     }
   }
 
@@ -164,7 +181,6 @@ class Side {
 
   constructor(private readonly ctx: ExecutionContext, private readonly operator: string, capacity: number) {
     this.chain = new Int32Array(capacity);
-    this.rows = new Array<Tuple>(capacity);
     this.reserve(capacity * (SLOT_BYTES + 4));
   }
 
@@ -176,10 +192,9 @@ class Side {
       const chain = new Int32Array(i * 2);
       chain.set(this.chain);
       this.chain = chain;
-      this.rows.length = i * 2;
     }
     this.reserve(this.sizer.charge(t));
-    this.rows[i] = t;
+    this.rows.push(t);
     this.chain[i] = prev;
     this.size = i + 1;
     return i;
@@ -201,26 +216,34 @@ class Side {
 
 /**
  * Both sides' hash tables over one set of key ids: key → the newest row index on each side, in
- * two arrays indexed by the key's dense id. Inserting a row and finding the other side's matches
- * is a single key lookup, where two separate tables need three; this is most of what keeps the
- * symmetric join near the standard one, which does one lookup per build row and one per probe row.
+ * two typed arrays indexed by the key's dense id. Inserting a row and finding the other side's
+ * matches is a single key lookup, where two separate tables need three. A one-column key is
+ * numbered by a {@link ValueIds} (small integers through a dense table once 256 keys are seen, as
+ * the standard join's `HashTable` does), a wider key by {@link KeyIds}.
  */
 class SymmetricTable {
   readonly left: Side;
   readonly right: Side;
-  private readonly keys: KeyIds;
-  private leftHeads: number[] = [];
-  private rightHeads: number[] = [];
+  private readonly keys: KeyIds | null;
+  private readonly single: ValueIds | null;
+  private leftHeads: Int32Array;
+  private rightHeads: Int32Array;
+  private count = 0;
   private keyBytes = 0;
 
   constructor(width: number, private readonly ctx: ExecutionContext) {
     const cap = ctx.options.hashTableInitialSize;
     this.left = new Side(ctx, 'symmetric hash join (left rows)', cap);
     this.right = new Side(ctx, 'symmetric hash join (right rows)', cap);
-    this.keys = new KeyIds(width, (bytes) => {
-      ctx.memory.reserve(bytes + 2 * SLOT_BYTES, 'symmetric hash join (keys)');
-      this.keyBytes += bytes + 2 * SLOT_BYTES;
-    });
+    const reserve = (bytes: number): void => {
+      ctx.memory.reserve(bytes, 'symmetric hash join (keys)');
+      this.keyBytes += bytes;
+    };
+    this.single = width === 1 ? new ValueIds(reserve, false, DENSE_FROM) : null;
+    this.keys = width === 1 ? null : new KeyIds(width, reserve);
+    this.leftHeads = new Int32Array(cap);
+    this.rightHeads = new Int32Array(cap);
+    reserve(cap * 8);
   }
 
   /** Insert a left row; returns the head of the right rows with the same key (-1 if none). */
@@ -239,32 +262,50 @@ class SymmetricTable {
 
   /** Head of the left rows with the key of `t` at `keyCols` (probe only). */
   leftHead(t: Tuple, keyCols: readonly number[]): number {
-    const id = this.keys.find(t, keyCols);
+    const id = this.find(t, keyCols);
     return id < 0 ? -1 : this.leftHeads[id]!;
   }
 
   /** Head of the right rows with the key of `t` at `keyCols` (probe only). */
   rightHead(t: Tuple, keyCols: readonly number[]): number {
-    const id = this.keys.find(t, keyCols);
+    const id = this.find(t, keyCols);
     return id < 0 ? -1 : this.rightHeads[id]!;
   }
 
   free(): void {
     this.left.free();
     this.right.free();
-    this.keys.clear();
-    this.leftHeads = [];
-    this.rightHeads = [];
+    this.keys?.clear();
+    this.single?.clear();
+    this.leftHeads = this.rightHeads = new Int32Array(0);
     this.ctx.memory.release(this.keyBytes);
     this.keyBytes = 0;
   }
 
+  private find(t: Tuple, keyCols: readonly number[]): number {
+    return this.single !== null ? this.single.find(t[keyCols[0]!]) : this.keys!.find(t, keyCols);
+  }
+
+  /** The key's id, with both heads at -1 for a new key. */
   private entry(t: Tuple, keyCols: readonly number[]): number {
-    const id = this.keys.id(t, keyCols);
-    if (id === this.leftHeads.length) {
-      this.leftHeads.push(-1);
-      this.rightHeads.push(-1);
+    const id = this.single !== null ? this.single.id(t[keyCols[0]!]) : this.keys!.id(t, keyCols);
+    if (id === this.count) {
+      if (id === this.leftHeads.length) this.growHeads();
+      this.leftHeads[id] = -1;
+      this.rightHeads[id] = -1;
+      this.count = id + 1;
     }
     return id;
+  }
+
+  private growHeads(): void {
+    const n = this.leftHeads.length, cap = Math.max(16, n * 2);
+    const l = new Int32Array(cap), r = new Int32Array(cap);
+    l.set(this.leftHeads);
+    r.set(this.rightHeads);
+    this.leftHeads = l;
+    this.rightHeads = r;
+    this.ctx.memory.reserve((cap - n) * 8, 'symmetric hash join (keys)');
+    this.keyBytes += (cap - n) * 8;
   }
 }

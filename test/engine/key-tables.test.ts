@@ -49,6 +49,20 @@ test('ValueIds keeps its numbering across growth of the dense and the hashed tab
   t.deepEqual(values.map((v) => ids.id(v)), got, 'the same ids the second time');
 });
 
+test('ValueIds: integers numbered in its Map before the dense table reached them keep their numbers once it does (id and find)', (t) => {
+  // As a hash join's keys are numbered: the Map for the first 256 values, the dense table after.
+  // The early values include integers past the dense table's first reach (3000, 9000) and a -0.
+  const ids = new ValueIds(() => {}, false, 256);
+  const early = [-0, 3000, 9000, ...Array.from({ length: 300 }, (_, i) => i * 7)];
+  const late = Array.from({ length: 4000 }, (_, i) => i); // grows the dense table over all of them
+  const values = [...early, ...late, ...early];
+  const want = oracle(values);
+  t.deepEqual(values.map((v) => ids.id(v)), want);
+  t.deepEqual(values.map((v) => ids.find(v)), want, 'find agrees with id for every value');
+  t.is(ids.find(9001), -1, 'an unseen integer the dense table reaches is not found');
+  t.is(ids.size, new Set(values).size);
+});
+
 test('PairIds: the same ids through the dense grid, its growth, and the switch to the hash table; the grid\'s bytes are handed back', (t) => {
   let bytes = 0;
   const pairs = new PairIds((b) => void (bytes += b));
