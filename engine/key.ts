@@ -246,8 +246,11 @@ const DENSE_MAX = 1 << 20;
  * value's bytes, reported to `reserve`.
  */
 export class ValueIds {
-  /** Ids of the integers 0..length-1 (-1: not seen). */
-  private dense = EMPTY_IDS;
+  /**
+   * Ids of the integers 0..length-1 (-1: not seen, so new: every integer it reaches is in it). The
+   * generated aggregation reads it directly, and reloads it after any call that may grow it.
+   */
+  dense = EMPTY_IDS;
   /** The hashed numbers (allocated at the first one: many columns never need them). */
   private keys = EMPTY_KEYS;
   private ids = EMPTY_IDS;
@@ -255,6 +258,8 @@ export class ValueIds {
   private readonly others = new Map<unknown, number>();
   /** Non-negative int32s below {@link DENSE_MAX} numbered in the Map and not yet in the dense table's reach. */
   private mapped: number[] = [];
+  /** The least of {@link mapped} ({@link DENSE_MAX} when empty): a growth short of it takes none. */
+  private mappedMin = DENSE_MAX;
   size = 0;
 
   /**
@@ -289,7 +294,8 @@ export class ValueIds {
   /** The number of a number other than NaN. */
   number(v: number): number {
     if ((v | 0) === v) {
-      // An int32 (-0 included): the dense table, else the Map (V8's Map is fast on small integers).
+      // An int32 (-0 included): the dense table, where every integer it reaches is (a miss is a
+      // new value), else the Map (V8's Map is fast on small integers) unless the table may grow to reach it.
       if (v >= 0 && v < this.dense.length) {
         const id = this.dense[v]!;
         return id >= 0 ? id : this.insertDense(v);
@@ -320,21 +326,25 @@ export class ValueIds {
     this.hashed = 0;
     this.others.clear();
     this.mapped = [];
+    this.mappedMin = DENSE_MAX;
     this.size = 0;
   }
 
-  /** The number of any other value (strings, booleans, null, NaN). */
+  /** The number of any other value (strings, booleans, null, NaN; int32s the dense table does not reach). */
   other(v: unknown): number {
     const id = this.others.get(v);
     return id === undefined ? this.insertOther(v) : id;
   }
 
-  /** A new value in the Map (non-negative int32s among them are remembered for the dense table). */
+  /** Number a new value in the Map (a non-negative int32 is remembered for the dense table). */
   private insertOther(v: unknown): number {
     const id = this.size++;
     this.others.set(v, id);
     this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
-    if (typeof v === 'number' && (v | 0) === v && v >= 0 && v < DENSE_MAX) this.mapped.push(v);
+    if (typeof v === 'number' && (v | 0) === v && v >= 0 && v < DENSE_MAX) {
+      this.mapped.push(v);
+      if (v < this.mappedMin) this.mappedMin = v;
+    }
     return id;
   }
 
@@ -343,27 +353,37 @@ export class ValueIds {
    * of the integers it now reaches that were numbered in the Map.
    */
   private insertDense(v: number): number {
-    if (v >= this.dense.length) {
-      let cap = Math.max(16, this.dense.length * 2);
-      while (cap <= v) cap *= 2;
-      const next = new Int32Array(cap).fill(-1);
-      next.set(this.dense);
-      this.reserve((cap - this.dense.length) * 4);
-      this.dense = next;
-      if (this.mapped.length > 0) this.takeMapped(cap);
-    }
+    if (v >= this.dense.length) this.growDense(v);
     this.dense[v] = this.size;
     return this.size++;
   }
 
-  /** Copy the numbers of Map integers below `cap` into the dense table (they stay in the Map too). */
-  private takeMapped(cap: number): void {
-    const rest: number[] = [];
-    for (const k of this.mapped) {
+  /**
+   * Double the dense table until it reaches `v`, and copy in the numbers of the Map integers it
+   * now reaches (they stay in the Map too). Kept out of the insert: the generated aggregation's
+   * loop inlines the lookup, and a bigger insert made the 10K-row group-by 15-28% slower.
+   */
+  private growDense(v: number): void {
+    let cap = Math.max(16, this.dense.length * 2);
+    while (cap <= v) cap *= 2;
+    const next = new Int32Array(cap).fill(-1);
+    next.set(this.dense);
+    this.reserve((cap - this.dense.length) * 4);
+    this.dense = next;
+    if (cap <= this.mappedMin) return;
+    // Compact in place, keeping the integers still out of reach and their least.
+    const mapped = this.mapped;
+    let n = 0, min = DENSE_MAX;
+    for (let i = 0; i < mapped.length; i++) {
+      const k = mapped[i]!;
       if (k < cap) this.dense[k] = this.others.get(k)!;
-      else rest.push(k);
+      else {
+        mapped[n++] = k;
+        if (k < min) min = k;
+      }
     }
-    this.mapped = rest;
+    mapped.length = n;
+    this.mappedMin = min;
   }
 
   private insert(k: number): number {
