@@ -363,12 +363,17 @@ export function probeSlots(s: ProbeShape): string[] {
   return [...Array.from({ length: s.leftWidth }, (_, i) => `${l}[${i}]`), ...s.keep.map((i) => `${r}[${i}]`)];
 }
 
-/** Opens the loop over one probe row's matches (closed by the caller's body with `}`). */
-const PROBE_MATCHES = 'for (let j = HT.head(t, PK); j >= 0; j = CH[j]) {\n        const b = BR[j];';
+/**
+ * Opens the loop over one probe row's matches (closed by the caller's body with `}`). The build
+ * row `b` is loaded only when `body` reads it: a counted join's loop then walks the chain alone.
+ */
+function probeMatches(body: string): string {
+  return `for (let j = HT.head(t, PK); j >= 0; j = CH[j]) {${/(^|[^\w$])b\[/.test(body) ? '\n        const b = BR[j];' : ''}`;
+}
 
 /** A loop over probe rows in an array `rows`, with `body` run once per joined row (see {@link pushLoop}). */
 export function probeArrayLoop(name: string, params: string, setup: string, body: string): string {
-  return pushLoop(name, params, `${setup}\n  const CH = HT.chain, BR = HT.rows, n = rows.length;`, `const t = rows[p++];\n      ${PROBE_MATCHES}`, `${body}\n      }`);
+  return pushLoop(name, params, `${setup}\n  const CH = HT.chain, BR = HT.rows, n = rows.length;`, `const t = rows[p++];\n      ${probeMatches(body)}`, `${body}\n      }`);
 }
 
 /** A loop over probe rows from an iterator `src`, with `body` run once per joined row; returns `k`. */
@@ -381,7 +386,7 @@ export function probeIteratorLoop(name: string, params: string, setup: string, b
   for (;;) {
     const t = src.next();
     if (t === undefined) break;
-    ${PROBE_MATCHES}
+    ${probeMatches(body)}
       ${body}
     }
   }

@@ -26,7 +26,13 @@ export class HashTable {
   chain: Int32Array;
   /** Rows inserted. */
   size = 0;
-  private heads: number[] = [];
+  /**
+   * Newest row per key id, for the first `keyCount` ids. Sized with the row arrays (a key's id is
+   * below the row count, as every new key comes with a row): pushed one key at a time, its growth
+   * was a sixth of a 100K-key build.
+   */
+  private heads: number[];
+  private keyCount = 0;
   /** Keys of more than one column; a one-column key's values are numbered by `single`. */
   private readonly keys: KeyIds | null;
   /**
@@ -55,23 +61,32 @@ export class HashTable {
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);
     this.rows = new Array<Tuple>(cap);
+    this.heads = new Array<number>(cap);
     this.chain = new Int32Array(cap);
   }
 
   /** Insert a row; a row with a null key column is skipped. */
   insert(t: Tuple): void {
-    if (hasNullAt(t, this.keyIndices)) return;
-    const id = this.single !== null ? this.single.id(t[this.k0]) : this.keys!.id(t, this.keyIndices);
+    let id: number;
+    if (this.single !== null) {
+      const v = t[this.k0];
+      if (v === null) return;
+      id = this.single.id(v);
+    } else {
+      if (hasNullAt(t, this.keyIndices)) return;
+      id = this.keys!.id(t, this.keyIndices);
+    }
     const heads = this.heads;
-    const prev = id < heads.length ? heads[id]! : -1;
+    const known = id < this.keyCount;
+    const prev = known ? heads[id]! : -1;
     this.reserve(this.sizer.charge(t));
     const i = this.size;
     if (i === this.chain.length) this.grow();
     this.rows[i] = t;
     this.chain[i] = prev;
-    if (id < heads.length) heads[id] = i;
-    else {
-      heads.push(i);
+    heads[id] = i;
+    if (!known) {
+      this.keyCount = id + 1;
       if (this.single !== null) this.reserve(SLOT_BYTES);
     }
     this.size = i + 1;
@@ -82,8 +97,15 @@ export class HashTable {
    * for a null probe key). Follow `chain` for the others.
    */
   head(probe: Tuple, probeKeys: readonly number[]): number {
-    if (hasNullAt(probe, probeKeys)) return -1;
-    const id = this.single !== null ? this.single.find(probe[probeKeys[0]!]) : this.keys!.find(probe, probeKeys);
+    let id: number;
+    if (this.single !== null) {
+      const v = probe[probeKeys[0]!];
+      if (v === null) return -1;
+      id = this.single.find(v);
+    } else {
+      if (hasNullAt(probe, probeKeys)) return -1;
+      id = this.keys!.find(probe, probeKeys);
+    }
     return id < 0 ? -1 : this.heads[id]!;
   }
 
@@ -92,6 +114,7 @@ export class HashTable {
     this.keys?.clear();
     this.single?.clear();
     this.heads = [];
+    this.keyCount = 0;
     this.rows = [];
     this.chain = new Int32Array(0);
     this.size = 0;
@@ -106,6 +129,7 @@ export class HashTable {
     chain.set(this.chain);
     this.chain = chain;
     this.rows.length = cap * 2;
+    this.heads.length = cap * 2;
   }
 
   private reserve(bytes: number): void {
