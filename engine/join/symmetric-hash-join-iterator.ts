@@ -181,6 +181,7 @@ class Side {
 
   constructor(private readonly ctx: ExecutionContext, private readonly operator: string, capacity: number) {
     this.chain = new Int32Array(capacity);
+    this.rows = new Array<Tuple>(capacity);
     this.reserve(capacity * (SLOT_BYTES + 4));
   }
 
@@ -192,9 +193,10 @@ class Side {
       const chain = new Int32Array(i * 2);
       chain.set(this.chain);
       this.chain = chain;
+      this.rows.length = i * 2;
     }
     this.reserve(this.sizer.charge(t));
-    this.rows.push(t);
+    this.rows[i] = t;
     this.chain[i] = prev;
     this.size = i + 1;
     return i;
