@@ -236,8 +236,8 @@ class SymmetricTable {
   readonly right: Side;
   private readonly keys: KeyIds | null;
   private readonly single: ValueIds | null;
-  private leftHeads: Int32Array;
-  private rightHeads: Int32Array;
+  /** Per key id, the newest left row at `2 id` and the newest right row at `2 id + 1` (one load brings both). */
+  private heads: Int32Array;
   private count = 0;
   private keyBytes = 0;
 
@@ -251,35 +251,36 @@ class SymmetricTable {
     };
     this.single = width === 1 ? new ValueIds(reserve, false, SYMMETRIC_DENSE_FROM) : null;
     this.keys = width === 1 ? null : new KeyIds(width, reserve);
-    this.leftHeads = new Int32Array(cap);
-    this.rightHeads = new Int32Array(cap);
+    this.heads = new Int32Array(2 * cap);
     reserve(cap * 8);
   }
 
   /** Insert a left row; returns the head of the right rows with the same key (-1 if none). */
   insertLeft(t: Tuple, keyCols: readonly number[]): number {
     const id = this.entry(t, keyCols);
-    this.leftHeads[id] = this.left.push(t, this.leftHeads[id]!);
-    return this.rightHeads[id]!;
+    const heads = this.heads, h = 2 * id;
+    heads[h] = this.left.push(t, heads[h]!);
+    return heads[h + 1]!;
   }
 
   /** Insert a right row; returns the head of the left rows with the same key. */
   insertRight(t: Tuple, keyCols: readonly number[]): number {
     const id = this.entry(t, keyCols);
-    this.rightHeads[id] = this.right.push(t, this.rightHeads[id]!);
-    return this.leftHeads[id]!;
+    const heads = this.heads, h = 2 * id + 1;
+    heads[h] = this.right.push(t, heads[h]!);
+    return heads[h - 1]!;
   }
 
   /** Head of the left rows with the key of `t` at `keyCols` (probe only). */
   leftHead(t: Tuple, keyCols: readonly number[]): number {
     const id = this.find(t, keyCols);
-    return id < 0 ? -1 : this.leftHeads[id]!;
+    return id < 0 ? -1 : this.heads[2 * id]!;
   }
 
   /** Head of the right rows with the key of `t` at `keyCols` (probe only). */
   rightHead(t: Tuple, keyCols: readonly number[]): number {
     const id = this.find(t, keyCols);
-    return id < 0 ? -1 : this.rightHeads[id]!;
+    return id < 0 ? -1 : this.heads[2 * id + 1]!;
   }
 
   free(): void {
@@ -287,7 +288,7 @@ class SymmetricTable {
     this.right.free();
     this.keys?.clear();
     this.single?.clear();
-    this.leftHeads = this.rightHeads = new Int32Array(0);
+    this.heads = new Int32Array(0);
     this.ctx.memory.release(this.keyBytes);
     this.keyBytes = 0;
   }
@@ -300,22 +301,20 @@ class SymmetricTable {
   private entry(t: Tuple, keyCols: readonly number[]): number {
     const id = this.single !== null ? this.single.id(t[keyCols[0]!]) : this.keys!.id(t, keyCols);
     if (id === this.count) {
-      if (id === this.leftHeads.length) this.growHeads();
-      this.leftHeads[id] = -1;
-      this.rightHeads[id] = -1;
+      if (2 * id === this.heads.length) this.growHeads();
+      this.heads[2 * id] = -1;
+      this.heads[2 * id + 1] = -1;
       this.count = id + 1;
     }
     return id;
   }
 
   private growHeads(): void {
-    const n = this.leftHeads.length, cap = Math.max(16, n * 2);
-    const l = new Int32Array(cap), r = new Int32Array(cap);
-    l.set(this.leftHeads);
-    r.set(this.rightHeads);
-    this.leftHeads = l;
-    this.rightHeads = r;
-    this.ctx.memory.reserve((cap - n) * 8, 'symmetric hash join (keys)');
-    this.keyBytes += (cap - n) * 8;
+    const n = this.heads.length, cap = Math.max(32, n * 2);
+    const next = new Int32Array(cap);
+    next.set(this.heads);
+    this.heads = next;
+    this.ctx.memory.reserve((cap - n) * 4, 'symmetric hash join (keys)');
+    this.keyBytes += (cap - n) * 4;
   }
 }
