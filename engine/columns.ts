@@ -7,7 +7,7 @@
  * materialization), while the materialized engine decodes every row first, as a materializing
  * engine does.
  */
-import { ConfigError } from './errors.js';
+import { ConfigError, PlanError } from './errors.js';
 import type { Schema, Tuple, Value } from './types.js';
 
 /** An encoded table: its columns (in schema order) and its row count. Treat as immutable. */
@@ -165,7 +165,7 @@ const READERS = new Map<string, ReaderFactory<unknown>>();
 
 function reader<F>(table: ColumnarTable, columns: readonly number[], form: string, body: (reads: string[]) => string): F {
   const kinds = columnKinds(table);
-  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new RangeError(`${form}: column ${c} is not one of the table's ${kinds.length}`);
+  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new PlanError(`${form}: column ${String(c)} is not one of the table's ${kinds.length} (0 to ${kinds.length - 1})`);
   const key = `${form}|${kinds.join(',')}|${columns.join(',')}`;
   let f = READERS.get(key) as ReaderFactory<F> | undefined;
   if (!f) {

@@ -1,3 +1,4 @@
+import { ExecutionError } from './errors.js';
 import { HASH_ENTRY_BYTES, valueBytes } from './memory/byte-model.js';
 import type { Tuple } from './types.js';
 
@@ -103,7 +104,7 @@ export class KeyIds {
     let id = m.get(v);
     if (id === undefined) {
       id = m.size;
-      if (id >= PAIR_BASE) throw new RangeError(`more than ${PAIR_BASE} distinct values in one key column`);
+      if (id >= PAIR_BASE) throw new ExecutionError(`a key of ${this.width} columns has more than ${PAIR_BASE} distinct values in its column ${pos + 1} (the most a multi-column key can number)`);
       m.set(v, id);
       this.reserve(HASH_ENTRY_BYTES + valueBytes(v));
     }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError, SluiceError } from '../engine/index.js';
+import { ConfigError, InternalError, SluiceError } from '../engine/index.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { peersOf, RUNNERS, type Runner } from './case.js';
 import { renderReport, withAnswer } from '../reports/render.js';
@@ -27,7 +27,21 @@ import { DEFAULT_SETTINGS, PROJECT_ROOT, runCases, SUITE_SETTINGS } from './runn
 import { runSummary, sweepSummary } from '../reports/summary.js';
 
 /** Exit codes: 0 fine, 1 a finding (errored cases; a regression, for the gate), 2 bad input. */
-export const EXIT = { ok: 0, finding: 1, badInput: 2 } as const;
+export const EXIT = { ok: 0, finding: 1, badInput: 2, internal: 70 } as const;
+
+/**
+ * What an error that ended a command says on stderr, and its exit code: bad input (a
+ * {@link SluiceError} other than an InternalError, or yargs' own) is one line and exit 2; a bug
+ * in sluice (an InternalError, or anything else thrown) is an "internal error" with its stack and
+ * exit 70 (EX_SOFTWARE), so CI never reads a bug as a user's mistake.
+ */
+export function describeFailure(e: unknown): { message: string; code: number } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if ((e instanceof SluiceError && !(e instanceof InternalError)) || err.name === 'YError') {
+    return { message: `sluice: ${err.message.split('\n')[0]}`, code: EXIT.badInput };
+  }
+  return { message: `sluice: internal error: ${err.stack ?? err.message}`, code: EXIT.internal };
+}
 
 function parseEngines(v: string | undefined): Runner[] | undefined {
   if (v === undefined) return undefined;
@@ -482,13 +496,9 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     return exitCode();
   } catch (e) {
-    const err = e as Error;
-    if (err instanceof SluiceError || !(err instanceof Error) || err.name === 'YError') {
-      process.stderr.write(`sluice: ${err.message.split('\n')[0]}\n`);
-      return EXIT.badInput;
-    }
-    process.stderr.write(`sluice: internal error: ${err.stack ?? err.message}\n`);
-    return 70;
+    const { message, code } = describeFailure(e);
+    process.stderr.write(`${message}\n`);
+    return code;
   }
 }
 

@@ -89,7 +89,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     // The published OHLC case as its engine ran it: minute bars read from storage.
     { scenario: 'scale', grid: { rows: [100_000, 1_000_000, 3_000_000], query: ['ohlc'], source: ['store'] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
   ],
-  // sluice beside peer engines on the same data and queries (10 min 25-40 s on 2 cores).
+  // sluice beside peer engines on the same data and queries (about 11 minutes on 2 cores).
   peers: [
     // 1M rows where the output is small: a pass of nine runners over a 1M-row output takes 90 s
     // (depth 6 at 1M rows, 75% kept: 236 s for two), and OHLC over 1.17M rows outlasts a pass's 120 s.

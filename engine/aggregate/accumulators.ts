@@ -2,6 +2,7 @@ import type { ExecutionContext } from '../context.js';
 import { ExecutionError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
 import { hashEntryBytes, SLOT_BYTES, valueBytes } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import type { Tuple, Value } from '../types.js';
 
 /**
@@ -38,27 +39,13 @@ export interface Accumulator {
 export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'min' | 'max' | 'avg' | 'first' | 'last';
 export const AGGREGATE_FUNCTIONS: readonly AggregateFunction[] = ['count', 'countDistinct', 'sum', 'min', 'max', 'avg', 'first', 'last'];
 
-/** Reserves state bytes for one accumulator and remembers them for `free()`. */
-class Reservation {
-  private bytes = 0;
-  constructor(private readonly ctx: ExecutionContext, private readonly operator: string) {}
-  take(bytes: number): void {
-    this.ctx.memory.reserve(bytes, this.operator);
-    this.bytes += bytes;
-  }
-  free(): void {
-    this.ctx.memory.release(this.bytes);
-    this.bytes = 0;
-  }
-}
-
 abstract class Base implements Accumulator {
-  protected readonly mem: Reservation;
+  protected readonly mem: MemoryReservation;
   constructor(ctx: ExecutionContext, operator: string, private readonly slotBytes: number) {
-    this.mem = new Reservation(ctx, operator);
+    this.mem = ctx.memory.reservation(operator);
   }
   init(): void {
-    this.mem.take(this.slotBytes);
+    this.mem.grow(this.slotBytes);
     this.grow();
   }
   free(): void {
@@ -102,7 +89,7 @@ class CountDistinct extends Base {
   result(g: number): Value { return this.sets[g]!.size; }
   private insert(set: Set<Value>, v: Value): void {
     if (set.has(v)) return;
-    this.mem.take(hashEntryBytes(v));
+    this.mem.grow(hashEntryBytes(v));
     set.add(v);
   }
 }
@@ -148,7 +135,7 @@ class MinMax extends Base {
     if (v === null) return;
     const b = this.best[g]!;
     if (b === null || this.sign * compareValues(v, b) < 0) {
-      if (b === null) this.mem.take(valueBytes(v));
+      if (b === null) this.mem.grow(valueBytes(v));
       this.best[g] = v;
     }
   }

@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { KeyIds } from '../key.js';
 import { TupleSizer, tupleBytes } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 import { makeAccumulator, type Accumulator } from './accumulators.js';
@@ -20,9 +21,12 @@ export class AggregateIterator implements TupleIterator {
   private accs: Accumulator[] | null = null;
   private groupValues: Tuple[] = [];
   private emitted = 0;
-  private reserved = 0;
   private closed = false;
   private readonly operator: string;
+  /** The groups: their keys and key values. */
+  private readonly mem: MemoryReservation;
+  /** Every group's collected rows, handed back once they are reduced. */
+  private readonly rowsMem: MemoryReservation;
   private readonly sizer = new TupleSizer();
 
   constructor(
@@ -32,6 +36,8 @@ export class AggregateIterator implements TupleIterator {
     engine: string,
   ) {
     this.operator = `${engine} aggregate (collect then reduce)`;
+    this.mem = ctx.memory.reservation(this.operator);
+    this.rowsMem = ctx.memory.reservation(this.operator);
   }
 
   next(): Tuple | undefined {
@@ -56,8 +62,8 @@ export class AggregateIterator implements TupleIterator {
     if (this.accs) for (const a of this.accs) a.free();
     this.accs = null;
     this.groupValues = [];
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
+    this.rowsMem.free();
     this.input.close();
   }
 
@@ -66,13 +72,14 @@ export class AggregateIterator implements TupleIterator {
     this.accs = accs;
     const groupIdx = this.plan.groupBy;
     // Group ids are dense and in first-seen order, so they index the accumulators directly.
-    const groups = new KeyIds(groupIdx.length, (bytes) => this.reserve(bytes));
+    const mem = this.mem;
+    const groups = new KeyIds(groupIdx.length, (bytes) => mem.grow(bytes));
     const src = this.input;
     const groupOf = (t: Tuple): number => {
       const g = groups.id(t, groupIdx);
       if (g === this.groupValues.length) {
         const values = groupIdx.map((i) => t[i]!);
-        this.reserve(tupleBytes(values));
+        mem.grow(tupleBytes(values));
         this.groupValues.push(values);
         for (let a = 0; a < accs.length; a++) accs[a]!.init();
       }
@@ -82,13 +89,11 @@ export class AggregateIterator implements TupleIterator {
     if (groupIdx.length === 0) groupOf([]);
 
     const members: Tuple[][] = this.groupValues.map(() => []);
-    let memberBytes = 0;
     for (let t = src.next(); t !== undefined; t = src.next()) {
       const g = groupOf(t);
       if (g === members.length) members.push([]);
       const bytes = this.sizer.charge(t);
-      this.reserve(bytes);
-      memberBytes += bytes;
+      this.rowsMem.grow(bytes);
       members[g]!.push(t);
     }
     for (let g = 0; g < members.length; g++) {
@@ -97,14 +102,8 @@ export class AggregateIterator implements TupleIterator {
       members[g] = [];
     }
     // The collected rows are reduced: hand their bytes back before emitting.
-    this.ctx.memory.release(memberBytes);
-    this.reserved -= memberBytes;
+    this.rowsMem.free();
     src.close();
     return accs;
-  }
-
-  private reserve(bytes: number): void {
-    this.ctx.memory.reserve(bytes, this.operator);
-    this.reserved += bytes;
   }
 }

@@ -5,6 +5,7 @@ import { compareValues } from '../expr/compare.js';
 import { countingRead, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
 import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 import type { AggregateFunction, ResolvedAggregate } from './accumulators.js';
@@ -78,10 +79,11 @@ export class Groups {
   private readonly first: number[] = [];
   private readonly groupBytes: number;
   private capacity = 16;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
 
-  constructor(private readonly plan: AggregatePlan, private readonly ctx: ExecutionContext, private readonly operator: string) {
-    const account = (bytes: number) => this.reserve(bytes);
+  constructor(private readonly plan: AggregatePlan, ctx: ExecutionContext, operator: string) {
+    const mem = (this.mem = ctx.memory.reservation(operator));
+    const account = (bytes: number) => mem.resize(bytes);
     for (let i = 0; i < plan.groupBy.length; i++) {
       this.columns.push(new ValueIds(account));
       if (i > 0) this.pairs.push(new PairIds(account));
@@ -128,15 +130,12 @@ export class Groups {
 
   /** Account for `bytes` more held by this aggregation (a negative count hands bytes back). */
   reserve(bytes: number): void {
-    if (bytes >= 0) this.ctx.memory.reserve(bytes, this.operator);
-    else this.ctx.memory.release(-bytes);
-    this.reserved += bytes;
+    this.mem.resize(bytes);
   }
 
   /** Drop every group and hand back every reserved byte. */
   free(): void {
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     this.values.length = 0;
     this.state.length = 0;
     this.columns.length = 0;

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { allIndices, KeyIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -11,17 +12,17 @@ import type { Tuple } from '../types.js';
 export class DistinctIterator implements TupleIterator {
   private seen: KeyIds | null;
   private readonly columns: number[];
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
 
   constructor(
     private readonly source: TupleIterator,
     width: number,
-    private readonly ctx: ExecutionContext,
+    ctx: ExecutionContext,
   ) {
+    this.mem = ctx.memory.reservation('streaming distinct');
     this.columns = allIndices(width);
     this.seen = new KeyIds(width, (bytes) => {
-      ctx.memory.reserve(bytes, 'streaming distinct');
-      this.reserved += bytes;
+      this.mem.grow(bytes);
     });
   }
 
@@ -38,8 +39,7 @@ export class DistinctIterator implements TupleIterator {
   close(): void {
     if (this.seen === null) return;
     this.seen = null;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     this.source.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -11,15 +12,16 @@ import type { Tuple } from '../types.js';
 export class MaterializeIterator implements TupleIterator {
   private rows: Tuple[] | null = null;
   private pos = 0;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
   private source: TupleIterator | null;
 
   constructor(
     source: TupleIterator,
     private readonly ctx: ExecutionContext,
-    private readonly operator: string,
+    operator: string,
   ) {
+    this.mem = ctx.memory.reservation(operator);
     this.source = source;
   }
 
@@ -36,18 +38,15 @@ export class MaterializeIterator implements TupleIterator {
     const src = this.source;
     this.source = null;
     this.rows = [];
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     src?.close();
   }
 
   private drain(src: TupleIterator): Tuple[] {
     const rows: Tuple[] = [];
-    const mem = this.ctx.memory;
+    const mem = this.mem;
     for (let t = src.next(); t !== undefined; t = src.next()) {
-      const bytes = this.sizer.charge(t);
-      mem.reserve(bytes, this.operator);
-      this.reserved += bytes;
+      mem.grow(this.sizer.charge(t));
       rows.push(t);
     }
     this.source = null;

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { TupleSizer } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 
@@ -26,22 +27,23 @@ export class TupleBuffer {
   /** What the source threw, if it threw; the buffer is then unusable for replay. */
   sourceError: unknown = undefined;
   private source: TupleIterator | null;
-  private reservedBytes = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
 
   constructor(
     source: TupleIterator,
     readonly retain: boolean,
-    private readonly ctx: ExecutionContext,
+    ctx: ExecutionContext,
     /** Named in `ResourcesExhaustedError`. */
     readonly operator: string,
   ) {
     this.source = source;
+    this.mem = ctx.memory.reservation(operator);
   }
 
   /** Bytes this buffer holds reserved now. */
   get reserved(): number {
-    return this.reservedBytes;
+    return this.mem.bytes;
   }
 
   /**
@@ -56,9 +58,7 @@ export class TupleBuffer {
       this.finishSource();
       return undefined;
     }
-    const bytes = this.sizer.charge(t);
-    this.ctx.memory.reserve(bytes, this.operator);
-    this.reservedBytes += bytes;
+    this.mem.grow(this.sizer.charge(t));
     this.rows.push(t);
     return t;
   }
@@ -82,8 +82,7 @@ export class TupleBuffer {
     if (pos - this.base >= this.rows.length) {
       this.base += this.rows.length;
       this.rows = [];
-      this.ctx.memory.release(this.reservedBytes);
-      this.reservedBytes = 0;
+      this.mem.free();
     }
   }
 
@@ -97,8 +96,7 @@ export class TupleBuffer {
     const src = this.source;
     this.source = null;
     this.rows = [];
-    this.ctx.memory.release(this.reservedBytes);
-    this.reservedBytes = 0;
+    this.mem.free();
     src?.close();
   }
 

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -13,7 +14,7 @@ export class NestedLoopIterator implements TupleIterator {
   private inner: TupleIterator | null = null;
   private buffer: Tuple[] | null = null;
   private pos = 0;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
   private closed = false;
 
@@ -23,8 +24,10 @@ export class NestedLoopIterator implements TupleIterator {
     private readonly openRight: () => TupleIterator,
     private readonly reopenable: boolean,
     private readonly combine: (l: Tuple, r: Tuple) => Tuple,
-    private readonly ctx: ExecutionContext,
-  ) {}
+    ctx: ExecutionContext,
+  ) {
+    this.mem = ctx.memory.reservation('cross product (buffered right side)');
+  }
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
@@ -52,8 +55,7 @@ export class NestedLoopIterator implements TupleIterator {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     const inner = this.inner;
     this.inner = null;
     try {
@@ -75,8 +77,7 @@ export class NestedLoopIterator implements TupleIterator {
     try {
       for (let t = it.next(); t !== undefined; t = it.next()) {
         const bytes = this.sizer.charge(t);
-        this.ctx.memory.reserve(bytes, 'cross product (buffered right side)');
-        this.reserved += bytes;
+        this.mem.grow(bytes);
         rows.push(t);
       }
     } finally {

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { hasNullAt, KeyIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -11,7 +12,7 @@ import type { Tuple } from '../types.js';
  */
 export class SemiJoinIterator implements TupleIterator {
   private keys: KeyIds | null = null;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private closed = false;
 
   constructor(
@@ -20,8 +21,10 @@ export class SemiJoinIterator implements TupleIterator {
     private readonly leftKeys: readonly number[],
     private readonly rightKeys: readonly number[],
     private readonly anti: boolean,
-    private readonly ctx: ExecutionContext,
-  ) {}
+    ctx: ExecutionContext,
+  ) {
+    this.mem = ctx.memory.reservation(anti ? 'anti join (key set)' : 'semi join (key set)');
+  }
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
@@ -39,8 +42,7 @@ export class SemiJoinIterator implements TupleIterator {
     if (this.closed) return;
     this.closed = true;
     this.keys = null;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     try {
       this.right.close();
     } finally {
@@ -49,11 +51,8 @@ export class SemiJoinIterator implements TupleIterator {
   }
 
   private readKeys(): KeyIds {
-    const operator = this.anti ? 'anti join (key set)' : 'semi join (key set)';
-    const keys = new KeyIds(this.rightKeys.length, (bytes) => {
-      this.ctx.memory.reserve(bytes, operator);
-      this.reserved += bytes;
-    });
+    const mem = this.mem;
+    const keys = new KeyIds(this.rightKeys.length, (bytes) => mem.grow(bytes));
     const src = this.right;
     for (let t = src.next(); t !== undefined; t = src.next()) {
       if (!hasNullAt(t, this.rightKeys)) keys.id(t, this.rightKeys);

@@ -3,6 +3,7 @@ import { hasNullAt, KeyIds, ValueIds } from '../key.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 
 /**
  * Where the symmetric hash join is. Drawn:
@@ -176,43 +177,38 @@ class Side {
   rows: Tuple[] = [];
   chain: Int32Array;
   size = 0;
-  reserved = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
 
-  constructor(private readonly ctx: ExecutionContext, private readonly operator: string, capacity: number) {
+  constructor(ctx: ExecutionContext, operator: string, capacity: number) {
+    this.mem = ctx.memory.reservation(operator);
     this.chain = new Int32Array(capacity);
     this.rows = new Array<Tuple>(capacity);
-    this.reserve(capacity * (SLOT_BYTES + 4));
+    this.mem.grow(capacity * (SLOT_BYTES + 4));
   }
 
   /** Append `t`, linked to the previous row with its key; returns its index. */
   push(t: Tuple, prev: number): number {
     const i = this.size;
     if (i === this.chain.length) {
-      this.reserve(i * (SLOT_BYTES + 4));
+      this.mem.grow(i * (SLOT_BYTES + 4));
       const chain = new Int32Array(i * 2);
       chain.set(this.chain);
       this.chain = chain;
       this.rows.length = i * 2;
     }
-    this.reserve(this.sizer.charge(t));
+    this.mem.grow(this.sizer.charge(t));
     this.rows[i] = t;
     this.chain[i] = prev;
     this.size = i + 1;
     return i;
   }
 
-  reserve(bytes: number): void {
-    this.ctx.memory.reserve(bytes, this.operator);
-    this.reserved += bytes;
-  }
-
   free(): void {
     this.rows = [];
     this.chain = new Int32Array(0);
     this.size = 0;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
   }
 }
 
@@ -239,16 +235,14 @@ class SymmetricTable {
   /** Per key id, the newest left row at `2 id` and the newest right row at `2 id + 1` (one load brings both). */
   private heads: Int32Array;
   private count = 0;
-  private keyBytes = 0;
+  private readonly keyMem: MemoryReservation;
 
-  constructor(width: number, private readonly ctx: ExecutionContext) {
+  constructor(width: number, ctx: ExecutionContext) {
     const cap = ctx.options.hashTableInitialSize;
     this.left = new Side(ctx, 'symmetric hash join (left rows)', cap);
     this.right = new Side(ctx, 'symmetric hash join (right rows)', cap);
-    const reserve = (bytes: number): void => {
-      ctx.memory.reserve(bytes, 'symmetric hash join (keys)');
-      this.keyBytes += bytes;
-    };
+    const keyMem = (this.keyMem = ctx.memory.reservation('symmetric hash join (keys)'));
+    const reserve = (bytes: number): void => keyMem.grow(bytes);
     this.single = width === 1 ? new ValueIds(reserve, false, SYMMETRIC_DENSE_FROM) : null;
     this.keys = width === 1 ? null : new KeyIds(width, reserve);
     this.heads = new Int32Array(2 * cap);
@@ -289,8 +283,7 @@ class SymmetricTable {
     this.keys?.clear();
     this.single?.clear();
     this.heads = new Int32Array(0);
-    this.ctx.memory.release(this.keyBytes);
-    this.keyBytes = 0;
+    this.keyMem.free();
   }
 
   private find(t: Tuple, keyCols: readonly number[]): number {
@@ -314,7 +307,6 @@ class SymmetricTable {
     const next = new Int32Array(cap);
     next.set(this.heads);
     this.heads = next;
-    this.ctx.memory.reserve((cap - n) * 4, 'symmetric hash join (keys)');
-    this.keyBytes += (cap - n) * 4;
+    this.keyMem.grow((cap - n) * 4);
   }
 }

@@ -4,6 +4,7 @@ import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
 import { allIndices, KeyIds } from '../key.js';
 import { TupleSizer } from '../memory/byte-model.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { compileFold, OnePassAggregateIterator, type Groups } from '../aggregate/compiled-aggregate.js';
@@ -32,24 +33,22 @@ import { checkColumnarTable, rowDecoder, type ColumnarTable } from '../columns.j
  */
 export class MaterializedRelation implements Relation {
   readonly kind = 'materialized' as const;
-  private reservedBytes: number;
 
   /** @internal use the engine's `from()` / `fromIterator()` or an operator. */
   constructor(
     readonly schema: Schema,
     private readonly rows: readonly Tuple[],
     private readonly ctx: ExecutionContext,
-    reservedBytes: number,
+    /** What this result holds reserved (handed over by the operator that computed it); null for the caller's rows. */
+    private readonly mem: MemoryReservation | null,
     /** Holds the caller's rows (from `from()`): reading it counts into `metrics.sourceRows`. */
     private readonly isSource = false,
-  ) {
-    this.reservedBytes = reservedBytes;
-  }
+  ) {}
 
   /** A source over the caller's rows (validated, not copied, not reserved). */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): MaterializedRelation {
     const s = checkSchema(schema, 'from');
-    return new MaterializedRelation(s, checkRows(s, rows, 'from'), ctx, 0, true);
+    return new MaterializedRelation(s, checkRows(s, rows, 'from'), ctx, null, true);
   }
 
   /** Decode every row of a columnar table now (a materializing scan), into an engine-owned array. */
@@ -109,9 +108,7 @@ export class MaterializedRelation implements Relation {
   }
 
   release(): void {
-    if (this.reservedBytes === 0) return;
-    this.ctx.memory.release(this.reservedBytes);
-    this.reservedBytes = 0;
+    this.mem?.free();
   }
 
   filter(predicate: Expr | RowPredicate): Relation {
@@ -137,12 +134,8 @@ export class MaterializedRelation implements Relation {
 
   distinct(): Relation {
     const rows = this.rows, n = rows.length, cols = allIndices(this.schema.length);
-    const mem = this.ctx.memory;
-    let setBytes = 0;
-    const seen = new KeyIds(cols.length, (bytes) => {
-      mem.reserve(bytes, 'materialized distinct');
-      setBytes += bytes;
-    });
+    const mem = this.ctx.memory.reservation('materialized distinct');
+    const seen = new KeyIds(cols.length, (bytes) => mem.grow(bytes));
     try {
       return this.compute('materialized distinct', this.schema, (b) => {
         for (let i = 0; i < n; i++) {
@@ -152,7 +145,7 @@ export class MaterializedRelation implements Relation {
         }
       });
     } finally {
-      mem.release(setBytes);
+      mem.free();
     }
   }
 
@@ -284,28 +277,25 @@ export class MaterializedRelation implements Relation {
 /** Accumulates an operator's result array, reserving each tuple as it is added. */
 class ResultBuilder {
   readonly rows: Tuple[] = [];
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
 
-  constructor(
-    private readonly ctx: ExecutionContext,
-    private readonly operator: string,
-  ) {}
+  constructor(private readonly ctx: ExecutionContext, operator: string) {
+    this.mem = ctx.memory.reservation(operator);
+  }
 
   push(t: Tuple): void {
-    const bytes = this.sizer.charge(t);
-    this.ctx.memory.reserve(bytes, this.operator);
-    this.reserved += bytes;
+    this.mem.grow(this.sizer.charge(t));
     this.rows.push(t);
   }
 
   /** The operator failed: give back what was reserved. */
   abandon(): void {
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
   }
 
+  /** The result, which takes over the reservation. */
   finish(schema: Schema): MaterializedRelation {
-    return new MaterializedRelation(schema, this.rows, this.ctx, this.reserved);
+    return new MaterializedRelation(schema, this.rows, this.ctx, this.mem);
   }
 }

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -10,16 +11,18 @@ import type { Tuple } from '../types.js';
 export class SortIterator implements TupleIterator {
   private rows: Tuple[] | null = null;
   private pos = 0;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
   private closed = false;
 
   constructor(
     private readonly input: TupleIterator,
     private readonly compare: (a: Tuple, b: Tuple) => number,
-    private readonly ctx: ExecutionContext,
-    private readonly operator: string,
-  ) {}
+    ctx: ExecutionContext,
+    operator: string,
+  ) {
+    this.mem = ctx.memory.reservation(operator);
+  }
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
@@ -33,8 +36,7 @@ export class SortIterator implements TupleIterator {
     if (this.closed) return;
     this.closed = true;
     this.rows = null;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     this.input.close();
   }
 
@@ -43,8 +45,7 @@ export class SortIterator implements TupleIterator {
     const src = this.input;
     for (let t = src.next(); t !== undefined; t = src.next()) {
       const bytes = this.sizer.charge(t);
-      this.ctx.memory.reserve(bytes, this.operator);
-      this.reserved += bytes;
+      this.mem.grow(bytes);
       rows.push(t);
     }
     src.close();

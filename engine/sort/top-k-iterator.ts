@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '../context.js';
+import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { bufferedTupleBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
@@ -12,15 +13,17 @@ import type { Tuple } from '../types.js';
 export class TopKIterator implements TupleIterator {
   private out: Tuple[] | null = null;
   private pos = 0;
-  private reserved = 0;
+  private readonly mem: MemoryReservation;
   private closed = false;
 
   constructor(
     private readonly input: TupleIterator,
     private readonly compare: (a: Tuple, b: Tuple) => number,
     private readonly k: number,
-    private readonly ctx: ExecutionContext,
-  ) {}
+    ctx: ExecutionContext,
+  ) {
+    this.mem = ctx.memory.reservation('streaming top-k (orderBy + limit)');
+  }
 
   next(): Tuple | undefined {
     if (this.closed) return undefined;
@@ -34,8 +37,7 @@ export class TopKIterator implements TupleIterator {
     if (this.closed) return;
     this.closed = true;
     this.out = null;
-    this.ctx.memory.release(this.reserved);
-    this.reserved = 0;
+    this.mem.free();
     this.input.close();
   }
 
@@ -70,8 +72,7 @@ export class TopKIterator implements TupleIterator {
       for (let t = src.next(); t !== undefined; t = src.next(), n++) {
         if (heap.length < k) {
           const bytes = bufferedTupleBytes(t);
-          this.ctx.memory.reserve(bytes, 'streaming top-k (orderBy + limit)');
-          this.reserved += bytes;
+          this.mem.grow(bytes);
           heap.push(t);
           seq.push(n);
           for (let i = heap.length - 1; i > 0; ) {
@@ -83,9 +84,7 @@ export class TopKIterator implements TupleIterator {
         } else if (cmp(t, heap[0]!) < 0) {
           // Strictly smaller than the largest kept row (a tie arrived later, so it loses).
           const bytes = bufferedTupleBytes(t) - bufferedTupleBytes(heap[0]!);
-          if (bytes > 0) this.ctx.memory.reserve(bytes, 'streaming top-k (orderBy + limit)');
-          else this.ctx.memory.release(-bytes);
-          this.reserved += bytes;
+          this.mem.resize(bytes);
           heap[0] = t;
           seq[0] = n;
           siftDown(0);

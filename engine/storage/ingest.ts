@@ -15,7 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
 import { ConfigError, IngestError, SluiceError } from '../errors.js';
-import { MemoryTracker } from '../memory/memory-tracker.js';
+import { MemoryTracker, type MemoryReservation } from '../memory/memory-tracker.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import type { Tuple } from '../types.js';
 import { table, type Database, type Table } from './catalog.js';
@@ -61,20 +61,19 @@ class BatchSink {
   private current: BatchBuilder;
   /** Full batches not yet written, oldest first. */
   private ready: BatchBuilder[] = [];
-  private charged = 0;
+  private readonly mem: MemoryReservation;
   rows = 0;
   batches = 0;
 
-  constructor(private readonly writer: TableWriter, private readonly size: number, private readonly memory: MemoryTracker) {
+  constructor(private readonly writer: TableWriter, private readonly size: number, memory: MemoryTracker) {
+    this.mem = memory.reservation('ingest batch');
     this.current = writer.newBatch();
     this.charge(this.current.bytes);
   }
 
   /** Reserve (or, for a negative amount, release) bytes for what the sink holds. */
   private charge(b: number): void {
-    if (b > 0) this.memory.reserve(b, 'ingest batch');
-    else if (b < 0) this.memory.release(-b);
-    this.charged += b;
+    this.mem.resize(b);
   }
 
   add(t: Tuple, text?: string): void {
@@ -137,8 +136,7 @@ class BatchSink {
   async discard(): Promise<void> {
     await this.inFlight?.catch(() => {});
     this.inFlight = undefined;
-    this.memory.release(this.charged);
-    this.charged = 0;
+    this.mem.free();
     this.ready = [];
   }
 }
@@ -380,7 +378,8 @@ export async function insertStream(db: Database, tableName: string, source: Chun
   try {
     for await (const whole of chunksOf(source, opts.signal, t)) {
       const n = typeof whole === 'string' ? whole.length : whole.byteLength;
-      memory.reserve(n, 'ingest chunk');
+      const chunkMem = memory.reservation('ingest chunk');
+      chunkMem.grow(n);
       try {
         // A large chunk is parsed in slices, so that batches are written and the event loop runs
         // (an abort can fire) between slices, not only once the whole chunk is parsed.
@@ -396,7 +395,7 @@ export async function insertStream(db: Database, tableName: string, source: Chun
           if (opts.signal?.aborted) throw aborted(t);
         }
       } finally {
-        memory.release(n);
+        chunkMem.free();
       }
       bytes += n;
     }

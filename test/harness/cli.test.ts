@@ -2,6 +2,8 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sluice } from '../cli-helper.js';
+import { describeFailure } from '../../harness/cli.js';
+import { ConfigError, ExecutionError, InternalError, PlanError } from '../../engine/index.js';
 import { sampleResults } from './sample-results.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -60,6 +62,22 @@ test('bad input: one line on stderr naming what was wrong, exit code 2, no stack
     t.is(lines.length, 1, `sluice ${args.join(' ')} printed ${lines.length} lines:\n${r.stderr}`);
     t.regex(lines[0]!, re);
   });
+});
+
+test('a bug is not bad input: an InternalError or any other error is an internal error with its stack and exit 70; a SluiceError is one line and exit 2', (t) => {
+  const bug = describeFailure(new InternalError('hash table lost a row'));
+  t.is(bug.code, 70);
+  t.regex(bug.message, /^sluice: internal error: InternalError: hash table lost a row\n\s+at /);
+  const thrown = describeFailure(new TypeError('x is undefined'));
+  t.is(thrown.code, 70);
+  t.regex(thrown.message, /^sluice: internal error: TypeError: x is undefined/);
+  t.is(describeFailure('a string').code, 70);
+  for (const e of [new ConfigError('--rows: not a number: "x"\nsecond line'), new PlanError('filter: unknown column \'z\''), new ExecutionError('sum got a string')]) {
+    const bad = describeFailure(e);
+    t.is(bad.code, 2);
+    t.is(bad.message.split('\n').length, 1, 'one line');
+    t.true(bad.message.startsWith('sluice: '));
+  }
 });
 
 test('list prints scenarios and suites; --help has an example for every command', async (t) => {

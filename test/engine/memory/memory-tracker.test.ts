@@ -18,6 +18,50 @@ test('the tracker records the peak and enforces its limit without reserving on f
   t.is(m.peak, 0);
 });
 
+test('a reservation grows, shrinks and frees its own bytes in the tracker, and the limit error names it', (t) => {
+  const m = new MemoryTracker(100);
+  const a = m.reservation('hash join (build side)'), b = m.reservation('sort buffer');
+  a.grow(40);
+  b.grow(30);
+  t.is(a.bytes, 40);
+  t.is(m.reserved, 70);
+  const err = t.throws(() => a.grow(31), { instanceOf: ResourcesExhaustedError, message: /^hash join \(build side\) needed 31 more bytes with 70 already reserved/ });
+  t.is(err!.operator, 'hash join (build side)');
+  t.is(a.bytes, 40, 'a failed grow holds nothing more');
+  t.is(m.reserved, 70);
+  a.shrink(15);
+  t.is(a.bytes, 25);
+  a.shrink(1000);
+  t.is(a.bytes, 0, 'shrink stops at what is held');
+  t.is(m.reserved, 30, "the other reservation's bytes are untouched");
+  a.resize(12);
+  a.resize(-2);
+  t.is(a.bytes, 10);
+  t.is(b.free(), 30, 'free returns the bytes it handed back');
+  t.is(b.free(), 0, 'free is idempotent');
+  t.is(a.free(), 10);
+  t.is(m.reserved, 0);
+  t.is(m.peak, 70);
+});
+
+test('every buffering operator hands back all it reserved: after a query, after an error part-way, and after an early close', (t) => {
+  // A query that buffers in every kind of operator (join table, sort, distinct, aggregation).
+  for (const kind of ENGINE_KINDS) {
+    const e = createEngine(kind);
+    const rows = intRows(500);
+    const build = () => e.from(['a', 'b'], rows).join(e.from(['a', 'c'], rows.map(([a, b]) => [a, b]))).distinct().aggregate(['b'], [{ fn: 'count', as: 'n' }]).orderBy([{ column: 'n' }]);
+    t.true(readAll(build()).length > 0);
+    t.is(e.context.memory.reserved, 0, `${kind}: after a full read`);
+    const it = build().open();
+    it.next();
+    it.close();
+    t.is(e.context.memory.reserved, 0, `${kind}: after an early close`);
+    const small = createEngine(kind, { memoryLimit: 4096 });
+    t.throws(() => readAll(small.from(['a', 'b'], rows).join(small.from(['a', 'c'], rows)).orderBy([{ column: 'a' }])), { instanceOf: ResourcesExhaustedError });
+    t.is(small.context.memory.reserved, 0, `${kind}: after a ResourcesExhaustedError part-way`);
+  }
+});
+
 test('the byte model is deterministic and documented by example', (t) => {
   t.is(byteModel.tupleBytes([1, 2]), 48 + 16, 'two small ints: array + 2 slots');
   t.is(byteModel.tupleBytes([1.5]), 48 + 8 + 16, 'a boxed double');
