@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { KeyIds } from '../key.js';
+import { KeyIds } from '../keys/keys.js';
 import { TupleSizer, tupleBytes } from '../memory/byte-model.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';

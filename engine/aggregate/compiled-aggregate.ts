@@ -10,7 +10,7 @@ import type { TupleIterator } from '../relation.js';
 import type { Tuple, Value } from '../types.js';
 import type { AggregateFunction, ResolvedAggregate } from './accumulators.js';
 import type { AggregatePlan } from './aggregate-plan.js';
-import { PairIds, ValueIds } from '../key.js';
+import { PairIds, ValueIds } from '../keys/keys.js';
 
 /**
  * One-pass aggregation as generated code: one loop reads the input, computes each row's group id
@@ -60,7 +60,7 @@ type Field = Float64Array | Uint8Array | Value[] | Set<Value>[];
 
 /**
  * The groups of one aggregation and their accumulator state: group ids from one {@link ValueIds}
- * per key column and one {@link PairIds} per further column (see `key.ts`), each group's
+ * per key column and one {@link PairIds} per further column (see `keys/keys.ts`), each group's
  * key values, and the accumulators' fields ({@link LAYOUT}), indexed by group id; typed fields
  * grow by doubling, so the generated code reloads them after adding a group. Every byte is
  * reserved with the context's memory tracker under the operator's name, and handed back by

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { TupleBuffer } from './tuple-buffer.js';
+import { TupleBuffer } from '../buffers/tuple-buffer.js';
 
 /**
  * A cursor over a {@link TupleBuffer}: an iterator that can `peek()` without consuming and

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { DENSE_FROM, hasNullAt, KeyIds, ValueIds } from '../key.js';
+import { DENSE_FROM, hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
-import { hasNullAt, KeyIds } from '../key.js';
+import { hasNullAt, KeyIds } from '../keys/keys.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 

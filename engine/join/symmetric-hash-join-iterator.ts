@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { hasNullAt, KeyIds, ValueIds } from '../key.js';
+import { hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';

@@ -2,7 +2,7 @@ import { ABORT_CHECK_MASK, type ExecutionContext } from '../context.js';
 import type { Expr } from '../expr/expr.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { extender, projector } from '../iterators/projector.js';
-import { allIndices, KeyIds } from '../key.js';
+import { allIndices, KeyIds } from '../keys/keys.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planFilter, planLimit, planProject } from '../plan.js';

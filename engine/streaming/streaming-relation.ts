@@ -6,7 +6,7 @@ import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from 
 import { ColumnIterator } from '../iterators/column-iterator.js';
 import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
-import { LazyCache } from '../iterators/caching-iterator.js';
+import { LazyCache } from '../buffers/lazy-cache.js';
 import { ConcatIterator } from '../iterators/concat-iterator.js';
 import { DistinctIterator } from '../iterators/distinct-iterator.js';
 import { ExtendIterator } from '../iterators/extend-iterator.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { add, col, createEngine, encodeColumns, ExecutionError, lt, mod, type AggregateSpec, type Tuple, type Value } from '../../engine/index.js';
-import { PairIds, ValueIds } from '../../engine/key.js';
+import { PairIds, ValueIds } from '../../engine/keys/keys.js';
 import { aggregateCacheSize } from '../../engine/aggregate/compiled-aggregate.js';
 import { HASH_ENTRY_BYTES } from '../../engine/memory/byte-model.js';
 import { bag } from '../helpers.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { allIndices, KeyIds } from '../../engine/key.js';
+import { allIndices, KeyIds } from '../../engine/keys/keys.js';
 import type { Tuple, Value } from '../../engine/index.js';
 
 const valueArb: fc.Arbitrary<Value> = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double({ noNaN: true }), fc.constantFrom(Number.NaN, -0, 0, 1e300, 1.7e12), fc.string({ maxLength: 4 }));

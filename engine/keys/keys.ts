@@ -1,6 +1,6 @@
-import { ExecutionError } from './errors.js';
-import { HASH_ENTRY_BYTES, valueBytes } from './memory/byte-model.js';
-import type { Tuple } from './types.js';
+import { ExecutionError } from '../errors.js';
+import { HASH_ENTRY_BYTES, valueBytes } from '../memory/byte-model.js';
+import type { Tuple } from '../types.js';
 
 /**
  * Dense ids for distinct key tuples: the one hashing structure behind distinct, hash joins,

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '../context.js';
 import { RelationConsumedError } from '../errors.js';
 import type { TupleIterator } from '../relation.js';
-import { BufferedIterator } from './buffered-iterator.js';
+import { BufferedIterator } from '../iterators/buffered-iterator.js';
 import { TupleBuffer } from './tuple-buffer.js';
 
 /**
