@@ -65,3 +65,17 @@ export class QueryAbortedError extends SluiceError {}
 
 /** A broken internal invariant: a bug in sluice, never the user's fault. */
 export class InternalError extends SluiceError {}
+
+/**
+ * A short, safe rendering of a bad value for an error message: its kind and, for scalars, the
+ * value (`the integer 7`, `the number 1.5`, `the string "yes"`, `the boolean true`, `null`,
+ * `an array`, `an object`). Long strings are cut at 40 characters.
+ */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  return typeof v === 'object' ? 'an object' : typeof v;
+}

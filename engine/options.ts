@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, describeValue } from './errors.js';
 
 /**
  * Engine options: the planner switches of the published engine, as data. Every field is
@@ -129,7 +129,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = resolveOptions({});
  */
 export function resolveOptions(options: EngineOptions | undefined = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ConfigError(`engine options must be an object, got ${describe(options)}`);
+    throw new ConfigError(`engine options must be an object, got ${describeValue(options)}`);
   }
   const known = Object.keys(OPTION_SPECS);
   for (const name of Object.keys(options)) {
@@ -149,26 +149,18 @@ export function resolveOptions(options: EngineOptions | undefined = {}): Resolve
 function check(name: string, kind: OptionKind, v: unknown): boolean | number {
   switch (kind) {
     case 'boolean':
-      if (typeof v !== 'boolean') throw new ConfigError(`engine option '${name}' must be true or false, got ${describe(v)}`);
+      if (typeof v !== 'boolean') throw new ConfigError(`engine option '${name}' must be true or false, got ${describeValue(v)}`);
       return v;
     case 'bytes':
       if (typeof v !== 'number' || Number.isNaN(v) || v <= 0 || (!Number.isInteger(v) && v !== Infinity)) {
-        throw new ConfigError(`engine option '${name}' must be a positive whole number of bytes or Infinity, got ${describe(v)}`);
+        throw new ConfigError(`engine option '${name}' must be a positive whole number of bytes or Infinity, got ${describeValue(v)}`);
       }
       return v;
     case 'positiveInt':
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-        throw new ConfigError(`engine option '${name}' must be a positive integer, got ${describe(v)}`);
+        throw new ConfigError(`engine option '${name}' must be a positive integer, got ${describeValue(v)}`);
       }
       return v;
   }
 }
 
-/** A short, safe rendering of a bad value for an error message. */
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PlanError, StorageError } from '../errors.js';
 import { lockSync, tryLockSync } from './lock.js';
-import { checkName, checkSchema, type TableSchema } from './schema.js';
+import { checkName, checkTableSchema, type TableSchema } from './schema.js';
 import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type StoreKind, type TableStore } from './store.js';
 
 /** A table known to the catalog. */
@@ -73,7 +73,7 @@ function parseCatalog(file: string, text: string): Map<string, Map<string, Table
         checkName('table', name);
         if (!isObject(t)) throw new Error('it must be an object { schema, store }');
         if (t.store !== 'filesystem') throw new Error(`store must be 'filesystem', got ${JSON.stringify(t.store)}`);
-        tables.set(name, checkSchema(t.schema));
+        tables.set(name, checkTableSchema(t.schema));
       } catch (e) {
         bad(`table '${db}.${name}': ${(e as Error).message}`);
       }
@@ -292,7 +292,7 @@ export function getDatabase(catalog: Catalog, name: string): Database {
 export function createTable(db: Database, name: string, schema: TableSchema, opts: { store?: StoreKind } = {}): Table {
   const kind = opts.store ?? 'memory';
   if (kind !== 'memory' && kind !== 'filesystem') throw new ConfigError(`unknown store ${JSON.stringify(kind)}; expected 'memory' or 'filesystem'`);
-  return db.catalog.addTable(db.name, checkName('table', name), checkSchema(schema), kind);
+  return db.catalog.addTable(db.name, checkName('table', name), checkTableSchema(schema), kind);
 }
 
 /** Drop a table and delete its data. @throws PlanError for an unknown database or table. */

@@ -2,7 +2,7 @@
  * Table schemas and row conversion for storage: every row that enters a table is checked against
  * its schema and converted to the engine's value model (timestamps become epoch milliseconds).
  */
-import { ConfigError, IngestError } from '../errors.js';
+import { ConfigError, describeValue, IngestError } from '../errors.js';
 import type { Tuple, Value } from '../types.js';
 
 /** Column types a stored table can have. */
@@ -33,7 +33,7 @@ export function checkName(what: string, name: unknown): string {
  * Check a schema given by a caller (or read from disk).
  * @throws ConfigError naming the first column that is wrong.
  */
-export function checkSchema(schema: unknown): TableSchema {
+export function checkTableSchema(schema: unknown): TableSchema {
   if (!Array.isArray(schema) || schema.length === 0) throw new ConfigError('a table schema must be a non-empty array of { name, type, nullable } columns');
   const seen = new Set<string>();
   return schema.map((c: Partial<ColumnDef> | null, i) => {
@@ -70,14 +70,6 @@ export function parseTimestamp(v: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
-  if (typeof v === 'boolean') return `the boolean ${v}`;
-  return typeof v === 'object' ? 'an object' : typeof v;
-}
 
 const EXPECTED: Record<ColumnType, string> = {
   int: 'an integer', float: 'a number', string: 'a string', bool: 'a boolean', timestamp: 'an ISO-8601 timestamp string or epoch milliseconds',
@@ -123,7 +115,7 @@ export function rowConverter(schema: TableSchema, table: string): RowConverter {
       return null;
     }
     const out = converters[i]!(v);
-    if (out === undefined) throw new IngestError(`row ${row} of ${table}: column '${c.name}' expected ${EXPECTED[c.type]}, got ${describe(v)}`);
+    if (out === undefined) throw new IngestError(`row ${row} of ${table}: column '${c.name}' expected ${EXPECTED[c.type]}, got ${describeValue(v)}`);
     return out;
   };
   const f = ((row: unknown, rowNumber: number): Tuple => {
@@ -144,7 +136,7 @@ export function rowConverter(schema: TableSchema, table: string): RowConverter {
       return t;
     }
     f.exact = false;
-    if (row === null || typeof row !== 'object') throw new IngestError(`row ${rowNumber} of ${table}: expected an array or an object, got ${describe(row)}`);
+    if (row === null || typeof row !== 'object') throw new IngestError(`row ${rowNumber} of ${table}: expected an array or an object, got ${describeValue(row)}`);
     const o = row as Record<string, unknown>;
     for (const k of Object.keys(o)) {
       if (!known.has(k)) throw new IngestError(`row ${rowNumber} of ${table}: unknown column '${k}'; the columns are ${names.join(', ')}`);

@@ -60,7 +60,7 @@ test('bad options are ConfigErrors naming the option', (t) => {
   });
   t.throws(() => resolveOptions({ enableIteratorComposition: 'yes' } as never), {
     instanceOf: ConfigError,
-    message: `engine option 'enableIteratorComposition' must be true or false, got "yes"`,
+    message: `engine option 'enableIteratorComposition' must be true or false, got the string "yes"`,
   });
   t.throws(() => resolveOptions({ memoryLimit: -5 }), { instanceOf: ConfigError, message: /'memoryLimit' must be a positive whole number of bytes/ });
   t.throws(() => resolveOptions(null as never), { instanceOf: ConfigError, message: /must be an object/ });
@@ -73,7 +73,7 @@ test('options resolve once to frozen defaults', (t) => {
     enableIteratorComposition: true, enableTrueStreaming: false, enablePipelineFusion: false, enableSymmetricHashJoin: false, enableStreamingAggregation: true,
     hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, memoryLimit: Infinity, ingestBatchSize: 1000,
   });
-  t.throws(() => resolveOptions({ symmetricJoinBatchSize: 0 }), { instanceOf: ConfigError, message: /'symmetricJoinBatchSize' must be a positive integer, got number 0/ });
+  t.throws(() => resolveOptions({ symmetricJoinBatchSize: 0 }), { instanceOf: ConfigError, message: /'symmetricJoinBatchSize' must be a positive integer, got the integer 0/ });
   t.throws(() => resolveOptions({ hashTableInitialSize: 2.5 }), { instanceOf: ConfigError, message: /'hashTableInitialSize' must be a positive integer/ });
   t.true(Object.isFrozen(o));
   t.is(createEngine('streaming', { memoryLimit: 1024 }).context.memory.limit, 1024);
