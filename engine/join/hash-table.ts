@@ -132,7 +132,6 @@ export class HashTable {
     this.heads.length = cap * 2;
   }
 
-
   /**
    * Its own count beside the tracker, not a `MemoryReservation`: with a reservation's `grow` once
    * per inserted row, the gate found a 10K-row join stopped at 10 rows 8-10% slower (twice),

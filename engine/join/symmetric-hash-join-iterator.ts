@@ -213,13 +213,6 @@ class Side {
 }
 
 /**
- * Both sides' hash tables over one set of key ids: key → the newest row index on each side, in
- * two typed arrays indexed by the key's dense id. Inserting a row and finding the other side's
- * matches is a single key lookup, where two separate tables need three. A one-column key is
- * numbered by a {@link ValueIds} (small integers through a dense table once
- * {@link SYMMETRIC_DENSE_FROM} keys are seen), a wider key by {@link KeyIds}.
- */
-/**
  * Keys the symmetric join numbers through the Map before small integers go to the dense table:
  * more than the standard join's 256, since a symmetric join is often stopped early (LIMIT), where
  * the dense table's growth is most of the cost (a 10K x 10K join's first 10 rows: 60 µs, 16% more
@@ -227,6 +220,13 @@ class Side {
  */
 const SYMMETRIC_DENSE_FROM = 4096;
 
+/**
+ * Both sides' hash tables over one set of key ids: key → the newest row index on each side, side
+ * by side in one typed array indexed by the key's dense id. Inserting a row and finding the other
+ * side's matches is a single key lookup, where two separate tables need three. A one-column key is
+ * numbered by a {@link ValueIds} (small integers through a dense table once
+ * {@link SYMMETRIC_DENSE_FROM} keys are seen), a wider key by {@link KeyIds}.
+ */
 class SymmetricTable {
   readonly left: Side;
   readonly right: Side;

@@ -189,7 +189,7 @@ export function hasNullAt(t: Tuple, indices: readonly number[]): boolean {
 
 /**
  * Key numbering specialised by type, for the generated aggregation loop (`compiled-aggregate.ts`)
- * and a hash join's one-column keys (`join/hash-table.ts`):
+ * and the hash joins' one-column keys (`join/hash-table.ts`, `join/symmetric-hash-join-iterator.ts`):
  * each key column's values are numbered by a {@link ValueIds} (small integers by a dense table,
  * other numbers in an open-addressing table over typed arrays, anything else in a `Map`), and the
  * columns' numbers are folded pairwise by {@link PairIds} (a dense grid while the two domains are
@@ -201,9 +201,10 @@ export function hasNullAt(t: Tuple, indices: readonly number[]): boolean {
  * Measured over 117K one-minute bars grouped by (symbol, hour), before this module: the engine's
  * {@link KeyIds} (a `Map` per column, then a pair table) took 7.1 ms; a `Map` for the strings, the
  * number table for the hours and the dense grid, 4.1 ms (`Map.get` of a heap number: 2.9 ms; the
- * number table: 1.4 ms). The symmetric join, semi/anti joins, distinct and wider join keys keep
- * `KeyIds`: in front of their `Map`, a number table made joins on small integers 7-17% slower in the
- * gate, and `ValueIds` made small queries 7-33% slower.
+ * number table: 1.4 ms). Semi/anti joins, distinct, collect-then-reduce grouping and wider join keys
+ * keep `KeyIds`: in front of their `Map`, a number table made joins on small integers 7-17% slower
+ * in the gate, and `ValueIds` made small queries 7-33% slower (measured before a dense table's
+ * misses stopped costing a `Map` lookup).
  */
 
 const F64 = new Float64Array(1);

@@ -68,22 +68,17 @@ class BatchSink {
   constructor(private readonly writer: TableWriter, private readonly size: number, memory: MemoryTracker) {
     this.mem = memory.reservation('ingest batch');
     this.current = writer.newBatch();
-    this.charge(this.current.bytes);
-  }
-
-  /** Reserve (or, for a negative amount, release) bytes for what the sink holds. */
-  private charge(b: number): void {
-    this.mem.resize(b);
+    this.mem.resize(this.current.bytes);
   }
 
   add(t: Tuple, text?: string): void {
     const c = this.current, before = c.bytes;
     c.add(t, text);
-    this.charge(c.bytes - before);
+    this.mem.resize(c.bytes - before);
     if (c.rows === this.size) {
       this.ready.push(c);
       this.current = this.writer.newBatch();
-      this.charge(this.current.bytes);
+      this.mem.resize(this.current.bytes);
     }
   }
 
@@ -91,7 +86,7 @@ class BatchSink {
   private settle(b: BatchBuilder): void {
     const before = b.bytes;
     b.settle();
-    this.charge(b.bytes - before);
+    this.mem.resize(b.bytes - before);
   }
 
   /** The write in flight, if any: parsing goes on while one batch is being written. */
@@ -109,13 +104,13 @@ class BatchSink {
       // The last, partial batch; an empty one is only handed back.
       const c = this.current;
       if (c.rows > 0) this.ready.push(c);
-      else this.charge(-c.bytes);
+      else this.mem.resize(-c.bytes);
     }
     while (this.ready.length > 0) {
       const batch = this.ready.shift()!;
       await this.inFlight;
       const share = batch.bytes;
-      const w = this.writer.writeBatch(batch).finally(() => this.charge(-share)).then(() => {
+      const w = this.writer.writeBatch(batch).finally(() => this.mem.resize(-share)).then(() => {
         this.rows += batch.rows;
         this.batches++;
       });
@@ -366,6 +361,8 @@ export async function insertStream(db: Database, tableName: string, source: Chun
   const convert = rowConverter(t.schema, t.label);
   const writer = t.store.begin();
   const sink = new BatchSink(writer, batchSize, memory);
+  // The input chunk being parsed, held until its slices are parsed (one chunk at a time).
+  const chunkMem = memory.reservation('ingest chunk');
   let rowNumber = 0, bytes = 0;
   // NDJSON lines that are arrays needing no conversion are stored as they came (no re-serializing).
   const onRow = (v: unknown, text?: string) => {
@@ -378,7 +375,6 @@ export async function insertStream(db: Database, tableName: string, source: Chun
   try {
     for await (const whole of chunksOf(source, opts.signal, t)) {
       const n = typeof whole === 'string' ? whole.length : whole.byteLength;
-      const chunkMem = memory.reservation('ingest chunk');
       chunkMem.grow(n);
       try {
         // A large chunk is parsed in slices, so that batches are written and the event loop runs
