@@ -12,8 +12,11 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PlanError, StorageError } from '../errors.js';
 import { lockSync, tryLockSync } from './lock.js';
+import { S3Connection } from './s3/connection.js';
+import { checkS3Options, isBucketName, isKeyPrefix, type S3Options } from './s3/options.js';
+import { S3TableStore } from './s3/store.js';
 import { checkName, checkTableSchema, type TableSchema } from './schema.js';
-import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type StoreKind, type TableStore } from './store.js';
+import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type Segment, type StoreKind, type TableStore } from './store.js';
 
 /** A table known to the catalog. */
 export interface Table {
@@ -31,9 +34,36 @@ export interface Database {
   readonly catalog: Catalog;
 }
 
+/** A table as the catalog file records it: an S3 table also by where it is (never by credentials). */
+type TableEntry = { schema: TableSchema; store: 'filesystem' } | { schema: TableSchema; store: 's3'; bucket: string; prefix: string };
+
 interface CatalogFile {
   version: 1;
-  databases: Record<string, { tables: Record<string, { schema: TableSchema; store: 'filesystem' }> }>;
+  databases: Record<string, { tables: Record<string, TableEntry> }>;
+}
+
+/**
+ * An S3 table of a catalog opened without S3 options for its bucket: known (so it is listed and
+ * its name stays taken), but every use says what is missing.
+ */
+class UnreachableS3Store implements TableStore {
+  readonly kind = 's3';
+  constructor(readonly bucket: string, readonly prefix: string, private readonly label: string) {}
+  private fail(): never {
+    throw new StorageError(`table ${this.label} is stored in S3 (s3://${this.bucket}/${this.prefix}); open the catalog with s3 options for bucket '${this.bucket}' to use it`);
+  }
+  snapshot(): readonly Segment[] {
+    return this.fail();
+  }
+  readSegment(): never {
+    return this.fail();
+  }
+  begin(): never {
+    return this.fail();
+  }
+  drop(): void {
+    this.fail();
+  }
 }
 
 /** How long a catalog change waits for another process's change to the same catalog. */
@@ -45,7 +75,7 @@ const CATALOG_WAIT_MS = 10_000;
  * name from disk can lead outside the root.
  * @throws StorageError naming the file and the first entry that is wrong.
  */
-function parseCatalog(file: string, text: string): Map<string, Map<string, TableSchema>> {
+function parseCatalog(file: string, text: string): Map<string, Map<string, TableEntry>> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -59,7 +89,7 @@ function parseCatalog(file: string, text: string): Map<string, Map<string, Table
   if (!isObject(data)) return bad('it must be an object { version: 1, databases: { … } }');
   if (data.version !== 1) bad(`version must be 1, got ${JSON.stringify(data.version)}`);
   if (!isObject(data.databases)) return bad(`databases must be an object, got ${JSON.stringify(data.databases)}`);
-  const out = new Map<string, Map<string, TableSchema>>();
+  const out = new Map<string, Map<string, TableEntry>>();
   for (const [db, entry] of Object.entries(data.databases)) {
     try {
       checkName('database', db);
@@ -67,13 +97,18 @@ function parseCatalog(file: string, text: string): Map<string, Map<string, Table
       bad((e as Error).message);
     }
     if (!isObject(entry) || !isObject(entry.tables)) return bad(`database '${db}' must be an object { tables: { … } }`);
-    const tables = new Map<string, TableSchema>();
+    const tables = new Map<string, TableEntry>();
     for (const [name, t] of Object.entries(entry.tables)) {
       try {
         checkName('table', name);
         if (!isObject(t)) throw new Error('it must be an object { schema, store }');
-        if (t.store !== 'filesystem') throw new Error(`store must be 'filesystem', got ${JSON.stringify(t.store)}`);
-        tables.set(name, checkTableSchema(t.schema));
+        if (t.store === 'filesystem') tables.set(name, { schema: checkTableSchema(t.schema), store: 'filesystem' });
+        else if (t.store === 's3') {
+          if (!isBucketName(t.bucket)) throw new Error(`bucket must be a bucket name, got ${JSON.stringify(t.bucket)}`);
+          // The table's own prefix, and nothing else: `<catalog prefix>/<database>/<table>/`.
+          if (!isKeyPrefix(t.prefix) || !(t.prefix as string).endsWith(`${db}/${name}/`)) throw new Error(`prefix must be a key prefix ending in '${db}/${name}/', got ${JSON.stringify(t.prefix)}`);
+          tables.set(name, { schema: checkTableSchema(t.schema), store: 's3', bucket: t.bucket as string, prefix: t.prefix as string });
+        } else throw new Error(`store must be 'filesystem' or 's3', got ${JSON.stringify(t.store)}`);
       } catch (e) {
         bad(`table '${db}.${name}': ${(e as Error).message}`);
       }
@@ -88,15 +123,24 @@ export class Catalog {
   /** Files removed while opening (crash leftovers), for the caller to report. */
   readonly cleaned: string[] = [];
   private readonly file: string | undefined;
+  /** The connection to the bucket of this catalog's S3 tables, when opened with `s3` options. */
+  readonly s3: S3Connection | undefined;
 
-  private constructor(readonly root: string | undefined) {
+  private constructor(readonly root: string | undefined, s3: S3Options | undefined) {
     this.file = root === undefined ? undefined : path.join(root, 'catalog.json');
+    this.s3 = s3 === undefined ? undefined : new S3Connection(checkS3Options(s3));
   }
 
-  /** Open a catalog; with `root`, load it from disk (creating it if absent) and clean orphans. */
-  static open(opts: { root?: string } = {}): Catalog {
+  /**
+   * Open a catalog; with `root`, load it from disk (creating it if absent) and clean orphans of
+   * its filesystem tables (an S3 table's are cleaned when it is first used); with `s3`, reach S3
+   * tables in that bucket and prefix (see s3/options.ts).
+   */
+  static open(opts: CatalogOptions = {}): Catalog {
+    if (opts === null || typeof opts !== 'object') throw new ConfigError(`catalog options must be an object { root?, s3? }, got ${JSON.stringify(opts)}`);
+    for (const k of Object.keys(opts)) if (k !== 'root' && k !== 's3') throw new ConfigError(`unknown catalog option '${k}'; the options are root, s3`);
     if (opts.root !== undefined && (typeof opts.root !== 'string' || opts.root === '')) throw new ConfigError(`catalog root must be a folder path, got ${JSON.stringify(opts.root)}`);
-    const c = new Catalog(opts.root === undefined ? undefined : path.resolve(opts.root));
+    const c = new Catalog(opts.root === undefined ? undefined : path.resolve(opts.root), opts.s3);
     if (c.root === undefined) return c;
     try {
       mkdirSync(c.root, { recursive: true });
@@ -125,16 +169,23 @@ export class Catalog {
     for (const [db, tables] of onDisk) {
       let map = this.databases.get(db);
       if (!map) this.databases.set(db, (map = new Map()));
-      for (const [name, schema] of tables) {
+      for (const [name, entry] of tables) {
         if (map.has(name)) continue;
-        const store = new FileTableStore(path.join(this.root!, db, name), `${db}.${name}`);
-        if (cleanup) this.cleaned.push(...store.cleaned.map((f) => `${db}/${name}/${f}`));
-        map.set(name, { database: db, name, schema, store, label: `${db}.${name}` });
+        const label = `${db}.${name}`;
+        let store: TableStore;
+        if (entry.store === 'filesystem') {
+          const fs = new FileTableStore(path.join(this.root!, db, name), label);
+          if (cleanup) this.cleaned.push(...fs.cleaned.map((f) => `${db}/${name}/${f}`));
+          store = fs;
+        } else {
+          store = this.s3 && this.s3.config.bucket === entry.bucket ? new S3TableStore(this.s3, entry.prefix, label) : new UnreachableS3Store(entry.bucket, entry.prefix, label);
+        }
+        map.set(name, { database: db, name, schema: entry.schema, store, label });
       }
-      for (const [name, t] of map) if (t.store.kind === 'filesystem' && !tables.has(name)) map.delete(name);
+      for (const [name, t] of map) if (t.store.kind !== 'memory' && !tables.has(name)) map.delete(name);
     }
     for (const [db, map] of this.databases) {
-      if (!onDisk.has(db) && [...map.values()].every((t) => t.store.kind === 'filesystem')) this.databases.delete(db);
+      if (!onDisk.has(db) && [...map.values()].every((t) => t.store.kind !== 'memory')) this.databases.delete(db);
     }
     if (cleanup) {
       // Temporary files of catalog writes that died before their rename; only under the lock,
@@ -159,7 +210,7 @@ export class Catalog {
    * copy of what it says, write it, and only then let `commit` update this process's view. A
    * change that fails (a taken name, a full disk) leaves the file and the view as they were.
    */
-  private change<T>(apply: (next: Map<string, Map<string, TableSchema>>) => void, commit: () => T): T {
+  private change<T>(apply: (next: Map<string, Map<string, TableEntry>>) => void, commit: () => T): T {
     if (this.file === undefined) {
       apply(new Map());
       return commit();
@@ -167,10 +218,13 @@ export class Catalog {
     const lock = lockSync(this.file, `catalog ${this.file}`, CATALOG_WAIT_MS);
     try {
       this.refresh();
-      const next = new Map<string, Map<string, TableSchema>>();
+      const next = new Map<string, Map<string, TableEntry>>();
       for (const [db, tables] of this.databases) {
-        const m = new Map<string, TableSchema>();
-        for (const [name, t] of tables) if (t.store.kind === 'filesystem') m.set(name, t.schema);
+        const m = new Map<string, TableEntry>();
+        for (const [name, t] of tables) {
+          const entry = entryOf(t);
+          if (entry) m.set(name, entry);
+        }
         next.set(db, m);
       }
       apply(next);
@@ -178,7 +232,7 @@ export class Catalog {
       const data: CatalogFile = {
         version: 1,
         databases: Object.fromEntries([...next].map(([db, tables]) => [db, {
-          tables: Object.fromEntries([...tables].map(([name, schema]) => [name, { schema, store: 'filesystem' as const }])),
+          tables: Object.fromEntries([...tables]),
         }])),
       };
       atomicWrite(this.file, JSON.stringify(data, null, 1));
@@ -217,13 +271,32 @@ export class Catalog {
 
   /** @internal */
   addTable(db: string, name: string, schema: TableSchema, kind: StoreKind): Table {
-    if (kind === 'filesystem' && this.root === undefined) throw new ConfigError(`table '${db}.${name}': the filesystem store needs a catalog opened with a root directory`);
-    if (kind === 'memory') {
+    const label = `${db}.${name}`;
+    if (kind === 'filesystem' && this.root === undefined) throw new ConfigError(`table '${label}': the filesystem store needs a catalog opened with a root directory`);
+    if (kind === 's3' && this.s3 === undefined) throw new ConfigError(`table '${label}': the s3 store needs a catalog opened with s3 options (openCatalog({ s3: { bucket, … } }))`);
+    if (kind === 'memory' || (kind === 's3' && this.root === undefined)) {
+      // Known to this process only (an S3 table's data stays in its bucket; a catalog with a root would record it).
       const tables = this.tablesOf(db);
       if (tables.has(name)) throw new ConfigError(`table '${name}' already exists in database '${db}'`);
-      const t: Table = { database: db, name, schema, store: new MemoryTableStore(), label: `${db}.${name}` };
+      const store = kind === 'memory' ? new MemoryTableStore() : new S3TableStore(this.s3!, `${this.s3!.config.prefix}${db}/${name}/`, label, true);
+      const t: Table = { database: db, name, schema, store, label };
       tables.set(name, t);
       return t;
+    }
+    if (kind === 's3') {
+      let store: S3TableStore | undefined;
+      return this.change((next) => {
+        const tables = next.get(db);
+        if (!tables) this.tablesOf(db);
+        if (tables!.has(name) || this.tablesOf(db).has(name)) throw new ConfigError(`table '${name}' already exists in database '${db}'`);
+        const prefix = `${this.s3!.config.prefix}${db}/${name}/`;
+        store = new S3TableStore(this.s3!, prefix, label, true);
+        tables!.set(name, { schema, store: 's3', bucket: this.s3!.config.bucket, prefix });
+      }, () => {
+        const t: Table = { database: db, name, schema, store: store!, label };
+        this.tablesOf(db).set(name, t);
+        return t;
+      });
     }
     const dir = path.join(this.root!, db, name);
     let store: FileTableStore | undefined, touched = false;
@@ -236,7 +309,7 @@ export class Catalog {
         touched = true;
         rmSync(dir, { recursive: true, force: true });
         store = new FileTableStore(dir, `${db}.${name}`, true);
-        tables!.set(name, schema);
+        tables!.set(name, { schema, store: 'filesystem' });
       }, () => {
         const t: Table = { database: db, name, schema, store: store!, label: `${db}.${name}` };
         this.tablesOf(db).set(name, t);
@@ -252,7 +325,9 @@ export class Catalog {
   /** @internal */
   removeTable(db: string, name: string): void {
     const t = table({ name: db, catalog: this }, name);
-    if (t.store.kind === 'memory') {
+    // Its data cannot be deleted without a connection: keep its entry until it can.
+    if (t.store instanceof UnreachableS3Store) t.store.drop();
+    if (entryOf(t) === undefined || this.file === undefined) {
       this.tablesOf(db).delete(name);
       t.store.drop();
       return;
@@ -260,10 +335,30 @@ export class Catalog {
     this.change((next) => void next.get(db)?.delete(name), () => void this.tablesOf(db).delete(name));
     t.store.drop();
   }
+
+  /** Stop this catalog's S3 I/O thread, if it started one (it does not keep the process alive either way). */
+  async close(): Promise<void> {
+    await this.s3?.close();
+  }
+}
+
+/** What the catalog file records of a table, or undefined for a table of this process only (memory). */
+function entryOf(t: Table): TableEntry | undefined {
+  if (t.store.kind === 'filesystem') return { schema: t.schema, store: 'filesystem' };
+  if (t.store instanceof S3TableStore) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix };
+  if (t.store instanceof UnreachableS3Store) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix };
+  return undefined;
+}
+
+export interface CatalogOptions {
+  /** A folder for the catalog file and filesystem tables; without it, the catalog lives in this process. */
+  root?: string;
+  /** Where S3 tables live and how to reach them (see s3/options.ts). */
+  s3?: S3Options;
 }
 
 /** Open a catalog (see {@link Catalog}). */
-export function openCatalog(opts: { root?: string } = {}): Catalog {
+export function openCatalog(opts: CatalogOptions = {}): Catalog {
   return Catalog.open(opts);
 }
 
@@ -291,7 +386,7 @@ export function getDatabase(catalog: Catalog, name: string): Database {
  */
 export function createTable(db: Database, name: string, schema: TableSchema, opts: { store?: StoreKind } = {}): Table {
   const kind = opts.store ?? 'memory';
-  if (kind !== 'memory' && kind !== 'filesystem') throw new ConfigError(`unknown store ${JSON.stringify(kind)}; expected 'memory' or 'filesystem'`);
+  if (kind !== 'memory' && kind !== 'filesystem' && kind !== 's3') throw new ConfigError(`unknown store ${JSON.stringify(kind)}; expected 'memory', 'filesystem' or 's3'`);
   return db.catalog.addTable(db.name, checkName('table', name), checkTableSchema(schema), kind);
 }
 

@@ -2,10 +2,11 @@
  * Table storage: a catalog of databases and tables (memory or filesystem store), streaming
  * all-or-nothing ingest, and streaming reads, including a `Relation` over a stored table.
  */
-export { openCatalog, createDatabase, getDatabase, createTable, dropTable, listTables, table, Catalog, type Database, type Table } from './catalog.js';
+export { openCatalog, type CatalogOptions, createDatabase, getDatabase, createTable, dropTable, listTables, table, Catalog, type Database, type Table } from './catalog.js';
 // `checkSchema` is checkTableSchema's old name, kept for callers of `sluice/storage` (the engine's
 // own `checkSchema` checks a relation's column names, a different thing).
 export { checkTableSchema, checkTableSchema as checkSchema, rowConverter, rowObject, COLUMN_TYPES, type ColumnType, type ColumnDef, type TableSchema } from './schema.js';
 export { insertStream, insertBatches, INGEST_FORMATS, type IngestFormat, type InsertOptions, type InsertResult, type ChunkSource } from './ingest.js';
 export { readStream, getTableData, scan, readStats, type ReadOptions } from './read.js';
 export type { StoreKind } from './store.js';
+export { checkS3Options, type S3Options, type S3Credentials } from './s3/options.js';

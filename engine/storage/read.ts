@@ -11,6 +11,7 @@ import type { Relation, TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { table, type Database } from './catalog.js';
 import { rowObject } from './schema.js';
+import type { PrefetchedSegment, Segment, TableStore } from './store.js';
 
 export interface ReadOptions {
   /** Stop after this many rows (no later segment is read). */
@@ -75,25 +76,41 @@ export function getTableData(db: Database, tableName: string, limit?: number): T
   return out;
 }
 
-/** Iterates the segments of a snapshot, reading each only when the previous one is used up. */
+/**
+ * Iterates the segments of a snapshot, reading each only when the previous one is used up; on a
+ * store that reads over a network, the next segment is requested as the current one is taken,
+ * so the query's work on one segment overlaps the transfer of the next.
+ */
 class SegmentIterator implements TupleIterator {
   private rows: readonly Tuple[] = [];
   private i = 0;
   private seg = 0;
-  constructor(private readonly read: (k: number) => readonly Tuple[], private readonly count: number) {}
+  private ahead: PrefetchedSegment | undefined;
+  constructor(private readonly store: TableStore, private readonly segments: readonly Segment[]) {}
 
   next(): Tuple | undefined {
     while (this.i >= this.rows.length) {
-      if (this.seg >= this.count) return undefined;
-      this.rows = this.read(this.seg++);
+      if (this.seg >= this.segments.length) return undefined;
+      const k = this.seg++;
+      readStats.segmentsRead++;
+      if (this.ahead) {
+        const a = this.ahead;
+        this.ahead = undefined;
+        this.rows = a.take();
+      } else {
+        this.rows = this.store.readSegment(this.segments[k]!);
+      }
+      if (this.seg < this.segments.length && this.store.prefetch) this.ahead = this.store.prefetch(this.segments[this.seg]!);
       this.i = 0;
     }
     return this.rows[this.i++];
   }
 
   close(): void {
+    this.ahead?.cancel();
+    this.ahead = undefined;
     this.rows = [];
-    this.seg = this.count;
+    this.seg = this.segments.length;
   }
 }
 
@@ -105,11 +122,5 @@ class SegmentIterator implements TupleIterator {
 export function scan(db: Database, tableName: string, engine: Engine): Relation {
   const t = table(db, tableName);
   const schema = t.schema.map((c) => c.name);
-  return engine.fromIterator(schema, () => {
-    const segments = t.store.snapshot();
-    return new SegmentIterator((k) => {
-      readStats.segmentsRead++;
-      return t.store.readSegment(segments[k]!);
-    }, segments.length);
-  });
+  return engine.fromIterator(schema, () => new SegmentIterator(t.store, t.store.snapshot()));
 }

@@ -26,7 +26,7 @@ import { TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 import { lockAsync, LOCK_STALE_MS, LOCK_SUFFIX, tryLockSync } from './lock.js';
 
-export type StoreKind = 'memory' | 'filesystem';
+export type StoreKind = 'memory' | 'filesystem' | 's3';
 
 /** One committed batch of rows. */
 export interface Segment {
@@ -58,6 +58,14 @@ export interface BatchBuilder {
   settle(): void;
 }
 
+/** A segment being read ahead. */
+export interface PrefetchedSegment {
+  /** Its rows (waiting for them if they have not arrived). */
+  take(): readonly Tuple[];
+  /** Not needed after all (the scan stopped): drop it when it arrives. */
+  cancel(): void;
+}
+
 /** An insert in progress: batches written but not visible until commit. */
 export interface TableWriter {
   /** An empty batch for this writer. */
@@ -76,13 +84,18 @@ export interface TableStore {
   snapshot(): readonly Segment[];
   /** Rows of one segment of a snapshot (synchronous: the engines' iterators are). */
   readSegment(s: Segment): readonly Tuple[];
+  /**
+   * Start reading `s` now and return it later (a store whose reads wait on a network): a scan
+   * asks for the next segment while the query works on the current one.
+   */
+  prefetch?(s: Segment): PrefetchedSegment;
   begin(): TableWriter;
   /** Delete all data. */
   drop(): void;
 }
 
 /** Serializes commits of one table (inserts may write concurrently; they publish in turn). */
-class CommitQueue {
+export class CommitQueue {
   private tail: Promise<void> = Promise.resolve();
   run(f: () => Promise<void> | void): Promise<void> {
     const next = this.tail.then(f);
@@ -112,7 +125,7 @@ class TupleBatch implements BatchBuilder {
  * one write (a native call per row cost more than the copy); nothing outlives its chunk as a
  * JS string. Buffers are reused across the batches of an insert.
  */
-class JsonBatch implements BatchBuilder {
+export class JsonBatch implements BatchBuilder {
   rows = 0;
   private len = 1;
   private pending: string[] = [];
@@ -153,7 +166,7 @@ class JsonBatch implements BatchBuilder {
 }
 
 /** The first buffer of a file batch (it grows if a batch needs more). */
-const BATCH_BUFFER_BYTES = 64 * 1024;
+export const BATCH_BUFFER_BYTES = 64 * 1024;
 
 export class MemoryTableStore implements TableStore {
   readonly kind = 'memory';
@@ -194,14 +207,14 @@ export class MemoryTableStore implements TableStore {
 }
 
 /** The on-disk manifest of a file table. */
-interface Manifest {
+export interface Manifest {
   version: number;
   segments: { file: string; offset: number; bytes: number; rows: number }[];
 }
 
 const MANIFEST = 'manifest.json';
 /** The only file names a manifest may list: a segment file sluice made, inside the table's folder. */
-const SEGMENT_FILE = /^seg-[0-9a-f]{12}\.json$/;
+export const SEGMENT_FILE = /^seg-[0-9a-f]{12}\.json$/;
 /** How long a commit or a drop waits for another process's commit of the same table. */
 const COMMIT_WAIT_MS = 30_000;
 
@@ -267,7 +280,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * segment must name a segment file of this folder (never a path), with whole, non-negative numbers.
  * @throws StorageError naming the file and the first field that is wrong.
  */
-function parseManifest(file: string, text: string): Manifest {
+export function parseManifest(file: string, text: string): Manifest {
   let m: unknown;
   try {
     m = JSON.parse(text);
@@ -289,6 +302,24 @@ function parseManifest(file: string, text: string): Manifest {
     return { file: x.file as string, offset: x.offset as number, bytes: x.bytes as number, rows: x.rows as number };
   });
   return { version: o.version as number, segments };
+}
+
+/**
+ * The rows of a segment from its JSON text, checked against the manifest's row count.
+ * @throws IngestError for text that is not a JSON array of `s.rows` rows (a truncated or edited segment).
+ */
+export function decodeSegment(text: string, s: Segment, label: string): Tuple[] {
+  let out: unknown;
+  try {
+    out = JSON.parse(text);
+  } catch (e) {
+    // The parser's message quotes the text; say only where it broke.
+    const at = /position (\d+)/.exec((e as Error).message);
+    throw new IngestError(`segment ${s.file}@${s.offset} of ${label} is corrupt: not valid JSON${at ? ` at byte ${at[1]}` : ''}`);
+  }
+  if (!Array.isArray(out)) throw new IngestError(`segment ${s.file}@${s.offset} of ${label} is corrupt: not an array of rows`);
+  if (out.length !== s.rows) throw new IngestError(`segment ${s.file}@${s.offset} of ${label} holds ${out.length} rows, its manifest says ${s.rows}`);
+  return out as Tuple[];
 }
 
 /** A file's identity and size, to tell whether it changed since it was last read. */
@@ -399,17 +430,7 @@ export class FileTableStore implements TableStore {
       if (e instanceof IngestError) throw e;
       throw new IngestError(`cannot read segment ${s.file} of ${this.label}: ${ioReason(e)} (was the table dropped?)`);
     }
-    let out: unknown;
-    try {
-      out = JSON.parse(text);
-    } catch (e) {
-      // The parser's message quotes the text; say only where it broke.
-      const at = /position (\d+)/.exec((e as Error).message);
-      throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: not valid JSON${at ? ` at byte ${at[1]}` : ''}`);
-    }
-    if (!Array.isArray(out)) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is corrupt: not an array of rows`);
-    if (out.length !== s.rows) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} holds ${out.length} rows, its manifest says ${s.rows}`);
-    return out as Tuple[];
+    return decodeSegment(text, s, this.label);
   }
 
   /**
