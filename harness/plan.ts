@@ -105,9 +105,12 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'group-by', grid: { rows: [1_000_000], groups: [100], key: ['int', 'string'] }, runs: AGG_WITH_PEERS.filter((r) => r.engine !== 'ix') },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
+  // Each store: memory, filesystem, and S3 on a local server (see scenarios/local-s3.ts).
   ingest: [
-    { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: INGEST_RUNS },
-    { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000] }, runs: READ_RUNS },
+    { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000], store: ['filesystem', 'memory', 's3'] }, runs: INGEST_RUNS },
+    { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000], store: ['filesystem', 'memory', 's3'] }, runs: READ_RUNS },
+    // A scan of an S3 table: time to first row and peak heap, streaming against downloading it all first.
+    { scenario: 'selectivity', grid: { rows: [10_000, 1_000_000], selectivity: [0.01], source: ['s3'] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
   ],
   full: [
     { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },

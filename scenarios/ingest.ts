@@ -3,16 +3,20 @@
  * materializing, with JSON parsing as the practical limit.
  *
  * - `ingest`: an NDJSON file of `rows` trades (generated once per process, on disk) goes into an
- *   empty filesystem table on every run (the table is dropped and created again between runs,
- *   outside the timing). Each insert commits durably: its segment file and the manifest are synced.
+ *   empty table of the case's `store` on every run (the table is dropped and created again between
+ *   runs, outside the timing). Each insert commits durably: on the filesystem its segment file and
+ *   the manifest are synced; on S3 its object is uploaded (a multipart upload fed batch by batch)
+ *   and a manifest object written.
  *   - streaming: `insertStream` from a file read stream (64 KiB chunks), batches of `batchSize`;
  *   - materialized: read the whole file, parse every line into an array, then `insertBatches`
  *     (what the published engine did: decode the whole body at once);
  *   - limit-loop: stream the file and `JSON.parse` each line, keeping nothing (the parse-only limit
  *     that streaming ingest is measured against).
  * - `read`: the same rows, stored once, read back as NDJSON text.
- *   - streaming: consume `readStream` (segment by segment);
- *   - materialized: `getTableData`, then every row's NDJSON line in one array.
+ *   - streaming: consume `readStream` (segment by segment; on S3 a ranged GET each, the next one
+ *     under way while this one is turned into text);
+ *   - materialized: `getTableData` (on S3, each object downloaded whole, then decoded), then
+ *     every row's NDJSON line in one array.
  *
  * These scenarios are tasks (asynchronous, with I/O), not queries: they define `task` instead of
  * `build`. Output checksums are over the stored rows (ingest) or the produced lines (read), so
@@ -25,8 +29,9 @@ import path from 'node:path';
 import { InternalError, type Tuple } from '../engine/index.js';
 import {
   createDatabase, createTable, dropTable, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, rowObject,
-  type Database, type TableSchema,
+  type Database, type StoreKind, type TableSchema,
 } from '../engine/storage/index.js';
+import { startLocalS3 } from './local-s3.js';
 import { rng, SYMBOLS } from './data.js';
 import { SCRATCH_ENV } from './source.js';
 import type { Params, Scenario, TaskCase } from './types.js';
@@ -121,18 +126,31 @@ async function parseOnly(file: string, onRow: (t: Tuple) => void): Promise<numbe
 
 const sink = { last: undefined as unknown };
 
-function freshTable(db: Database): void {
+function freshTable(db: Database, store: StoreKind): void {
   if (listTables(db).some((t) => t.name === 'trades')) dropTable(db, 'trades');
-  createTable(db, 'trades', INGEST_SCHEMA, { store: 'filesystem' });
+  createTable(db, 'trades', INGEST_SCHEMA, { store });
 }
 
-/** What both task scenarios start from: the NDJSON input on disk and an empty database. */
-function prepare(p: Params, seed: number): { rows: number; batchSize: number; file: string; db: Database } {
-  const rows = p.rows as number, batchSize = p.batchSize as number;
+/**
+ * What both task scenarios start from: the NDJSON input on disk and an empty database whose
+ * tables go to the case's store (for `s3`, a local S3-compatible server in a process of its own,
+ * storing objects in the scratch folder: see scenarios/local-s3.ts).
+ */
+async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSize: number; file: string; db: Database; store: StoreKind }> {
+  const rows = p.rows as number, batchSize = p.batchSize as number, store = (p.store ?? 'filesystem') as StoreKind;
   const dir = scratch();
   const file = path.join(dir, 'input.ndjson');
   writeTradesNdjson(file, rows, seed);
-  return { rows, batchSize, file, db: createDatabase(openCatalog({ root: path.join(dir, 'db') }), 'bench') };
+  let catalog;
+  if (store === 's3') {
+    const server = await startLocalS3(path.join(dir, 's3'));
+    process.once('exit', () => void server.stop());
+    await server.createBucket('sluice-bench');
+    catalog = openCatalog({ s3: server.options('sluice-bench') });
+  } else {
+    catalog = openCatalog(store === 'filesystem' ? { root: path.join(dir, 'db') } : {});
+  }
+  return { rows, batchSize, file, db: createDatabase(catalog, 'bench'), store };
 }
 
 /** The parameters of both task scenarios. */
@@ -140,6 +158,7 @@ function sizeParams(what: string) {
   return {
     rows: { default: 100_000, doc: `rows in the ${what}` },
     batchSize: { default: 1000, doc: 'rows per written batch (stored segment)' },
+    store: { default: 'filesystem', values: ['filesystem', 'memory', 's3'], doc: "where the table is: 'filesystem' (synced files), 'memory' or 's3' (a local S3-compatible server over loopback HTTP)", omitAtDefault: true },
   };
 }
 
@@ -150,18 +169,18 @@ function notAQuery(): never {
 export const ingest: Scenario = {
   id: 'ingest',
   family: 'ingest',
-  title: 'NDJSON into a filesystem table: streaming insert vs read-all-then-insert vs parse-only',
+  title: 'NDJSON into a stored table: streaming insert vs read-all-then-insert vs parse-only',
   params: sizeParams('NDJSON input'),
   data: () => ({}),
   build: notAQuery,
   hasLimitLoop: true,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize, file, db } = prepare(p, seed);
+    const { rows, batchSize, file, db, store } = await prepare(p, seed);
     const stored = () => getTableData(db, 'trades');
     // Every run inserts into an empty table, created after the previous run, outside the timing.
-    freshTable(db);
-    const reset = () => freshTable(db);
+    freshTable(db, store);
+    const reset = () => freshTable(db, store);
     switch (runner) {
       case 'streaming':
         return {
@@ -211,8 +230,8 @@ export const read: Scenario = {
   build: notAQuery,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize, file, db } = prepare(p, seed);
-    freshTable(db);
+    const { rows, batchSize, file, db, store } = await prepare(p, seed);
+    freshTable(db, store);
     await insertStream(db, 'trades', createReadStream(file), { batchSize });
     rmSync(file);
     const toObject = rowObject(INGEST_SCHEMA);

@@ -22,6 +22,11 @@
  *   row format's decoding are part of every run; the operating system's page cache keeps the
  *   files in memory after the first.
  *
+ * - `s3`: as `store`, but the table is in sluice's S3 store, on a local S3-compatible server (s3rver,
+ *   in a process of its own, objects in the scratch folder) over loopback HTTP: the streaming
+ *   engine's scan downloads a segment (a ranged GET) as the query pulls it, with the next one's
+ *   download under way; the materialized engine downloads each object whole, then decodes it all.
+ *
  * The limit loop reads a table through the same `at(i)` on every source: over `scan` it is a
  * hand-written loop over the same decoder, over `store` over the same segment reads.
  */
@@ -30,9 +35,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from './types.js';
 import { columnarBytes, ConfigError, encodeColumns, rowDecoder, type ColumnKind, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
-import { createDatabase, createTable, insertBatches, openCatalog, scan, table as storedTable, type ColumnType } from '../engine/storage/index.js';
+import { createDatabase, createTable, insertBatches, openCatalog, scan, table as storedTable, type Catalog, type ColumnType } from '../engine/storage/index.js';
+import { startLocalS3, type LocalS3 } from './local-s3.js';
 
-export const SOURCES = ['array', 'scan', 'store'] as const;
+export const SOURCES = ['array', 'scan', 'store', 's3'] as const;
 export type SourceKind = (typeof SOURCES)[number];
 
 /** One input table of a case, as its query and its limit loop read it. */
@@ -110,15 +116,25 @@ const STORE_INSERT_ROWS = 65_536;
  * inserted in commits of {@link STORE_INSERT_ROWS}. The scratch folder goes when `dispose()` is
  * called or the process (or worker) exits; in `scratch` (default: {@link SCRATCH_ENV}'s folder).
  */
-export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch: string = process.env[SCRATCH_ENV] || os.tmpdir()): Promise<Table> {
+export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch: string = process.env[SCRATCH_ENV] || os.tmpdir(), kind: 'filesystem' | 's3' = 'filesystem'): Promise<Table> {
   const cols = encodeColumns(schema, rows);
   const kinds = cols.columns.map((c) => c.kind);
   const root = mkdtempSync(path.join(scratch, 'sluice-store-'));
-  const dispose = () => rmSync(root, { recursive: true, force: true });
+  let server: LocalS3 | undefined, catalog: Catalog | undefined;
+  const dispose = () => {
+    void catalog?.close();
+    void server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
   process.once('exit', dispose);
   try {
-    const db = createDatabase(openCatalog({ root }), 'sluice');
-    createTable(db, 't', schema.map((name, c) => ({ name, type: storedType(name, kinds[c]!), nullable: true })), { store: 'filesystem' });
+    if (kind === 's3') {
+      server = await startLocalS3(path.join(root, 's3'));
+      await server.createBucket('sluice-bench');
+    }
+    catalog = openCatalog(server ? { s3: server.options('sluice-bench') } : { root });
+    const db = createDatabase(catalog, 'sluice');
+    createTable(db, 't', schema.map((name, c) => ({ name, type: storedType(name, kinds[c]!), nullable: true })), { store: kind });
     const at = rowDecoder(cols);
     for (let from = 0; from < cols.length; from += STORE_INSERT_ROWS) {
       const chunk: Tuple[] = [];
@@ -142,7 +158,7 @@ export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch:
     return {
       schema,
       length: cols.length,
-      source: 'store',
+      source: kind === 's3' ? 's3' : 'store',
       at: read,
       relation: (engine) => scan(db, 't', engine),
       dispose: () => {
@@ -163,7 +179,7 @@ export async function prepareTables(data: Dataset, source: SourceKind): Promise<
     for (const [name, t] of Object.entries(data)) {
       const rows = 'rows' in t ? t.rows : t.generate();
       out[name] = source === 'scan' ? columnTable(t.schema, rows)
-        : source === 'store' ? await storeTable(t.schema, rows)
+        : source === 'store' || source === 's3' ? await storeTable(t.schema, rows, undefined, source === 's3' ? 's3' : 'filesystem')
         : arrayTable(t.schema, Array.isArray(rows) ? rows : [...rows]);
     }
   } catch (e) {
@@ -177,6 +193,6 @@ export async function prepareTables(data: Dataset, source: SourceKind): Promise<
 export const SOURCE_PARAM = {
   default: 'array',
   values: SOURCES,
-  doc: "where rows come from: 'array' (a shared in-memory array), 'scan' (decoded one row at a time from compact columns) or 'store' (a filesystem table read through scan())",
+  doc: "where rows come from: 'array' (a shared in-memory array), 'scan' (decoded one row at a time from compact columns), 'store' (a filesystem table read through scan()) or 's3' (an S3 table on a local server, read through scan())",
   omitAtDefault: true,
 } as const;

@@ -45,15 +45,22 @@ export function readStream(db: Database, tableName: string, opts: ReadOptions = 
   const toObject = rowObject(t.schema);
   async function* lines(): AsyncGenerator<string> {
     let left = limit;
-    for (const s of segments) {
-      if (left <= 0) return;
-      const rows = t.store.readSegment(s);
-      readStats.segmentsRead++;
-      const n = Math.min(rows.length, left);
-      let text = '';
-      for (let i = 0; i < n; i++) text += JSON.stringify(toObject(rows[i]!)) + '\n';
-      left -= n;
-      yield text;
+    // On a store over a network, the next segment downloads while this one is turned into text.
+    let ahead: PrefetchedSegment | undefined;
+    try {
+      for (let k = 0; k < segments.length && left > 0; k++) {
+        const rows = ahead ? ahead.take() : t.store.readSegment(segments[k]!);
+        ahead = undefined;
+        readStats.segmentsRead++;
+        const n = Math.min(rows.length, left);
+        if (n === rows.length && k + 1 < segments.length && t.store.prefetch) ahead = t.store.prefetch(segments[k + 1]!);
+        let text = '';
+        for (let i = 0; i < n; i++) text += JSON.stringify(toObject(rows[i]!)) + '\n';
+        left -= n;
+        yield text;
+      }
+    } finally {
+      ahead?.cancel();
     }
   }
   return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
@@ -66,8 +73,13 @@ export function readStream(db: Database, tableName: string, opts: ReadOptions = 
 export function getTableData(db: Database, tableName: string, limit?: number): Tuple[] {
   const t = table(db, tableName);
   const max = checkLimit(limit);
+  const segments = t.store.snapshot();
+  if (t.store.readAll && max === Infinity) {
+    readStats.segmentsRead += segments.length;
+    return t.store.readAll(segments);
+  }
   const out: Tuple[] = [];
-  for (const s of t.store.snapshot()) {
+  for (const s of segments) {
     if (out.length >= max) break;
     const rows = t.store.readSegment(s);
     readStats.segmentsRead++;
@@ -116,11 +128,23 @@ class SegmentIterator implements TupleIterator {
 
 /**
  * The table as a relation of `engine`: the streaming engine reads it segment by segment as the
- * query pulls rows; the materialized engine reads it all at once. Column names are the schema's.
+ * query pulls rows (on S3, with the next segment's download under way meanwhile); the
+ * materialized engine reads it all at once (on S3, each object downloaded whole, then decoded). Column names are the schema's.
  * @throws PlanError for an unknown database or table.
  */
 export function scan(db: Database, tableName: string, engine: Engine): Relation {
   const t = table(db, tableName);
   const schema = t.schema.map((c) => c.name);
-  return engine.fromIterator(schema, () => new SegmentIterator(t.store, t.store.snapshot()));
+  const store = t.store;
+  if (engine.kind === 'materialized' && store.readAll) {
+    // The materialized engine reads it all before the first operator runs: as a materializing reader does, whole objects first.
+    return engine.fromIterator(schema, () => {
+      const segments = store.snapshot();
+      readStats.segmentsRead += segments.length;
+      const rows = store.readAll!(segments);
+      let i = 0;
+      return { next: () => (i < rows.length ? rows[i++] : undefined), close: () => void (i = rows.length) };
+    });
+  }
+  return engine.fromIterator(schema, () => new SegmentIterator(store, store.snapshot()));
 }

@@ -89,6 +89,11 @@ export interface TableStore {
    * asks for the next segment while the query works on the current one.
    */
   prefetch?(s: Segment): PrefetchedSegment;
+  /**
+   * Every row of `segments` at once, read the way a materializing reader reads: whole objects
+   * downloaded first, then decoded (a store over a network; others read segment by segment).
+   */
+  readAll?(segments: readonly Segment[]): Tuple[];
   begin(): TableWriter;
   /** Delete all data. */
   drop(): void;

@@ -249,6 +249,34 @@ export class S3TableStore implements TableStore {
     };
   }
 
+  /**
+   * A materializing read: each data object the segments lie in is downloaded whole (the byte
+   * range covering its segments, in one request), then every segment is decoded.
+   */
+  readAll(segments: readonly Segment[]): Tuple[] {
+    const byFile = new Map<string, Segment[]>();
+    for (const s of segments) {
+      this.readRequest(s);
+      let list = byFile.get(s.file!);
+      if (!list) byFile.set(s.file!, (list = []));
+      list.push(s);
+    }
+    // Every object requested before the first is waited for: the downloads overlap.
+    const pending = [...byFile].map(([file, list]) => {
+      const start = Math.min(...list.map((s) => s.offset!)), end = Math.max(...list.map((s) => s.offset! + s.bytes!));
+      return { start, list, ticket: this.conn.send({ op: 'get', key: `${this.prefix}${DATA}${file}`, start, end }) };
+    });
+    const rows: Tuple[] = [];
+    for (const p of pending) {
+      const bytes = this.conn.wait<Uint8Array | null>(p.ticket);
+      for (const s of p.list) {
+        const part = bytes === null ? null : bytes.subarray(s.offset! - p.start, Math.min(bytes.byteLength, s.offset! - p.start + s.bytes!));
+        for (const t of this.decode(s, part)) rows.push(t);
+      }
+    }
+    return rows;
+  }
+
   /** Under the lock: check the insert's object, then publish the next manifest version. */
   private *commitSteps(key: string, written: Manifest['segments'], size: number): Steps<void> {
     const lock = yield* this.lockSteps(COMMIT_WAIT_MS);
