@@ -105,7 +105,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'group-by', grid: { rows: [1_000_000], groups: [100], key: ['int', 'string'] }, runs: AGG_WITH_PEERS.filter((r) => r.engine !== 'ix') },
   ],
   // Storage: streaming ingest and read against materializing ones and the parse-only limit.
-  // Each store: memory, filesystem, and S3 on a local server (see scenarios/local-s3.ts).
+  // Each store: memory, filesystem, and S3 on a local server (see engine/storage/s3/local-server.ts).
   ingest: [
     { scenario: 'ingest', grid: { rows: [10_000, 100_000, 1_000_000], store: ['filesystem', 'memory', 's3'] }, runs: INGEST_RUNS },
     { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000], store: ['filesystem', 'memory', 's3'] }, runs: READ_RUNS },

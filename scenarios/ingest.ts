@@ -31,7 +31,7 @@ import {
   createDatabase, createTable, dropTable, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, rowObject,
   type Database, type StoreKind, type TableSchema,
 } from '../engine/storage/index.js';
-import { startLocalS3 } from './local-s3.js';
+import { startLocalS3 } from '../engine/storage/s3/local-server.js';
 import { rng, SYMBOLS } from './data.js';
 import { SCRATCH_ENV } from './source.js';
 import type { Params, Scenario, TaskCase } from './types.js';
@@ -134,7 +134,7 @@ function freshTable(db: Database, store: StoreKind): void {
 /**
  * What both task scenarios start from: the NDJSON input on disk and an empty database whose
  * tables go to the case's store (for `s3`, a local S3-compatible server in a process of its own,
- * storing objects in the scratch folder: see scenarios/local-s3.ts).
+ * storing objects in the scratch folder: see engine/storage/s3/local-server.ts).
  */
 async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSize: number; file: string; db: Database; store: StoreKind }> {
   const rows = p.rows as number, batchSize = p.batchSize as number, store = (p.store ?? 'filesystem') as StoreKind;

@@ -36,7 +36,7 @@ import path from 'node:path';
 import type { Dataset } from './types.js';
 import { columnarBytes, ConfigError, encodeColumns, rowDecoder, type ColumnKind, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
 import { createDatabase, createTable, insertBatches, openCatalog, scan, table as storedTable, type Catalog, type ColumnType } from '../engine/storage/index.js';
-import { startLocalS3, type LocalS3 } from './local-s3.js';
+import { startLocalS3, type LocalS3 } from '../engine/storage/s3/local-server.js';
 
 export const SOURCES = ['array', 'scan', 'store', 's3'] as const;
 export type SourceKind = (typeof SOURCES)[number];

@@ -55,6 +55,13 @@ test('the README\'s "Stored tables" example runs as written, twice (nothing left
   }
 });
 
+test('the README\'s "Tables in S3" example runs as written against the local server it starts', async (t) => {
+  const code = exampleAfter('### Tables in S3');
+  t.regex(code, /startLocalS3/);
+  const out = await runExample(code);
+  t.is(out, '20 10000\n');
+});
+
 /** Every ```sh block of the README, with the heading it sits under. */
 function shBlocks(): { heading: string; code: string }[] {
   const out: { heading: string; code: string }[] = [];

@@ -10,3 +10,4 @@ export { insertStream, insertBatches, INGEST_FORMATS, type IngestFormat, type In
 export { readStream, getTableData, scan, readStats, type ReadOptions } from './read.js';
 export type { StoreKind } from './store.js';
 export { checkS3Options, type S3Options, type S3Credentials } from './s3/options.js';
+export { startLocalS3, type LocalS3 } from './s3/local-server.js';

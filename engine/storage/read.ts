@@ -11,7 +11,7 @@ import type { Relation, TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { table, type Database } from './catalog.js';
 import { rowObject } from './schema.js';
-import type { PrefetchedSegment, Segment, TableStore } from './store.js';
+import { segmentReader, type Segment, type SegmentReader, type TableStore } from './store.js';
 
 export interface ReadOptions {
   /** Stop after this many rows (no later segment is read). */
@@ -45,22 +45,19 @@ export function readStream(db: Database, tableName: string, opts: ReadOptions = 
   const toObject = rowObject(t.schema);
   async function* lines(): AsyncGenerator<string> {
     let left = limit;
-    // On a store over a network, the next segment downloads while this one is turned into text.
-    let ahead: PrefetchedSegment | undefined;
+    // On a store over a network, the next segments download while this one is turned into text.
+    const reader = segmentReader(t.store, segments);
     try {
-      for (let k = 0; k < segments.length && left > 0; k++) {
-        const rows = ahead ? ahead.take() : t.store.readSegment(segments[k]!);
-        ahead = undefined;
+      for (let rows = left > 0 ? reader.next() : undefined; rows; rows = left > 0 ? reader.next() : undefined) {
         readStats.segmentsRead++;
         const n = Math.min(rows.length, left);
-        if (n === rows.length && k + 1 < segments.length && t.store.prefetch) ahead = t.store.prefetch(segments[k + 1]!);
         let text = '';
         for (let i = 0; i < n; i++) text += JSON.stringify(toObject(rows[i]!)) + '\n';
         left -= n;
         yield text;
       }
     } finally {
-      ahead?.cancel();
+      reader.close();
     }
   }
   return Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
@@ -89,40 +86,33 @@ export function getTableData(db: Database, tableName: string, limit?: number): T
 }
 
 /**
- * Iterates the segments of a snapshot, reading each only when the previous one is used up; on a
- * store that reads over a network, the next segment is requested as the current one is taken,
- * so the query's work on one segment overlaps the transfer of the next.
+ * Iterates the segments of a snapshot, reading each only when the previous one is used up (on a
+ * store over a network, with the next ones' download under way meanwhile).
  */
 class SegmentIterator implements TupleIterator {
   private rows: readonly Tuple[] = [];
   private i = 0;
-  private seg = 0;
-  private ahead: PrefetchedSegment | undefined;
-  constructor(private readonly store: TableStore, private readonly segments: readonly Segment[]) {}
+  private reader: SegmentReader | undefined;
+  constructor(store: TableStore, segments: readonly Segment[]) {
+    this.reader = segmentReader(store, segments);
+  }
 
   next(): Tuple | undefined {
     while (this.i >= this.rows.length) {
-      if (this.seg >= this.segments.length) return undefined;
-      const k = this.seg++;
+      const rows = this.reader?.next();
+      if (!rows) return this.close();
       readStats.segmentsRead++;
-      if (this.ahead) {
-        const a = this.ahead;
-        this.ahead = undefined;
-        this.rows = a.take();
-      } else {
-        this.rows = this.store.readSegment(this.segments[k]!);
-      }
-      if (this.seg < this.segments.length && this.store.prefetch) this.ahead = this.store.prefetch(this.segments[this.seg]!);
+      this.rows = rows;
       this.i = 0;
     }
     return this.rows[this.i++];
   }
 
-  close(): void {
-    this.ahead?.cancel();
-    this.ahead = undefined;
+  close(): undefined {
+    this.reader?.close();
+    this.reader = undefined;
     this.rows = [];
-    this.seg = this.segments.length;
+    return undefined;
   }
 }
 

@@ -58,12 +58,22 @@ export interface BatchBuilder {
   settle(): void;
 }
 
-/** A segment being read ahead. */
-export interface PrefetchedSegment {
-  /** Its rows (waiting for them if they have not arrived). */
-  take(): readonly Tuple[];
-  /** Not needed after all (the scan stopped): drop it when it arrives. */
-  cancel(): void;
+/** Reads the segments of a snapshot in order; a store over a network reads ahead. */
+export interface SegmentReader {
+  /** Rows of the next segment, or undefined after the last. */
+  next(): readonly Tuple[] | undefined;
+  /** Stop early: whatever was read ahead is dropped. */
+  close(): void;
+}
+
+/** A reader of `segments` in order: the store's own (read-ahead), or one `readSegment` at a time. */
+export function segmentReader(store: TableStore, segments: readonly Segment[]): SegmentReader {
+  if (store.reader) return store.reader(segments);
+  let k = 0;
+  return {
+    next: () => (k < segments.length ? store.readSegment(segments[k++]!) : undefined),
+    close: () => void (k = segments.length),
+  };
 }
 
 /** An insert in progress: batches written but not visible until commit. */
@@ -85,10 +95,10 @@ export interface TableStore {
   /** Rows of one segment of a snapshot (synchronous: the engines' iterators are). */
   readSegment(s: Segment): readonly Tuple[];
   /**
-   * Start reading `s` now and return it later (a store whose reads wait on a network): a scan
-   * asks for the next segment while the query works on the current one.
+   * Read `segments` in order, reading ahead (a store whose reads wait on a network): the next
+   * segments download while the query works on the current one.
    */
-  prefetch?(s: Segment): PrefetchedSegment;
+  reader?(segments: readonly Segment[]): SegmentReader;
   /**
    * Every row of `segments` at once, read the way a materializing reader reads: whole objects
    * downloaded first, then decoded (a store over a network; others read segment by segment).

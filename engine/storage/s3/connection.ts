@@ -88,7 +88,7 @@ export class S3Connection {
     this.pending.clear();
   }
 
-  /** Count what a successful answer moved. */
+  /** Count what a successful asynchronous answer moved. */
   private count(r: Request, value: unknown): unknown {
     this.stats.requests++;
     if (r.op === 'get' && value instanceof Uint8Array) this.stats.bytesIn += value.byteLength;
@@ -112,6 +112,8 @@ export class S3Connection {
       const seen = Atomics.load(this.counter, 0);
       for (let m = receiveMessageOnPort(this.syncPort); m; m = receiveMessageOnPort(this.syncPort)) {
         const reply = m.message as Reply;
+        // Counted on arrival: an abandoned read-ahead's bytes were transferred too.
+        if (reply.ok && reply.value instanceof Uint8Array) this.stats.bytesIn += reply.value.byteLength;
         if (this.abandoned.delete(reply.rid)) this.sentSync.delete(reply.rid);
         else this.arrived.set(reply.rid, reply);
       }
@@ -121,7 +123,9 @@ export class S3Connection {
         const r = this.sentSync.get(ticket)!;
         this.sentSync.delete(ticket);
         if (!reply.ok) throw this.describe(r, reply.error);
-        return this.count(r, reply.value) as T;
+        this.stats.requests++;
+        if (r.op === 'put') this.stats.bytesOut += typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
+        return reply.value as T;
       }
       const left = deadline - Date.now();
       if (left <= 0) {

@@ -37,7 +37,7 @@ import { IngestError, StorageError } from '../../errors.js';
 import type { Tuple } from '../../types.js';
 import {
   BATCH_BUFFER_BYTES, CommitQueue, decodeSegment, JsonBatch, parseManifest, SEGMENT_FILE,
-  type Manifest, type PrefetchedSegment, type Segment, type TableStore, type TableWriter,
+  type Manifest, type Segment, type SegmentReader, type TableStore, type TableWriter,
 } from '../store.js';
 import { nonce, type S3Connection, type Steps } from './connection.js';
 import type { ObjectInfo, Request } from './protocol.js';
@@ -52,6 +52,8 @@ export const S3_LOCK_STALE_MS = 30_000;
 const COMMIT_WAIT_MS = 30_000;
 /** Manifest versions kept besides the newest (a reader that listed just before a commit still finds its version). */
 const KEEP_MANIFESTS = 4;
+/** The most a streaming read asks for in one request (contiguous segments of one object). */
+const READ_WINDOW_BYTES = 1 << 20;
 
 const manifestName = (v: number) => `${MANIFESTS}${String(v).padStart(12, '0')}.json`;
 
@@ -234,17 +236,51 @@ export class S3TableStore implements TableStore {
     return this.decode(s, this.conn.request<Uint8Array | null>(this.readRequest(s)));
   }
 
-  prefetch(s: Segment): PrefetchedSegment {
-    const ticket = this.conn.send(this.readRequest(s));
-    let settled = false;
+  /**
+   * Read `segments` in order in windows of contiguous segments of one object, one ranged GET
+   * each: the first window is one segment (the first row comes as soon as it can), each next one
+   * twice as many, up to {@link READ_WINDOW_BYTES}. The window after the current one is requested
+   * as the current one is entered, so its download overlaps the query's work; at most two
+   * windows' bytes are held.
+   */
+  reader(segments: readonly Segment[]): SegmentReader {
+    type Window = { from: number; to: number; start: number; ticket: number; bytes?: Uint8Array | null };
+    let k = 0, span = 1, current: Window | undefined, ahead: Window | undefined;
+    const plan = (from: number): Window | undefined => {
+      if (from >= segments.length) return undefined;
+      const first = segments[from]!;
+      let to = from + 1, end = first.offset! + first.bytes!;
+      while (to < segments.length && to - from < span) {
+        const s = segments[to]!;
+        if (s.file !== first.file || s.offset !== end || end + s.bytes! - first.offset! > READ_WINDOW_BYTES) break;
+        end += s.bytes!;
+        to++;
+      }
+      span = Math.min(span * 2, 1 << 16);
+      const request = this.readRequest(first) as { op: 'get'; key: string; start: number; end: number };
+      return { from, to, start: first.offset!, ticket: this.conn.send({ ...request, end }) };
+    };
+    const drop = (w: Window | undefined) => {
+      if (w && w.bytes === undefined) this.conn.abandon(w.ticket);
+    };
     return {
-      take: () => {
-        settled = true;
-        return this.decode(s, this.conn.wait<Uint8Array | null>(ticket));
+      next: () => {
+        if (k >= segments.length) return undefined;
+        if (!current || k >= current.to) {
+          current = ahead && ahead.from === k ? ahead : plan(k);
+          ahead = plan(current!.to);
+        }
+        const w = current!;
+        if (w.bytes === undefined) w.bytes = this.conn.wait<Uint8Array | null>(w.ticket);
+        const s = segments[k++]!;
+        const part = w.bytes === null ? null : w.bytes.subarray(s.offset! - w.start, Math.min(w.bytes.byteLength, s.offset! - w.start + s.bytes!));
+        return this.decode(s, part);
       },
-      cancel: () => {
-        if (!settled) this.conn.abandon(ticket);
-        settled = true;
+      close: () => {
+        drop(current);
+        drop(ahead);
+        current = ahead = undefined;
+        k = segments.length;
       },
     };
   }

@@ -1,7 +1,8 @@
 /**
- * A local S3-compatible server for scenarios and tests: s3rver (from the npm registry), started in
- * this process on a free loopback port, storing objects in a folder of the caller's. Nothing
- * reaches the network.
+ * A local S3-compatible server, to try the S3 store without a cloud account, and for sluice's own
+ * scenarios and tests: s3rver (a dependency, from the npm registry), started in a process of its
+ * own on a free loopback port, storing objects in a folder of the caller's. Nothing reaches the
+ * network.
  *
  * Why s3rver: it installs from the registry with no native parts or downloads, speaks enough of
  * the S3 API for sluice's store (objects, ranged reads, listing, batch deletes, multipart uploads)
@@ -14,7 +15,7 @@ import { utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { S3Options } from '../engine/storage/index.js';
+import type { S3Options } from './options.js';
 
 export interface LocalS3 {
   /** `http://127.0.0.1:<port>` */
