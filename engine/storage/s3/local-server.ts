@@ -40,6 +40,9 @@ const SERVER = `
 const [s3rverPath, dir] = process.argv.slice(1);
 const { default: S3rver } = await import(s3rverPath);
 const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
+// A client that goes away mid-request (a killed writer, a stopped I/O thread) resets its socket,
+// and s3rver leaves that error unhandled: the server must outlive its clients.
+process.on('uncaughtException', (e) => process.stderr.write('s3rver: ' + (e && e.code || e) + '\\n'));
 const { port } = await server.run();
 process.stdout.write(port + '\\n');
 process.stdin.resume();
