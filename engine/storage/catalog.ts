@@ -12,11 +12,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PlanError, StorageError } from '../errors.js';
 import { lockSync, tryLockSync } from './lock.js';
-import { S3Connection } from './s3/connection.js';
+import { IoThread } from './s3/connection.js';
 import { checkS3Options, isBucketName, isKeyPrefix, type S3Options } from './s3/options.js';
 import { S3TableStore } from './s3/store.js';
 import { checkName, checkTableSchema, type TableSchema } from './schema.js';
-import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type Segment, type StoreKind, type TableStore } from './store.js';
+import { SEGMENT_FORMATS, type SegmentFormat } from './parquet.js';
+import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type Segment, type StoreKind, type StoreOptions, type TableStore } from './store.js';
 
 /** A table known to the catalog. */
 export interface Table {
@@ -24,6 +25,8 @@ export interface Table {
   readonly name: string;
   readonly schema: TableSchema;
   readonly store: TableStore;
+  /** How its inserts encode rows: JSON arrays, or Parquet row groups. */
+  readonly segmentFormat: SegmentFormat;
   /** `database.table`, for messages. */
   readonly label: string;
 }
@@ -35,7 +38,7 @@ export interface Database {
 }
 
 /** A table as the catalog file records it: an S3 table also by where it is (never by credentials). */
-type TableEntry = { schema: TableSchema; store: 'filesystem' } | { schema: TableSchema; store: 's3'; bucket: string; prefix: string };
+type TableEntry = ({ schema: TableSchema; store: 'filesystem' } | { schema: TableSchema; store: 's3'; bucket: string; prefix: string }) & { segmentFormat?: 'parquet' };
 
 interface CatalogFile {
   version: 1;
@@ -102,12 +105,14 @@ function parseCatalog(file: string, text: string): Map<string, Map<string, Table
       try {
         checkName('table', name);
         if (!isObject(t)) throw new Error('it must be an object { schema, store }');
-        if (t.store === 'filesystem') tables.set(name, { schema: checkTableSchema(t.schema), store: 'filesystem' });
+        if (t.segmentFormat !== undefined && t.segmentFormat !== 'parquet') throw new Error(`segmentFormat must be 'parquet' or absent, got ${JSON.stringify(t.segmentFormat)}`);
+        const fmt = t.segmentFormat === 'parquet' ? { segmentFormat: 'parquet' as const } : {};
+        if (t.store === 'filesystem') tables.set(name, { schema: checkTableSchema(t.schema), store: 'filesystem', ...fmt });
         else if (t.store === 's3') {
           if (!isBucketName(t.bucket)) throw new Error(`bucket must be a bucket name, got ${JSON.stringify(t.bucket)}`);
           // The table's own prefix, and nothing else: `<catalog prefix>/<database>/<table>/`.
           if (!isKeyPrefix(t.prefix) || !(t.prefix as string).endsWith(`${db}/${name}/`)) throw new Error(`prefix must be a key prefix ending in '${db}/${name}/', got ${JSON.stringify(t.prefix)}`);
-          tables.set(name, { schema: checkTableSchema(t.schema), store: 's3', bucket: t.bucket as string, prefix: t.prefix as string });
+          tables.set(name, { schema: checkTableSchema(t.schema), store: 's3', bucket: t.bucket as string, prefix: t.prefix as string, ...fmt });
         } else throw new Error(`store must be 'filesystem' or 's3', got ${JSON.stringify(t.store)}`);
       } catch (e) {
         bad(`table '${db}.${name}': ${(e as Error).message}`);
@@ -123,12 +128,22 @@ export class Catalog {
   /** Files removed while opening (crash leftovers), for the caller to report. */
   readonly cleaned: string[] = [];
   private readonly file: string | undefined;
-  /** The connection to the bucket of this catalog's S3 tables, when opened with `s3` options. */
-  readonly s3: S3Connection | undefined;
+  /** The catalog's I/O thread: S3 requests (when opened with `s3` options) and Parquet reads. Started at its first request. */
+  readonly io: IoThread;
 
   private constructor(readonly root: string | undefined, s3: S3Options | undefined) {
     this.file = root === undefined ? undefined : path.join(root, 'catalog.json');
-    this.s3 = s3 === undefined ? undefined : new S3Connection(checkS3Options(s3));
+    this.io = new IoThread(s3 === undefined ? undefined : checkS3Options(s3));
+  }
+
+  /** The I/O thread, when the catalog reaches S3 (opened with `s3` options). */
+  get s3(): IoThread | undefined {
+    return this.io.config ? this.io : undefined;
+  }
+
+  /** What a file-backed store of a table needs. */
+  private storeOptions(schema: TableSchema, format: SegmentFormat): StoreOptions {
+    return { schema, format, io: () => this.io };
   }
 
   /**
@@ -172,15 +187,16 @@ export class Catalog {
       for (const [name, entry] of tables) {
         if (map.has(name)) continue;
         const label = `${db}.${name}`;
+        const format = entry.segmentFormat ?? 'json', opts = this.storeOptions(entry.schema, format);
         let store: TableStore;
         if (entry.store === 'filesystem') {
-          const fs = new FileTableStore(path.join(this.root!, db, name), label);
+          const fs = new FileTableStore(path.join(this.root!, db, name), label, false, opts);
           if (cleanup) this.cleaned.push(...fs.cleaned.map((f) => `${db}/${name}/${f}`));
           store = fs;
         } else {
-          store = this.s3 && this.s3.config.bucket === entry.bucket ? new S3TableStore(this.s3, entry.prefix, label) : new UnreachableS3Store(entry.bucket, entry.prefix, label);
+          store = this.s3 && this.s3.s3.bucket === entry.bucket ? new S3TableStore(this.s3, entry.prefix, label, false, opts) : new UnreachableS3Store(entry.bucket, entry.prefix, label);
         }
-        map.set(name, { database: db, name, schema: entry.schema, store, label });
+        map.set(name, { database: db, name, schema: entry.schema, store, segmentFormat: format, label });
       }
       for (const [name, t] of map) if (t.store.kind !== 'memory' && !tables.has(name)) map.delete(name);
     }
@@ -270,16 +286,18 @@ export class Catalog {
   }
 
   /** @internal */
-  addTable(db: string, name: string, schema: TableSchema, kind: StoreKind): Table {
+  addTable(db: string, name: string, schema: TableSchema, kind: StoreKind, format: SegmentFormat = 'json'): Table {
     const label = `${db}.${name}`;
+    if (kind === 'memory' && format !== 'json') throw new ConfigError(`table '${label}': segmentFormat '${format}' needs the filesystem or s3 store (a memory table keeps rows, not files)`);
+    const opts = this.storeOptions(schema, format), fmt = format === 'parquet' ? { segmentFormat: 'parquet' as const } : {};
     if (kind === 'filesystem' && this.root === undefined) throw new ConfigError(`table '${label}': the filesystem store needs a catalog opened with a root directory`);
     if (kind === 's3' && this.s3 === undefined) throw new ConfigError(`table '${label}': the s3 store needs a catalog opened with s3 options (openCatalog({ s3: { bucket, … } }))`);
     if (kind === 'memory' || (kind === 's3' && this.root === undefined)) {
       // Known to this process only (an S3 table's data stays in its bucket; a catalog with a root would record it).
       const tables = this.tablesOf(db);
       if (tables.has(name)) throw new ConfigError(`table '${name}' already exists in database '${db}'`);
-      const store = kind === 'memory' ? new MemoryTableStore() : new S3TableStore(this.s3!, `${this.s3!.config.prefix}${db}/${name}/`, label, true);
-      const t: Table = { database: db, name, schema, store, label };
+      const store = kind === 'memory' ? new MemoryTableStore() : new S3TableStore(this.s3!, `${this.s3!.s3.prefix}${db}/${name}/`, label, true, opts);
+      const t: Table = { database: db, name, schema, store, segmentFormat: format, label };
       tables.set(name, t);
       return t;
     }
@@ -289,11 +307,11 @@ export class Catalog {
         const tables = next.get(db);
         if (!tables) this.tablesOf(db);
         if (tables!.has(name) || this.tablesOf(db).has(name)) throw new ConfigError(`table '${name}' already exists in database '${db}'`);
-        const prefix = `${this.s3!.config.prefix}${db}/${name}/`;
-        store = new S3TableStore(this.s3!, prefix, label, true);
-        tables!.set(name, { schema, store: 's3', bucket: this.s3!.config.bucket, prefix });
+        const prefix = `${this.s3!.s3.prefix}${db}/${name}/`;
+        store = new S3TableStore(this.s3!, prefix, label, true, opts);
+        tables!.set(name, { schema, store: 's3', bucket: this.s3!.s3.bucket, prefix, ...fmt });
       }, () => {
-        const t: Table = { database: db, name, schema, store: store!, label };
+        const t: Table = { database: db, name, schema, store: store!, segmentFormat: format, label };
         this.tablesOf(db).set(name, t);
         return t;
       });
@@ -308,10 +326,10 @@ export class Catalog {
         // A folder left by a table that was dropped, or by a create that failed: start empty.
         touched = true;
         rmSync(dir, { recursive: true, force: true });
-        store = new FileTableStore(dir, `${db}.${name}`, true);
-        tables!.set(name, { schema, store: 'filesystem' });
+        store = new FileTableStore(dir, `${db}.${name}`, true, opts);
+        tables!.set(name, { schema, store: 'filesystem', ...fmt });
       }, () => {
-        const t: Table = { database: db, name, schema, store: store!, label: `${db}.${name}` };
+        const t: Table = { database: db, name, schema, store: store!, segmentFormat: format, label: `${db}.${name}` };
         this.tablesOf(db).set(name, t);
         return t;
       });
@@ -336,17 +354,18 @@ export class Catalog {
     t.store.drop();
   }
 
-  /** Stop this catalog's S3 I/O thread, if it started one (it does not keep the process alive either way). */
+  /** Stop this catalog's I/O thread, if it started one (it does not keep the process alive either way). */
   async close(): Promise<void> {
-    await this.s3?.close();
+    await this.io.close();
   }
 }
 
 /** What the catalog file records of a table, or undefined for a table of this process only (memory). */
 function entryOf(t: Table): TableEntry | undefined {
-  if (t.store.kind === 'filesystem') return { schema: t.schema, store: 'filesystem' };
-  if (t.store instanceof S3TableStore) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix };
-  if (t.store instanceof UnreachableS3Store) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix };
+  const fmt = t.segmentFormat === 'parquet' ? { segmentFormat: 'parquet' as const } : {};
+  if (t.store.kind === 'filesystem') return { schema: t.schema, store: 'filesystem', ...fmt };
+  if (t.store instanceof S3TableStore) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix, ...fmt };
+  if (t.store instanceof UnreachableS3Store) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix, ...fmt };
   return undefined;
 }
 
@@ -384,10 +403,12 @@ export function getDatabase(catalog: Catalog, name: string): Database {
  * Create a table.
  * @throws ConfigError for a bad name or schema, a taken name, or a filesystem table in a catalog without a root.
  */
-export function createTable(db: Database, name: string, schema: TableSchema, opts: { store?: StoreKind } = {}): Table {
+export function createTable(db: Database, name: string, schema: TableSchema, opts: { store?: StoreKind; segmentFormat?: SegmentFormat } = {}): Table {
   const kind = opts.store ?? 'memory';
   if (kind !== 'memory' && kind !== 'filesystem' && kind !== 's3') throw new ConfigError(`unknown store ${JSON.stringify(kind)}; expected 'memory', 'filesystem' or 's3'`);
-  return db.catalog.addTable(db.name, checkName('table', name), checkTableSchema(schema), kind);
+  const format = opts.segmentFormat ?? 'json';
+  if (!SEGMENT_FORMATS.includes(format)) throw new ConfigError(`unknown segmentFormat ${JSON.stringify(format)}; expected 'json' or 'parquet'`);
+  return db.catalog.addTable(db.name, checkName('table', name), checkTableSchema(schema), kind, format);
 }
 
 /** Drop a table and delete its data. @throws PlanError for an unknown database or table. */
@@ -396,9 +417,9 @@ export function dropTable(db: Database, name: string): void {
 }
 
 /** The tables of a database, with their committed row counts. */
-export function listTables(db: Database): { name: string; store: StoreKind; schema: TableSchema; rows: number }[] {
+export function listTables(db: Database): { name: string; store: StoreKind; segmentFormat: SegmentFormat; schema: TableSchema; rows: number }[] {
   return [...db.catalog.tablesOf(db.name).values()].map((t) => ({
-    name: t.name, store: t.store.kind, schema: t.schema, rows: t.store.snapshot().reduce((n, s) => n + s.rows, 0),
+    name: t.name, store: t.store.kind, segmentFormat: t.segmentFormat, schema: t.schema, rows: t.store.snapshot().reduce((n, s) => n + s.rows, 0),
   }));
 }
 

@@ -14,7 +14,9 @@ import { Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { JSONParser } from '@streamparser/json';
-import { ConfigError, IngestError, SluiceError } from '../errors.js';
+import { ConfigError, describeValue, IngestError, SluiceError } from '../errors.js';
+import { fromParquet } from './parquet.js';
+import { ioReason } from './store.js';
 import { MemoryTracker, type MemoryReservation } from '../memory/memory-tracker.js';
 import { DEFAULT_OPTIONS } from '../options.js';
 import type { Tuple } from '../types.js';
@@ -22,8 +24,8 @@ import { table, type Database, type Table } from './catalog.js';
 import { rowConverter } from './schema.js';
 import type { BatchBuilder, TableWriter } from './store.js';
 
-export type IngestFormat = 'ndjson' | 'json-array';
-export const INGEST_FORMATS: readonly IngestFormat[] = ['ndjson', 'json-array'];
+export type IngestFormat = 'ndjson' | 'json-array' | 'parquet';
+export const INGEST_FORMATS: readonly IngestFormat[] = ['ndjson', 'json-array', 'parquet'];
 
 export interface InsertOptions {
   format?: IngestFormat;
@@ -45,6 +47,12 @@ export interface InsertResult {
 
 /** A chunk source: a Node Readable or any (async) iterable of strings or bytes. */
 export type ChunkSource = Readable | AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+/**
+ * A Parquet input (`format: 'parquet'`): a file's path, or its bytes. Parquet's metadata is at the
+ * end of the file, so it is not read as a stream of chunks but a row group at a time.
+ */
+export type ParquetSource = string | Uint8Array;
 
 function checkBatchSize(v: unknown): number {
   const n = v ?? DEFAULT_OPTIONS.ingestBatchSize;
@@ -349,13 +357,14 @@ async function* chunksOf(source: ChunkSource, signal: AbortSignal | undefined, t
  * @throws PlanError for an unknown database or table; ConfigError for bad options; IngestError for
  *   malformed input, a row that does not fit the schema, an abort or a failing source.
  */
-export async function insertStream(db: Database, tableName: string, source: ChunkSource, opts: InsertOptions = {}): Promise<InsertResult> {
+export async function insertStream(db: Database, tableName: string, source: ChunkSource | ParquetSource, opts: InsertOptions = {}): Promise<InsertResult> {
   const t = table(db, tableName);
   const format = opts.format ?? 'ndjson';
-  if (!INGEST_FORMATS.includes(format)) throw new ConfigError(`unknown ingest format ${JSON.stringify(format)}; expected ${INGEST_FORMATS.join(' or ')}`);
+  if (!INGEST_FORMATS.includes(format)) throw new ConfigError(`unknown ingest format ${JSON.stringify(format)}; expected ${INGEST_FORMATS.join(', ')}`);
   const batchSize = checkBatchSize(opts.batchSize);
-  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
-    throw new ConfigError(`the source for ${t.label} must be a Readable or an iterable of chunks`);
+  if (format === 'parquet') return insertParquet(t, source, batchSize, opts);
+  if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source) || source instanceof Uint8Array) {
+    throw new ConfigError(`the source for ${t.label} must be a Readable or an iterable of chunks${source instanceof Uint8Array || typeof source === 'string' ? ` (a ${typeof source === 'string' ? 'path' : 'Uint8Array'} is a source for format 'parquet' only; NDJSON bytes go in an array: [bytes])` : ''}`);
   }
   const memory = opts.memory ?? new MemoryTracker();
   const convert = rowConverter(t.schema, t.label);
@@ -373,7 +382,7 @@ export async function insertStream(db: Database, tableName: string, source: Chun
   const decoder = new InputDecoder(t.label);
   const yielder = makeYielder();
   try {
-    for await (const whole of chunksOf(source, opts.signal, t)) {
+    for await (const whole of chunksOf(source as ChunkSource, opts.signal, t)) {
       const n = typeof whole === 'string' ? whole.length : whole.byteLength;
       chunkMem.grow(n);
       try {
@@ -409,6 +418,69 @@ export async function insertStream(db: Database, tableName: string, source: Chun
     throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${err?.name === 'AbortError' ? 'the source was aborted' : (err?.message ?? String(e))}`);
   }
   return { rows: sink.rows, batches: sink.batches, bytes, memoryPeakBytes: memory.peak };
+}
+
+/**
+ * A Parquet file into `t`: the table's columns are read by name (others in the file are left
+ * alone), a row group at a time, checked and converted as any ingested row is (64-bit integers
+ * must be safe integers; timestamps become epoch milliseconds), and written in batches. All or
+ * nothing, as every insert.
+ */
+async function insertParquet(t: Table, source: unknown, batchSize: number, opts: InsertOptions): Promise<InsertResult> {
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw new ConfigError(`a Parquet source for ${t.label} must be a file path or the file's bytes (a Uint8Array), got ${describeValue(source)}`);
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetRead } = await import('hyparquet');
+  const what = typeof source === 'string' ? `Parquet file ${source}` : 'the Parquet input';
+  let file: { byteLength: number; slice(start: number, end?: number): ArrayBuffer | Promise<ArrayBuffer> };
+  if (typeof source === 'string') {
+    try {
+      file = await asyncBufferFromFile(source);
+    } catch (e) {
+      throw new ConfigError(`cannot read ${what}: ${ioReason(e)}`);
+    }
+  } else {
+    const bytes = source;
+    file = { byteLength: bytes.byteLength, slice: (start, end = bytes.byteLength) => bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end) as ArrayBuffer };
+  }
+  let md: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  try {
+    md = await parquetMetadataAsync(file);
+  } catch (e) {
+    throw new IngestError(`${what} is not a Parquet file sluice can read: ${(e as Error).message}`);
+  }
+  const names = t.schema.map((c) => c.name);
+  const inFile = md.schema.slice(1).map((e) => e.name);
+  for (const n of names) if (!inFile.includes(n)) throw new IngestError(`${what} has no column '${n}' of ${t.label}; its columns are ${inFile.join(', ')}`);
+  const memory = opts.memory ?? new MemoryTracker();
+  const convert = rowConverter(t.schema, t.label);
+  const writer = t.store.begin();
+  const sink = new BatchSink(writer, batchSize, memory);
+  let rowNumber = 0;
+  try {
+    let rowStart = 0;
+    for (const group of md.row_groups) {
+      const rowEnd = rowStart + Number(group.num_rows);
+      let rows: unknown[][] = [];
+      await parquetRead({ file, metadata: md, rowStart, rowEnd, columns: names, rowFormat: 'array', onComplete: (r) => void (rows = r as unknown[][]) });
+      for (const r of rows) {
+        rowNumber++;
+        for (let c = 0; c < r.length; c++) r[c] = fromParquet(r[c], () => `row ${rowNumber} of ${t.label}: column '${names[c]}'`);
+        sink.add(convert(r, rowNumber));
+      }
+      rows = [];
+      await sink.drain();
+      if (opts.signal?.aborted) throw aborted(t);
+      rowStart = rowEnd;
+    }
+    await sink.drain(true);
+    if (opts.signal?.aborted) throw aborted(t);
+    await writer.commit();
+  } catch (e) {
+    await sink.discard();
+    await writer.abort();
+    if (e instanceof SluiceError) throw e;
+    throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${(e as Error)?.message ?? String(e)}`);
+  }
+  return { rows: sink.rows, batches: sink.batches, bytes: file.byteLength, memoryPeakBytes: memory.peak };
 }
 
 /**

@@ -6,12 +6,14 @@
  */
 import { Readable } from 'node:stream';
 import type { Engine } from '../engine.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PlanError } from '../errors.js';
+import type { Expr } from '../expr/expr.js';
 import type { Relation, TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { table, type Database } from './catalog.js';
+import { table, type Database, type Table } from './catalog.js';
 import { rowObject } from './schema.js';
-import { segmentReader, type Segment, type SegmentReader, type TableStore } from './store.js';
+import { canSkip, columnsOf } from './parquet.js';
+import { projector, segmentReader, type Segment, type SegmentReader, type TableStore } from './store.js';
 
 export interface ReadOptions {
   /** Stop after this many rows (no later segment is read). */
@@ -29,7 +31,7 @@ function checkLimit(limit: unknown): number {
 }
 
 /** Counts of work done by reads, for tests and reports: segments read from the store. */
-export const readStats = { segmentsRead: 0 };
+export const readStats = { segmentsRead: 0, segmentsSkipped: 0 };
 
 /**
  * A Readable of the table as NDJSON, produced one segment at a time and only when the consumer
@@ -93,8 +95,8 @@ class SegmentIterator implements TupleIterator {
   private rows: readonly Tuple[] = [];
   private i = 0;
   private reader: SegmentReader | undefined;
-  constructor(store: TableStore, segments: readonly Segment[]) {
-    this.reader = segmentReader(store, segments);
+  constructor(store: TableStore, segments: readonly Segment[], columns?: readonly string[], schema?: readonly string[]) {
+    this.reader = segmentReader(store, segments, columns, schema);
   }
 
   next(): Tuple | undefined {
@@ -116,25 +118,77 @@ class SegmentIterator implements TupleIterator {
   }
 }
 
+/** What a scan reads: some columns only, and only segments that may hold rows passing a filter. */
+export interface ScanOptions {
+  /** The columns of the relation, in this order (default: the table's). A Parquet table reads only these (and the filter's) column chunks. */
+  columns?: readonly string[];
+  /**
+   * A filter, pushed into the scan: applied to every row (the relation holds only rows that pass),
+   * and, on a Parquet table, used first to skip every row group whose min/max statistics show
+   * that none of its rows can pass (see `canSkip` in parquet.ts).
+   */
+  where?: Expr;
+}
+
+function checkScanColumns(t: Table, opts: ScanOptions): { columns: readonly string[]; read: readonly string[] } {
+  const names = t.schema.map((c) => c.name);
+  const known = new Set(names);
+  const unknown = (c: string) => new PlanError(`scan of ${t.label}: unknown column '${c}'; its columns are ${names.join(', ')}`);
+  let columns: readonly string[] = names;
+  if (opts.columns !== undefined) {
+    if (!Array.isArray(opts.columns) || opts.columns.length === 0) throw new PlanError(`scan of ${t.label}: columns must be a non-empty array of column names, got ${JSON.stringify(opts.columns)}`);
+    for (const c of opts.columns) if (!known.has(c)) throw unknown(String(c));
+    if (new Set(opts.columns).size !== opts.columns.length) throw new PlanError(`scan of ${t.label}: columns names a column twice: ${opts.columns.join(', ')}`);
+    columns = opts.columns;
+  }
+  const needed = new Set(columns);
+  if (opts.where !== undefined) for (const c of columnsOf(opts.where)) {
+    if (!known.has(c)) throw unknown(c);
+    needed.add(c);
+  }
+  // Read in the table's order: what a Parquet reader and a JSON segment both give.
+  return { columns, read: names.filter((n) => needed.has(n)) };
+}
+
 /**
  * The table as a relation of `engine`: the streaming engine reads it segment by segment as the
- * query pulls rows (on S3, with the next segment's download under way meanwhile); the
- * materialized engine reads it all at once (on S3, each object downloaded whole, then decoded). Column names are the schema's.
- * @throws PlanError for an unknown database or table.
+ * query pulls rows (on S3, with the next segments' download under way meanwhile; on Parquet, the
+ * next row group's); the materialized engine reads it all at once (on S3, each object downloaded
+ * whole, then decoded). Column names are the schema's, or `opts.columns`.
+ * @throws PlanError for an unknown database, table or column.
  */
-export function scan(db: Database, tableName: string, engine: Engine): Relation {
+export function scan(db: Database, tableName: string, engine: Engine, opts: ScanOptions = {}): Relation {
   const t = table(db, tableName);
-  const schema = t.schema.map((c) => c.name);
-  const store = t.store;
+  const names = t.schema.map((c) => c.name);
+  const { columns, read } = checkScanColumns(t, opts);
+  const store = t.store, where = opts.where;
+  /** The snapshot's segments, less those the filter rules out by their statistics. */
+  const segmentsToRead = (): readonly Segment[] => {
+    const all = store.snapshot();
+    if (!where || !store.segmentStats) return all;
+    return all.filter((s) => {
+      const stats = store.segmentStats!(s);
+      if (stats && canSkip(where, stats, s.rows)) {
+        readStats.segmentsSkipped++;
+        return false;
+      }
+      return true;
+    });
+  };
+  let rel: Relation;
   if (engine.kind === 'materialized' && store.readAll) {
     // The materialized engine reads it all before the first operator runs: as a materializing reader does, whole objects first.
-    return engine.fromIterator(schema, () => {
-      const segments = store.snapshot();
+    rel = engine.fromIterator(read, () => {
+      const segments = segmentsToRead();
       readStats.segmentsRead += segments.length;
-      const rows = store.readAll!(segments);
+      const rows = projector(read, names)(store.readAll!(segments));
       let i = 0;
       return { next: () => (i < rows.length ? rows[i++] : undefined), close: () => void (i = rows.length) };
     });
+  } else {
+    rel = engine.fromIterator(read, () => new SegmentIterator(store, segmentsToRead(), read, names));
   }
-  return engine.fromIterator(schema, () => new SegmentIterator(store, store.snapshot()));
+  if (where) rel = rel.filter(where);
+  if (read.length !== columns.length || read.some((c, i) => c !== columns[i])) rel = rel.project(columns);
+  return rel;
 }

@@ -1,24 +1,25 @@
 /**
- * A catalog's connection to S3: one I/O thread (worker.ts) running the AWS SDK client, and two
- * ways to ask it for something.
+ * A catalog's I/O thread (worker.ts): the AWS SDK client when the catalog reaches S3, and the
+ * Parquet reader (hyparquet, which is asynchronous) for Parquet tables on any store; and two ways
+ * to ask it for something.
  *
- * - Synchronously ({@link S3Connection.request}, or {@link S3Connection.send} then
- *   {@link S3Connection.wait}): the engines' iterators are synchronous, so a scan that needs the
+ * - Synchronously ({@link IoThread.request}, or {@link IoThread.send} then
+ *   {@link IoThread.wait}): the engines' iterators are synchronous, so a scan that needs the
  *   next segment blocks in `Atomics.wait` until the I/O thread has it. `send` without waiting is
  *   how a scan reads one segment ahead while the query works on the current one.
- * - Asynchronously ({@link S3Connection.call}): inserts and commits, which are async already and
+ * - Asynchronously ({@link IoThread.call}): inserts and commits, which are async already and
  *   must not block the event loop (other inserts of the process go on meanwhile).
  *
  * The thread starts at the first request and does not keep the process alive. Byte and request
- * counts are kept in {@link S3Connection.stats} (what a scenario reports as bytes transferred).
+ * counts are kept in {@link IoThread.stats} (what a scenario reports as bytes transferred).
  */
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { StorageError } from '../../errors.js';
-import type { S3Config } from './options.js';
+import { InternalError, StorageError } from '../../errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type S3Config } from './options.js';
 import type { Reply, Request, WireError } from './protocol.js';
 
-/** A request sent on the synchronous port, to be waited for with {@link S3Connection.wait}. */
+/** A request sent on the synchronous port, to be waited for with {@link IoThread.wait}. */
 export type Ticket = number;
 
 /** Tells the step runners to pause (a lock held by another writer). */
@@ -30,7 +31,7 @@ export interface Sleep {
 /** A sequence of requests whose answers decide the next: run the same logic sync or async. */
 export type Steps<T> = Generator<Request | Sleep, T, unknown>;
 
-export class S3Connection {
+export class IoThread {
   /** Requests made, bytes received (object reads) and sent (object writes). */
   readonly stats = { requests: 0, bytesIn: 0, bytesOut: 0 };
   private worker: Worker | undefined;
@@ -47,11 +48,18 @@ export class S3Connection {
   private readonly sentSync = new Map<number, Request>();
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-  constructor(readonly config: S3Config) {}
+  /** `config`: where S3 tables are, or undefined for a catalog without S3 (Parquet reads only). */
+  constructor(readonly config: S3Config | undefined) {}
+
+  /** The S3 options (for an S3 store's own use: it exists only in a catalog with them). */
+  get s3(): S3Config {
+    if (!this.config) throw new InternalError('this catalog was opened without s3 options');
+    return this.config;
+  }
 
   /** `s3://bucket/prefix`, for messages. */
   get where(): string {
-    return `s3://${this.config.bucket}/${this.config.prefix}`;
+    return this.config ? `s3://${this.config.bucket}/${this.config.prefix}` : 'local files';
   }
 
   private start(): void {
@@ -84,15 +92,15 @@ export class S3Connection {
   }
 
   private failAll(e: unknown): void {
-    for (const [, p] of this.pending) p.reject(new StorageError(`the S3 I/O thread for ${this.where} failed: ${(e as Error).message}`));
+    for (const [, p] of this.pending) p.reject(new StorageError(`the I/O thread for ${this.where} failed: ${(e as Error).message}`));
     this.pending.clear();
   }
 
   /** Count what a successful asynchronous answer moved. */
   private count(r: Request, value: unknown): unknown {
     this.stats.requests++;
-    if (r.op === 'get' && value instanceof Uint8Array) this.stats.bytesIn += value.byteLength;
-    else if (r.op === 'put') this.stats.bytesOut += typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
+    this.stats.bytesIn += replyBytes(value);
+    if (r.op === 'put') this.stats.bytesOut += typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
     return value;
   }
 
@@ -107,13 +115,13 @@ export class S3Connection {
 
   /** Block until the answer to `ticket` arrives; its value, or a StorageError. */
   wait<T>(ticket: Ticket): T {
-    const limit = this.config.requestTimeoutMs * 3 + 10_000, deadline = Date.now() + limit;
+    const limit = (this.config?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 3 + 10_000, deadline = Date.now() + limit;
     for (;;) {
       const seen = Atomics.load(this.counter, 0);
       for (let m = receiveMessageOnPort(this.syncPort); m; m = receiveMessageOnPort(this.syncPort)) {
         const reply = m.message as Reply;
         // Counted on arrival: an abandoned read-ahead's bytes were transferred too.
-        if (reply.ok && reply.value instanceof Uint8Array) this.stats.bytesIn += reply.value.byteLength;
+        if (reply.ok) this.stats.bytesIn += replyBytes(reply.value);
         if (this.abandoned.delete(reply.rid)) this.sentSync.delete(reply.rid);
         else this.arrived.set(reply.rid, reply);
       }
@@ -130,7 +138,7 @@ export class S3Connection {
       const left = deadline - Date.now();
       if (left <= 0) {
         this.abandoned.add(ticket);
-        throw new StorageError(`no answer from S3 (${this.config.endpoint ?? 'AWS'}) to ${this.what(this.sentSync.get(ticket)!)} within ${Math.round(limit / 1000)} s`);
+        throw new StorageError(`no answer from the I/O thread (${this.config?.endpoint ?? (this.config ? 'AWS' : 'local files')}) to ${this.what(this.sentSync.get(ticket)!)} within ${Math.round(limit / 1000)} s`);
       }
       Atomics.wait(this.counter, 0, seen, Math.min(left, 1000));
     }
@@ -202,7 +210,7 @@ export class S3Connection {
     this.worker = undefined;
     this.syncPort?.close();
     this.asyncPort?.close();
-    this.failAll(new Error('the connection was closed'));
+    this.failAll(new Error('the I/O thread was stopped'));
     w?.ref();
     await w?.terminate();
   }
@@ -216,6 +224,8 @@ export class S3Connection {
       case 'delete': return `deleting ${r.keys.length === 1 ? r.keys[0] : `${r.keys.length} objects`}`;
       case 'listUploads': return `listing uploads under ${r.prefix}`;
       case 'abortUpload': return `aborting the upload of ${r.key}`;
+      case 'parquetMeta': return `reading the Parquet footer of ${'key' in r.source ? r.source.key : r.source.file}`;
+      case 'parquetRows': return `reading row group ${r.rowGroup} of ${'key' in r.source ? r.source.key : r.source.file}`;
       default: return 'uploading';
     }
   }
@@ -224,6 +234,8 @@ export class S3Connection {
   private describe(r: Request, e: WireError): StorageError {
     const net: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'host not found', ETIMEDOUT: 'timed out', ECONNRESET: 'connection reset' };
     let reason: string;
+    if (e.name === 'SluiceError') return new StorageError(e.message);
+    if (!this.config || ('source' in r && 'file' in r.source)) return new StorageError(`${this.what(r)} failed: ${e.code ?? e.name}: ${e.message.split('\n')[0]}`);
     if (e.code && net[e.code]) reason = `cannot reach ${this.config.endpoint ?? 'S3'}: ${e.code} (${net[e.code]})`;
     else if (e.name === 'NoSuchBucket') reason = `bucket '${this.config.bucket}' does not exist`;
     else if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch' || e.status === 403) reason = `access denied (${e.name}; check the credentials)`;
@@ -231,6 +243,13 @@ export class S3Connection {
     else reason = `${e.name}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.message.split('\n')[0]}`;
     return new StorageError(`S3 failed ${this.what(r)} in bucket '${this.config.bucket}': ${reason}`);
   }
+}
+
+/** Bytes an answer brought from storage: an object's bytes, or what a Parquet read fetched. */
+function replyBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value !== null && typeof value === 'object' && typeof (value as { ioBytes?: unknown }).ioBytes === 'number') return (value as { ioBytes: number }).ioBytes;
+  return 0;
 }
 
 /** A fresh random name part: 12 hex digits (segment objects) or 16 (lock claims). */

@@ -15,6 +15,7 @@ import { utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { StorageError } from '../../errors.js';
 import type { S3Options } from './options.js';
 
 export interface LocalS3 {
@@ -73,7 +74,13 @@ export async function startLocalS3(dir: string): Promise<LocalS3> {
   return {
     endpoint,
     options: (bucket, extra = {}) => ({ bucket, endpoint, region: 'us-east-1', credentials: CREDENTIALS, ...extra }),
-    createBucket: async (name) => void (await client.send(new CreateBucketCommand({ Bucket: name }))),
+    createBucket: async (name) => {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: name }));
+      } catch (e) {
+        throw new StorageError(`cannot create bucket ${JSON.stringify(name)} on the local S3 server: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    },
     age: (bucket, key, to) => utimesSync(path.join(dir, bucket, `${key}._S3rver_object`), to, to),
     stop: async () => {
       client.destroy();

@@ -17,7 +17,27 @@ export type Request =
   | { op: 'uploadBegin'; key: string }
   | { op: 'uploadWrite'; id: number; bytes: Uint8Array }
   | { op: 'uploadEnd'; id: number }
-  | { op: 'uploadAbort'; id: number };
+  | { op: 'uploadAbort'; id: number }
+  /** A Parquet file's row groups: rows and per-column statistics ({@link ParquetMeta}). */
+  | { op: 'parquetMeta'; source: Source; size: number }
+  /** One row group's columns, decoded ({@link ParquetRows}). */
+  | { op: 'parquetRows'; source: Source; size: number; rowGroup: number; columns: string[] };
+
+/** Where a file is: an object of the catalog's bucket, or a local file (a filesystem table's). */
+export type Source = { key: string } | { file: string };
+
+export interface ParquetMeta {
+  rowGroups: { rows: number; stats: Record<string, { min?: unknown; max?: unknown; nulls?: number }> }[];
+  /** Bytes fetched to read it. */
+  ioBytes: number;
+}
+
+export interface ParquetRows {
+  rows: number;
+  /** One array per requested column, in the order asked (integers as numbers: Float64Array). */
+  columns: ArrayLike<unknown>[];
+  ioBytes: number;
+}
 
 export interface WireError {
   name: string;

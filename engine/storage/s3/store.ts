@@ -35,12 +35,13 @@
 import { hostname } from 'node:os';
 import { IngestError, StorageError } from '../../errors.js';
 import type { Tuple } from '../../types.js';
+import type { RowGroupStats } from '../parquet.js';
 import {
-  BATCH_BUFFER_BYTES, CommitQueue, decodeSegment, JsonBatch, parseManifest, SEGMENT_FILE,
-  type Manifest, type Segment, type SegmentReader, type TableStore, type TableWriter,
+  CommitQueue, decodeSegment, fileEncoder, isParquet, parquetReader, parquetStats, parseManifest, projector, SEGMENT_FILE,
+  type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
 } from '../store.js';
-import { nonce, type S3Connection, type Steps } from './connection.js';
-import type { ObjectInfo, Request } from './protocol.js';
+import { nonce, type IoThread, type Steps } from './connection.js';
+import type { ObjectInfo, ParquetMeta, Request } from './protocol.js';
 
 const MANIFESTS = 'manifest/';
 const DATA = 'data/';
@@ -77,7 +78,10 @@ export class S3TableStore implements TableStore {
    * is first used (then its leftovers are cleaned).
    * @throws StorageError when S3 cannot be reached or refuses (create only).
    */
-  constructor(private readonly conn: S3Connection, readonly prefix: string, private readonly label: string, create = false) {
+  /** Footers of this table's Parquet files, by file (never modified once written). */
+  private readonly footers = new Map<string, ParquetMeta>();
+
+  constructor(private readonly conn: IoThread, readonly prefix: string, private readonly label: string, create = false, private readonly opts: StoreOptions = {}) {
     if (create) {
       conn.runSync(this.createSteps());
       this.opened = true;
@@ -85,12 +89,12 @@ export class S3TableStore implements TableStore {
   }
 
   get bucket(): string {
-    return this.conn.config.bucket;
+    return this.conn.s3.bucket;
   }
 
   /** `s3://bucket/key`, for messages. */
   private url(key: string): string {
-    return `s3://${this.conn.config.bucket}/${key}`;
+    return `s3://${this.conn.s3.bucket}/${key}`;
   }
 
   private *createSteps(): Steps<void> {
@@ -176,7 +180,7 @@ export class S3TableStore implements TableStore {
     if (lock === null) return;
     try {
       yield* this.reloadSteps();
-      const age = this.conn.config.orphanAgeMs;
+      const age = this.conn.s3.orphanAgeMs;
       const named = new Set(this.manifest.segments.map((s) => `${this.prefix}${DATA}${s.file}`));
       const objects = (yield { op: 'list', prefix: this.prefix + DATA }) as ObjectInfo[];
       const dead = objects.filter((o) => !named.has(o.key) && this.serverNow - o.lastModified >= age);
@@ -232,8 +236,29 @@ export class S3TableStore implements TableStore {
     return decodeSegment(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), s, this.label);
   }
 
+  private readonly source: SourceOf = (s) => ({ key: (this.readRequest(s) as { key: string }).key });
+
+  private get names(): string[] {
+    return (this.opts.schema ?? []).map((c) => c.name);
+  }
+
+  segmentStats(s: Segment): RowGroupStats | undefined {
+    return isParquet(s) ? parquetStats(this.conn, s, this.source(s), this.footers) : undefined;
+  }
+
   readSegment(s: Segment): readonly Tuple[] {
+    if (isParquet(s)) return this.parquetRows([s]);
     return this.decode(s, this.conn.request<Uint8Array | null>(this.readRequest(s)));
+  }
+
+  private parquetRows(segments: readonly Segment[]): Tuple[] {
+    const r = parquetReader(this.conn, segments, this.source, this.names), out: Tuple[] = [];
+    try {
+      for (let rows = r.next(); rows; rows = r.next()) for (const t of rows) out.push(t);
+    } finally {
+      r.close();
+    }
+    return out;
   }
 
   /**
@@ -243,7 +268,9 @@ export class S3TableStore implements TableStore {
    * as the current one is entered, so its download overlaps the query's work; at most two
    * windows' bytes are held.
    */
-  reader(segments: readonly Segment[]): SegmentReader {
+  reader(segments: readonly Segment[], columns?: readonly string[]): SegmentReader {
+    if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.conn, segments, this.source, columns ?? this.names);
+    const pick = projector(columns, this.names);
     type Window = { from: number; to: number; start: number; ticket: number; bytes?: Uint8Array | null };
     let k = 0, span = 1, current: Window | undefined, ahead: Window | undefined;
     const plan = (from: number): Window | undefined => {
@@ -274,7 +301,7 @@ export class S3TableStore implements TableStore {
         if (w.bytes === undefined) w.bytes = this.conn.wait<Uint8Array | null>(w.ticket);
         const s = segments[k++]!;
         const part = w.bytes === null ? null : w.bytes.subarray(s.offset! - w.start, Math.min(w.bytes.byteLength, s.offset! - w.start + s.bytes!));
-        return this.decode(s, part);
+        return pick(this.decode(s, part));
       },
       close: () => {
         drop(current);
@@ -290,6 +317,8 @@ export class S3TableStore implements TableStore {
    * range covering its segments, in one request), then every segment is decoded.
    */
   readAll(segments: readonly Segment[]): Tuple[] {
+    // Parquet row groups are read (only their column chunks) by the I/O thread, one after another.
+    if (segments.some(isParquet)) return this.parquetRows(segments);
     const byFile = new Map<string, Segment[]>();
     for (const s of segments) {
       this.readRequest(s);
@@ -351,31 +380,39 @@ export class S3TableStore implements TableStore {
    */
   begin(): TableWriter {
     this.ensureOpen();
-    const file = `seg-${nonce()}.json`, key = `${this.prefix}${DATA}${file}`;
+    const enc = fileEncoder(this.opts.format ?? 'json', this.opts.schema ?? []);
+    const file = `seg-${nonce()}${enc.ext}`, key = `${this.prefix}${DATA}${file}`;
     let written: Manifest['segments'] | undefined = [];
     let upload: Promise<number> | undefined, size = 0, completed = false;
-    const free: Buffer[] = [];
+    const send = async (bytes: Uint8Array) => {
+      // A copy of its own, handed to the I/O thread (the batch's buffer is reused).
+      const copy = new Uint8Array(bytes.length);
+      copy.set(bytes);
+      upload ??= this.conn.call<number>({ op: 'uploadBegin', key });
+      const id = await upload;
+      await this.conn.call({ op: 'uploadWrite', id, bytes: copy });
+    };
     return {
-      newBatch: () => new JsonBatch(free.pop() ?? Buffer.allocUnsafe(BATCH_BUFFER_BYTES)),
+      newBatch: () => enc.newBatch(),
       writeBatch: async (batch) => {
         if (!written) throw new IngestError('this insert has already finished');
-        const b = batch as JsonBatch;
-        if (!b.rows) return;
-        const { bytes, buffer } = b.finish();
-        // A copy of its own, handed to the I/O thread; the batch buffer is reused.
-        const copy = new Uint8Array(bytes.length);
-        copy.set(bytes);
-        upload ??= this.conn.call<number>({ op: 'uploadBegin', key });
-        const id = await upload;
-        await this.conn.call({ op: 'uploadWrite', id, bytes: copy });
+        if (!batch.rows) return;
+        const { bytes, segmentAt, release } = enc.encode(batch);
+        await send(bytes);
+        release?.();
         if (!written) throw new IngestError('this insert has already finished');
-        written.push({ file, offset: size, bytes: bytes.length, rows: b.rows });
+        written.push({ file, offset: size + segmentAt, bytes: bytes.length - segmentAt, rows: batch.rows, ...(enc.ext === '.parquet' ? { rowGroup: written.length } : {}) });
         size += bytes.length;
-        if (free.length < 2) free.push(buffer);
       },
       commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');
         if (upload) {
+          const tail = enc.finish();
+          if (tail) {
+            await send(tail);
+            size += tail.length;
+            written = written.map((x) => (x.rowGroup === undefined ? x : { ...x, fileBytes: size }));
+          }
           const id = await upload;
           upload = undefined;
           await this.conn.call({ op: 'uploadEnd', id });
