@@ -88,6 +88,8 @@ export interface CaseRecord {
   error?: string;
   inputRows?: number;
   output?: { rows: number; checksum: string };
+  /** Storage tasks: bytes one run moved to or from storage (segment and Parquet bytes, measured by the store). */
+  ioBytes?: number;
   /** Every timing sample (ns per query), per round, in order. */
   rounds: number[][];
   /** Per round (parallel to `rounds`): the machine-speed probe's median time in that process, ns. */
@@ -377,6 +379,7 @@ export function validateResults(data: unknown, file: string): ResultsFile {
     if (!['ok', 'errored', 'pending'].includes(r.status as string)) c.fail(`${w}.status`, "'ok', 'errored' or 'pending'", r.status);
     c.string(`${w}.error`, r.error, true);
     c.number(`${w}.inputRows`, r.inputRows, true);
+    c.number(`${w}.ioBytes`, r.ioBytes, true);
     if (r.output !== undefined) {
       const o = c.object(`${w}.output`, r.output);
       c.number(`${w}.output.rows`, o.rows);

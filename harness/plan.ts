@@ -111,6 +111,10 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
     { scenario: 'read', grid: { rows: [10_000, 100_000, 1_000_000], store: ['filesystem', 'memory', 's3'] }, runs: READ_RUNS },
     // A scan of an S3 table: time to first row and peak heap, streaming against downloading it all first.
     { scenario: 'selectivity', grid: { rows: [10_000, 1_000_000], selectivity: [0.01], source: ['s3'] }, runs: [{ engine: 'materialized' }, { engine: 'streaming' }] },
+    // A filtered scan of a stored table, JSON and Parquet segments, on disk and in S3: bytes read, and row groups skipped by statistics.
+    { scenario: 'scan-table', grid: { rows: [1_000_000], store: ['filesystem', 's3'], segmentFormat: ['json', 'parquet'], keep: [0.1, 1] }, runs: [{ engine: 'streaming' }, { engine: 'materialized' }] },
+    // Parquet segments, written and read back.
+    { scenario: 'ingest', grid: { rows: [10_000, 1_000_000], segmentFormat: ['parquet'], store: ['filesystem', 's3'] }, runs: INGEST_RUNS.filter((r) => r.engine !== 'limit-loop') },
   ],
   full: [
     { scenario: 'selectivity', grid: { rows: [10_000, 100_000, 1_000_000], selectivity: [0.001, 0.01, 0.1, 0.2, 0.5, 1] }, runs: WITH_FUSION_AND_COMPOSITION_OFF },

@@ -423,6 +423,7 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
     else {
       rec.output = { rows: t.rows, checksum: t.checksum };
       rec.inputRows = t.inputRows;
+      if (t.ioBytes !== undefined) rec.ioBytes = t.ioBytes;
       rec.rounds.push(t.samplesNs);
       // Probe figures only while every round has one (an older base build's child has none).
       if (typeof t.probeNs === 'number' && (rec.probes?.length ?? 0) === rec.rounds.length - 1) {

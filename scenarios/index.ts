@@ -2,7 +2,7 @@ import { ConfigError } from '../engine/index.js';
 import { aggregation } from './aggregation.js';
 import { complexPipeline } from './complex-pipeline.js';
 import { groupBy } from './group-by.js';
-import { ingest, read } from './ingest.js';
+import { ingest, read, scanTable } from './ingest.js';
 import { join } from './join.js';
 import { memoryCharacteristics } from './memory-characteristics.js';
 import { multipleFilters } from './multiple-filters.js';
@@ -24,7 +24,7 @@ function withSource(s: Scenario): Scenario {
 
 /** Every scenario, by id. The one registry the harness and the CLI read. */
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation, groupBy, scale, ingest, read].map((s) => [s.id, withSource(s)]),
+  [selectivity, multipleFilters, complexPipeline, pipelineDepth, memoryCharacteristics, join, aggregation, groupBy, scale, ingest, read, scanTable].map((s) => [s.id, withSource(s)]),
 );
 
 /**

@@ -26,15 +26,15 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync, appendFileSync } 
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InternalError, type Tuple } from '../engine/index.js';
+import { col, ConfigError, createEngine, InternalError, lit, lt, type Tuple } from '../engine/index.js';
 import {
   createDatabase, createTable, dropTable, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, rowObject,
-  type Database, type StoreKind, type TableSchema,
+  scan, table as storedTable, type Database, type SegmentFormat, type StoreKind, type TableSchema,
 } from '../engine/storage/index.js';
 import { startLocalS3 } from '../engine/storage/s3/local-server.js';
 import { rng, SYMBOLS } from './data.js';
 import { SCRATCH_ENV } from './source.js';
-import type { Params, Scenario, TaskCase } from './types.js';
+import type { OutputChecksum, Params, Scenario, TaskCase } from './types.js';
 
 /** The stored trades' schema. */
 export const INGEST_SCHEMA: TableSchema = [
@@ -126,18 +126,23 @@ async function parseOnly(file: string, onRow: (t: Tuple) => void): Promise<numbe
 
 const sink = { last: undefined as unknown };
 
-function freshTable(db: Database, store: StoreKind): void {
+function freshTable(db: Database, store: StoreKind, segmentFormat: SegmentFormat): void {
   if (listTables(db).some((t) => t.name === 'trades')) dropTable(db, 'trades');
-  createTable(db, 'trades', INGEST_SCHEMA, { store });
+  createTable(db, 'trades', INGEST_SCHEMA, { store, segmentFormat });
 }
+
+/** Bytes the table's store has moved so far: what a run moved is the difference. */
+const moved = (db: Database, dir: 'bytesRead' | 'bytesWritten') => storedTable(db, 'trades').store.io[dir];
 
 /**
  * What both task scenarios start from: the NDJSON input on disk and an empty database whose
  * tables go to the case's store (for `s3`, a local S3-compatible server in a process of its own,
  * storing objects in the scratch folder: see engine/storage/s3/local-server.ts).
  */
-async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSize: number; file: string; db: Database; store: StoreKind }> {
+async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSize: number; file: string; db: Database; store: StoreKind; format: SegmentFormat }> {
   const rows = p.rows as number, batchSize = p.batchSize as number, store = (p.store ?? 'filesystem') as StoreKind;
+  const format = (p.segmentFormat ?? 'json') as SegmentFormat;
+  if (store === 'memory' && format !== 'json') throw new ConfigError(`segmentFormat '${format}' needs store 'filesystem' or 's3', got store 'memory'`);
   const dir = scratch();
   const file = path.join(dir, 'input.ndjson');
   writeTradesNdjson(file, rows, seed);
@@ -150,7 +155,7 @@ async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSi
   } else {
     catalog = openCatalog(store === 'filesystem' ? { root: path.join(dir, 'db') } : {});
   }
-  return { rows, batchSize, file, db: createDatabase(catalog, 'bench'), store };
+  return { rows, batchSize, file, db: createDatabase(catalog, 'bench'), store, format };
 }
 
 /** The parameters of both task scenarios. */
@@ -159,6 +164,7 @@ function sizeParams(what: string) {
     rows: { default: 100_000, doc: `rows in the ${what}` },
     batchSize: { default: 1000, doc: 'rows per written batch (stored segment)' },
     store: { default: 'filesystem', values: ['filesystem', 'memory', 's3'], doc: "where the table is: 'filesystem' (synced files), 'memory' or 's3' (a local S3-compatible server over loopback HTTP)", omitAtDefault: true },
+    segmentFormat: { default: 'json', values: ['json', 'parquet'], doc: "how inserts encode rows: 'json' (a JSON array per segment) or 'parquet' (a row group per segment)", omitAtDefault: true },
   };
 }
 
@@ -176,17 +182,21 @@ export const ingest: Scenario = {
   hasLimitLoop: true,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize, file, db, store } = await prepare(p, seed);
-    const stored = () => getTableData(db, 'trades');
+    const { rows, batchSize, file, db, store, format } = await prepare(p, seed);
+    // The stored rows, and the bytes the run wrote (the table is fresh for every run).
+    const stored = async (checksum: OutputChecksum) => {
+      const ioBytes = store === 'memory' ? undefined : moved(db, 'bytesWritten');
+      return { ...checksum(getTableData(db, 'trades')), ...(ioBytes !== undefined ? { ioBytes } : {}) };
+    };
     // Every run inserts into an empty table, created after the previous run, outside the timing.
-    freshTable(db, store);
-    const reset = () => freshTable(db, store);
+    freshTable(db, store, format);
+    const reset = () => freshTable(db, store, format);
     switch (runner) {
       case 'streaming':
         return {
           inputRows: rows,
           run: async () => (await insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows,
-          output: async () => checksum(stored()),
+          output: () => stored(checksum),
           reset,
         };
       case 'materialized':
@@ -198,7 +208,7 @@ export const ingest: Scenario = {
             const all = text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as unknown);
             return (await insertBatches(db, 'trades', all, batchSize)).rows;
           },
-          output: async () => checksum(stored()),
+          output: () => stored(checksum),
         };
       case 'limit-loop': {
         let seen: Tuple[] | undefined;
@@ -230,8 +240,8 @@ export const read: Scenario = {
   build: notAQuery,
   timing: { minSamples: 5 },
   async task(runner, p, seed, checksum): Promise<TaskCase> {
-    const { rows, batchSize, file, db, store } = await prepare(p, seed);
-    freshTable(db, store);
+    const { rows, batchSize, file, db, store, format } = await prepare(p, seed);
+    freshTable(db, store, format);
     await insertStream(db, 'trades', createReadStream(file), { batchSize });
     rmSync(file);
     const toObject = rowObject(INGEST_SCHEMA);
@@ -249,8 +259,47 @@ export const read: Scenario = {
       run: () => lines((l) => void (sink.last = l)),
       output: async () => {
         const seen: Tuple[] = [];
+        const before = moved(db, 'bytesRead');
         await lines((l) => seen.push([l]));
-        return checksum(seen);
+        const ioBytes = moved(db, 'bytesRead') - before;
+        return { ...checksum(seen), ...(store === 'memory' ? {} : { ioBytes }) };
+      },
+    };
+  },
+};
+
+/**
+ * `scan-table`: the same stored trades (ids in order, so each segment holds a range of them) read
+ * by a query keeping the first `keep` of them by id, `scan(db, table, engine, { where })`: the
+ * streaming engine pulls segments as the query asks, the materialized engine reads them all
+ * first; on a Parquet table both skip the row groups whose statistics rule the filter out. Bytes
+ * read per run are recorded: a 10% filter over Parquet should read about a tenth of a full scan.
+ */
+export const scanTable: Scenario = {
+  id: 'scan-table',
+  family: 'ingest',
+  title: 'a stored table scanned with a filter on its sorted id: streaming vs materialized engine, Parquet row groups skipped by statistics',
+  params: { ...sizeParams('stored table'), keep: { default: 0.1, values: [0.01, 0.1, 0.5, 1], doc: 'fraction of rows the filter keeps (the first ones by id)' } },
+  data: () => ({}),
+  build: notAQuery,
+  timing: { minSamples: 5 },
+  async task(runner, p, seed, checksum): Promise<TaskCase> {
+    if (runner !== 'streaming' && runner !== 'materialized') throw new InternalError('the scan-table scenario has no limit loop');
+    const { rows, batchSize, file, db, store, format } = await prepare(p, seed);
+    freshTable(db, store, format);
+    await insertStream(db, 'trades', createReadStream(file), { batchSize });
+    rmSync(file);
+    const engine = createEngine(runner);
+    const where = lt(col('id'), lit(Math.round(rows * (p.keep as number))));
+    const query = () => scan(db, 'trades', engine, { where }).toArray();
+    return {
+      inputRows: rows,
+      run: async () => query().length,
+      output: async () => {
+        const before = moved(db, 'bytesRead');
+        const out = query();
+        const ioBytes = moved(db, 'bytesRead') - before;
+        return { ...checksum(out), ...(store === 'memory' ? {} : { ioBytes }) };
       },
     };
   },

@@ -79,8 +79,11 @@ export interface TaskCase {
   readonly inputRows: number;
   /** Do the work once; resolves with the number of rows produced or stored. */
   run(): Promise<number>;
-  /** After a run: the output's row count and checksum (never timed). */
-  output(): Promise<{ rows: number; checksum: string }>;
+  /**
+   * After a run: the output's row count and checksum (never timed), and the bytes this run moved
+   * to or from storage (files, objects) where the task measures them.
+   */
+  output(): Promise<{ rows: number; checksum: string; ioBytes?: number }>;
   /** Called after every run, outside the timing: restore the state the next run starts from. */
   reset?(): void;
 }

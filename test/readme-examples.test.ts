@@ -62,6 +62,12 @@ test('the README\'s "Tables in S3" example runs as written against the local ser
   t.is(out, '20 10000\n');
 });
 
+test('the README\'s "Parquet segments" example runs as written: a filtered scan reads one row group\'s two columns', async (t) => {
+  const code = exampleAfter('### Parquet segments');
+  t.regex(code, /segmentFormat: 'parquet'/);
+  t.is(await runExample(code), '9 100000 11%\n', 'one row group in ten, and the footer');
+});
+
 /** Every ```sh block of the README, with the heading it sits under. */
 function shBlocks(): { heading: string; code: string }[] {
   const out: { heading: string; code: string }[] = [];

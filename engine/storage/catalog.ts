@@ -51,6 +51,7 @@ interface CatalogFile {
  */
 class UnreachableS3Store implements TableStore {
   readonly kind = 's3';
+  readonly io = { bytesRead: 0, bytesWritten: 0 };
   constructor(readonly bucket: string, readonly prefix: string, private readonly label: string) {}
   private fail(): never {
     throw new StorageError(`table ${this.label} is stored in S3 (s3://${this.bucket}/${this.prefix}); open the catalog with s3 options for bucket '${this.bucket}' to use it`);

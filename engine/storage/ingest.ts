@@ -407,17 +407,27 @@ export async function insertStream(db: Database, tableName: string, source: Chun
     const tail = decoder.end();
     if (tail.length > 0) parser.push(tail);
     parser.end();
-    await sink.drain(true);
-    if (opts.signal?.aborted) throw aborted(t);
-    await writer.commit();
+    await commitInsert(t, sink, writer, opts.signal);
   } catch (e) {
-    await sink.discard();
-    await writer.abort();
-    if (e instanceof SluiceError) throw e;
-    const err = e as Error;
-    throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${err?.name === 'AbortError' ? 'the source was aborted' : (err?.message ?? String(e))}`);
+    await abortInsert(t, sink, writer, e);
   }
   return { rows: sink.rows, batches: sink.batches, bytes, memoryPeakBytes: memory.peak };
+}
+
+/** The end of an insert whose input is all read: write the last batch, then publish every batch. */
+async function commitInsert(t: Table, sink: BatchSink, writer: TableWriter, signal: AbortSignal | undefined): Promise<void> {
+  await sink.drain(true);
+  if (signal?.aborted) throw aborted(t);
+  await writer.commit();
+}
+
+/** After any failure of an insert: drop its batches (the table is unchanged), and throw one error saying so. */
+async function abortInsert(t: Table, sink: BatchSink, writer: TableWriter, e: unknown): Promise<never> {
+  await sink.discard();
+  await writer.abort();
+  if (e instanceof SluiceError) throw e;
+  const err = e as Error;
+  throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${err?.name === 'AbortError' ? 'the source was aborted' : (err?.message ?? String(e))}`);
 }
 
 /**
@@ -471,14 +481,9 @@ async function insertParquet(t: Table, source: unknown, batchSize: number, opts:
       if (opts.signal?.aborted) throw aborted(t);
       rowStart = rowEnd;
     }
-    await sink.drain(true);
-    if (opts.signal?.aborted) throw aborted(t);
-    await writer.commit();
+    await commitInsert(t, sink, writer, opts.signal);
   } catch (e) {
-    await sink.discard();
-    await writer.abort();
-    if (e instanceof SluiceError) throw e;
-    throw new IngestError(`insert into ${t.label} failed, the table is unchanged: ${(e as Error)?.message ?? String(e)}`);
+    await abortInsert(t, sink, writer, e);
   }
   return { rows: sink.rows, batches: sink.batches, bytes: file.byteLength, memoryPeakBytes: memory.peak };
 }
@@ -506,12 +511,9 @@ export async function insertBatches(db: Database, tableName: string, rows: reado
         await yielder();
       }
     }
-    await sink.drain(true);
-    await writer.commit();
+    await commitInsert(t, sink, writer, undefined);
   } catch (e) {
-    await sink.discard();
-    await writer.abort();
-    throw e;
+    await abortInsert(t, sink, writer, e);
   }
   return { rows: sink.rows, batches: sink.batches, bytes: 0, memoryPeakBytes: memory.peak };
 }

@@ -157,7 +157,7 @@ export type SourceOf = (s: Segment) => Source;
  * Parquet segments in order, each row group's `columns` decoded by the I/O thread, the next one
  * requested as the current one is taken (its fetch and decoding overlap the query's work).
  */
-export function parquetReader(io: IoThread, segments: readonly Segment[], sourceOf: SourceOf, columns: readonly string[]): SegmentReader {
+export function parquetReader(io: IoThread, segments: readonly Segment[], sourceOf: SourceOf, columns: readonly string[], counts?: IoCounts): SegmentReader {
   let k = 0, ahead: { k: number; ticket: number } | undefined;
   const request = (j: number) => {
     const s = segments[j]!;
@@ -170,6 +170,7 @@ export function parquetReader(io: IoThread, segments: readonly Segment[], source
       ahead = k + 1 < segments.length ? { k: k + 1, ticket: request(k + 1) } : undefined;
       const s = segments[k++]!;
       const r = io.wait<ParquetRows>(ticket);
+      if (counts) counts.bytesRead += r.ioBytes;
       if (r.rows !== s.rows) throw new IngestError(`segment ${s.file}#${s.rowGroup} holds ${r.rows} rows, its manifest says ${s.rows}`);
       return parquetTuples(r);
     },
@@ -182,10 +183,11 @@ export function parquetReader(io: IoThread, segments: readonly Segment[], source
 }
 
 /** A Parquet segment's statistics, from its file's footer (read once per file by the I/O thread). */
-export function parquetStats(io: IoThread, s: Segment, source: Source, cache: Map<string, ParquetMeta>): RowGroupStats | undefined {
+export function parquetStats(io: IoThread, s: Segment, source: Source, cache: Map<string, ParquetMeta>, counts?: IoCounts): RowGroupStats | undefined {
   let meta = cache.get(s.file!);
   if (!meta) {
     meta = io.request<ParquetMeta>({ op: 'parquetMeta', source, size: s.fileBytes! });
+    if (counts) counts.bytesRead += meta.ioBytes;
     cache.set(s.file!, meta);
   }
   return meta.rowGroups[s.rowGroup!]?.stats as RowGroupStats | undefined;
@@ -203,8 +205,16 @@ export interface TableWriter {
   abort(): Promise<void>;
 }
 
+/** Bytes a store moved to and from where its data lives (files, objects), since it was opened. */
+export interface IoCounts {
+  bytesRead: number;
+  bytesWritten: number;
+}
+
 export interface TableStore {
   readonly kind: StoreKind;
+  /** What this store has read and written (a memory store: nothing). */
+  readonly io: IoCounts;
   /** The committed segments now; later commits do not change the returned list. */
   snapshot(): readonly Segment[];
   /** Rows of one segment of a snapshot (synchronous: the engines' iterators are). */
@@ -315,6 +325,7 @@ export const BATCH_BUFFER_BYTES = 64 * 1024;
 
 export class MemoryTableStore implements TableStore {
   readonly kind = 'memory';
+  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
   private segments: readonly Segment[] = [];
   private readonly commits = new CommitQueue();
 
@@ -478,6 +489,7 @@ function stamp(file: string): string {
 
 export class FileTableStore implements TableStore {
   readonly kind = 'filesystem';
+  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
   private manifest!: Manifest;
   private segments!: readonly Segment[];
   /** What the manifest file was when it was last read (reads re-read it when it changed). */
@@ -569,18 +581,18 @@ export class FileTableStore implements TableStore {
     return { file: path.join(this.dir, s.file!) };
   };
 
-  private io(): IoThread {
+  private thread(): IoThread {
     if (!this.opts.io) throw new StorageError(`table ${this.label} has Parquet segments, which need a catalog's I/O thread to read`);
     return this.opts.io();
   }
 
   segmentStats(s: Segment): RowGroupStats | undefined {
-    return isParquet(s) ? parquetStats(this.io(), s, this.source(s), this.footers) : undefined;
+    return isParquet(s) ? parquetStats(this.thread(), s, this.source(s), this.footers, this.io) : undefined;
   }
 
   reader(segments: readonly Segment[], columns?: readonly string[]): SegmentReader {
     const names = this.opts.schema?.map((c) => c.name);
-    if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.io(), segments, this.source, columns ?? names ?? []);
+    if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.thread(), segments, this.source, columns ?? names ?? [], this.io);
     let k = 0;
     const pick = projector(columns, names);
     return {
@@ -610,6 +622,7 @@ export class FileTableStore implements TableStore {
           if (n === 0) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is truncated`);
           got += n;
         }
+        this.io.bytesRead += got;
         text = buf.toString('utf8');
       } finally {
         closeSync(fd);
@@ -630,7 +643,7 @@ export class FileTableStore implements TableStore {
    * that its file is still there, and publishes manifest + its segments atomically.
    */
   private parquetReader(segments: readonly Segment[]): SegmentReader {
-    return parquetReader(this.io(), segments, this.source, (this.opts.schema ?? []).map((c) => c.name));
+    return parquetReader(this.thread(), segments, this.source, (this.opts.schema ?? []).map((c) => c.name), this.io);
   }
 
   begin(): TableWriter {
@@ -667,6 +680,7 @@ export class FileTableStore implements TableStore {
           }
           let done = 0;
           while (done < buf.length) done += (await handle.write(buf, done, buf.length - done, offset + done)).bytesWritten;
+          this.io.bytesWritten += done;
         } catch (e) {
           if (e instanceof StorageError) throw e;
           throw new StorageError(`cannot write segment file ${file} of ${this.label}: ${ioReason(e)}`);
@@ -682,6 +696,7 @@ export class FileTableStore implements TableStore {
           if (handle && tail) {
             let done = 0;
             while (done < tail.length) done += (await handle.write(tail, done, tail.length - done, offset + done)).bytesWritten;
+            this.io.bytesWritten += done;
             offset += tail.length;
             written = written.map((x) => (x.rowGroup === undefined ? x : { ...x, fileBytes: offset }));
           }

@@ -142,8 +142,8 @@ function heapOutcome(expected: { rows: number; checksum: string }, inputRows: nu
 /** Work that completes asynchronously: a task, or a query whose result comes back through a promise (DuckDB). */
 interface Deferred {
   run(): Promise<number>;
-  /** After a run: the output's row count and checksum (never timed). */
-  output(): Promise<{ rows: number; checksum: string }>;
+  /** After a run: the output's row count and checksum (never timed), and the bytes it moved to or from storage (tasks that measure it). */
+  output(): Promise<{ rows: number; checksum: string; ioBytes?: number }>;
   /** Called after every run, outside the timing. */
   reset?(): void;
 }
@@ -196,6 +196,7 @@ async function timeDeferred(inputRows: number, c: Deferred, settings: TimeSettin
   if (lastCount !== expected.rows) throw new Error(`the work produced ${lastCount} rows under timing but ${expected.rows} when checked`);
   return {
     rows: expected.rows, checksum: expected.checksum, inputRows,
+    ...(expected.ioBytes !== undefined ? { ioBytes: expected.ioBytes } : {}),
     samplesNs: bench.stats.sample.map((s: number) => s * 1e9), calls, extraFraction: 0,
   };
 }

@@ -42,6 +42,8 @@ export interface OutputOutcome {
   checksum: string;
   /** Rows in the case's input tables (tasks: rows ingested or read). */
   inputRows: number;
+  /** Tasks that measure it: bytes one run moved to or from storage. */
+  ioBytes?: number;
 }
 
 /** A time pass (benchmark.js, one case in the child). */

@@ -46,7 +46,11 @@ test('on the S3 store (a local server started by each child), ingest and read ag
   for (const c of r.cases) {
     t.is(c.status, 'ok', `${c.id}: ${c.error}`);
     t.is(c.output!.rows, 3000);
+    t.true(c.ioBytes! > 50_000, `${c.id}: moved ${c.ioBytes} bytes to or from storage`);
   }
+  // The same rows written as the same segments: the same bytes, whichever store.
+  const written = r.cases.filter((c) => c.scenario === 'ingest' && c.engine === 'streaming').map((c) => c.ioBytes);
+  t.is(written[0], written[1]);
   const sums = (scenario: string) => new Set(r.cases.filter((c) => c.scenario === scenario).map((c) => c.output!.checksum));
   t.is(sums('ingest').size, 1, 'the same rows stored on either store');
   t.is(sums('read').size, 1, 'the same lines read back from either store');

@@ -38,7 +38,7 @@ import type { Tuple } from '../../types.js';
 import type { RowGroupStats } from '../parquet.js';
 import {
   CommitQueue, decodeSegment, fileEncoder, isParquet, parquetReader, parquetStats, parseManifest, projector, SEGMENT_FILE,
-  type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
+  type IoCounts, type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
 } from '../store.js';
 import { nonce, type IoThread, type Steps } from './connection.js';
 import type { ObjectInfo, ParquetMeta, Request } from './protocol.js';
@@ -60,6 +60,7 @@ const manifestName = (v: number) => `${MANIFESTS}${String(v).padStart(12, '0')}.
 
 export class S3TableStore implements TableStore {
   readonly kind = 's3';
+  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
   private manifest: Manifest = { version: 0, segments: [] };
   private manifestKey = '';
   private segments: readonly Segment[] = [];
@@ -230,6 +231,12 @@ export class S3TableStore implements TableStore {
     return { op: 'get', key: `${this.prefix}${DATA}${s.file}`, start: s.offset!, end: s.offset! + s.bytes! };
   }
 
+  /** Count a downloaded object's bytes (or range's), then decode a segment of them. */
+  private take(s: Segment, bytes: Uint8Array | null): readonly Tuple[] {
+    if (bytes) this.io.bytesRead += bytes.byteLength;
+    return this.decode(s, bytes);
+  }
+
   private decode(s: Segment, bytes: Uint8Array | null): readonly Tuple[] {
     if (bytes === null) throw new IngestError(`segment object ${this.url(this.prefix + DATA + s.file!)} of ${this.label} is missing (was the table dropped?)`);
     if (bytes.byteLength !== s.bytes) throw new IngestError(`segment ${s.file}@${s.offset} of ${this.label} is truncated: ${bytes.byteLength} of ${s.bytes} bytes`);
@@ -243,16 +250,16 @@ export class S3TableStore implements TableStore {
   }
 
   segmentStats(s: Segment): RowGroupStats | undefined {
-    return isParquet(s) ? parquetStats(this.conn, s, this.source(s), this.footers) : undefined;
+    return isParquet(s) ? parquetStats(this.conn, s, this.source(s), this.footers, this.io) : undefined;
   }
 
   readSegment(s: Segment): readonly Tuple[] {
     if (isParquet(s)) return this.parquetRows([s]);
-    return this.decode(s, this.conn.request<Uint8Array | null>(this.readRequest(s)));
+    return this.take(s, this.conn.request<Uint8Array | null>(this.readRequest(s)));
   }
 
   private parquetRows(segments: readonly Segment[]): Tuple[] {
-    const r = parquetReader(this.conn, segments, this.source, this.names), out: Tuple[] = [];
+    const r = parquetReader(this.conn, segments, this.source, this.names, this.io), out: Tuple[] = [];
     try {
       for (let rows = r.next(); rows; rows = r.next()) for (const t of rows) out.push(t);
     } finally {
@@ -269,7 +276,7 @@ export class S3TableStore implements TableStore {
    * windows' bytes are held.
    */
   reader(segments: readonly Segment[], columns?: readonly string[]): SegmentReader {
-    if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.conn, segments, this.source, columns ?? this.names);
+    if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.conn, segments, this.source, columns ?? this.names, this.io);
     const pick = projector(columns, this.names);
     type Window = { from: number; to: number; start: number; ticket: number; bytes?: Uint8Array | null };
     let k = 0, span = 1, current: Window | undefined, ahead: Window | undefined;
@@ -298,7 +305,10 @@ export class S3TableStore implements TableStore {
           ahead = plan(current!.to);
         }
         const w = current!;
-        if (w.bytes === undefined) w.bytes = this.conn.wait<Uint8Array | null>(w.ticket);
+        if (w.bytes === undefined) {
+          w.bytes = this.conn.wait<Uint8Array | null>(w.ticket);
+          if (w.bytes) this.io.bytesRead += w.bytes.byteLength;
+        }
         const s = segments[k++]!;
         const part = w.bytes === null ? null : w.bytes.subarray(s.offset! - w.start, Math.min(w.bytes.byteLength, s.offset! - w.start + s.bytes!));
         return pick(this.decode(s, part));
@@ -334,6 +344,7 @@ export class S3TableStore implements TableStore {
     const rows: Tuple[] = [];
     for (const p of pending) {
       const bytes = this.conn.wait<Uint8Array | null>(p.ticket);
+      if (bytes) this.io.bytesRead += bytes.byteLength;
       for (const s of p.list) {
         const part = bytes === null ? null : bytes.subarray(s.offset! - p.start, Math.min(bytes.byteLength, s.offset! - p.start + s.bytes!));
         for (const t of this.decode(s, part)) rows.push(t);
@@ -391,6 +402,7 @@ export class S3TableStore implements TableStore {
       upload ??= this.conn.call<number>({ op: 'uploadBegin', key });
       const id = await upload;
       await this.conn.call({ op: 'uploadWrite', id, bytes: copy });
+      this.io.bytesWritten += copy.byteLength;
     };
     return {
       newBatch: () => enc.newBatch(),
