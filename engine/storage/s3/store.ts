@@ -401,8 +401,10 @@ export class S3TableStore implements TableStore {
       copy.set(bytes);
       upload ??= this.conn.call<number>({ op: 'uploadBegin', key });
       const id = await upload;
+      // The copy is handed over (detached) with the message: count its length first.
+      const n = copy.byteLength;
       await this.conn.call({ op: 'uploadWrite', id, bytes: copy });
-      this.io.bytesWritten += copy.byteLength;
+      this.io.bytesWritten += n;
     };
     return {
       newBatch: () => enc.newBatch(),
