@@ -375,7 +375,11 @@ export function storage(ix: CaseIndex): Table | null {
         const lo = sizes[0]!, hi = sizes.at(-1)!;
         for (const engine of ['streaming', 'materialized']) {
           const a = heap(find(lo, engine))?.peakBytes, b = heap(find(hi, engine))?.peakBytes;
-          if (a && b) notes.push(`${scenario}${where}, ${engine}: peak heap ${formatBytes(a)} at ${lo.toLocaleString('en-US')} rows, ${formatBytes(b)} at ${hi.toLocaleString('en-US')} rows (${(b / a).toFixed(1)}x for ${(hi / lo).toLocaleString('en-US')}x the rows)${engine !== 'streaming' ? '' : scenario === 'ingest' ? `; target flat within 2x: ${b / a <= 2 ? 'met' : 'NOT met'}` : `; ${b / a <= 2 ? 'flat' : 'not flat'} within 2x (no target is set for reads)`}.`);
+          // The flat-heap target is set for streaming ingest into the filesystem and S3 stores; a memory table is itself on the heap,
+          // and a Parquet writer keeps every row group's metadata for the footer.
+          const judged = store === 'filesystem' || store === 's3';
+          const why = store === 'memory' ? ' (a memory table holds its rows on the heap: no target)' : store.endsWith('parquet') ? " (the Parquet writer keeps each row group's metadata until the footer: no target)" : '';
+          if (a && b) notes.push(`${scenario}${where}, ${engine}: peak heap ${formatBytes(a)} at ${lo.toLocaleString('en-US')} rows, ${formatBytes(b)} at ${hi.toLocaleString('en-US')} rows (${(b / a).toFixed(1)}x for ${(hi / lo).toLocaleString('en-US')}x the rows)${engine !== 'streaming' ? '' : scenario === 'ingest' ? (judged ? `; target flat within 2x: ${b / a <= 2 ? 'met' : 'NOT met'}` : why) : `; ${b / a <= 2 ? 'flat' : 'not flat'} within 2x (no target is set for reads)`}.`);
         }
       }
       if (scenario === 'ingest') {

@@ -82,7 +82,8 @@ export class ParquetEncoder {
     const columnData = this.schema.map((c, i) => {
       const values = b.columns[i]!;
       const data = c.type === 'int' || c.type === 'timestamp' ? values.map((v) => (v === null ? null : BigInt(v as number))) : values;
-      return { name: c.name, data: data as never };
+      // No offset index: a row group here is one page per column, read whole, and each index would be kept until the footer.
+      return { name: c.name, data: data as never, offsetIndex: false };
     });
     this.writer.write({ columnData, rowGroupSize: b.rows });
     return { bytes: this.take(), groupAt };
