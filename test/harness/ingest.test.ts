@@ -33,13 +33,12 @@ test('the ingest family runs as tasks in child processes: every runner agrees on
 
 test('on the S3 store (a local server started by each child), ingest and read agree with the filesystem store and report it per store', async (t) => {
   t.timeout(120_000);
+  // Each case's children start a server of their own: the streaming runners only (the materializing ones are tested above).
   const cases = ['filesystem', 's3'].flatMap((store) => [
     makeCase('ingest', { rows: 3000, batchSize: 500, store }, 'streaming'),
-    makeCase('ingest', { rows: 3000, batchSize: 500, store }, 'materialized'),
     makeCase('read', { rows: 3000, batchSize: 500, store }, 'streaming'),
-    makeCase('read', { rows: 3000, batchSize: 500, store }, 'materialized'),
   ]);
-  t.is(cases[4]!.id, 'ingest/rows=3000,batchSize=500,store=s3/streaming');
+  t.is(cases[2]!.id, 'ingest/rows=3000,batchSize=500,store=s3/streaming');
   t.is(cases[0]!.id, 'ingest/rows=3000,batchSize=500/streaming', 'the default store is left out of ids (old ids stay valid)');
   const out = path.join(tempDir('sluice-ingest-s3-'), 'r.json');
   const r = await runCases({ suite: 'ingest', cases, out, settings: { rounds: 1, maxTime: 0.05, minSamples: 2, warmupRuns: 1, heapRuns: 2 } });
@@ -55,6 +54,6 @@ test('on the S3 store (a local server started by each child), ingest and read ag
   t.is(sums('ingest').size, 1, 'the same rows stored on either store');
   t.is(sums('read').size, 1, 'the same lines read back from either store');
   const table = storage(new CaseIndex(r))!;
-  t.deepEqual(table.rows.map((row) => `${row[0]} ${row[1]}`), ['ingest filesystem', 'ingest filesystem', 'ingest s3', 'ingest s3', 'read filesystem', 'read filesystem', 'read s3', 'read s3']);
+  t.deepEqual(table.rows.map((row) => `${row[0]} ${row[1]}`), ['ingest filesystem', 'ingest s3', 'read filesystem', 'read s3']);
   t.regex(table.notes.join('\n'), /I\/O thread/);
 });
