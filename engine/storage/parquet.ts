@@ -13,7 +13,6 @@
  * chunks a query uses, and the main thread waits for the decoded columns. A scan given a filter
  * skips row groups whose statistics show that no row can pass it ({@link canSkip}).
  */
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { IngestError } from '../errors.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { Expr } from '../expr/expr.js';
@@ -65,12 +64,21 @@ export class ParquetBatch implements BatchBuilder {
   settle(): void {}
 }
 
-/** One insert's Parquet file, encoded a row group at a time. */
+type Writer = import('hyparquet-writer').ParquetWriter;
+type Bytes = import('hyparquet-writer').ByteWriter;
+
+/**
+ * One insert's Parquet file, encoded a row group at a time. hyparquet-writer is loaded by
+ * {@link ParquetEncoder.open}, at the first Parquet insert: a process that never writes Parquet
+ * (a measuring child, a query) does not load it.
+ */
 export class ParquetEncoder {
-  private readonly out = new ByteWriter();
-  private readonly writer: ParquetWriter;
-  constructor(private readonly schema: TableSchema) {
-    this.writer = new ParquetWriter({ writer: this.out, schema: parquetSchema(schema) as never, statistics: true });
+  private constructor(private readonly schema: TableSchema, private readonly out: Bytes, private readonly writer: Writer) {}
+
+  static async open(schema: TableSchema): Promise<ParquetEncoder> {
+    const { ByteWriter, ParquetWriter } = await import('hyparquet-writer');
+    const out = new ByteWriter();
+    return new ParquetEncoder(schema, out, new ParquetWriter({ writer: out, schema: parquetSchema(schema) as never, statistics: true }));
   }
 
   /**

@@ -107,23 +107,24 @@ export interface FileEncoder {
   readonly ext: string;
   newBatch(): BatchBuilder;
   /** A batch's bytes, where its segment starts in them, and (JSON) a call that frees its buffer for reuse once written. */
-  encode(b: BatchBuilder): { bytes: Uint8Array; segmentAt: number; release?(): void };
+  encode(b: BatchBuilder): Promise<{ bytes: Uint8Array; segmentAt: number; release?(): void }>;
   /** The bytes that end the file (a Parquet footer), if any. */
-  finish(): Uint8Array | undefined;
+  finish(): Promise<Uint8Array | undefined>;
 }
 
 /** The encoder of one insert into a table of `format` with `schema`. */
 export function fileEncoder(format: SegmentFormat, schema: TableSchema): FileEncoder {
   if (format === 'parquet') {
-    const enc = new ParquetEncoder(schema);
+    let enc: Promise<ParquetEncoder> | undefined;
+    const encoder = () => (enc ??= ParquetEncoder.open(schema));
     return {
       ext: '.parquet',
       newBatch: () => new ParquetBatch(schema.length),
-      encode: (b) => {
-        const { bytes, groupAt } = enc.encode(b as ParquetBatch);
+      encode: async (b) => {
+        const { bytes, groupAt } = (await encoder()).encode(b as ParquetBatch);
         return { bytes, segmentAt: groupAt };
       },
-      finish: () => enc.finish(),
+      finish: async () => (await encoder()).finish(),
     };
   }
   // Buffers of written batches, for the next ones (one is filled while another is written).
@@ -131,11 +132,11 @@ export function fileEncoder(format: SegmentFormat, schema: TableSchema): FileEnc
   return {
     ext: '.json',
     newBatch: () => new JsonBatch(free.pop() ?? Buffer.allocUnsafe(BATCH_BUFFER_BYTES)),
-    encode: (b) => {
+    encode: async (b) => {
       const { bytes, buffer } = (b as JsonBatch).finish();
       return { bytes, segmentAt: 0, release: () => void (free.length < 2 && free.push(buffer)) };
     },
-    finish: () => undefined,
+    finish: async () => undefined,
   };
 }
 
@@ -666,7 +667,7 @@ export class FileTableStore implements TableStore {
       writeBatch: async (batch) => {
         if (!written) throw new IngestError('this insert has already finished');
         if (!batch.rows) return;
-        const { bytes: buf, segmentAt, release } = enc.encode(batch);
+        const { bytes: buf, segmentAt, release } = await enc.encode(batch);
         try {
           if (!handle) {
             created = true;
@@ -692,7 +693,7 @@ export class FileTableStore implements TableStore {
       commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');
         try {
-          const tail = handle ? enc.finish() : undefined;
+          const tail = handle ? await enc.finish() : undefined;
           if (handle && tail) {
             let done = 0;
             while (done < tail.length) done += (await handle.write(tail, done, tail.length - done, offset + done)).bytesWritten;

@@ -411,7 +411,7 @@ export class S3TableStore implements TableStore {
       writeBatch: async (batch) => {
         if (!written) throw new IngestError('this insert has already finished');
         if (!batch.rows) return;
-        const { bytes, segmentAt, release } = enc.encode(batch);
+        const { bytes, segmentAt, release } = await enc.encode(batch);
         await send(bytes);
         release?.();
         if (!written) throw new IngestError('this insert has already finished');
@@ -421,7 +421,7 @@ export class S3TableStore implements TableStore {
       commit: () => this.commits.run(async () => {
         if (!written) throw new IngestError('this insert has already finished');
         if (upload) {
-          const tail = enc.finish();
+          const tail = await enc.finish();
           if (tail) {
             await send(tail);
             size += tail.length;
