@@ -27,14 +27,19 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { col, ConfigError, createEngine, InternalError, lit, lt, type Tuple } from '../engine/index.js';
-import {
-  createDatabase, createTable, dropTable, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, rowObject,
-  scan, table as storedTable, type Database, type SegmentFormat, type StoreKind, type TableSchema,
-} from '../engine/storage/index.js';
-import { startLocalS3 } from '../engine/storage/s3/local-server.js';
+import type { Database, SegmentFormat, StoreKind, TableSchema } from '../engine/storage/index.js';
 import { rng, SYMBOLS } from './data.js';
 import { SCRATCH_ENV } from './source.js';
 import type { OutputChecksum, Params, Scenario, TaskCase } from './types.js';
+
+/**
+ * Storage is loaded by the tasks that use it (every one of them awaits {@link loadStorage} first),
+ * not when the scenario registry is imported: a measuring child of a query over an array loads no
+ * storage code (S3, Parquet), which changed its heap and timings in the gate.
+ */
+let storage: typeof import('../engine/storage/index.js') | undefined;
+const loadStorage = async () => (storage ??= await import('../engine/storage/index.js'));
+const S = () => storage!;
 
 /** The stored trades' schema. */
 export const INGEST_SCHEMA: TableSchema = [
@@ -127,12 +132,12 @@ async function parseOnly(file: string, onRow: (t: Tuple) => void): Promise<numbe
 const sink = { last: undefined as unknown };
 
 function freshTable(db: Database, store: StoreKind, segmentFormat: SegmentFormat): void {
-  if (listTables(db).some((t) => t.name === 'trades')) dropTable(db, 'trades');
-  createTable(db, 'trades', INGEST_SCHEMA, { store, segmentFormat });
+  if (S().listTables(db).some((t) => t.name === 'trades')) S().dropTable(db, 'trades');
+  S().createTable(db, 'trades', INGEST_SCHEMA, { store, segmentFormat });
 }
 
 /** Bytes the table's store has moved so far: what a run moved is the difference. */
-const moved = (db: Database, dir: 'bytesRead' | 'bytesWritten') => storedTable(db, 'trades').store.io[dir];
+const moved = (db: Database, dir: 'bytesRead' | 'bytesWritten') => S().table(db, 'trades').store.io[dir];
 
 /**
  * What both task scenarios start from: the NDJSON input on disk and an empty database whose
@@ -140,6 +145,7 @@ const moved = (db: Database, dir: 'bytesRead' | 'bytesWritten') => storedTable(d
  * storing objects in the scratch folder: see engine/storage/s3/local-server.ts).
  */
 async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSize: number; file: string; db: Database; store: StoreKind; format: SegmentFormat }> {
+  await loadStorage();
   const rows = p.rows as number, batchSize = p.batchSize as number, store = (p.store ?? 'filesystem') as StoreKind;
   const format = (p.segmentFormat ?? 'json') as SegmentFormat;
   if (store === 'memory' && format !== 'json') throw new ConfigError(`segmentFormat '${format}' needs store 'filesystem' or 's3', got store 'memory'`);
@@ -148,14 +154,14 @@ async function prepare(p: Params, seed: number): Promise<{ rows: number; batchSi
   writeTradesNdjson(file, rows, seed);
   let catalog;
   if (store === 's3') {
-    const server = await startLocalS3(path.join(dir, 's3'));
+    const server = await S().startLocalS3(path.join(dir, 's3'));
     process.once('exit', () => void server.stop());
     await server.createBucket('sluice-bench');
-    catalog = openCatalog({ s3: server.options('sluice-bench') });
+    catalog = S().openCatalog({ s3: server.options('sluice-bench') });
   } else {
-    catalog = openCatalog(store === 'filesystem' ? { root: path.join(dir, 'db') } : {});
+    catalog = S().openCatalog(store === 'filesystem' ? { root: path.join(dir, 'db') } : {});
   }
-  return { rows, batchSize, file, db: createDatabase(catalog, 'bench'), store, format };
+  return { rows, batchSize, file, db: S().createDatabase(catalog, 'bench'), store, format };
 }
 
 /** The parameters of both task scenarios. */
@@ -186,7 +192,7 @@ export const ingest: Scenario = {
     // The stored rows, and the bytes the run wrote (the table is fresh for every run).
     const stored = async (checksum: OutputChecksum) => {
       const ioBytes = store === 'memory' ? undefined : moved(db, 'bytesWritten');
-      return { ...checksum(getTableData(db, 'trades')), ...(ioBytes !== undefined ? { ioBytes } : {}) };
+      return { ...checksum(S().getTableData(db, 'trades')), ...(ioBytes !== undefined ? { ioBytes } : {}) };
     };
     // Every run inserts into an empty table, created after the previous run, outside the timing.
     freshTable(db, store, format);
@@ -195,7 +201,7 @@ export const ingest: Scenario = {
       case 'streaming':
         return {
           inputRows: rows,
-          run: async () => (await insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows,
+          run: async () => (await S().insertStream(db, 'trades', createReadStream(file, { highWaterMark: 64 * 1024 }), { batchSize })).rows,
           output: () => stored(checksum),
           reset,
         };
@@ -206,7 +212,7 @@ export const ingest: Scenario = {
           run: async () => {
             const text = await readFile(file, 'utf8');
             const all = text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as unknown);
-            return (await insertBatches(db, 'trades', all, batchSize)).rows;
+            return (await S().insertBatches(db, 'trades', all, batchSize)).rows;
           },
           output: () => stored(checksum),
         };
@@ -242,13 +248,13 @@ export const read: Scenario = {
   async task(runner, p, seed, checksum): Promise<TaskCase> {
     const { rows, batchSize, file, db, store, format } = await prepare(p, seed);
     freshTable(db, store, format);
-    await insertStream(db, 'trades', createReadStream(file), { batchSize });
+    await S().insertStream(db, 'trades', createReadStream(file), { batchSize });
     rmSync(file);
-    const toObject = rowObject(INGEST_SCHEMA);
+    const toObject = S().rowObject(INGEST_SCHEMA);
     const lines = async (each: (line: string) => void): Promise<number> => {
-      if (runner === 'streaming') return eachLine(readStream(db, 'trades'), each);
+      if (runner === 'streaming') return eachLine(S().readStream(db, 'trades'), each);
       if (runner === 'materialized') {
-        const all = getTableData(db, 'trades').map((t) => JSON.stringify(toObject(t)));
+        const all = S().getTableData(db, 'trades').map((t) => JSON.stringify(toObject(t)));
         for (const l of all) each(l);
         return all.length;
       }
@@ -287,11 +293,11 @@ export const scanTable: Scenario = {
     if (runner !== 'streaming' && runner !== 'materialized') throw new InternalError('the scan-table scenario has no limit loop');
     const { rows, batchSize, file, db, store, format } = await prepare(p, seed);
     freshTable(db, store, format);
-    await insertStream(db, 'trades', createReadStream(file), { batchSize });
+    await S().insertStream(db, 'trades', createReadStream(file), { batchSize });
     rmSync(file);
     const engine = createEngine(runner);
     const where = lt(col('id'), lit(Math.round(rows * (p.keep as number))));
-    const query = () => scan(db, 'trades', engine, { where }).toArray();
+    const query = () => S().scan(db, 'trades', engine, { where }).toArray();
     return {
       inputRows: rows,
       run: async () => query().length,

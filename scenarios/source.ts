@@ -35,8 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from './types.js';
 import { columnarBytes, ConfigError, encodeColumns, rowDecoder, type ColumnKind, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
-import { createDatabase, createTable, insertBatches, openCatalog, scan, table as storedTable, type Catalog, type ColumnType } from '../engine/storage/index.js';
-import { startLocalS3, type LocalS3 } from '../engine/storage/s3/local-server.js';
+import type { Catalog, ColumnType, LocalS3 } from '../engine/storage/index.js';
 
 export const SOURCES = ['array', 'scan', 'store', 's3'] as const;
 export type SourceKind = (typeof SOURCES)[number];
@@ -117,6 +116,8 @@ const STORE_INSERT_ROWS = 65_536;
  * called or the process (or worker) exits; in `scratch` (default: {@link SCRATCH_ENV}'s folder).
  */
 export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch: string = process.env[SCRATCH_ENV] || os.tmpdir(), kind: 'filesystem' | 's3' = 'filesystem'): Promise<Table> {
+  // Loaded here, not with the scenarios: a child measuring a query over an array loads no storage code.
+  const { createDatabase, createTable, insertBatches, openCatalog, scan, table: storedTable, startLocalS3 } = await import('../engine/storage/index.js');
   const cols = encodeColumns(schema, rows);
   const kinds = cols.columns.map((c) => c.kind);
   const root = mkdtempSync(path.join(scratch, 'sluice-store-'));
