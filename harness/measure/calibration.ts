@@ -37,11 +37,9 @@ export function calibrationKernel(kernel: KernelName, count: number, length: num
     return sum;
   };
   // Warm up first, as the heap pass does for queries: the JIT's code and feedback for the kernel
-  // would otherwise be allocated inside the measured interval. Ten runs, not two: with the other
-  // core busy (the test suite's S3 servers and workers), background compilation finished inside
-  // the measured run after two, and the 400 x 1000 kernel measured 13% over its true size (0.2-0.6%
-  // when the machine was idle).
-  for (let i = 0; i < 10; i++) work();
+  // would otherwise be allocated inside the measured interval.
+  work();
+  work();
   const { result, heap } = measureHeap(work);
   return {
     kernel,
