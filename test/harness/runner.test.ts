@@ -156,7 +156,9 @@ test('killing the runner mid-run and resuming loses and duplicates nothing', asy
 });
 
 test('heap calibration: a kernel that retains a known number of bytes is measured within 10%', async (t) => {
-  for (const [count, length] of [[40, 125_000], [400, 1000]] as const) {
+  // Many small arrays: 1600 of 8 KiB (12.8 MiB). With 400 (3.2 MiB), a fixed 0.25-0.4 MiB more heap,
+  // seen with both cores busy (the suite's S3 servers and workers), read 7-13% over; idle, 0.2-0.6%.
+  for (const [count, length] of [[40, 125_000], [1600, 1000]] as const) {
     const r = await runChild({ mode: 'calibrate', kernel: 'retain', count, length }, ['--expose-gc', '--max-semi-space-size=1'], 60);
     if (!r.ok) return t.fail(r.error);
     const peakErr = r.measuredPeakBytes! / r.truePeakBytes! - 1;
