@@ -365,8 +365,7 @@ export class Catalog {
 function entryOf(t: Table): TableEntry | undefined {
   const fmt = t.segmentFormat === 'parquet' ? { segmentFormat: 'parquet' as const } : {};
   if (t.store.kind === 'filesystem') return { schema: t.schema, store: 'filesystem', ...fmt };
-  if (t.store instanceof S3TableStore) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix, ...fmt };
-  if (t.store instanceof UnreachableS3Store) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix, ...fmt };
+  if (t.store instanceof S3TableStore || t.store instanceof UnreachableS3Store) return { schema: t.schema, store: 's3', bucket: t.store.bucket, prefix: t.store.prefix, ...fmt };
   return undefined;
 }
 

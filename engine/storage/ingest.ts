@@ -473,7 +473,8 @@ async function insertParquet(t: Table, source: unknown, batchSize: number, opts:
       await parquetRead({ file, metadata: md, rowStart, rowEnd, columns: names, rowFormat: 'array', onComplete: (r) => void (rows = r as unknown[][]) });
       for (const r of rows) {
         rowNumber++;
-        for (let c = 0; c < r.length; c++) r[c] = fromParquet(r[c], () => `row ${rowNumber} of ${t.label}: column '${names[c]}'`);
+        // The message's parts, not a closure per value: the message is built only for a bad one.
+        for (let c = 0; c < r.length; c++) r[c] = fromParquet(r[c], rowNumber, t.label, names[c]!);
         sink.add(convert(r, rowNumber));
       }
       rows = [];

@@ -110,14 +110,16 @@ export class ParquetEncoder {
   }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER), MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 /**
  * A Parquet value as the engine's: INT64 (a bigint) as a number, which must be a safe integer; a
  * timestamp (a Date) as epoch milliseconds.
  * @throws IngestError for an integer beyond 2^53, which a number cannot hold exactly.
  */
-export function fromParquet(v: unknown, where: () => string): Value {
+export function fromParquet(v: unknown, row: number, table: string, column: string): Value {
   if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new IngestError(`${where()}: the integer ${v} is beyond 2^53, which sluice's numbers cannot hold exactly`);
+    if (v > MAX_SAFE || v < MIN_SAFE) throw new IngestError(`row ${row} of ${table}: column '${column}': the integer ${v} is beyond 2^53, which sluice's numbers cannot hold exactly`);
     return Number(v);
   }
   if (v instanceof Date) return v.getTime();

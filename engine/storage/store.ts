@@ -79,7 +79,11 @@ export interface SegmentReader {
  * a time.
  */
 export function segmentReader(store: TableStore, segments: readonly Segment[], columns?: readonly string[], schema?: readonly string[]): SegmentReader {
-  if (store.reader) return store.reader(segments, columns);
+  return store.reader ? store.reader(segments, columns) : sequentialReader(store, segments, columns, schema);
+}
+
+/** `segments` read one `readSegment` at a time, cut down to `columns`: the reader of a store with no read-ahead. */
+export function sequentialReader(store: Pick<TableStore, 'readSegment'>, segments: readonly Segment[], columns?: readonly string[], schema?: readonly string[]): SegmentReader {
   let k = 0;
   const pick = projector(columns, schema);
   return {
@@ -181,6 +185,17 @@ export function parquetReader(io: IoThread, segments: readonly Segment[], source
       k = segments.length;
     },
   };
+}
+
+/** Every row of Parquet `segments`, read through {@link parquetReader}. */
+export function parquetRowsOf(io: IoThread, segments: readonly Segment[], sourceOf: SourceOf, columns: readonly string[], counts?: IoCounts): Tuple[] {
+  const r = parquetReader(io, segments, sourceOf, columns, counts), out: Tuple[] = [];
+  try {
+    for (let rows = r.next(); rows; rows = r.next()) for (const t of rows) out.push(t);
+  } finally {
+    r.close();
+  }
+  return out;
 }
 
 /** A Parquet segment's statistics, from its file's footer (read once per file by the I/O thread). */
@@ -594,23 +609,13 @@ export class FileTableStore implements TableStore {
   reader(segments: readonly Segment[], columns?: readonly string[]): SegmentReader {
     const names = this.opts.schema?.map((c) => c.name);
     if (segments.length > 0 && segments.every(isParquet)) return parquetReader(this.thread(), segments, this.source, columns ?? names ?? [], this.io);
-    let k = 0;
-    const pick = projector(columns, names);
-    return {
-      next: () => (k < segments.length ? pick(this.readSegment(segments[k++]!)) : undefined),
-      close: () => void (k = segments.length),
-    };
+    return sequentialReader(this, segments, columns, names);
   }
 
   readSegment(s: Segment): readonly Tuple[] {
     this.checkFile(s);
     if (isParquet(s)) {
-      const r = this.parquetReader([s]);
-      try {
-        return r.next()!;
-      } finally {
-        r.close();
-      }
+      return parquetRowsOf(this.thread(), [s], this.source, (this.opts.schema ?? []).map((c) => c.name), this.io);
     }
     let text: string;
     try {
@@ -643,10 +648,6 @@ export class FileTableStore implements TableStore {
    * table's lock, re-reads the manifest (another process may have committed meanwhile), checks
    * that its file is still there, and publishes manifest + its segments atomically.
    */
-  private parquetReader(segments: readonly Segment[]): SegmentReader {
-    return parquetReader(this.thread(), segments, this.source, (this.opts.schema ?? []).map((c) => c.name), this.io);
-  }
-
   begin(): TableWriter {
     const enc = fileEncoder(this.opts.format ?? 'json', this.opts.schema ?? []);
     const file = `seg-${randomBytes(6).toString('hex')}${enc.ext}`;

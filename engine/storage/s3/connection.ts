@@ -85,8 +85,9 @@ export class IoThread {
       if (!p) return;
       this.pending.delete(reply.rid);
       if (this.pending.size === 0) this.asyncPort.unref();
-      if (reply.ok) p.resolve(this.count(p.r, reply.value));
-      else p.reject(this.describe(p.r, reply.error));
+      if (!reply.ok) return p.reject(this.describe(p.r, reply.error));
+      this.stats.bytesIn += replyBytes(reply.value);
+      p.resolve(this.counted(p.r, reply.value));
     });
     this.asyncPort.unref();
   }
@@ -96,10 +97,12 @@ export class IoThread {
     this.pending.clear();
   }
 
-  /** Count what a successful asynchronous answer moved. */
-  private count(r: Request, value: unknown): unknown {
+  /**
+   * Count an answered request and the bytes it sent (a put's body; an upload's chunks are counted
+   * when handed over). What it brought back is counted on arrival.
+   */
+  private counted(r: Request, value: unknown): unknown {
     this.stats.requests++;
-    this.stats.bytesIn += replyBytes(value);
     if (r.op === 'put') this.stats.bytesOut += typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
     return value;
   }
@@ -131,9 +134,7 @@ export class IoThread {
         const r = this.sentSync.get(ticket)!;
         this.sentSync.delete(ticket);
         if (!reply.ok) throw this.describe(r, reply.error);
-        this.stats.requests++;
-        if (r.op === 'put') this.stats.bytesOut += typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
-        return reply.value as T;
+        return this.counted(r, reply.value) as T;
       }
       const left = deadline - Date.now();
       if (left <= 0) {

@@ -37,7 +37,7 @@ import { IngestError, StorageError } from '../../errors.js';
 import type { Tuple } from '../../types.js';
 import type { RowGroupStats } from '../parquet.js';
 import {
-  CommitQueue, decodeSegment, fileEncoder, isParquet, parquetReader, parquetStats, parseManifest, projector, SEGMENT_FILE,
+  CommitQueue, decodeSegment, fileEncoder, isParquet, parquetReader, parquetRowsOf, parquetStats, parseManifest, projector, SEGMENT_FILE,
   type IoCounts, type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
 } from '../store.js';
 import { nonce, type IoThread, type Steps } from './connection.js';
@@ -259,13 +259,7 @@ export class S3TableStore implements TableStore {
   }
 
   private parquetRows(segments: readonly Segment[]): Tuple[] {
-    const r = parquetReader(this.conn, segments, this.source, this.names, this.io), out: Tuple[] = [];
-    try {
-      for (let rows = r.next(); rows; rows = r.next()) for (const t of rows) out.push(t);
-    } finally {
-      r.close();
-    }
-    return out;
+    return parquetRowsOf(this.conn, segments, this.source, this.names, this.io);
   }
 
   /**
