@@ -139,9 +139,14 @@ class ColumnBuilder {
 /**
  * Generated-code names for column `c`: its values array and (dictionary columns) its dictionary.
  * A generated function binds `V{c}` = `values[c]` and `D{c}` = `dicts[c]` (see {@link columnBinds}).
+ * With `code`, only the columns that code reads (`V{c}[`) are bound: a pull loop runs its binds
+ * at every `next()`, so a scan of 3 of 7 columns should load 3.
  */
-export function columnBinds(kinds: readonly ColumnKind[], values = 'values', dicts = 'dicts'): string {
-  return kinds.map((k, c) => (k.startsWith('dict') ? `const V${c} = ${values}[${c}], D${c} = ${dicts}[${c}];` : `const V${c} = ${values}[${c}];`)).join('\n');
+export function columnBinds(kinds: readonly ColumnKind[], values = 'values', dicts = 'dicts', code?: string): string {
+  return kinds
+    .map((k, c) => (code !== undefined && !code.includes(`V${c}[`) ? '' : k.startsWith('dict') ? `const V${c} = ${values}[${c}], D${c} = ${dicts}[${c}];` : `const V${c} = ${values}[${c}];`))
+    .filter((b) => b !== '')
+    .join('\n');
 }
 
 /** The JS expression reading column `c` (of `kind`) at row index `i` (an identifier): a fixed form per kind. */
@@ -174,15 +179,6 @@ function reader<F>(table: ColumnarTable, columns: readonly number[], form: strin
     READERS.set(key, f as ReaderFactory<unknown>);
   }
   return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
-}
-
-/**
- * A writer `fill(i, out)` of some columns of row `i` into `out` at their schema positions (the
- * other slots are left as they are): a scan that pushes a filter down decodes only what the
- * predicate reads into one reused tuple, and builds the row's own tuple only when it passes.
- */
-export function cellsDecoder(table: ColumnarTable, columns: readonly number[]): (i: number, out: Value[]) => void {
-  return reader(table, columns, 'cellsDecoder', (reads) => `function fill(i, out) { ${reads.map((r, k) => `out[${columns[k]}] = ${r};`).join(' ')} }`);
 }
 
 /**

@@ -317,9 +317,9 @@ const COLUMN_CACHE = new Map<string, { pull: ColumnMaker; push: ColumnPusher }>(
 export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly Stage[]): ColumnFusedPlan {
   const { g, slots } = generate(kinds.map((k, c) => columnRead(k, c, 'q')), stages);
   const { temps, consts } = preamble(g);
-  const binds = columnBinds(kinds, 'values_', 'dicts_');
   const pullBody = [...g.lines, `pos = p;`, `return [${slots.join(', ')}];`].join('\n        ');
   const pushBody = [...g.lines, `sink([${slots.join(', ')}]);`, `k++;`].join('\n        ');
+  const binds = columnBinds(kinds, 'values_', 'dicts_', pushBody);
   const source = `${kinds.join(',')}\n${consts}\n${temps}\n${pushBody}`;
   let m = COLUMN_CACHE.get(source);
   if (m === undefined) {

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../context.js';
-import { RelationConsumedError } from '../errors.js';
+import { InternalError, RelationConsumedError } from '../errors.js';
 import { isExpr, type Expr } from '../expr/expr.js';
 import { compileColumnRun, compileProbeRun, compileRun, type ProbeFusedPlan, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
@@ -11,14 +11,13 @@ import { ConcatIterator } from '../iterators/concat-iterator.js';
 import { DistinctIterator } from '../iterators/distinct-iterator.js';
 import { ExtendIterator } from '../iterators/extend-iterator.js';
 import { FilterIterator } from '../iterators/filter-iterator.js';
-import { ScanFilterIterator } from '../iterators/scan-filter-iterator.js';
 import { LimitIterator } from '../iterators/limit-iterator.js';
 import { MaterializeIterator } from '../iterators/materialize-iterator.js';
 import { ProjectIterator } from '../iterators/project-iterator.js';
 import { extender } from '../iterators/projector.js';
 import { SourceIterator } from '../iterators/source-iterator.js';
 import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
-import { checkExpr, columnIndex, referencedColumns } from '../expr/compile.js';
+import { checkExpr, compilePredicate } from '../expr/compile.js';
 import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
 import { compileFold, compileProbeFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
 import { planAggregate, type AggregatePlan, type AggregateSpec } from '../aggregate/aggregate-plan.js';
@@ -272,28 +271,14 @@ export class StreamingRelation implements Relation {
       return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     }
     const p = planFilter(this.schema, predicate);
-    if (this.sourceColumns !== null && isExpr(predicate) && this.ctx.options.enableIteratorComposition) return this.scanFilter(predicate, p);
+    if (isExpr(predicate) && this.pushableScan()) return this.fuse(this.schema, { kind: 'filter', expr: predicate, input: this.schema }, 'scan');
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
-  }
-
-  /**
-   * A filter over a fresh `fromColumns()` source, pushed into the scan (see ScanFilterIterator):
-   * only the predicate's columns are decoded for a row it drops. The predicate must be data (an
-   * Expr), so that the columns it reads are known; a JS function gets the plain scan. Opening it
-   * consumes the source, as any operator over it does; a source already opened, peeked or armed
-   * for caching is read the ordinary way (or refuses, when consumed).
-   */
-  private scanFilter(predicate: Expr, p: (t: Tuple) => boolean): StreamingRelation {
-    const used = [...new Set(referencedColumns(predicate))].map((name) => columnIndex(this.schema, name)).sort((a, b) => a - b);
-    return new StreamingRelation(this.schema, this.ctx, () => {
-      const cols = this.takeFusedInput('columns');
-      return cols !== null ? new ScanFilterIterator(cols, used, p, this.ctx) : new FilterIterator(this.open(), p);
-    }, () => -1);
   }
 
   project(columns: readonly string[]): Relation {
     const indices = planProject(this.schema, columns);
     if (this.canFuse()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices });
+    if (this.pushableScan()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices }, 'scan');
     return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
   }
 
@@ -403,8 +388,9 @@ export class StreamingRelation implements Relation {
   }
 
   forEach(sink: (t: Tuple) => void): number {
-    if (this.fused !== null && this.state === 'fresh' && this.peeked === null) {
-      // What open() would do for a fused run, but pushing when the input is an array.
+    if (this.fused !== null && this.state === 'fresh' && this.peeked === null && this.ctx.options.enablePipelineFusion) {
+      // What open() would do for a fused run, but pushing when the input is an array. (A scan with
+      // work pushed into it, fusion off, is pulled like any composed iterator.)
       this.state = 'consumed';
       return StreamingRelation.pushFused(this.fused, this.ctx, sink);
     }
@@ -458,15 +444,53 @@ export class StreamingRelation implements Relation {
    * has already planned the stage the ordinary way (so plan errors surface at once, exactly as
    * without fusion); the run is compiled when it is opened, once, and the code is cached by shape,
    * so building a deep pipeline does not regenerate its prefix at every stage.
+   *
+   * `how` 'scan' (pipeline fusion off): the stage is pushed into a columnar scan, see
+   * {@link pushableScan}; the run is opened by {@link openScan}.
    */
-  private fuse(schema: Schema, stage: Stage): StreamingRelation {
+  private fuse(schema: Schema, stage: Stage, how: 'fused' | 'scan' = 'fused'): StreamingRelation {
     // Only a fresh, unpeeked, unarmed run can be extended; otherwise it is the new run's input.
     const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
-    const base = extendable ? this.fused!.base : this;
-    const stages = extendable ? [...this.fused!.stages, stage] : [stage];
+    const run: FusedRun = extendable ? { base: this.fused!.base, stages: [...this.fused!.stages, stage] } : { base: this, stages: [stage] };
     const ctx = this.ctx;
-    const hasFilter = stages.some((s) => s.kind === 'filter');
-    return new StreamingRelation(schema, ctx, () => StreamingRelation.openFused({ base, stages }, ctx), () => (hasFilter ? -1 : base.knownSize()), null, { base, stages });
+    const hasFilter = run.stages.some((s) => s.kind === 'filter');
+    const open = how === 'scan' ? () => StreamingRelation.openScan(run, ctx) : () => StreamingRelation.openFused(run, ctx);
+    return new StreamingRelation(schema, ctx, open, () => (hasFilter ? -1 : run.base.knownSize()), null, run);
+  }
+
+  /**
+   * Whether a filter (an Expr) or a projection over this relation is pushed into a columnar scan,
+   * as a database's table scan evaluates its pushed-down predicate and projection itself: this is
+   * a fresh `fromColumns()` source, or such a scan with filters and projections already pushed
+   * into it, and nothing has read it; iterator composition is on (off, every operator buffers its
+   * input) and pipeline fusion off (on, the fused run does this and more). The scan then reads
+   * the predicate's columns straight from the column arrays, tests each row in generated code
+   * (the fused run's code, {@link compileColumnRun}, restricted to filters and projections), and
+   * decodes only the output columns of the rows that pass: a scan that keeps 1% of its rows builds
+   * 1% of the tuples, and a projection of 3 columns decodes 3. The operators above it still pull
+   * one tuple at a time through their own iterators.
+   */
+  private pushableScan(): boolean {
+    const o = this.ctx.options;
+    return (this.sourceColumns !== null || this.fused !== null) && this.state === 'fresh' && this.peeked === null && o.enableIteratorComposition && !o.enablePipelineFusion;
+  }
+
+  /**
+   * Open a columnar scan with pushed-down filters and projections (see {@link pushableScan}): over
+   * the source's columns, which consumes it; or, when the source was read meanwhile (opened,
+   * peeked, or armed by materialize()), the ordinary iterators over what it replays.
+   */
+  private static openScan(run: FusedRun, ctx: ExecutionContext): TupleIterator {
+    const cols = run.base.takeFusedInput('columns');
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).overColumns(cols, ctx);
+    let it = run.base.open();
+    for (const s of run.stages) {
+      // Only filters and projections are pushed into a scan.
+      if (s.kind === 'filter') it = new FilterIterator(it, compilePredicate(s.expr, s.input));
+      else if (s.kind === 'project') it = new ProjectIterator(it, s.indices);
+      else throw new InternalError(`a '${s.kind}' stage was pushed into a scan`);
+    }
+    return it;
   }
 
   /**
@@ -563,7 +587,7 @@ export class StreamingRelation implements Relation {
     };
   }
 
-  /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run (or a pushed-down scan filter) directly, and is consumed. */
+  /** A fresh `from()` / `fromColumns()` source hands its rows or columns to a fused run (or a scan with work pushed into it) directly, and is consumed. */
   private takeFusedInput(what: 'rows'): readonly Tuple[] | null;
   private takeFusedInput(what: 'columns'): ColumnarTable | null;
   private takeFusedInput(what: 'rows' | 'columns'): readonly Tuple[] | ColumnarTable | null {
