@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, InternalError, SluiceError } from '../engine/index.js';
-import { SCENARIOS } from '../scenarios/index.js';
+import { SCENARIOS, SOURCES } from '../scenarios/index.js';
 import { peersOf, RUNNERS, type Runner } from './case.js';
 import { renderReport, withAnswer } from '../reports/render.js';
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,9 @@ import { EXPORT_FORMATS, toGithubActionBenchmark } from '../reports/export.js';
 import { GATE_SETTINGS, PAIRED_GATE_SETTINGS, runGate } from './gate/gate.js';
 import { runCalibration } from './gate/calibrate.js';
 import { DEFAULT_SETTINGS, PROJECT_ROOT, runCases, SUITE_SETTINGS } from './runner.js';
+
+/** The --source option's help, one text for every command that takes it. */
+const SOURCE_HELP = `where query cases read rows: ${SOURCES.join(', ')}, or several as array,scan (default the suite's own)`;
 import { runSummary, sweepSummary } from '../reports/summary.js';
 
 /** Exit codes: 0 fine, 1 a finding (errored cases; a regression, for the gate), 2 bad input. */
@@ -140,7 +143,7 @@ function withRunFlags<T>(y: Argv<T>) {
     .option('group-isolates', { type: 'string', describe: `isolate groups per group pass, where a case group's runners take turns in one process; 0: no group passes, every case timed by benchmark.js in a process of its own (default ${DEFAULT_SETTINGS.groupIsolates}; scale ${SUITE_SETTINGS.scale?.groupIsolates})` })
     .option('group-passes', { type: 'string', describe: `most group passes (processes) per case group, while a ratio's 95% interval is wider than ±${(DEFAULT_SETTINGS.groupTarget ?? 0) * 100}% (default ${DEFAULT_SETTINGS.groupPasses}; quick and reference ${SUITE_SETTINGS.reference?.groupPasses})` })
     .option('engine', { type: 'string', describe: `comma-separated runners to keep (${RUNNERS.join(', ')})` })
-    .option('source', { type: 'string', describe: "where query cases read rows: array, scan or store, or several as array,scan (default the suite's own)" })
+    .option('source', { type: 'string', describe: SOURCE_HELP })
     .option('set', { type: 'string', array: true, describe: 'engine option for every engine case, option=value (repeatable)' })
     .option('out', { type: 'string', describe: 'results file to write (default results/<suite>-<time>.json)' })
     .option('resume', { type: 'boolean', describe: 'continue an interrupted run in --out' })
@@ -391,7 +394,7 @@ export function buildCli(argv: string[]) {
       y.option('suite', { type: 'string', describe: `list the cases of a suite (${Object.keys(SUITES).join(', ')})` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'comma-separated runners to keep' })
-        .option('source', { type: 'string', describe: "where query cases read rows: array, scan or store, or several as array,scan (default the suite's own)" })
+        .option('source', { type: 'string', describe: SOURCE_HELP })
         .example('$0 list --suite quick', 'print the case ids of the quick suite'),
     async (a) => void (exitCode = listCommand(a)))
     .command('run', 'run a suite of cases, each in its own process, and write a results file', (y) =>
@@ -446,7 +449,7 @@ export function buildCli(argv: string[]) {
         .option('suite', { type: 'string', describe: `suite to run: ${Object.keys(SUITES).join(', ')} (default quick)` })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
-        .option('source', { type: 'string', describe: "where query cases read rows: array, scan or store, or several as array,scan (default the suite's own)" })
+        .option('source', { type: 'string', describe: SOURCE_HELP })
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
         .option('force', { type: 'boolean', describe: 'overwrite results in --out' })
         .option('format', { type: 'string', describe: 'md or json (default md)' })
@@ -462,7 +465,7 @@ export function buildCli(argv: string[]) {
         .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect: every run stretched by that fraction of its own time, with CPU work; calibrate only (default 10%)' })
         .option('filter', { type: 'string', describe: 'glob over case ids' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
-        .option('source', { type: 'string', describe: "where query cases read rows: array, scan or store, or several as array,scan (default the suite's own)" })
+        .option('source', { type: 'string', describe: SOURCE_HELP })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })
         .option('from', { type: 'string', describe: 're-evaluate the arms measured earlier in this directory (no measuring)' })
         .option('paired', { type: 'boolean', describe: 'calibrate the paired gate (default on; needs the built CLI; --no-paired: the gate with one process per build and round)' })

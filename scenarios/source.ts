@@ -6,8 +6,9 @@
  *   nothing: it wraps the array.
  * - `scan`: the rows encoded once, before any timing, into compact columns (typed arrays; strings
  *   as dictionary codes; `encodeColumns` in the engine), read through `engine.fromColumns`: the
- *   streaming engine decodes a fresh tuple per row as a query pulls it (a fused run reads the
- *   columns it uses and builds only its output tuples); the materialized engine decodes the whole
+ *   streaming engine decodes a fresh tuple per row as a query pulls it (a filter or projection
+ *   written over the scan is pushed into it, and a fused run reads the columns it uses: both build
+ *   only their output tuples); the materialized engine decodes the whole
  *   scan into an array first, as a materializing engine does. This is the cost the published
  *   work is about.
  *   In memory, so that I/O does not dominate; the tuples decoded are the same values as the
