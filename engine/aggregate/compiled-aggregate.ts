@@ -1,6 +1,6 @@
 import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '../columns.js';
 import type { ExecutionContext } from '../context.js';
-import { ExecutionError } from '../errors.js';
+import { ExecutionError, InternalError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
 import { countingRead, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
@@ -80,6 +80,12 @@ export class Groups {
   private readonly groupBytes: number;
   private capacity = 16;
   private readonly mem: MemoryReservation;
+  /**
+   * The generated fold's fast path is on (see {@link speculates}): so far every aggregated value
+   * was a number other than NaN (count(col): not null), so min and max hold numbers from ±Infinity
+   * on, with no tags written, and sum counts nothing. {@link settle} writes what that skipped.
+   */
+  speculating: boolean;
 
   constructor(private readonly plan: AggregatePlan, ctx: ExecutionContext, operator: string) {
     const mem = (this.mem = ctx.memory.reservation(operator));
@@ -98,8 +104,27 @@ export class Groups {
       bytes += LAYOUT[a.fn].groupBytes;
     }
     this.groupBytes = bytes;
+    this.speculating = speculates(plan);
     // With no group-by columns there is exactly one group, even for empty input.
     if (plan.groupBy.length === 0) this.add([]);
+  }
+
+  /**
+   * End the fast path (at the first value it does not take, or when the fold is done; idempotent).
+   * Every group so far was made by it, for a row whose aggregated values were all numbers, so
+   * every min, max, first and last holds numbers (tag 1) and every sum counted at least one (its
+   * count is read only against zero; avg counts in the fast path too).
+   */
+  settle(): void {
+    if (!this.speculating) return;
+    this.speculating = false;
+    const n = this.values.length;
+    this.plan.aggs.forEach((a, i) => {
+      const s = this.first[i]!;
+      if (a.fn === 'min' || a.fn === 'max') (this.state[s + 1] as Uint8Array).fill(1, 0, n);
+      else if (a.fn === 'first' || a.fn === 'last') (this.state[s + 2] as Uint8Array).fill(1, 0, n);
+      else if (a.fn === 'sum') (this.state[s + 1] as Float64Array).fill(1, 0, n);
+    });
   }
 
   get size(): number {
@@ -177,11 +202,27 @@ export class Groups {
   }
 }
 
+/** The functions the fold's fast path takes (see {@link Groups.speculating}). */
+const FAST_FUNCTIONS: ReadonlySet<AggregateFunction> = new Set(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']);
+
+/**
+ * Whether an aggregation's fold starts on its fast path: it groups by at least one column (so
+ * every group is made by a row the fast path took) and every aggregate is one the fast path
+ * takes. The fast path leaves out the per-group tags of min, max, first and last and the count of sum, which
+ * exist for nulls and non-numbers, until the first such value; the group-by over 1M rows then
+ * runs closer to a hand-written loop that knows its data are numbers.
+ */
+export function speculates(plan: AggregatePlan): boolean {
+  return plan.groupBy.length > 0 && plan.aggs.every((a) => FAST_FUNCTIONS.has(a.fn));
+}
+
 /** A number stored unboxed (tag 1); anything else, NaN included, is kept as a value (tag 2). */
 const unboxed = (v: Value): v is number => typeof v === 'number' && v === v;
 
 /** The generated code's paths for everything but numbers in strict order (see the module comment). */
 export const AGG_SLOW = {
+  /** The bytes the model counts for a min or max holding `v` (the slow path's `best` reserves them with a group's first value). */
+  bytes: valueBytes,
   notNumber(label: string, v: Value): never {
     throw new ExecutionError(`${label} takes numbers, got ${typeof v} ${JSON.stringify(v)}`);
   },
@@ -230,9 +271,29 @@ export const AGG_SLOW = {
 /**
  * The loop body after the run's stages: the group id into `g` (a new group is added with its key
  * values), then each accumulator's update. `slots` are the JS expressions of the run's output
- * columns; `binds` declares the key tables and the fields' locals (`let`: reloaded after a new group).
+ * columns; `binds` declares the key tables and the fields' locals (`let`: reloaded after a new
+ * group) and `F`, whether the fast path is on ({@link speculates}). With a fast path, the body
+ * runs it while `F` holds: it tests the row's aggregated values first, and at the first it does
+ * not take it settles the groups (`GR.settle()`), turns `F` off, and the row and every row after
+ * it take the general updates.
  */
 function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[]): { lines: string[]; binds: string } {
+  let s = 0;
+  const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
+  const denseBinds: string[] = plan.groupBy.map((_, j) => `KD${j} = KV${j}.dense`);
+  const fieldBinds: string[] = [];
+  const fields = plan.aggs.map((a) => LAYOUT[a.fn].fields.map(() => `s${s++}`));
+  for (const f of fields.flat()) fieldBinds.push(`${f} = ST[${f.slice(1)}]`);
+  // A new group may have grown the typed fields: reload them.
+  const reloads = [...denseBinds, ...fieldBinds];
+  const general = accumulateRow(g, plan, slots, fields, reloads, false);
+  const fast = speculates(plan);
+  const lines = fast ? ['if (F) {', ...accumulateRow(g, plan, slots, fields, reloads, true), '}', ...general] : general;
+  return { lines, binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${reloads.length ? `let ${reloads.join(', ')};` : ''}\n  let F = ${fast ? 'GR.speculating' : 'false'};` };
+}
+
+/** One row's group id and updates, general or on the fast path (see {@link accumulate}). */
+function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string[], fields: readonly (readonly string[])[], reloads: readonly string[], fast: boolean): string[] {
   const lines: string[] = [];
   // Each input column the aggregation uses is read once per row, into a temporary (min and max
   // of one column, or first and last by one order column, share the read).
@@ -245,6 +306,17 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
     }
     return x;
   };
+  if (fast) {
+    // Every aggregated value is tested before the row makes a group, so that every group the
+    // fast path made got a number for each aggregate.
+    const number = (x: string) => `typeof ${x} === 'number' && ${x} === ${x}`;
+    const checks = [...new Set(plan.aggs.filter((a) => a.column >= 0).flatMap((a) => {
+      const x = read(a.column);
+      if (a.fn === 'count') return [`${x} !== null`];
+      return a.fn === 'first' || a.fn === 'last' ? [number(read(a.orderBy)), number(x)] : [number(x)];
+    }))];
+    lines.push(`if (!(${checks.length ? checks.join(' && ') : 'true'})) { F = false; GR.settle(); } else {`);
+  }
   const keys = plan.groupBy.map(read);
   // Each key column's value number: a small integer the column's dense table reaches is one load
   // from it, here in the loop; any other value goes through the column's ValueIds. Inline, the
@@ -263,20 +335,48 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
     lines.push(`g = ${id};`);
   }
   const newGroup = lines.length;
-  let s = 0;
-  const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
-  const denseBinds: string[] = plan.groupBy.map((_, j) => `KD${j} = KV${j}.dense`);
-  const fieldBinds: string[] = [];
-  for (const a of plan.aggs) {
-    const fields = LAYOUT[a.fn].fields.map(() => `s${s++}`);
-    for (const name of fields) fieldBinds.push(`${name} = ST[${name.slice(1)}]`);
-    const updates = update(g, a, read, fields);
-    lines.push(...updates);
+  // The fast path's new group: min, max, first and last start from ±Infinity, and the first
+  // value's bytes of min and max are reserved now (the general path's `best` reserves them with
+  // the first value).
+  const starts: string[] = [], firstValues: string[] = [];
+  plan.aggs.forEach((a, i) => {
+    lines.push(...(fast ? fastUpdate(a, read, fields[i]!) : update(g, a, read, fields[i]!)));
+    if (fast && (a.fn === 'min' || a.fn === 'max')) {
+      starts.push(`${fields[i]![0]}[g] = ${a.fn === 'min' ? 'Infinity' : '-Infinity'};`);
+      firstValues.push(`A.bytes(${read(a.column)})`);
+    } else if (fast && (a.fn === 'first' || a.fn === 'last')) {
+      // The order key and the value start from +Infinity (first) or -Infinity (last): the first row's pair wins.
+      const start = a.fn === 'first' ? 'Infinity' : '-Infinity';
+      starts.push(`${fields[i]![0]}[g] = ${start}; ${fields[i]![1]}[g] = ${start};`);
+    }
+  });
+  const init = [...(reloads.length ? [`${reloads.join('; ')};`] : []), ...starts, ...(firstValues.length ? [`GR.reserve(${firstValues.join(' + ')});`] : [])];
+  if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) { ng++; GR.add([${keys.join(', ')}]);${init.length ? ` ${init.join(' ')}` : ''} }`);
+  if (fast) lines.push('continue; }');
+  return lines;
+}
+
+/**
+ * One accumulator's update on the fast path: its values are numbers other than NaN (count(col):
+ * not null), tested before; min, max, first and last start from ±Infinity; sum counts nothing
+ * (settled later).
+ */
+function fastUpdate(a: ResolvedAggregate, read: (i: number) => string, s: readonly string[]): string[] {
+  switch (a.fn) {
+    case 'count': return [`${s[0]}[g]++;`];
+    case 'sum': return [`${s[0]}[g] += ${read(a.column)};`];
+    case 'avg': return [`${s[0]}[g] += ${read(a.column)}; ${s[1]}[g]++;`];
+    case 'min': case 'max': {
+      const x = read(a.column);
+      return [`if (${x} ${a.fn === 'min' ? '<' : '>'} ${s[0]}[g]) ${s[0]}[g] = ${x};`];
+    }
+    case 'first': case 'last': {
+      // A strictly earlier (first) or later (last) key wins; an equal key keeps the smaller (first) or larger (last) value.
+      const [keyNum, valNum] = s, k = read(a.orderBy), x = read(a.column), wins = a.fn === 'first' ? '<' : '>';
+      return [`if (${k} ${wins} ${keyNum}[g]) { ${keyNum}[g] = ${k}; ${valNum}[g] = ${x}; } else if (${k} === ${keyNum}[g] && ${x} ${wins} ${valNum}[g]) ${valNum}[g] = ${x};`];
+    }
+    default: throw new InternalError(`the fold's fast path does not take ${a.fn}`);
   }
-  // A new group may have grown the typed fields: reload them.
-  const reloads = [...denseBinds, ...fieldBinds];
-  if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) { ng++; GR.add([${keys.join(', ')}]);${reloads.length ? ` ${reloads.join('; ')};` : ''} }`);
-  return { lines, binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${reloads.length ? `let ${reloads.join(', ')};` : ''}` };
 }
 
 /**
@@ -439,6 +539,7 @@ export class OnePassAggregateIterator implements TupleIterator {
   private run(): Groups {
     const groups = (this.groups = new Groups(this.plan, this.ctx, this.operator));
     this.input.fold(groups);
+    groups.settle();
     this.closeInput();
     return groups;
   }
