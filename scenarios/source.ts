@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dataset } from './types.js';
 import { columnarBytes, ConfigError, encodeColumns, rowDecoder, type ColumnKind, type Engine, type Relation, type Schema, type Tuple } from '../engine/index.js';
-import type { Catalog, ColumnType, LocalS3 } from '../engine/storage/index.js';
+import type { Catalog, ColumnType, IoCounts, LocalS3 } from '../engine/storage/index.js';
 
 export const SOURCES = ['array', 'scan', 'store', 's3'] as const;
 export type SourceKind = (typeof SOURCES)[number];
@@ -55,6 +55,8 @@ export interface Table {
   relation(engine: Engine): Relation;
   /** Bytes the table's encoded columns take (scan), or undefined (array: V8 objects, not counted). */
   readonly encodedBytes?: number;
+  /** What the stored table's store read and wrote, and the segments its scans read (store and s3 sources). */
+  readonly io?: IoCounts;
   /** Delete what the table keeps outside the heap (store: its scratch folder); idempotent. */
   dispose?(): void;
 }
@@ -163,6 +165,7 @@ export async function storeTable(schema: Schema, rows: Iterable<Tuple>, scratch:
       source: kind === 's3' ? 's3' : 'store',
       at: read,
       relation: (engine) => scan(db, 't', engine),
+      io: store.io,
       dispose: () => {
         process.removeListener('exit', dispose);
         dispose();

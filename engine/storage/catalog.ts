@@ -17,7 +17,7 @@ import { checkS3Options, isBucketName, isKeyPrefix, type S3Options } from './s3/
 import { S3TableStore } from './s3/store.js';
 import { checkName, checkTableSchema, type TableSchema } from './schema.js';
 import { SEGMENT_FORMATS, type SegmentFormat } from './parquet.js';
-import { atomicWrite, FileTableStore, ioReason, MemoryTableStore, type Segment, type StoreKind, type StoreOptions, type TableStore } from './store.js';
+import { atomicWrite, FileTableStore, ioCounts, ioReason, MemoryTableStore, type Segment, type StoreKind, type StoreOptions, type TableStore } from './store.js';
 
 /** A table known to the catalog. */
 export interface Table {
@@ -51,7 +51,7 @@ interface CatalogFile {
  */
 class UnreachableS3Store implements TableStore {
   readonly kind = 's3';
-  readonly io = { bytesRead: 0, bytesWritten: 0 };
+  readonly io = ioCounts();
   constructor(readonly bucket: string, readonly prefix: string, private readonly label: string) {}
   private fail(): never {
     throw new StorageError(`table ${this.label} is stored in S3 (s3://${this.bucket}/${this.prefix}); open the catalog with s3 options for bucket '${this.bucket}' to use it`);

@@ -7,8 +7,8 @@ export { openCatalog, type CatalogOptions, createDatabase, getDatabase, createTa
 // own `checkSchema` checks a relation's column names, a different thing).
 export { checkTableSchema, checkTableSchema as checkSchema, rowConverter, rowObject, COLUMN_TYPES, type ColumnType, type ColumnDef, type TableSchema } from './schema.js';
 export { insertStream, insertBatches, INGEST_FORMATS, type IngestFormat, type InsertOptions, type InsertResult, type ChunkSource } from './ingest.js';
-export { readStream, getTableData, scan, readStats, type ReadOptions, type ScanOptions } from './read.js';
+export { readStream, getTableData, scan, type ReadOptions, type ScanOptions } from './read.js';
 export { SEGMENT_FORMATS, type SegmentFormat } from './parquet.js';
-export type { StoreKind } from './store.js';
+export type { IoCounts, StoreKind } from './store.js';
 export { checkS3Options, type S3Options, type S3Credentials } from './s3/options.js';
 export { startLocalS3, type LocalS3 } from './s3/local-server.js';

@@ -13,7 +13,7 @@ import type { Tuple } from '../types.js';
 import { table, type Database, type Table } from './catalog.js';
 import { rowObject } from './schema.js';
 import { canSkip, columnsOf } from './parquet.js';
-import { projector, segmentReader, type Segment, type SegmentReader, type TableStore } from './store.js';
+import { projector, segmentReader, type IoCounts, type Segment, type SegmentReader, type TableStore } from './store.js';
 
 export interface ReadOptions {
   /** Stop after this many rows (no later segment is read). */
@@ -29,9 +29,6 @@ function checkLimit(limit: unknown): number {
   }
   return limit;
 }
-
-/** Counts of work done by reads, for tests and reports: segments read from the store. */
-export const readStats = { segmentsRead: 0, segmentsSkipped: 0 };
 
 /**
  * A Readable of the table as NDJSON, produced one segment at a time and only when the consumer
@@ -51,7 +48,7 @@ export function readStream(db: Database, tableName: string, opts: ReadOptions = 
     const reader = segmentReader(t.store, segments);
     try {
       for (let rows = left > 0 ? reader.next() : undefined; rows; rows = left > 0 ? reader.next() : undefined) {
-        readStats.segmentsRead++;
+        t.store.io.segmentsRead++;
         const n = Math.min(rows.length, left);
         let text = '';
         for (let i = 0; i < n; i++) text += JSON.stringify(toObject(rows[i]!)) + '\n';
@@ -74,14 +71,14 @@ export function getTableData(db: Database, tableName: string, limit?: number): T
   const max = checkLimit(limit);
   const segments = t.store.snapshot();
   if (t.store.readAll && max === Infinity) {
-    readStats.segmentsRead += segments.length;
+    t.store.io.segmentsRead += segments.length;
     return t.store.readAll(segments);
   }
   const out: Tuple[] = [];
   for (const s of segments) {
     if (out.length >= max) break;
     const rows = t.store.readSegment(s);
-    readStats.segmentsRead++;
+    t.store.io.segmentsRead++;
     for (let i = 0; i < rows.length && out.length < max; i++) out.push(rows[i]!);
   }
   return out;
@@ -95,15 +92,17 @@ class SegmentIterator implements TupleIterator {
   private rows: readonly Tuple[] = [];
   private i = 0;
   private reader: SegmentReader | undefined;
+  private readonly io: IoCounts;
   constructor(store: TableStore, segments: readonly Segment[], columns?: readonly string[], schema?: readonly string[]) {
     this.reader = segmentReader(store, segments, columns, schema);
+    this.io = store.io;
   }
 
   next(): Tuple | undefined {
     while (this.i >= this.rows.length) {
       const rows = this.reader?.next();
       if (!rows) return this.close();
-      readStats.segmentsRead++;
+      this.io.segmentsRead++;
       this.rows = rows;
       this.i = 0;
     }
@@ -169,7 +168,7 @@ export function scan(db: Database, tableName: string, engine: Engine, opts: Scan
     return all.filter((s) => {
       const stats = store.segmentStats!(s);
       if (stats && canSkip(where, stats, s.rows)) {
-        readStats.segmentsSkipped++;
+        store.io.segmentsSkipped++;
         return false;
       }
       return true;
@@ -180,7 +179,7 @@ export function scan(db: Database, tableName: string, engine: Engine, opts: Scan
     // The materialized engine reads it all before the first operator runs: as a materializing reader does, whole objects first.
     rel = engine.fromIterator(read, () => {
       const segments = segmentsToRead();
-      readStats.segmentsRead += segments.length;
+      store.io.segmentsRead += segments.length;
       const rows = projector(read, names)(store.readAll!(segments));
       let i = 0;
       return { next: () => (i < rows.length ? rows[i++] : undefined), close: () => void (i = rows.length) };

@@ -221,15 +221,27 @@ export interface TableWriter {
   abort(): Promise<void>;
 }
 
-/** Bytes a store moved to and from where its data lives (files, objects), since it was opened. */
+/**
+ * What a store moved to and from where its data lives (files, objects) since it was opened, and
+ * the segments its reads (`readStream`, `getTableData`, `scan`) read and skipped.
+ */
 export interface IoCounts {
   bytesRead: number;
   bytesWritten: number;
+  /** Segments read by this table's reads (a Parquet row group is a segment). */
+  segmentsRead: number;
+  /** Segments a scan's filter ruled out by their statistics, never read. */
+  segmentsSkipped: number;
+}
+
+/** Fresh counts: nothing moved yet. */
+export function ioCounts(): IoCounts {
+  return { bytesRead: 0, bytesWritten: 0, segmentsRead: 0, segmentsSkipped: 0 };
 }
 
 export interface TableStore {
   readonly kind: StoreKind;
-  /** What this store has read and written (a memory store: nothing). */
+  /** What this store has read and written (a memory store: no bytes), and the segments its tables' reads read and skipped. */
   readonly io: IoCounts;
   /** The committed segments now; later commits do not change the returned list. */
   snapshot(): readonly Segment[];
@@ -341,7 +353,7 @@ export const BATCH_BUFFER_BYTES = 64 * 1024;
 
 export class MemoryTableStore implements TableStore {
   readonly kind = 'memory';
-  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
+  readonly io: IoCounts = ioCounts();
   private segments: readonly Segment[] = [];
   private readonly commits = new CommitQueue();
 
@@ -505,7 +517,7 @@ function stamp(file: string): string {
 
 export class FileTableStore implements TableStore {
   readonly kind = 'filesystem';
-  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
+  readonly io: IoCounts = ioCounts();
   private manifest!: Manifest;
   private segments!: readonly Segment[];
   /** What the manifest file was when it was last read (reads re-read it when it changed). */

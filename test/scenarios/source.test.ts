@@ -164,18 +164,18 @@ test('bad rows are refused with the row and widths named', (t) => {
 
 test('a stored table: the streaming engine reads segments as the query pulls, the materialized one all at once; dispose deletes its files', async (t) => {
   const { storeTable } = await import('../../scenarios/source.js');
-  const { readStats } = await import('../../engine/storage/index.js');
   const rows = Array.from({ length: 20_000 }, (_, i) => [i, `s${i % 7}`, i * 0.5, i % 2 === 0]);
   const table = await storeTable(['id', 'sym', 'px', 'even'], rows);
   t.is(table.length, 20_000);
   t.deepEqual(table.at(12_345), rows[12_345]);
   t.deepEqual(table.at(3), rows[3], 'the limit loop may start over');
-  const before = readStats.segmentsRead;
+  const io = table.io!;
+  const before = io.segmentsRead;
   t.deepEqual(table.relation(createEngine('streaming')).limit(2).toArray(), [rows[0], rows[1]]);
-  t.is(readStats.segmentsRead - before, 1, 'streaming: one segment for the first rows');
-  const mid = readStats.segmentsRead;
+  t.is(io.segmentsRead - before, 1, 'streaming: one segment for the first rows');
+  const mid = io.segmentsRead;
   t.is(table.relation(createEngine('materialized')).limit(2).toArray().length, 2);
-  t.true(readStats.segmentsRead - mid >= 5, 'materialized: every segment (4096 rows each) before limit runs');
+  t.true(io.segmentsRead - mid >= 5, 'materialized: every segment (4096 rows each) before limit runs');
   t.deepEqual(table.relation(createEngine('streaming')).toArray(), rows);
   table.dispose!();
   table.dispose!();

@@ -38,7 +38,7 @@ import type { Tuple } from '../../types.js';
 import type { RowGroupStats } from '../parquet.js';
 import {
   CommitQueue, decodeSegment, fileEncoder, isParquet, parquetReader, parquetRowsOf, parquetStats, parseManifest, projector, SEGMENT_FILE,
-  type IoCounts, type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
+  ioCounts, type IoCounts, type Manifest, type Segment, type SegmentReader, type SourceOf, type StoreOptions, type TableStore, type TableWriter,
 } from '../store.js';
 import { nonce, type IoThread, type Steps } from './connection.js';
 import type { ObjectInfo, ParquetMeta, Request } from './protocol.js';
@@ -60,7 +60,7 @@ const manifestName = (v: number) => `${MANIFESTS}${String(v).padStart(12, '0')}.
 
 export class S3TableStore implements TableStore {
   readonly kind = 's3';
-  readonly io: IoCounts = { bytesRead: 0, bytesWritten: 0 };
+  readonly io: IoCounts = ioCounts();
   private manifest: Manifest = { version: 0, segments: [] };
   private manifestKey = '';
   private segments: readonly Segment[] = [];

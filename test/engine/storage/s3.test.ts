@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { col, ConfigError, createEngine, gt, IngestError, lit, StorageError, type Tuple } from '../../../engine/index.js';
 import {
-  checkS3Options, createDatabase, createTable, dropTable, table, getDatabase, getTableData, insertStream, listTables, openCatalog, readStats, readStream, scan,
+  checkS3Options, createDatabase, createTable, dropTable, table, getDatabase, getTableData, insertStream, listTables, openCatalog, readStream, scan,
   type Catalog, type Database, type TableSchema,
 } from '../../../engine/storage/index.js';
 import { IoThread } from '../../../engine/storage/s3/connection.js';
@@ -88,10 +88,11 @@ test('a streaming scan with a limit reads only the windows it needs; a materiali
   createTable(db, 'trades', SCHEMA, { store: 's3' });
   await insertStream(db, 'trades', Readable.from([ndjson(rows(5000))]), { batchSize: 125 });
   const stored = catalog.s3!.stats.bytesOut;
-  const before = readStats.segmentsRead, bytesBefore = catalog.s3!.stats.bytesIn;
+  const counts = table(db, 'trades').store.io;
+  const before = counts.segmentsRead, bytesBefore = catalog.s3!.stats.bytesIn;
   const out = scan(db, 'trades', createEngine('streaming')).limit(600).toArray();
   t.deepEqual(out, rows(600));
-  t.is(readStats.segmentsRead - before, 5);
+  t.is(counts.segmentsRead - before, 5);
   // Windows of 1, 2, 4 and 8 segments: the fourth (segments 7-14) requested as the third was
   // entered, then dropped (its bytes are counted if they arrived before the scan stopped).
   const read = catalog.s3!.stats.bytesIn - bytesBefore;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { col, ConfigError, createEngine, gt, IngestError, lit, PlanError, type Tuple } from '../../../engine/index.js';
 import {
-  createDatabase, createTable, dropTable, getDatabase, getTableData, insertBatches, insertStream, listTables, openCatalog, readStats, readStream, scan,
+  createDatabase, createTable, dropTable, getDatabase, getTableData, insertBatches, insertStream, listTables, openCatalog, readStream, scan, table,
   type Database, type StoreKind, type TableSchema,
 } from '../../../engine/storage/index.js';
 import { bag } from '../../helpers.js';
@@ -127,27 +127,28 @@ for (const store of ['memory', 'filesystem'] as const) {
   test.serial(`${store} store: readStream stops at its limit and when its consumer stops`, async (t) => {
     const { db } = fresh(store);
     await insertStream(db, 'trades', Readable.from([ndjson(rows(10000))]), { batchSize: 1000 });
-    const start = readStats.segmentsRead;
+    const io = table(db, 'trades').store.io;
+    const start = io.segmentsRead;
     let out = '';
     for await (const c of readStream(db, 'trades', { limit: 1500 })) out += c;
     t.is(out.trim().split('\n').length, 1500);
-    t.is(readStats.segmentsRead - start, 2, 'two segments of 1000 rows, no more');
-    const s0 = readStats.segmentsRead;
+    t.is(io.segmentsRead - start, 2, 'two segments of 1000 rows, no more');
+    const s0 = io.segmentsRead;
     const stream = readStream(db, 'trades');
     for await (const c of stream) {
       t.true(String(c).length > 0);
       break; // destroys the stream
     }
-    t.true(readStats.segmentsRead - s0 <= 2, `read ${readStats.segmentsRead - s0} segments of 10 after stopping at the first`);
+    t.true(io.segmentsRead - s0 <= 2, `read ${io.segmentsRead - s0} segments of 10 after stopping at the first`);
     t.throws(() => readStream(db, 'trades', { limit: -1 }), { instanceOf: ConfigError, message: /limit must be a non-negative integer/ });
     // Back-pressure: a stream nobody reads stops after filling its buffer.
-    const s1 = readStats.segmentsRead;
+    const s1 = io.segmentsRead;
     const idle = readStream(db, 'trades');
     idle.pause();
     idle.on('data', () => {});
     idle.pause();
     await new Promise((r) => setTimeout(r, 100));
-    t.true(readStats.segmentsRead - s1 <= 2, `an unread stream read ${readStats.segmentsRead - s1} of 10 segments`);
+    t.true(io.segmentsRead - s1 <= 2, `an unread stream read ${io.segmentsRead - s1} of 10 segments`);
     idle.destroy();
   });
 
@@ -178,9 +179,10 @@ for (const store of ['memory', 'filesystem'] as const) {
     t.is(results[0]!.q.length, 499);
     t.deepEqual(bag(results[1]!.q), bag(results[0]!.q));
     // The streaming scan reads segment by segment: a limit stops early.
-    const s0 = readStats.segmentsRead;
+    const io = table(db, 'trades').store.io;
+    const s0 = io.segmentsRead;
     t.is(scan(db, 'trades', createEngine('streaming')).limit(10).toArray().length, 10);
-    t.is(readStats.segmentsRead - s0, 1);
+    t.is(io.segmentsRead - s0, 1);
   });
 }
 
