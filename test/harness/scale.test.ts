@@ -66,7 +66,7 @@ test('out-of-memory reasons name the rows and the cap; other errors pass through
 });
 
 /** A scale results file: materialized runs out of memory from 3M rows, streaming completes everything. */
-function scaleResults() {
+function scaleResults(streamingPeak: (rows: number) => number = () => 1.1 * 2 ** 20) {
   const sizes = [10_000, 1_000_000, 3_000_000, 10_000_000];
   const cases: CaseRecord[] = [];
   for (const rows of sizes) {
@@ -79,7 +79,7 @@ function scaleResults() {
         ...(oom ? { error: `out of memory at ${rows.toLocaleString('en-US')} rows (heap cap 256 MiB)` } : {
           output: { rows: rows / 10, checksum: 'ab' }, inputRows: rows,
           summary: summarize([rows * 20, rows * 21, rows * 22]),
-          heap: { peakBytes: engine === 'streaming' ? 1.1 * 2 ** 20 : rows * 160, allocatedBytes: rows * 100, gcCount: 3, trackerPeakBytes: null, maxRssBytes: 3e8, externalPeakBytes: 0, peakSamples: [1] },
+          heap: { peakBytes: engine === 'streaming' ? streamingPeak(rows) : rows * 160, allocatedBytes: rows * 100, gcCount: 3, trackerPeakBytes: null, maxRssBytes: 3e8, externalPeakBytes: 0, peakSamples: [1] },
         }),
       } as CaseRecord);
     }
@@ -97,6 +97,11 @@ test('the scale table states where each engine ran out of memory, the capacity r
   t.is(table.rows[2]![2], '**out of memory**');
   t.regex(table.notes[0]!, /materialized completed 1,000,000 rows \(out of memory at 3,000,000\); streaming 10,000,000 rows \(the largest size tried\); capacity ratio \*\*≥ 10x\*\* \(streaming completed every size tried\)/);
   t.regex(table.notes[1]!, /1\.1 MiB → 1\.1 MiB \(flat/);
+  // A peak that grows from a small input's figure to the heap pass's young generation is bounded, not growing.
+  const young = scaleTable(new CaseIndex(scaleResults((rows) => (rows === 10_000 ? 70 * 1024 : 1.05 * 2 ** 20))))!;
+  t.regex(young.notes[1]!, /70\.0 KiB → 1\.1 MiB \(15\.4x, but \*\*bounded\*\*: no more than the heap pass's 1 MiB young generation/);
+  const grows = scaleTable(new CaseIndex(scaleResults((rows) => rows * 2)))!;
+  t.regex(grows.notes[1]!, /\*\*grows 1000\.0x\*\*/);
   const figures = allFigures(ix).map((f) => f.file);
   t.true(figures.includes('scale-heap.png') && figures.includes('scale-time.png'), figures.join(', '));
 });
