@@ -4,7 +4,8 @@ import type { Tuple } from '../types.js';
 
 /**
  * A source over an array of tuples. It counts the rows it hands out into the context's
- * `sourceRows` metric (once, on close) and polls the abort signal every 1024 rows.
+ * `sourceRows` metric (once, on close) and polls the abort signal every 1024 rows. After
+ * `close()` it returns nothing.
  */
 export class ArrayIterator implements TupleIterator {
   private pos = 0;
@@ -31,6 +32,8 @@ export class ArrayIterator implements TupleIterator {
     if (this.closed) return;
     this.closed = true;
     if (this.countAsSource) this.ctx.metrics.sourceRows += this.pos;
+    // Closed means exhausted: a next() after close() returns nothing.
+    this.pos = this.rows.length;
     this.onClose?.();
   }
 }
