@@ -9,6 +9,7 @@
  */
 import { ConfigError, PlanError } from './errors.js';
 import type { Schema, Tuple, Value } from './types.js';
+import { sharedRuntime, type EngineRuntime } from './runtime.js';
 
 /** An encoded table: its columns (in schema order) and its row count. Treat as immutable. */
 export interface ColumnarTable {
@@ -161,23 +162,20 @@ export function columnKinds(table: ColumnarTable): ColumnKind[] {
 
 /**
  * Generated row readers over a table's columns, one per shape (the kinds, what is read, which
- * form), built once and cached: only column numbers and fixed expressions per kind become source
- * text, never a value from the data. `body` is the returned function's text, given each read
- * column's JS expression at row `i`.
+ * form), built once per runtime (see runtime.ts): only column numbers and fixed expressions per
+ * kind become source text, never a value from the data. `body` is the returned function's text,
+ * given each read column's JS expression at row `i`.
  */
 type ReaderFactory<F> = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => F;
-const READERS = new Map<string, ReaderFactory<unknown>>();
 
-function reader<F>(table: ColumnarTable, columns: readonly number[], form: string, body: (reads: string[]) => string): F {
+function reader<F>(table: ColumnarTable, columns: readonly number[], form: string, body: (reads: string[]) => string, runtime: EngineRuntime): F {
   const kinds = columnKinds(table);
   for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new PlanError(`${form}: column ${String(c)} is not one of the table's ${kinds.length} (0 to ${kinds.length - 1})`);
   const key = `${form}|${kinds.join(',')}|${columns.join(',')}`;
-  let f = READERS.get(key) as ReaderFactory<F> | undefined;
-  if (!f) {
+  const f = runtime.cached('reader', key, () => {
     const reads = columns.map((c) => columnRead(kinds[c]!, c, 'i'));
-    f = new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn ${body(reads)};`) as ReaderFactory<F>;
-    READERS.set(key, f as ReaderFactory<unknown>);
-  }
+    return new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn ${body(reads)};`) as ReaderFactory<F>;
+  });
   return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
 }
 
@@ -185,8 +183,8 @@ function reader<F>(table: ColumnarTable, columns: readonly number[], form: strin
  * Row `i` of a columnar table as a fresh tuple: one array literal per row, as a hand-written
  * decoder would build it.
  */
-export function rowDecoder(table: ColumnarTable): (i: number) => Tuple {
-  return reader(table, table.columns.map((_, c) => c), 'rowDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`);
+export function rowDecoder(table: ColumnarTable, runtime: EngineRuntime = sharedRuntime()): (i: number) => Tuple {
+  return reader(table, table.columns.map((_, c) => c), 'rowDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`, runtime);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { QueryAbortedError } from './errors.js';
 import { MemoryTracker } from './memory/memory-tracker.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
+import { sharedRuntime, type EngineRuntime } from './runtime.js';
 
 /**
  * Counters the engine keeps about its own work. They are cheap (incremented once per operator
@@ -29,6 +30,8 @@ export class ExecutionContext {
     options: EngineOptions | ResolvedOptions | undefined,
     /** Checked by sources every 1024 rows (see {@link ABORT_CHECK_MASK}). */
     readonly signal?: AbortSignal,
+    /** Generated code and checked rows this engine shares with others (see runtime.ts). */
+    readonly runtime: EngineRuntime = sharedRuntime(),
   ) {
     this.options = resolveOptions(options);
     this.memory = new MemoryTracker(this.options.memoryLimit);

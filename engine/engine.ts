@@ -6,6 +6,7 @@ import type { EngineOptions, ResolvedOptions } from './options.js';
 import type { Relation, TupleIterator } from './relation.js';
 import { StreamingRelation } from './streaming/streaming-relation.js';
 import { PINNED } from './keep-alive.js';
+import { EngineRuntime } from './runtime.js';
 import type { EngineKind, Schema, Tuple } from './types.js';
 
 /** An engine instance: sources for relations, all sharing one {@link ExecutionContext}. */
@@ -34,6 +35,8 @@ export interface Engine {
 export interface EngineSettings {
   /** Aborts running queries: sources check it every 1024 rows and throw `QueryAbortedError`. */
   signal?: AbortSignal;
+  /** Generated code and checked rows shared with other engines (default: the shared runtime, see runtime.ts). */
+  runtime?: EngineRuntime;
 }
 
 /**
@@ -44,7 +47,10 @@ export function createEngine(kind: EngineKind, options?: EngineOptions, settings
   if (kind !== 'materialized' && kind !== 'streaming') {
     throw new ConfigError(`unknown engine kind ${JSON.stringify(kind)}; expected 'materialized' or 'streaming'`);
   }
-  const context = new ExecutionContext(options, settings.signal);
+  if (settings.runtime !== undefined && !(settings.runtime instanceof EngineRuntime)) {
+    throw new ConfigError(`runtime must be an EngineRuntime from createRuntime(), got ${typeof settings.runtime}`);
+  }
+  const context = new ExecutionContext(options, settings.signal, settings.runtime);
   if (PINNED.length === 0) throw new InternalError('operator keep-alive pipeline is missing');
   const impl = kind === 'materialized' ? MaterializedRelation : StreamingRelation;
   return {

@@ -3,6 +3,7 @@
  * `Relation` interface. Start with {@link createEngine}.
  */
 export { createEngine, type Engine, type EngineSettings } from './engine.js';
+export { createRuntime, sharedRuntime, EngineRuntime } from './runtime.js';
 export { encodeColumns, rowDecoder, columnarBytes, type ColumnarTable, type Column, type ColumnKind } from './columns.js';
 export type { Relation, TupleIterator, RowPredicate, RowFunction } from './relation.js';
 export { ENGINE_KINDS, type EngineKind, type Schema, type Tuple, type Value } from './types.js';

@@ -22,23 +22,20 @@ export function checkSchema(schema: unknown, where: string): Schema {
 }
 
 /**
- * Row arrays already checked, with the width they were checked for. Sources do not copy their
- * rows (callers promise not to mutate them), so a dataset queried many times, as a benchmark
- * does, is validated once rather than paying a full pass over the data on every query.
+ * Check that every row is an array of the schema's width. An array checked once for a width is
+ * remembered in the runtime (`checked`), so a query built again over the same rows does not
+ * check them again; the rows must not be mutated (see `Engine.from`).
  */
-const checkedRows = new WeakMap<readonly unknown[], number>();
-
-/** Check that every row is an array of the schema's width. */
-export function checkRows(schema: Schema, rows: unknown, where: string): readonly Tuple[] {
+export function checkRows(schema: Schema, rows: unknown, where: string, checked: WeakMap<readonly unknown[], number>): readonly Tuple[] {
   if (!Array.isArray(rows)) throw new PlanError(`${where}: rows must be an array of tuples`);
-  if (checkedRows.get(rows) === schema.length) return rows as readonly Tuple[];
+  if (checked.get(rows) === schema.length) return rows as readonly Tuple[];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     if (!Array.isArray(r) || r.length !== schema.length) {
       throw new PlanError(`${where}: row ${i} must be an array of ${schema.length} values (${schema.join(', ')}), got ${Array.isArray(r) ? `${r.length} values` : typeof r}`);
     }
   }
-  checkedRows.set(rows, schema.length);
+  checked.set(rows, schema.length);
   return rows as readonly Tuple[];
 }
 

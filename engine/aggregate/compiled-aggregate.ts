@@ -11,6 +11,7 @@ import type { Tuple, Value } from '../types.js';
 import type { AggregateFunction, ResolvedAggregate } from './accumulators.js';
 import type { AggregatePlan } from './aggregate-plan.js';
 import { PairIds, ValueIds } from '../keys/keys.js';
+import { sharedRuntime, type EngineRuntime } from '../runtime.js';
 
 /**
  * One-pass aggregation as generated code: one loop reads the input, computes each row's group id
@@ -415,12 +416,9 @@ type ArrayFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, rows
 type ColumnFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, values: readonly ArrayLike<unknown>[], dicts: readonly unknown[], n: number, C: readonly unknown[], GR: Groups, failedAfter: (rowsRead: number) => void) => void;
 type IteratorFolder = (h: typeof H, a: typeof AGG_SLOW, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], GR: Groups) => void;
 
-/** Generated folds by shape (input form, stages, grouping and aggregates; never a value). */
-const CACHE = new Map<string, ArrayFolder | ColumnFolder | IteratorFolder | ProbeArrayFolder | ProbeIteratorFolder>();
-
-/** Shapes compiled so far (for tests). */
-export function aggregateCacheSize(): number {
-  return CACHE.size;
+/** Fold shapes compiled so far in `runtime` (for tests). */
+export function aggregateCacheSize(runtime: EngineRuntime = sharedRuntime()): number {
+  return runtime.compiled('aggregate');
 }
 
 /** A fold compiled for one input form: reads the whole input into `groups`. */
@@ -440,13 +438,9 @@ function bodyFor(input: readonly string[], stages: readonly Stage[], plan: Aggre
   return { setup, body, C: g.consts };
 }
 
-function cached<F>(key: string, make: () => F): F {
-  let f = CACHE.get(key) as F | undefined;
-  if (f === undefined) {
-    f = make();
-    CACHE.set(key, f as ArrayFolder);
-  }
-  return f;
+/** Generated folds by shape (input form, stages, grouping and aggregates; never a value), in the engine's runtime. */
+function cached<F>(runtime: EngineRuntime, key: string, make: () => F): F {
+  return runtime.cached('aggregate', key, make);
 }
 
 /**
@@ -458,12 +452,12 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
   const rows = bodyFor(rowInput, stages, plan);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
-      const fold = cached(`array\n${rows.setup}\n${rows.body}`, () =>
+      const fold = cached(ctx.runtime, `array\n${rows.setup}\n${rows.body}`, () =>
         new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
       countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
-      const fold = cached(`iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
+      const fold = cached(ctx.runtime, `iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
   'use strict';
   ${rows.setup}
   for (;;) {
@@ -478,7 +472,7 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
       const kinds: ColumnKind[] = table.columns.map((c) => c.kind);
       const cols = bodyFor(kinds.map((k, c) => columnRead(k, c, 'q')), stages, plan);
       const binds = columnBinds(kinds, 'values_', 'dicts_');
-      const fold = cached(`columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
+      const fold = cached(ctx.runtime, `columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
         new Function(pushLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body))() as ColumnFolder);
       countingRead(ctx, table.length, (failedAfter) => fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, failedAfter));
     },
@@ -565,12 +559,12 @@ export function compileProbeFold(shape: ProbeShape, stages: readonly Stage[], pl
   const { setup, body, C } = bodyFor(probeSlots(shape), stages, plan);
   return {
     overArray(rows, table, pk, ctx, groups) {
-      const fold = cached(`probe array\n${setup}\n${body}`, () =>
+      const fold = cached(ctx.runtime, `probe array\n${setup}\n${body}`, () =>
         new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
       countingRead(ctx, rows.length, (failedAfter) => fold(H, AGG_SLOW, ctx, rows, C, groups, failedAfter, table, pk));
     },
     overIterator(src, table, pk, ctx, groups) {
-      const fold = cached(`probe iterator\n${setup}\n${body}`, () =>
+      const fold = cached(ctx.runtime, `probe iterator\n${setup}\n${body}`, () =>
         new Function(probeIteratorLoop('fusedProbeIteratorAggregate', 'H, A, ctx, src, C, GR, HT, PK', setup, body))() as ProbeIteratorFolder);
       fold(H, AGG_SLOW, ctx, src, C, groups, table, pk);
     },

@@ -5,6 +5,7 @@ import type { TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '../columns.js';
 import type { HashTable } from '../join/hash-table.js';
+import { sharedRuntime, type EngineRuntime } from '../runtime.js';
 
 /** One step of a fusable run, resolved against the schema it reads. */
 export type Stage =
@@ -128,12 +129,9 @@ export interface FusedPlan {
 type Maker = (h: typeof H, ctx: ExecutionContext, input: unknown, C: readonly unknown[]) => TupleIterator;
 type Pusher = (h: typeof H, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], sink: (t: Tuple) => void, failedAfter: (rowsRead: number) => void) => number;
 
-/** Generated code by shape; repeated queries of the same shape reuse warm code. */
-const CACHE = new Map<string, { array: Maker; iterator: Maker; push: Pusher }>();
-
-/** Shapes compiled so far (for tests and the compile-time figure). */
-export function fusionCacheSize(): number {
-  return CACHE.size;
+/** Shapes of fused runs compiled so far in `runtime` (for tests and the compile-time figure). */
+export function fusionCacheSize(runtime: EngineRuntime = sharedRuntime()): number {
+  return runtime.compiled('fusion');
 }
 
 /** The run's code lines and output slots, given JS expressions for the input's columns. */
@@ -236,7 +234,7 @@ export function preamble(g: Generator): { temps: string; consts: string } {
  * Compile a run of stages over input rows of `width` columns. Callers check each stage's
  * expression when the stage is planned (`checkExpr`), so plan errors surface at plan time.
  */
-export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
+export function compileRun(width: number, stages: readonly Stage[], runtime: EngineRuntime): FusedPlan {
   const { g, slots } = generate(Array.from({ length: width }, (_, i) => `t[${i}]`), stages);
   const { temps, consts } = preamble(g);
   // Everything the loop reads is copied into locals of next(): TurboFan reloads closure
@@ -246,9 +244,8 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
   const arrayBody = [...g.lines, `pos = p;`, `return [${slots.join(', ')}];`].join('\n        ');
   const pushBody = [...g.lines, `sink([${slots.join(', ')}]);`, `k++;`].join('\n        ');
   const source = `${consts}\n${temps}\n${body}`;
-  let makers = CACHE.get(source);
-  if (makers === undefined) {
-    makers = {
+  // Generated code by shape, in the engine's runtime: repeated queries of the same shape reuse warm code.
+  const m = runtime.cached('fusion', source, () => ({
       // Pull over an array: a resumable loop that returns at each output row.
       array: new Function('H_', 'ctx_', 'rows_', 'C', pullLoop('const n_ = rows_.length;', `const H = H_, ctx = ctx_, rows = rows_, n = n_;\n      ${consts}\n      ${temps}`, 'const t = rows[p++];', arrayBody)) as Maker,
       // Pull over any iterator (a `fromIterator` source, or a run after a non-fusable operator).
@@ -279,10 +276,7 @@ export function compileRun(width: number, stages: readonly Stage[]): FusedPlan {
       // (depth 8, 100K rows: 9 ms instead of 3.5). The caller counts the rows read instead,
       // and the catch (taken only on an error) reports how far the loop got.
       push: new Function(pushLoop('fusedPush', 'H, ctx, rows, C, sink, failedAfter', `${consts}\n  ${temps}\n  const n = rows.length;`, 'const t = rows[p++];', pushBody))() as Pusher,
-    };
-    CACHE.set(source, makers);
-  }
-  const m = makers;
+  }));
   const C = g.consts;
   return {
     source,
@@ -306,7 +300,6 @@ export interface ColumnFusedPlan {
 
 type ColumnMaker = (h: typeof H, ctx: ExecutionContext, values: readonly ArrayLike<unknown>[], dicts: readonly unknown[], n: number, C: readonly unknown[]) => TupleIterator;
 type ColumnPusher = (h: typeof H, ctx: ExecutionContext, values: readonly ArrayLike<unknown>[], dicts: readonly unknown[], n: number, C: readonly unknown[], sink: (t: Tuple) => void, failedAfter: (rowsRead: number) => void) => number;
-const COLUMN_CACHE = new Map<string, { pull: ColumnMaker; push: ColumnPusher }>();
 
 /**
  * Compile a run of stages over a columnar source whose columns have these kinds: the loop reads
@@ -314,22 +307,17 @@ const COLUMN_CACHE = new Map<string, { pull: ColumnMaker; push: ColumnPusher }>(
  * builds only the output tuples, never the input's (late materialization). The same safety rule
  * as {@link compileRun}: only indices, kinds from a fixed list and generated names become source.
  */
-export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly Stage[]): ColumnFusedPlan {
+export function compileColumnRun(kinds: readonly ColumnKind[], stages: readonly Stage[], runtime: EngineRuntime): ColumnFusedPlan {
   const { g, slots } = generate(kinds.map((k, c) => columnRead(k, c, 'q')), stages);
   const { temps, consts } = preamble(g);
   const pullBody = [...g.lines, `pos = p;`, `return [${slots.join(', ')}];`].join('\n        ');
   const pushBody = [...g.lines, `sink([${slots.join(', ')}]);`, `k++;`].join('\n        ');
   const binds = columnBinds(kinds, 'values_', 'dicts_', pushBody);
   const source = `${kinds.join(',')}\n${consts}\n${temps}\n${pushBody}`;
-  let m = COLUMN_CACHE.get(source);
-  if (m === undefined) {
-    m = {
+  const made = runtime.cached('fusion columns', source, () => ({
       pull: new Function('H_', 'ctx_', 'values_', 'dicts_', 'n_', 'C', pullLoop('', `const H = H_, ctx = ctx_, n = n_;\n      ${binds}\n      ${consts}\n      ${temps}`, 'const q = p++;', pullBody)) as ColumnMaker,
       push: new Function(pushLoop('fusedColumnPush', 'H, ctx, values_, dicts_, n, C, sink, failedAfter', `${binds}\n  ${consts}\n  ${temps}`, 'const q = p++;', pushBody))() as ColumnPusher,
-    };
-    COLUMN_CACHE.set(source, m);
-  }
-  const made = m;
+  }));
   const C = g.consts;
   const parts = (t: ColumnarTable) => [t.columns.map((c) => c.values), t.columns.map((c) => c.dict)] as const;
   return {
@@ -402,29 +390,23 @@ export interface ProbeFusedPlan {
 
 type ProbeArrayPusher = (h: typeof H, ctx: ExecutionContext, rows: readonly Tuple[], C: readonly unknown[], sink: (t: Tuple) => void, failedAfter: (rowsRead: number) => void, HT: HashTable, PK: readonly number[]) => number;
 type ProbeIteratorPusher = (h: typeof H, ctx: ExecutionContext, src: TupleIterator, C: readonly unknown[], sink: (t: Tuple) => void, HT: HashTable, PK: readonly number[]) => number;
-const PROBE_CACHE = new Map<string, { array: ProbeArrayPusher; iterator: ProbeIteratorPusher }>();
-
-/** Probe shapes compiled so far (for tests). */
-export function probeCacheSize(): number {
-  return PROBE_CACHE.size;
+/** Probe shapes compiled so far in `runtime` (for tests). */
+export function probeCacheSize(runtime: EngineRuntime = sharedRuntime()): number {
+  return runtime.compiled('probe');
 }
 
 /** Compile a run of stages (possibly none) over a hash join's joined rows, pushing to a sink. */
-export function compileProbeRun(shape: ProbeShape, stages: readonly Stage[]): ProbeFusedPlan {
+export function compileProbeRun(shape: ProbeShape, stages: readonly Stage[], runtime: EngineRuntime): ProbeFusedPlan {
   const { g, slots } = generate(probeSlots(shape), stages);
   const { temps, consts } = preamble(g);
   const body = [...g.lines, `sink([${slots.join(', ')}]);`, `k++;`].join('\n        ');
   const setup = `${consts}\n  ${temps}`;
   const source = `${setup}\n${body}`;
-  let m = PROBE_CACHE.get(source);
-  if (m === undefined) {
-    m = {
-      array: new Function(probeArrayLoop('fusedProbePush', 'H, ctx, rows, C, sink, failedAfter, HT, PK', setup, body))() as ProbeArrayPusher,
-      iterator: new Function(probeIteratorLoop('fusedProbeIteratorPush', 'H, ctx, src, C, sink, HT, PK', setup, body))() as ProbeIteratorPusher,
-    };
-    PROBE_CACHE.set(source, m);
-  }
-  const made = m, C = g.consts;
+  const made = runtime.cached('probe', source, () => ({
+    array: new Function(probeArrayLoop('fusedProbePush', 'H, ctx, rows, C, sink, failedAfter, HT, PK', setup, body))() as ProbeArrayPusher,
+    iterator: new Function(probeIteratorLoop('fusedProbeIteratorPush', 'H, ctx, src, C, sink, HT, PK', setup, body))() as ProbeIteratorPusher,
+  }));
+  const C = g.consts;
   return {
     pushOverArray: (rows, table, pk, ctx, sink) => countingRead(ctx, rows.length, (failedAfter) => made.array(H, ctx, rows, C, sink, failedAfter, table, pk)),
     pushOverIterator: (src, table, pk, ctx, sink) => made.iterator(H, ctx, src, C, sink, table, pk),

@@ -48,14 +48,14 @@ export class MaterializedRelation implements Relation {
   /** A source over the caller's rows (validated, not copied, not reserved). */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): MaterializedRelation {
     const s = checkSchema(schema, 'from');
-    return new MaterializedRelation(s, checkRows(s, rows, 'from'), ctx, null, true);
+    return new MaterializedRelation(s, checkRows(s, rows, 'from', ctx.runtime.checkedRows), ctx, null, true);
   }
 
   /** Decode every row of a columnar table now (a materializing scan), into an engine-owned array. */
   static fromColumns(schema: Schema, table: ColumnarTable, ctx: ExecutionContext): MaterializedRelation {
     const s = checkSchema(schema, 'fromColumns');
     const t = checkColumnarTable(table, s.length, 'fromColumns');
-    const at = rowDecoder(t);
+    const at = rowDecoder(t, ctx.runtime);
     // Decoded rows have the schema's width by construction: no per-row check, unlike fromIterator.
     const b = new ResultBuilder(ctx, 'materialized source');
     try {

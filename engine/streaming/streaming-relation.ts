@@ -114,7 +114,7 @@ export class StreamingRelation implements Relation {
   /** A source over the caller's rows (validated, not copied). Its size is known. */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): StreamingRelation {
     const s = checkSchema(schema, 'from');
-    const r = checkRows(s, rows, 'from');
+    const r = checkRows(s, rows, 'from', ctx.runtime.checkedRows);
     const rel = new StreamingRelation(s, ctx, () => new ArrayIterator(r, ctx), () => r.length);
     rel.sourceRows = r;
     return rel;
@@ -127,7 +127,7 @@ export class StreamingRelation implements Relation {
   static fromColumns(schema: Schema, table: ColumnarTable, ctx: ExecutionContext): StreamingRelation {
     const s = checkSchema(schema, 'fromColumns');
     const t = checkColumnarTable(table, s.length, 'fromColumns');
-    const at = rowDecoder(t);
+    const at = rowDecoder(t, ctx.runtime);
     const rel = new ColumnScanRelation(s, ctx, () => new ColumnIterator(at, t.length, ctx), () => t.length);
     rel.sourceColumns = t;
     return rel;
@@ -395,7 +395,7 @@ export class StreamingRelation implements Relation {
     }
     // A hash join read whole, with fusion on: its probe loop pushes each joined row.
     const probe = this.canFuse() ? StreamingRelation.probeOf({ base: this, stages: [] }, this.ctx) : null;
-    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, []), input, table, keys, this.ctx, sink));
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, [], this.ctx.runtime), input, table, keys, this.ctx, sink));
     return pushAll(this.open(), sink);
   }
 
@@ -481,7 +481,7 @@ export class StreamingRelation implements Relation {
    */
   private static openScan(run: FusedRun, ctx: ExecutionContext): TupleIterator {
     const cols = run.base.takeFusedInput('columns');
-    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).overColumns(cols, ctx);
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages, ctx.runtime).overColumns(cols, ctx);
     let it = run.base.open();
     for (const s of run.stages) {
       // Only filters and projections are pushed into a scan.
@@ -498,8 +498,8 @@ export class StreamingRelation implements Relation {
    */
   private static openFused(run: FusedRun, ctx: ExecutionContext): TupleIterator {
     const cols = run.base.takeFusedInput('columns');
-    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).overColumns(cols, ctx);
-    const plan = compileRun(run.base.schema.length, run.stages);
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages, ctx.runtime).overColumns(cols, ctx);
+    const plan = compileRun(run.base.schema.length, run.stages, ctx.runtime);
     const rows = run.base.takeFusedInput('rows');
     return rows !== null ? plan.overArray(rows, ctx) : plan.overIterator(run.base.open(), ctx);
   }
@@ -507,10 +507,10 @@ export class StreamingRelation implements Relation {
   /** {@link openFused}, pushing every output tuple to `sink` from the generated loop where it can. */
   private static pushFused(run: FusedRun, ctx: ExecutionContext, sink: (t: Tuple) => void): number {
     const probe = StreamingRelation.probeOf(run, ctx);
-    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, run.stages), input, table, keys, ctx, sink));
+    if (probe !== null) return probe((input, table, keys, shape) => StreamingRelation.pushProbe(compileProbeRun(shape, run.stages, ctx.runtime), input, table, keys, ctx, sink));
     const cols = run.base.takeFusedInput('columns');
-    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages).pushOverColumns(cols, ctx, sink);
-    const plan = compileRun(run.base.schema.length, run.stages);
+    if (cols !== null) return compileColumnRun(columnKinds(cols), run.stages, ctx.runtime).pushOverColumns(cols, ctx, sink);
+    const plan = compileRun(run.base.schema.length, run.stages, ctx.runtime);
     const rows = run.base.takeFusedInput('rows');
     return rows !== null ? plan.pushOverArray(rows, ctx, sink) : pushAll(plan.overIterator(run.base.open(), ctx), sink);
   }

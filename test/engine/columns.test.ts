@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  add, and, col, ConfigError, contains, createEngine, encodeColumns, eq, ExecutionError, gt, isNull, lt, mul, not, or, QueryAbortedError, RelationConsumedError, rowDecoder, startsWith,
+  add, and, col, ConfigError, contains, createEngine, createRuntime, encodeColumns, eq, ExecutionError, gt, isNull, lt, mul, not, or, QueryAbortedError, RelationConsumedError, rowDecoder, startsWith,
   type Engine, type Relation, type Tuple,
 } from '../../engine/index.js';
 import { compileColumnRun } from '../../engine/fusion/codegen.js';
@@ -129,7 +129,7 @@ test('fused runs over columns: lazy, single pass, abortable, runtime errors name
   t.is(n, 2048);
   // Hostile strings are data in the dictionary, never source text.
   const hostile = encodeColumns(['s'], [["'); process.exit(5); ('"], ['${x}']]);
-  const plan = compileColumnRun(hostile.columns.map((c) => c.kind), [{ kind: 'filter', expr: eq(col('s'), "'); process.exit(6); ('"), input: ['s'] }]);
+  const plan = compileColumnRun(hostile.columns.map((c) => c.kind), [{ kind: 'filter', expr: eq(col('s'), "'); process.exit(6); ('"), input: ['s'] }], createRuntime());
   for (const text of ['process.exit', '${x}']) t.false(plan.source.includes(text));
   t.regex(plan.source, /D0\[V0\[q\]\]/, 'a dictionary column is read through its codes');
   t.deepEqual(createEngine('streaming', { enablePipelineFusion: true }).fromColumns(['s'], hostile).filter(eq(col('s'), '${x}')).toArray(), [['${x}']]);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { add, and, col, contains, createEngine, div, eq, ExecutionError, gt, isNull, lt, mul, not, or, PlanError, QueryAbortedError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
+import { add, and, col, ConfigError, contains, createEngine, createRuntime, div, eq, ExecutionError, gt, isNull, lt, mul, not, or, PlanError, QueryAbortedError, startsWith, type Relation, type Tuple } from '../../../engine/index.js';
 import { compileRun, fusionCacheSize } from '../../../engine/fusion/codegen.js';
 import { bag, readAll } from '../../helpers.js';
 
@@ -36,7 +36,7 @@ test('generated source holds indices and parameters only, never names or literal
     { kind: 'filter', expr: eq(col(HOSTILE[6]!), "'); process.exit(4); ('"), input: schema },
     { kind: 'extend', expr: mul(col(HOSTILE[2]!), 2), input: schema },
     { kind: 'project', indices: [0, 8] },
-  ]);
+  ], createRuntime());
   for (const text of [...HOSTILE, 'process.exit', 'pwned']) t.false(plan.source.includes(text), `source contains ${JSON.stringify(text)}`);
   t.regex(plan.source, /t\[6\]/);
   t.deepEqual(plan.consts.filter((c) => typeof c !== 'object'), ["'); process.exit(4); ('", 2]);
@@ -53,6 +53,24 @@ test('code is cached by query shape: new constants reuse it, a new shape compile
   t.is(fusionCacheSize(), before, 'same shape, different constants: no new code');
   e.from(['a', 'b'], rows).filter(gt(col('a'), 5)).toArray();
   t.is(fusionCacheSize(), before + 1);
+});
+
+test('generated code lives in the engine\'s runtime: engines given their own share nothing, engines without one share the default', (t) => {
+  const rows: Tuple[] = Array.from({ length: 100 }, (_, i) => [i, i % 10]);
+  // A shape no other test compiles: a filter on b >= k, then a projection of b.
+  const q = (e: ReturnType<typeof createEngine>, k: number) => e.from(['a', 'b'], rows).filter(gt(col('b'), k)).extend('z', mul(col('a'), col('b'))).project(['z', 'b']).toArray();
+  const own = createRuntime(), other = createRuntime();
+  const shared = fusionCacheSize();
+  t.is(q(createEngine('streaming', { enablePipelineFusion: true }, { runtime: own }), 3).length, 60);
+  t.is(fusionCacheSize(own), 1, 'compiled into its own runtime');
+  t.is(fusionCacheSize(), shared, 'not into the shared one');
+  t.is(q(createEngine('streaming', { enablePipelineFusion: true }, { runtime: own }), 5).length, 40);
+  t.is(fusionCacheSize(own), 1, 'a second engine on the same runtime reuses the code');
+  q(createEngine('streaming', { enablePipelineFusion: true }, { runtime: other }), 3);
+  t.is(fusionCacheSize(other), 1, 'another runtime compiles its own');
+  q(createEngine('streaming', { enablePipelineFusion: true }), 3);
+  t.is(fusionCacheSize(), shared + 1, 'an engine without a runtime uses the shared one');
+  t.throws(() => createEngine('streaming', {}, { runtime: {} as never }), { instanceOf: ConfigError, message: 'runtime must be an EngineRuntime from createRuntime(), got object' });
 });
 
 test('a function predicate breaks the run and falls back to composed iterators, with the same result', (t) => {
