@@ -1,7 +1,7 @@
-import { QueryAbortedError } from './errors.js';
+import { ConfigError, QueryAbortedError } from './errors.js';
 import { MemoryTracker } from './memory/memory-tracker.js';
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.js';
-import { sharedRuntime, type EngineRuntime } from './runtime.js';
+import { EngineRuntime, sharedRuntime } from './runtime.js';
 
 /**
  * Counters the engine keeps about its own work. They are cheap (incremented once per operator
@@ -25,16 +25,19 @@ export class ExecutionContext {
   readonly options: ResolvedOptions;
   readonly memory: MemoryTracker;
   readonly metrics: Metrics = { sourceRows: 0, materializations: 0, materializedRows: 0 };
+  /** Generated code and checked rows this engine shares with others (see runtime.ts). */
+  readonly runtime: EngineRuntime;
 
   constructor(
     options: EngineOptions | ResolvedOptions | undefined,
     /** Checked by sources every 1024 rows (see {@link ABORT_CHECK_MASK}). */
     readonly signal?: AbortSignal,
-    /** Generated code and checked rows this engine shares with others (see runtime.ts). */
-    readonly runtime: EngineRuntime = sharedRuntime(),
+    runtime?: EngineRuntime,
   ) {
     this.options = resolveOptions(options);
     this.memory = new MemoryTracker(this.options.memoryLimit);
+    if (runtime !== undefined && !(runtime instanceof EngineRuntime)) throw new ConfigError(`runtime must be an EngineRuntime from createRuntime(), got ${typeof runtime}`);
+    this.runtime = runtime ?? sharedRuntime();
   }
 
   /** Throw {@link QueryAbortedError} if the signal has fired. */

@@ -47,9 +47,6 @@ export function createEngine(kind: EngineKind, options?: EngineOptions, settings
   if (kind !== 'materialized' && kind !== 'streaming') {
     throw new ConfigError(`unknown engine kind ${JSON.stringify(kind)}; expected 'materialized' or 'streaming'`);
   }
-  if (settings.runtime !== undefined && !(settings.runtime instanceof EngineRuntime)) {
-    throw new ConfigError(`runtime must be an EngineRuntime from createRuntime(), got ${typeof settings.runtime}`);
-  }
   const context = new ExecutionContext(options, settings.signal, settings.runtime);
   if (PINNED.length === 0) throw new InternalError('operator keep-alive pipeline is missing');
   const impl = kind === 'materialized' ? MaterializedRelation : StreamingRelation;
