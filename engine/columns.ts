@@ -7,7 +7,7 @@
  * materialization), while the materialized engine decodes every row first, as a materializing
  * engine does.
  */
-import { ConfigError, PlanError } from './errors.js';
+import { ConfigError } from './errors.js';
 import type { Schema, Tuple, Value } from './types.js';
 import { sharedRuntime, type EngineRuntime } from './runtime.js';
 
@@ -145,8 +145,7 @@ class ColumnBuilder {
  */
 export function columnBinds(kinds: readonly ColumnKind[], values = 'values', dicts = 'dicts', code?: string): string {
   return kinds
-    .map((k, c) => (code !== undefined && !code.includes(`V${c}[`) ? '' : k.startsWith('dict') ? `const V${c} = ${values}[${c}], D${c} = ${dicts}[${c}];` : `const V${c} = ${values}[${c}];`))
-    .filter((b) => b !== '')
+    .flatMap((k, c) => (code !== undefined && !code.includes(`V${c}[`) ? [] : [k.startsWith('dict') ? `const V${c} = ${values}[${c}], D${c} = ${dicts}[${c}];` : `const V${c} = ${values}[${c}];`]))
     .join('\n');
 }
 
@@ -160,31 +159,21 @@ export function columnKinds(table: ColumnarTable): ColumnKind[] {
   return table.columns.map((c) => c.kind);
 }
 
-/**
- * Generated row readers over a table's columns, one per shape (the kinds, what is read, which
- * form), built once per runtime (see runtime.ts): only column numbers and fixed expressions per
- * kind become source text, never a value from the data. `body` is the returned function's text,
- * given each read column's JS expression at row `i`.
- */
-type ReaderFactory<F> = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => F;
-
-function reader<F>(table: ColumnarTable, columns: readonly number[], form: string, body: (reads: string[]) => string, runtime: EngineRuntime): F {
-  const kinds = columnKinds(table);
-  for (const c of columns) if (!Number.isInteger(c) || c < 0 || c >= kinds.length) throw new PlanError(`${form}: column ${String(c)} is not one of the table's ${kinds.length} (0 to ${kinds.length - 1})`);
-  const key = `${form}|${kinds.join(',')}|${columns.join(',')}`;
-  const f = runtime.cached('reader', key, () => {
-    const reads = columns.map((c) => columnRead(kinds[c]!, c, 'i'));
-    return new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn ${body(reads)};`) as ReaderFactory<F>;
-  });
-  return f(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
-}
+type RowReaderFactory = (values: readonly ArrayLike<unknown>[], dicts: readonly (readonly string[] | undefined)[]) => (i: number) => Tuple;
 
 /**
  * Row `i` of a columnar table as a fresh tuple: one array literal per row, as a hand-written
- * decoder would build it.
+ * decoder would build it. Generated once per table shape (the column kinds) and runtime (see
+ * runtime.ts): only column numbers and fixed expressions per kind become source text, never a
+ * value from the data.
  */
 export function rowDecoder(table: ColumnarTable, runtime: EngineRuntime = sharedRuntime()): (i: number) => Tuple {
-  return reader(table, table.columns.map((_, c) => c), 'rowDecoder', (reads) => `function at(i) { return [${reads.join(', ')}]; }`, runtime);
+  const kinds = columnKinds(table);
+  const make = runtime.cached('reader', kinds.join(','), () => {
+    const reads = kinds.map((k, c) => columnRead(k, c, 'i'));
+    return new Function('values', 'dicts', `'use strict';\n${columnBinds(kinds)}\nreturn function at(i) { return [${reads.join(', ')}]; };`) as RowReaderFactory;
+  });
+  return make(table.columns.map((c) => c.values), table.columns.map((c) => c.dict));
 }
 
 /**

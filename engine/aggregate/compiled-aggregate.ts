@@ -282,9 +282,8 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
   let s = 0;
   const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
   const denseBinds: string[] = plan.groupBy.map((_, j) => `KD${j} = KV${j}.dense`);
-  const fieldBinds: string[] = [];
   const fields = plan.aggs.map((a) => LAYOUT[a.fn].fields.map(() => `s${s++}`));
-  for (const f of fields.flat()) fieldBinds.push(`${f} = ST[${f.slice(1)}]`);
+  const fieldBinds = fields.flat().map((f) => `${f} = ST[${f.slice(1)}]`);
   // A new group may have grown the typed fields: reload them.
   const reloads = [...denseBinds, ...fieldBinds];
   const general = accumulateRow(g, plan, slots, fields, reloads, false);
@@ -438,26 +437,24 @@ function bodyFor(input: readonly string[], stages: readonly Stage[], plan: Aggre
   return { setup, body, C: g.consts };
 }
 
-/** Generated folds by shape (input form, stages, grouping and aggregates; never a value), in the engine's runtime. */
-function cached<F>(runtime: EngineRuntime, key: string, make: () => F): F {
-  return runtime.cached('aggregate', key, make);
-}
 
 /**
  * Compile an aggregation, with a run of stages before it, over input rows of `width` columns
  * (arrays or iterators) or over a columnar table (`overColumns` compiles per column kinds).
+ * Folds are generated once per shape (input form, stages, grouping and aggregates; never a
+ * value) in the engine's runtime, namespace 'aggregate'.
  */
 export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
   const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
   const rows = bodyFor(rowInput, stages, plan);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
-      const fold = cached(ctx.runtime, `array\n${rows.setup}\n${rows.body}`, () =>
+      const fold = ctx.runtime.cached('aggregate', `array\n${rows.setup}\n${rows.body}`, () =>
         new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
       countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
-      const fold = cached(ctx.runtime, `iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
+      const fold = ctx.runtime.cached('aggregate', `iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
   'use strict';
   ${rows.setup}
   for (;;) {
@@ -472,7 +469,7 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
       const kinds: ColumnKind[] = table.columns.map((c) => c.kind);
       const cols = bodyFor(kinds.map((k, c) => columnRead(k, c, 'q')), stages, plan);
       const binds = columnBinds(kinds, 'values_', 'dicts_');
-      const fold = cached(ctx.runtime, `columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
+      const fold = ctx.runtime.cached('aggregate', `columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
         new Function(pushLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body))() as ColumnFolder);
       countingRead(ctx, table.length, (failedAfter) => fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, failedAfter));
     },
@@ -559,12 +556,12 @@ export function compileProbeFold(shape: ProbeShape, stages: readonly Stage[], pl
   const { setup, body, C } = bodyFor(probeSlots(shape), stages, plan);
   return {
     overArray(rows, table, pk, ctx, groups) {
-      const fold = cached(ctx.runtime, `probe array\n${setup}\n${body}`, () =>
+      const fold = ctx.runtime.cached('aggregate', `probe array\n${setup}\n${body}`, () =>
         new Function(probeArrayLoop('fusedProbeAggregate', 'H, A, ctx, rows, C, GR, failedAfter, HT, PK', setup, body))() as ProbeArrayFolder);
       countingRead(ctx, rows.length, (failedAfter) => fold(H, AGG_SLOW, ctx, rows, C, groups, failedAfter, table, pk));
     },
     overIterator(src, table, pk, ctx, groups) {
-      const fold = cached(ctx.runtime, `probe iterator\n${setup}\n${body}`, () =>
+      const fold = ctx.runtime.cached('aggregate', `probe iterator\n${setup}\n${body}`, () =>
         new Function(probeIteratorLoop('fusedProbeIteratorAggregate', 'H, A, ctx, src, C, GR, HT, PK', setup, body))() as ProbeIteratorFolder);
       fold(H, AGG_SLOW, ctx, src, C, groups, table, pk);
     },

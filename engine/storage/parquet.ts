@@ -169,16 +169,3 @@ export function canSkip(where: Expr, stats: RowGroupStats, rows: number): boolea
       return false;
   }
 }
-
-/** Column names an expression reads. */
-export function columnsOf(e: Expr, out = new Set<string>()): Set<string> {
-  switch (e.op) {
-    case 'col': out.add(e.name); break;
-    case 'lit': break;
-    case 'and': case 'or': for (const a of e.args) columnsOf(a, out); break;
-    case 'neg': case 'not': case 'isNull': columnsOf(e.arg, out); break;
-    case 'startsWith': case 'contains': columnsOf(e.arg, out); columnsOf(e.pattern, out); break;
-    default: columnsOf(e.left, out); columnsOf(e.right, out);
-  }
-  return out;
-}

@@ -12,7 +12,8 @@ import type { Relation, TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { table, type Database, type Table } from './catalog.js';
 import { rowObject } from './schema.js';
-import { canSkip, columnsOf } from './parquet.js';
+import { canSkip } from './parquet.js';
+import { referencedColumns } from '../expr/compile.js';
 import { projector, segmentReader, type IoCounts, type Segment, type SegmentReader, type TableStore } from './store.js';
 
 export interface ReadOptions {
@@ -141,7 +142,7 @@ function checkScanColumns(t: Table, opts: ScanOptions): { columns: readonly stri
     columns = opts.columns;
   }
   const needed = new Set(columns);
-  if (opts.where !== undefined) for (const c of columnsOf(opts.where)) {
+  if (opts.where !== undefined) for (const c of referencedColumns(opts.where)) {
     if (!known.has(c)) throw unknown(c);
     needed.add(c);
   }

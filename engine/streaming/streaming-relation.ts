@@ -271,7 +271,6 @@ export class StreamingRelation implements Relation {
       return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
     }
     const p = planFilter(this.schema, predicate);
-    if (isExpr(predicate) && this.pushableScan()) return this.fuse(this.schema, { kind: 'filter', expr: predicate, input: this.schema }, 'scan');
     return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
   }
 
@@ -458,20 +457,13 @@ export class StreamingRelation implements Relation {
   }
 
   /**
-   * Whether a filter (an Expr) or a projection over this relation is pushed into a columnar scan,
-   * as a database's table scan evaluates its pushed-down predicate and projection itself: this is
-   * a fresh `fromColumns()` source, or such a scan with filters and projections already pushed
-   * into it, and nothing has read it; iterator composition is on (off, every operator buffers its
-   * input) and pipeline fusion off (on, the fused run does this and more). The scan then reads
-   * the predicate's columns straight from the column arrays, tests each row in generated code
-   * (the fused run's code, {@link compileColumnRun}, restricted to filters and projections), and
-   * decodes only the output columns of the rows that pass: a scan that keeps 1% of its rows builds
-   * 1% of the tuples, and a projection of 3 columns decodes 3. The operators above it still pull
-   * one tuple at a time through their own iterators.
+   * Whether this columnar scan (see {@link ColumnScanRelation}) takes a filter or projection into
+   * itself: nothing has read it; iterator composition is on (off, every operator buffers its
+   * input) and pipeline fusion off (on, the fused run does this and more).
    */
   protected pushableScan(): boolean {
     const o = this.ctx.options;
-    return (this.sourceColumns !== null || this.fused !== null) && this.state === 'fresh' && this.peeked === null && o.enableIteratorComposition && !o.enablePipelineFusion;
+    return this.state === 'fresh' && this.peeked === null && o.enableIteratorComposition && !o.enablePipelineFusion;
   }
 
   /**
@@ -629,12 +621,26 @@ export class StreamingRelation implements Relation {
 
 /**
  * A columnar scan: a fresh `fromColumns()` source, or one with filters and projections pushed
- * into it (see `pushableScan`). A projection over it is pushed into it too. (Here, not in
- * `StreamingRelation.project`: the same check there made the gate find a projection over an
- * array 10% slower, 1.09-1.12x in four runs, though direct timings showed no difference; the
- * same was seen with an earlier projection pushdown, 4059723. Cause not found.)
+ * into it. A filter (an Expr) or projection over it is pushed into it too, as a database's table
+ * scan evaluates its pushed-down predicate and projection itself (see `pushableScan`): the scan
+ * reads the predicate's columns straight from the column arrays, tests each row in generated
+ * code (the fused run's code, `compileColumnRun`, restricted to filters and projections), and
+ * decodes only the output columns of the rows that pass. A scan that keeps 1% of its rows builds
+ * 1% of the tuples, and a projection of 3 columns decodes 3; the operators above it still pull
+ * one tuple at a time through their own iterators.
+ *
+ * (Both checks live here, not in `StreamingRelation`: there, the projection's check made the gate
+ * find a projection over an array 1.09-1.12x slower in four runs, though direct timings showed
+ * no difference; the same was seen with an earlier projection pushdown, 4059723. Cause not found.)
  */
 class ColumnScanRelation extends StreamingRelation {
+  override filter(predicate: Expr | RowPredicate): Relation {
+    if (!isExpr(predicate) || !this.pushableScan()) return super.filter(predicate);
+    // The filter's plan errors, without compiling a closure the generated scan does not call.
+    checkExpr(predicate, this.schema);
+    return this.fuse(this.schema, { kind: 'filter', expr: predicate, input: this.schema }, 'scan');
+  }
+
   override project(columns: readonly string[]): Relation {
     if (!this.pushableScan()) return super.project(columns);
     return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices: planProject(this.schema, columns) }, 'scan');
