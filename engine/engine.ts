@@ -5,7 +5,7 @@ import { MaterializedRelation } from './materialized/materialized-relation.js';
 import type { EngineOptions, ResolvedOptions } from './options.js';
 import type { Relation, TupleIterator } from './relation.js';
 import { StreamingRelation } from './streaming/streaming-relation.js';
-import { PINNED } from './keep-alive.js';
+import { pinOperators } from './keep-alive.js';
 import { EngineRuntime } from './runtime.js';
 import type { EngineKind, Schema, Tuple } from './types.js';
 
@@ -48,7 +48,7 @@ export function createEngine(kind: EngineKind, options?: EngineOptions, settings
     throw new ConfigError(`unknown engine kind ${JSON.stringify(kind)}; expected 'materialized' or 'streaming'`);
   }
   const context = new ExecutionContext(options, settings.signal, settings.runtime);
-  if (PINNED.length === 0) throw new InternalError('operator keep-alive pipeline is missing');
+  if (pinOperators().length === 0) throw new InternalError('operator keep-alive pipelines are missing');
   const impl = kind === 'materialized' ? MaterializedRelation : StreamingRelation;
   return {
     kind,

@@ -6,6 +6,8 @@ export { createEngine, type Engine, type EngineSettings } from './engine.js';
 export { createRuntime, sharedRuntime, EngineRuntime } from './runtime.js';
 export { encodeColumns, rowDecoder, columnarBytes, type ColumnarTable, type Column, type ColumnKind } from './columns.js';
 export type { Relation, TupleIterator, RowPredicate, RowFunction } from './relation.js';
+export type { Operator, UnaryOperator, BinaryOperator, OperatorPlan, BinaryPlan, ArrayInput, RowSink, SampleSources } from './operators/operator.js';
+export { OPERATORS, type RegisteredOperator } from './operators/registry.js';
 export { ENGINE_KINDS, type EngineKind, type Schema, type Tuple, type Value } from './types.js';
 export { resolveOptions, optionsReadBy, DEFAULT_OPTIONS, BOOLEAN_OPTIONS, OPTION_SPECS, type EngineOptions, type ResolvedOptions } from './options.js';
 export { ExecutionContext, type Metrics } from './context.js';
@@ -24,5 +26,5 @@ export { StreamingRelation, type StreamingPhase } from './streaming/streaming-re
 export type { JoinOptions } from './join/join-plan.js';
 export type { AggregateSpec } from './aggregate/aggregate-plan.js';
 export { AGGREGATE_FUNCTIONS, type AggregateFunction } from './aggregate/accumulators.js';
-export type { SortKey } from './sort/sort-plan.js';
+export type { SortKey } from './operators/sort.js';
 export type { SymmetricJoinPhase } from './join/symmetric-hash-join-iterator.js';

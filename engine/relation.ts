@@ -1,7 +1,8 @@
 import type { AggregateSpec } from './aggregate/aggregate-plan.js';
 import type { Expr } from './expr/expr.js';
 import type { JoinOptions } from './join/join-plan.js';
-import type { SortKey } from './sort/sort-plan.js';
+import type { BinaryOperator, UnaryOperator } from './operators/operator.js';
+import type { SortKey } from './operators/sort.js';
 import type { EngineKind, Schema, Tuple, Value } from './types.js';
 
 /**
@@ -89,6 +90,13 @@ export interface Relation extends Iterable<Tuple> {
    * `orderBy(keys).limit(k)` keeps only k rows, in a bounded heap.
    */
   orderBy(keys: readonly SortKey[]): Relation;
+  /**
+   * Apply an operator module (`engine/operators/`) by its definition: what each operator method
+   * above does with its own module (`r.filter(p)` is `r.apply(FILTER, p)`). A two-input
+   * operator's first argument is the other relation. The way to reach a new operator before it
+   * has a method of its own.
+   */
+  apply<A extends readonly unknown[]>(op: UnaryOperator<A> | BinaryOperator<A>, ...args: A): Relation;
   /** Drain into an array (a fresh array the caller owns). */
   toArray(): Tuple[];
   /**

@@ -1,4 +1,4 @@
-import { drain } from '../engine/plan.js';
+import { drain } from '../engine/operators/operator.js';
 import { BOOLEAN_OPTIONS, createEngine, ENGINE_KINDS, type Engine, type EngineOptions, type Relation, type Tuple, type TupleIterator } from '../engine/index.js';
 
 /** Every combination of the boolean engine options (2^k objects). */

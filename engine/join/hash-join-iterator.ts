@@ -89,12 +89,3 @@ export function fillTable(table: HashTable, build: TupleIterator): void {
   for (let t = build.next(); t !== undefined; t = build.next()) table.insert(t);
   build.close();
 }
-
-/**
- * Which side a hash join builds its table on: the re-readable (materialized) one, else the
- * smaller known size, else the right. The one rule, for the join's iterator and for its fused
- * probe loop alike.
- */
-export function buildsLeft(leftReopenable: boolean, rightReopenable: boolean, leftSize: number, rightSize: number): boolean {
-  return leftReopenable !== rightReopenable ? leftReopenable : leftSize >= 0 && rightSize >= 0 ? leftSize < rightSize : false;
-}

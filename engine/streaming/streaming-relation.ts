@@ -1,37 +1,22 @@
 import type { ExecutionContext } from '../context.js';
 import { InternalError, RelationConsumedError } from '../errors.js';
-import { isExpr, type Expr } from '../expr/expr.js';
+import { compilePredicate } from '../expr/compile.js';
 import { compileColumnRun, compileProbeRun, compileRun, type ProbeFusedPlan, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import { checkColumnarTable, columnKinds, rowDecoder, type ColumnarTable } from '../columns.js';
-import { ColumnIterator } from '../iterators/column-iterator.js';
-import { ArrayIterator } from '../iterators/array-iterator.js';
 import { BufferedIterator } from '../iterators/buffered-iterator.js';
 import { LazyCache } from '../buffers/lazy-cache.js';
-import { ConcatIterator } from '../iterators/concat-iterator.js';
-import { DistinctIterator } from '../iterators/distinct-iterator.js';
-import { ExtendIterator } from '../iterators/extend-iterator.js';
-import { FilterIterator } from '../iterators/filter-iterator.js';
-import { LimitIterator } from '../iterators/limit-iterator.js';
 import { MaterializeIterator } from '../iterators/materialize-iterator.js';
-import { ProjectIterator } from '../iterators/project-iterator.js';
-import { extender } from '../iterators/projector.js';
-import { SourceIterator } from '../iterators/source-iterator.js';
-import { checkRows, checkSchema, drain, iterate, pushAll, planConcat, planExtend, planExtendSchema, planFilter, planLimit, planProject } from '../plan.js';
-import { checkExpr, compilePredicate } from '../expr/compile.js';
-import { AggregateIterator } from '../aggregate/aggregate-iterator.js';
-import { compileFold, compileProbeFold, OnePassAggregateIterator, type FoldInput } from '../aggregate/compiled-aggregate.js';
-import { planAggregate, type AggregatePlan, type AggregateSpec } from '../aggregate/aggregate-plan.js';
-import { buildsLeft, fillTable, HashJoinIterator } from '../join/hash-join-iterator.js';
+import type { AggregatePlan } from '../aggregate/aggregate-plan.js';
+import { compileFold, compileProbeFold, type FoldInput } from '../aggregate/compiled-aggregate.js';
+import { fillTable } from '../join/hash-join-iterator.js';
 import { HashTable } from '../join/hash-table.js';
-import { planJoin, planSemiJoin, type JoinOptions, type JoinPlan } from '../join/join-plan.js';
-import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
-import { isReopenable, openBoth } from '../join/open-inputs.js';
-import { SemiJoinIterator } from '../join/semi-join-iterator.js';
-import { SymmetricHashJoinIterator } from '../join/symmetric-hash-join-iterator.js';
-import { SortIterator } from '../sort/sort-iterator.js';
-import { planOrderBy, type SortKey } from '../sort/sort-plan.js';
-import { TopKIterator } from '../sort/top-k-iterator.js';
-import type { Relation, RowFunction, RowPredicate, TupleIterator } from '../relation.js';
+import { FilterIterator } from '../operators/filter.js';
+import { isHashJoin, JOIN, joinStrategy, type JoinNodePlan } from '../operators/join.js';
+import { OperatorMethods } from '../operators/methods.js';
+import { drain, iterate, knownSize, pushAll, type BinaryOperator, type BinaryPlan, type OperatorPlan, type PlanNode, type UnaryOperator } from '../operators/operator.js';
+import { ProjectIterator } from '../operators/project.js';
+import { ArrayIterator, checkRows, checkSchema, ColumnIterator, SourceIterator } from '../operators/scan.js';
+import type { Relation, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 
 /**
@@ -81,7 +66,10 @@ type FusedRun = { readonly base: StreamingRelation; readonly stages: readonly St
 /** A hash join's probe side as a fused loop reads it: the caller's rows, or an iterator. */
 type ProbeInput = { readonly rows: readonly Tuple[] } | { readonly iterator: TupleIterator };
 
-export class StreamingRelation implements Relation {
+/** A relation made by an operator: the operator, its plan and its (left) input. */
+type StreamNode = PlanNode & { readonly input: StreamingRelation };
+
+export class StreamingRelation extends OperatorMethods implements Relation {
   readonly kind = 'streaming' as const;
   private state: State = 'fresh';
   private peeked: BufferedIterator | null = null;
@@ -99,17 +87,16 @@ export class StreamingRelation implements Relation {
     private readonly produce: () => TupleIterator,
     /** The exact count when it is known without reading, else -1. Never consumes. */
     private readonly sizeHint: () => number,
-    /** Set on an `orderBy` result: its input and comparator, so a following `limit` can use top-k. */
-    private readonly sorted: { readonly input: StreamingRelation; readonly compare: (a: Tuple, b: Tuple) => number } | null = null,
+    /** The operator this relation applies to its input, for plan-time rewrites and fusion through a join (null: a source or a fused run). */
+    private readonly node: StreamNode | null = null,
     /** Set on a fused run (pipeline fusion): the run's input and its stages. */
     private readonly fused: { readonly base: StreamingRelation; readonly stages: readonly Stage[] } | null = null,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The caller's rows, for a source made by `from()` (fused runs loop over them directly). */
   private sourceRows: readonly Tuple[] | null = null;
-
-  /** Set on a hash join (not a cross product): its inputs and plan, for a fused run's probe loop. */
-  private hashJoin: { readonly left: StreamingRelation; readonly right: Relation; readonly plan: JoinPlan } | null = null;
 
   /** A source over the caller's rows (validated, not copied). Its size is known. */
   static from(schema: Schema, rows: readonly Tuple[], ctx: ExecutionContext): StreamingRelation {
@@ -265,120 +252,42 @@ export class StreamingRelation implements Relation {
     this.peeked = null;
   }
 
-  filter(predicate: Expr | RowPredicate): Relation {
-    if (this.canFuse(predicate)) {
-      checkExpr(predicate as Expr, this.schema);
-      return this.fuse(this.schema, { kind: 'filter', expr: predicate as Expr, input: this.schema });
+  /** Plan a one-input operator over this relation, lazily (see {@link planned}). */
+  unary<A extends readonly unknown[], P extends OperatorPlan>(op: UnaryOperator<A, P>, args: A): StreamingRelation {
+    return this.planned(op, op.plan(this.schema, args));
+  }
+
+  /**
+   * The streaming strategy for a planned one-input operator: rewritten into the unread node below
+   * (a limit over a sort: top-k); else, with pipeline fusion, a stage of this relation's fused run
+   * or the fold that ends it; else its iterator composed over this relation's.
+   */
+  protected planned(op: UnaryOperator, plan: OperatorPlan): StreamingRelation {
+    const below = this.node, ctx = this.ctx;
+    if (op.over !== undefined && below !== null && this.state === 'fresh' && this.peeked === null) {
+      const n = op.over(plan, below);
+      if (n !== null) return below.input.planned(n.op as UnaryOperator, n.plan);
     }
-    const p = planFilter(this.schema, predicate);
-    return this.derive(this.schema, 'filter', (input) => new FilterIterator(input, p), () => -1);
-  }
-
-  project(columns: readonly string[]): Relation {
-    const indices = planProject(this.schema, columns);
-    if (this.canFuse()) return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices });
-    return this.derive(Object.freeze(columns.slice()), 'project', (input) => new ProjectIterator(input, indices), () => this.knownSize());
-  }
-
-  extend(column: string, value: Expr | RowFunction): Relation {
-    if (this.canFuse(value)) {
-      const schema = planExtendSchema(this.schema, column);
-      checkExpr(value as Expr, this.schema);
-      return this.fuse(schema, { kind: 'extend', expr: value as Expr, input: this.schema });
-    }
-    const plan = planExtend(this.schema, column, value);
-    const step = extender(this.schema.length, plan.value);
-    return this.derive(plan.schema, 'extend', (input) => new ExtendIterator(input, step), () => this.knownSize());
-  }
-
-  distinct(): Relation {
-    const ctx = this.ctx;
-    return this.derive(this.schema, 'distinct', (input) => new DistinctIterator(input, this.schema.length, ctx), () => {
-      const n = this.knownSize();
-      return n === 0 || n === 1 ? n : -1;
-    });
-  }
-
-  concat(other: Relation): Relation {
-    planConcat(this.schema, other);
-    const openOther = (): TupleIterator => this.input(other.open(), 'concat');
-    return this.derive(this.schema, 'concat', (input) => new ConcatIterator(input, openOther), () => {
-      const a = this.knownSize(), b = other instanceof StreamingRelation ? other.knownSize() : other.size();
-      return a >= 0 && b >= 0 ? a + b : -1;
-    });
-  }
-
-  limit(n: number): Relation {
-    const k = planLimit(n);
-    const sorted = this.sorted;
-    if (sorted !== null && this.state === 'fresh' && this.peeked === null) {
-      // orderBy(...).limit(k): one bounded heap of k rows instead of sorting everything.
-      const ctx = this.ctx;
-      return sorted.input.derive(this.schema, 'top-k', (input) => new TopKIterator(input, sorted.compare, k, ctx), () => {
-        const m = sorted.input.knownSize();
-        return m >= 0 ? Math.min(m, k) : -1;
-      });
-    }
-    return this.derive(this.schema, 'limit', (input) => new LimitIterator(input, k), () => {
-      const m = this.knownSize();
-      return m >= 0 ? Math.min(m, k) : -1;
-    });
-  }
-
-  join(other: Relation, opts?: JoinOptions): Relation {
-    const plan = planJoin(this.schema, other.schema, opts);
-    const ctx = this.ctx;
-    if (plan.leftKeys.length === 0) {
-      return new StreamingRelation(plan.schema, ctx, () => {
-        const reopenable = isReopenable(other);
-        const left = this.input(this.open(), 'cross product');
-        return new NestedLoopIterator(left, () => this.input(other.open(), 'cross product'), reopenable, plan.combine, ctx);
-      }, () => {
-        const a = this.knownSize(), b = knownSize(other);
-        return a >= 0 && b >= 0 ? a * b : -1;
-      });
-    }
-    const rel = new StreamingRelation(plan.schema, ctx, () => {
-      const how = joinStrategy(this, other, ctx);
-      const [l, r] = openBoth(this, other, (it) => this.input(it, 'join'));
-      if (how === 'symmetric') return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
-      return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, 'streaming hash join');
-    }, () => -1);
-    rel.hashJoin = { left: this, right: other, plan };
-    return rel;
-  }
-
-  semiJoin(other: Relation, opts?: JoinOptions): Relation {
-    return this.semi(other, opts, false);
-  }
-
-  antiJoin(other: Relation, opts?: JoinOptions): Relation {
-    return this.semi(other, opts, true);
-  }
-
-  aggregate(groupBy: readonly string[], aggs: readonly AggregateSpec[]): Relation {
-    const plan = planAggregate(this.schema, groupBy, aggs);
-    const ctx = this.ctx;
-    const sizeHint = () => (plan.groupBy.length === 0 ? 1 : -1);
-    if (!ctx.options.enableStreamingAggregation) {
-      return this.derive(plan.schema, 'aggregate', (input) => new AggregateIterator(input, plan, ctx, 'streaming'), sizeHint);
-    }
-    const operator = 'streaming aggregate (one pass)';
     if (this.canFuse()) {
-      // Pipeline fusion: this relation's fused run (or this fresh source) and the aggregation in one loop.
-      const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
-      const run: FusedRun = extendable ? this.fused! : { base: this, stages: [] };
-      return new StreamingRelation(plan.schema, ctx, () => new OnePassAggregateIterator(StreamingRelation.foldFused(run, ctx, plan), plan, ctx, operator), sizeHint);
+      const stage = op.stage?.(plan) ?? null;
+      if (stage !== null) return this.fuse(plan.schema, stage);
+      const fold = op.fold?.(plan, ctx) ?? null;
+      if (fold !== null) {
+        // This relation's fused run (or this fresh source) and the fold in one loop.
+        const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
+        const run: FusedRun = extendable ? this.fused! : { base: this, stages: [] };
+        return new StreamingRelation(plan.schema, ctx, () => op.openFold!(plan, StreamingRelation.foldFused(run, ctx, fold), ctx), () => op.size(plan, -1));
+      }
     }
-    const width = this.schema.length;
-    return this.derive(plan.schema, 'aggregate', (input) => OnePassAggregateIterator.overIterator(input, width, plan, ctx, operator), sizeHint);
+    return this.derive(plan.schema, op.name, (input) => op.open(plan, input, ctx, 'streaming'), () => op.size(plan, this.knownSize()), { op, plan, input: this });
   }
 
-  orderBy(keys: readonly SortKey[]): Relation {
-    const compare = planOrderBy(this.schema, keys);
-    const ctx = this.ctx;
-    const produce = () => new SortIterator(this.input(this.open(), 'sort'), compare, ctx, 'streaming sort');
-    return new StreamingRelation(this.schema, ctx, produce, () => this.knownSize(), { input: this, compare });
+  /** Plan a two-input operator with this relation as its left input, lazily: its iterator opens both when the pass starts. */
+  binary<A extends readonly unknown[], P extends BinaryPlan>(op: BinaryOperator<A, P>, args: A): StreamingRelation {
+    const plan = op.plan(this.schema, args), ctx = this.ctx;
+    const operator = op.label?.(plan) ?? op.name;
+    const wrap = (it: TupleIterator): TupleIterator => this.input(it, operator);
+    return new StreamingRelation(plan.schema, ctx, () => op.open(plan, this, ctx, 'streaming', wrap), () => op.size(plan, this.knownSize(), knownSize(plan.right)), { op, plan, input: this });
   }
 
   toArray(): Tuple[] {
@@ -406,7 +315,7 @@ export class StreamingRelation implements Relation {
    * A relation whose single pass opens this one and wraps its iterator with `wrap`. With
    * iterator composition off, the input is read into a buffer first.
    */
-  private derive(schema: Schema, operator: string, wrap: (input: TupleIterator) => TupleIterator, sizeHint: () => number): StreamingRelation {
+  private derive(schema: Schema, operator: string, wrap: (input: TupleIterator) => TupleIterator, sizeHint: () => number, node: StreamNode): StreamingRelation {
     return new StreamingRelation(schema, this.ctx, () => {
       const input = this.input(this.open(), operator);
       try {
@@ -415,26 +324,17 @@ export class StreamingRelation implements Relation {
         input.close();
         throw e;
       }
-    }, sizeHint);
-  }
-
-  private semi(other: Relation, opts: JoinOptions | undefined, anti: boolean): Relation {
-    const operator = anti ? 'anti join' : 'semi join';
-    const { leftKeys, rightKeys } = planSemiJoin(this.schema, other.schema, opts, operator);
-    return new StreamingRelation(this.schema, this.ctx, () => {
-      const [l, r] = openBoth(this, other, (it) => this.input(it, operator));
-      return new SemiJoinIterator(l, r, leftKeys, rightKeys, anti, this.ctx);
-    }, () => -1);
+    }, sizeHint, node);
   }
 
   /**
-   * Pipeline fusion applies to filter/extend/project whose expressions are data, with both
-   * `enablePipelineFusion` and iterator composition on. A JS function breaks the run: it falls
-   * back to the composed iterators.
+   * Pipeline fusion needs both `enablePipelineFusion` and iterator composition on. It applies to
+   * the operators that have a fused stage (filter/extend/project whose arguments are data: a JS
+   * function breaks the run, and falls back to the composed iterators) or a fold (aggregate).
    */
-  private canFuse(e?: unknown): boolean {
+  private canFuse(): boolean {
     const o = this.ctx.options;
-    return o.enablePipelineFusion && o.enableIteratorComposition && (e === undefined || isExpr(e));
+    return o.enablePipelineFusion && o.enableIteratorComposition;
   }
 
   /**
@@ -540,16 +440,16 @@ export class StreamingRelation implements Relation {
   /**
    * Pipeline fusion through a hash join's probe: when a fused run's base is a fresh hash join
    * (not symmetric, not a cross product), claim the join's single pass and return how to run it
-   * as one loop: read the build side (the join's own rule, {@link buildsLeft}) into a table,
+   * as one loop: read the build side (the join's own rule, `joinStrategy` in `operators/join.ts`) into a table,
    * then hand the generated loop the probe side's rows (its array when it is a fresh `from()`
    * source, else its iterator), the table, the probe keys and the shape of the joined rows. The
    * table is freed and both inputs closed however the loop ends. Null when the base is not such
    * a join; nothing is claimed then.
    */
   private static probeOf(run: FusedRun, ctx: ExecutionContext): (<T>(loop: (input: ProbeInput, table: HashTable, probeKeys: readonly number[], shape: ProbeShape) => T) => T) | null {
-    const base = run.base, join = base.hashJoin;
-    if (join === null || base.state !== 'fresh' || base.peeked !== null) return null;
-    const { left, right, plan } = join;
+    const base = run.base, node = base.node;
+    if (node === null || node.op !== JOIN || !isHashJoin(node.plan as JoinNodePlan) || base.state !== 'fresh' || base.peeked !== null) return null;
+    const plan = node.plan as JoinNodePlan, left = node.input, right = plan.right;
     const how = joinStrategy(left, right, ctx);
     if (how === 'symmetric') return null;
     base.state = 'consumed';
@@ -634,34 +534,11 @@ export class StreamingRelation implements Relation {
  * no difference; the same was seen with an earlier projection pushdown, 4059723. Cause not found.)
  */
 class ColumnScanRelation extends StreamingRelation {
-  override filter(predicate: Expr | RowPredicate): Relation {
-    if (!isExpr(predicate) || !this.pushableScan()) return super.filter(predicate);
-    // The filter's plan errors, without compiling a closure the generated scan does not call.
-    checkExpr(predicate, this.schema);
-    return this.fuse(this.schema, { kind: 'filter', expr: predicate, input: this.schema }, 'scan');
+  protected override planned(op: UnaryOperator, plan: OperatorPlan): StreamingRelation {
+    if (this.pushableScan()) {
+      const stage = op.stage?.(plan) ?? null;
+      if (stage !== null && stage.kind !== 'extend') return this.fuse(plan.schema, stage, 'scan');
+    }
+    return super.planned(op, plan);
   }
-
-  override project(columns: readonly string[]): Relation {
-    if (!this.pushableScan()) return super.project(columns);
-    return this.fuse(Object.freeze(columns.slice()), { kind: 'project', indices: planProject(this.schema, columns) }, 'scan');
-  }
-}
-
-/**
- * How a streaming equi-join runs, decided when it is opened: symmetric (the option on and neither
- * input re-readable), else a hash join built on the side {@link buildsLeft} names, with that
- * side's known size (-1 when unknown). The one decision, for the join's iterators and for its
- * fused probe loop alike.
- */
-function joinStrategy(left: StreamingRelation, right: Relation, ctx: ExecutionContext): 'symmetric' | { buildLeft: boolean; buildSize: number } {
-  const leftRe = isReopenable(left), rightRe = isReopenable(right);
-  if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return 'symmetric';
-  const ls = left.knownSize(), rs = knownSize(right);
-  const buildLeft = buildsLeft(leftRe, rightRe, ls, rs);
-  return { buildLeft, buildSize: buildLeft ? ls : rs };
-}
-
-/** A relation's size if known without reading it (streaming: never consumes), else -1. */
-function knownSize(r: Relation): number {
-  return r instanceof StreamingRelation ? r.knownSize() : r.size();
 }

@@ -3,9 +3,9 @@ import {
   add, and, col, createEngine, encodeColumns, eq, ExecutionError, gt, isNull, lit, lt, not, or, QueryAbortedError, RelationConsumedError,
   type EngineOptions, type Expr, type Relation, type Tuple,
 } from '../../../engine/index.js';
-import { ColumnIterator } from '../../../engine/iterators/column-iterator.js';
-import { FilterIterator } from '../../../engine/iterators/filter-iterator.js';
-import { ProjectIterator } from '../../../engine/iterators/project-iterator.js';
+import { ColumnIterator } from '../../../engine/operators/scan.js';
+import { FilterIterator } from '../../../engine/operators/filter.js';
+import { ProjectIterator } from '../../../engine/operators/project.js';
 import { bag } from '../../helpers.js';
 
 /** One column of every kind the encoder picks: int32, float64, dictionary strings, booleans, anything (nulls). */

@@ -1,0 +1,62 @@
+import type { ExecutionContext } from '../context.js';
+import { HashJoinIterator } from '../join/hash-join-iterator.js';
+import { planJoin, type JoinOptions, type JoinPlan } from '../join/join-plan.js';
+import { NestedLoopIterator } from '../join/nested-loop-iterator.js';
+import { SymmetricHashJoinIterator } from '../join/symmetric-hash-join-iterator.js';
+import type { Relation } from '../relation.js';
+import { checkRelation, isReopenable, knownSize, openBoth, type BinaryOperator, type BinaryPlan } from './operator.js';
+
+/** A checked join: keys, output and combiner (`join/join-plan.ts`), and the right input. */
+export interface JoinNodePlan extends JoinPlan, BinaryPlan {}
+
+/** Whether a join plan is an equi-join (a hash join), not a cross product. */
+export function isHashJoin(plan: JoinPlan): boolean {
+  return plan.leftKeys.length > 0;
+}
+
+/**
+ * How an equi-join runs, decided when it is opened, on both engines: symmetric (the option on
+ * and neither input re-readable, which a materialized input always is), else a hash join built
+ * on the re-readable (materialized) side, else on the smaller known size, else on the right; with
+ * that side's known size (-1 when unknown) to size its table. The one rule, for the join's
+ * iterators and for a fused probe loop alike.
+ */
+export function joinStrategy(left: Relation, right: Relation, ctx: ExecutionContext): 'symmetric' | { buildLeft: boolean; buildSize: number } {
+  const leftRe = isReopenable(left), rightRe = isReopenable(right);
+  if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return 'symmetric';
+  const ls = knownSize(left), rs = knownSize(right);
+  const buildLeft = leftRe !== rightRe ? leftRe : ls >= 0 && rs >= 0 ? ls < rs : false;
+  return { buildLeft, buildSize: buildLeft ? ls : rs };
+}
+
+/**
+ * `join(other, opts)`: inner join, natural on the shared columns unless keys are given, a cross
+ * product without keys. A hash join, symmetric or not (see {@link joinStrategy}), or a nested loop.
+ */
+export const JOIN: BinaryOperator<[Relation, JoinOptions?], JoinNodePlan> = {
+  name: 'join',
+  inputs: 2,
+  plan(schema, [other, opts]) {
+    const right = checkRelation(other, 'join');
+    return { ...planJoin(schema, right.schema, opts), right };
+  },
+  label: (plan) => (isHashJoin(plan) ? 'hash join' : 'cross product'),
+  open(plan, left, ctx, engine, wrap) {
+    const right = plan.right;
+    if (!isHashJoin(plan)) {
+      const reopenable = isReopenable(right);
+      return new NestedLoopIterator(wrap(left.open()), () => wrap(right.open()), reopenable, plan.combine, ctx);
+    }
+    const how = joinStrategy(left, right, ctx);
+    const [l, r] = openBoth(left, right, wrap);
+    if (how === 'symmetric') return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
+    return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, `${engine} hash join`);
+  },
+  size: (plan, a, b) => (!isHashJoin(plan) && a >= 0 && b >= 0 ? a * b : -1),
+  samples: (s) => [
+    s.left().join(s.right()),
+    s.left().join(s.right().materialize()).limit(1),
+    s.left().join(s.right().project(['c'])),
+    s.left().join(s.right()).aggregate(['a'], [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'c', as: 's' }]),
+  ],
+};
