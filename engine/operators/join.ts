@@ -53,6 +53,7 @@ export const JOIN: BinaryOperator<[Relation, JoinOptions?], JoinNodePlan> = {
     return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, `${engine} hash join`);
   },
   size: (plan, a, b) => (!isHashJoin(plan) && a >= 0 && b >= 0 ? a * b : -1),
+  pinByReading: true,
   samples: (s) => [
     s.left().join(s.right()),
     s.left().join(s.right().materialize()).limit(1),

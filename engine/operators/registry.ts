@@ -15,6 +15,7 @@ import { SORT, TOP_K } from './sort.js';
 export interface RegisteredOperator {
   readonly name: string;
   samples(s: SampleSources): unknown[];
+  readonly pinByReading?: true;
 }
 
 /**

@@ -84,6 +84,7 @@ function semiJoin(anti: boolean): BinaryOperator<[Relation, JoinOptions?], SemiJ
       return new SemiJoinIterator(l, r, plan, ctx);
     },
     size: () => -1,
+    pinByReading: true,
     samples: (s) => [anti ? s.left().antiJoin(s.right()) : s.left().semiJoin(s.right())],
   };
 }

@@ -187,6 +187,7 @@ export const TOP_K: UnaryOperator<[], TopKPlan> = {
   },
   open: (plan, input, ctx) => new TopKIterator(input, plan.compare, plan.k, ctx),
   size: (plan, n) => (n >= 0 ? Math.min(n, plan.k) : -1),
+  pinByReading: true,
   samples: (s) => [s.left().orderBy(['a']).limit(1)],
 };
 
@@ -202,5 +203,6 @@ export const SORT: UnaryOperator<[readonly SortKey[]], SortPlan> = {
   },
   size: (_plan, n) => n,
   takeLimit: (plan, k) => ({ op: TOP_K, plan: { schema: plan.schema, compare: plan.compare, k } }),
+  pinByReading: true,
   samples: (s) => [s.left().orderBy([{ column: 'a', direction: 'desc' }])],
 };
