@@ -124,6 +124,8 @@ export interface SampleSources {
   left(): Relation;
   /** Columns (a, c). */
   right(): Relation;
+  /** Column (z): nothing shared with the others. */
+  other(): Relation;
   /** Columns (a, b) as a columnar table (`fromColumns`). */
   columns(): Relation;
 }
