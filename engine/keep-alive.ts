@@ -41,6 +41,7 @@ const MATERIALIZED_OPTIONS: EngineOptions[] = [{}];
 function sources(impl: typeof StreamingRelation | typeof MaterializedRelation, ctx: ExecutionContext): SampleSources {
   const cols = encodeColumns(['a', 'b'], ROWS);
   return {
+    options: ctx.options,
     left: () => impl.from(['a', 'b'], ROWS, ctx),
     right: () => impl.from(['a', 'c'], ROWS, ctx),
     other: () => impl.from(['z'], ROWS.map((r) => [r[0]!]), ctx),

@@ -155,7 +155,7 @@ function withRunFlags<T>(y: Argv<T>) {
 async function runCommand(a: Record<string, unknown>): Promise<number> {
   const suite = String(a.suite ?? 'quick');
   let cases = planSuite(suite, {
-    filter: a.filter as string | undefined,
+    filter: a.filter as string | string[] | undefined,
     engines: parseEngines(a.engine as string | undefined),
     set: parseSet((a.set as string[] | undefined) ?? []),
     seed: positiveNumber('seed', a.seed, true),
@@ -214,7 +214,7 @@ async function sweepCommand(a: Record<string, unknown>): Promise<number> {
 
 function listCommand(a: Record<string, unknown>): number {
   if (a.suite !== undefined) {
-    const cases = planSuite(String(a.suite), { filter: a.filter as string | undefined, engines: parseEngines(a.engine as string | undefined), sources: parseSources(a.source as string | undefined) });
+    const cases = planSuite(String(a.suite), { filter: a.filter as string | string[] | undefined, engines: parseEngines(a.engine as string | undefined), sources: parseSources(a.source as string | undefined) });
     for (const c of cases) process.stdout.write(c.id + '\n');
     process.stderr.write(`${cases.length} cases\n`);
     return EXIT.ok;
@@ -291,7 +291,7 @@ function compareCommand(a: Record<string, unknown>): number {
 /** The cases of a gate or calibration: the suite, without the hand-written loop unless asked. */
 function gateCases(a: Record<string, unknown>) {
   return planSuite(String(a.suite ?? 'quick'), {
-    filter: a.filter as string | undefined,
+    filter: a.filter as string | string[] | undefined,
     engines: parseEngines(a.engine as string | undefined) ?? ['materialized', 'streaming'],
     sources: parseSources(a.source as string | undefined),
   });
@@ -392,14 +392,14 @@ export function buildCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nMeasures streaming vs materializing query execution. See README.md.')
     .command('list', 'list scenarios and their parameters, or the cases of a suite', (y) =>
       y.option('suite', { type: 'string', describe: `list the cases of a suite (${Object.keys(SUITES).join(', ')})` })
-        .option('filter', { type: 'string', describe: 'glob over case ids' })
+        .option('filter', { type: 'string', describe: 'glob over case ids; repeat it for a union' })
         .option('engine', { type: 'string', describe: 'comma-separated runners to keep' })
         .option('source', { type: 'string', describe: SOURCE_HELP })
         .example('$0 list --suite quick', 'print the case ids of the quick suite'),
     async (a) => void (exitCode = listCommand(a)))
     .command('run', 'run a suite of cases, each in its own process, and write a results file', (y) =>
       withRunFlags(y.option('suite', { type: 'string', describe: `suite to run: ${Object.keys(SUITES).join(', ')} (default quick)` })
-        .option('filter', { type: 'string', describe: "glob over case ids, e.g. 'join/*'" })
+        .option('filter', { type: 'string', describe: "glob over case ids, e.g. 'join/*'; repeat it for a union" })
         .option('shard', { type: 'string', describe: 'run only shard i of n, e.g. 2/4 (split by scenario and params)' }))
         .example('$0 run --suite quick', 'the CI-sized suite (about 3 minutes)')
         .example("$0 run --suite reference --filter 'selectivity/*' --engine streaming,limit-loop", 'one family, two runners')
@@ -447,7 +447,7 @@ export function buildCli(argv: string[]) {
     .command('gate', 'run a base build and this build interleaved on this machine, then compare them (exit 1 on a regression)', (y) =>
       withTimingFlags(withCompareFlags(y.option('base', { type: 'string', demandOption: true, describe: 'base: a sluice checkout directory or a git ref (e.g. origin/main)' })
         .option('suite', { type: 'string', describe: `suite to run: ${Object.keys(SUITES).join(', ')} (default quick)` })
-        .option('filter', { type: 'string', describe: 'glob over case ids' })
+        .option('filter', { type: 'string', describe: 'glob over case ids; repeat it for a union' })
         .option('engine', { type: 'string', describe: 'runners to compare (default materialized,streaming; the hand-written loop has no engine code)' })
         .option('source', { type: 'string', describe: SOURCE_HELP })
         .option('out', { type: 'string', describe: 'directory for base.json, head.json, compare.md, compare.json (default results/gate-<time>/)' })
@@ -463,7 +463,7 @@ export function buildCli(argv: string[]) {
       withTimingFlags(withCompareFlags(y.option('suite', { type: 'string', describe: 'suite to calibrate on (default quick)' })
         .option('runs', { type: 'string', describe: 'A/A splits and slowed draws to evaluate (default 20)' })
         .option('calibration-slowdown', { type: 'string', describe: 'slowdown to detect: every run stretched by that fraction of its own time, with CPU work; calibrate only (default 10%)' })
-        .option('filter', { type: 'string', describe: 'glob over case ids' })
+        .option('filter', { type: 'string', describe: 'glob over case ids; repeat it for a union' })
         .option('engine', { type: 'string', describe: 'runners (default materialized,streaming)' })
         .option('source', { type: 'string', describe: SOURCE_HELP })
         .option('out', { type: 'string', describe: 'directory for the four measured arms and calibration.md (default results/calibrate-<time>/)' })

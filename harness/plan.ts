@@ -133,7 +133,7 @@ export const SUITES: Readonly<Record<string, readonly SuiteEntry[]>> = {
 /** How to narrow or adjust a suite. */
 export interface PlanFilter {
   /** Glob over case ids (`*` matches anything, `?` one character). */
-  readonly filter?: string;
+  readonly filter?: string | readonly string[];
   /** Keep only these runners. */
   readonly engines?: readonly Runner[];
   /** Options applied to every engine case (on top of the suite's own). */
@@ -199,15 +199,18 @@ export function planSuite(suite: string, f: PlanFilter = {}): CaseSpec[] {
 }
 
 /** Keep the cases whose id matches `glob`; an empty result is an error, not a silent no-op. */
-export function applyFilter(cases: CaseSpec[], glob: string | undefined, what: string): CaseSpec[] {
-  if (glob === undefined) return cases;
-  const re = globToRegExp(glob);
-  const kept = cases.filter((c) => re.test(c.id));
-  if (kept.length === 0) throw new ConfigError(`--filter '${glob}' matches no case of ${what} (see 'sluice list')`);
-  return kept;
+export function applyFilter(cases: CaseSpec[], globs: string | readonly string[] | undefined, what: string): CaseSpec[] {
+  if (globs === undefined) return cases;
+  // A repeated --filter is a union; each one must match something (a typo would otherwise pass unseen).
+  const list = typeof globs === 'string' ? [globs] : globs;
+  const res = list.map((g) => {
+    if (typeof g !== 'string' || g === '') throw new ConfigError(`--filter takes a glob over case ids, got ${JSON.stringify(g)}`);
+    const re = globToRegExp(g);
+    if (!cases.some((c) => re.test(c.id))) throw new ConfigError(`--filter '${g}' matches no case of ${what} (see 'sluice list')`);
+    return re;
+  });
+  return cases.filter((c) => res.some((re) => re.test(c.id)));
 }
-
-/** `*` → any run of characters, `?` → one character; everything else literal; anchored. */
 export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);

@@ -4,6 +4,7 @@ import type { AggregatePlan } from '../aggregate/aggregate-plan.js';
 import type { FoldInput } from '../aggregate/compiled-aggregate.js';
 import type { Stage } from '../fusion/codegen.js';
 import type { Relation, TupleIterator } from '../relation.js';
+import type { ResolvedOptions } from '../options.js';
 import type { EngineKind, Schema, Tuple } from '../types.js';
 
 /**
@@ -120,6 +121,8 @@ export type Operator = UnaryOperator | BinaryOperator;
 
 /** The sample sources an operator's `samples` build on (all of one engine; the columnar one is fresh each call). */
 export interface SampleSources {
+  /** The options the samples' engine runs with (a sample may be worth running under some only). */
+  readonly options: ResolvedOptions;
   /** Columns (a, b): a few rows, a key shared with `right`. */
   left(): Relation;
   /** Columns (a, c). */

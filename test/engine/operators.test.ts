@@ -132,7 +132,7 @@ test('every registered operator\'s samples run on every engine and option combin
     let expected: string[] | null = null;
     for (const { label, make } of ENGINES) {
       const e = make();
-      const s = { left: () => e.from(SCHEMA, ROWS), right: () => e.from(RIGHT, ROWS.map(([a]) => [a!, (a as number) * 10])), other: () => e.from(['z'], ROWS.map(([a]) => [a!])), columns: () => e.fromColumns(SCHEMA, encodeColumns(SCHEMA, ROWS)) };
+      const s = { options: e.options, left: () => e.from(SCHEMA, ROWS), right: () => e.from(RIGHT, ROWS.map(([a]) => [a!, (a as number) * 10])), other: () => e.from(['z'], ROWS.map(([a]) => [a!])), columns: () => e.fromColumns(SCHEMA, encodeColumns(SCHEMA, ROWS)) };
       const got = (op.samples(s) as Relation[]).map((r) => JSON.stringify(r.toArray().map((row) => JSON.stringify(row)).sort()));
       expected ??= got;
       t.deepEqual(got, expected, `${op.name} on ${label}`);

@@ -71,3 +71,11 @@ test('a sweep is the grid of the varied options on each engine, one case per dis
   t.throws(() => planSweep('join', ['symmetricJoinBatchSize']), { instanceOf: ConfigError, message: /needs values/ });
   t.throws(() => planSweep('join', ['warp=1']), { instanceOf: ConfigError, message: /unknown engine option 'warp'/ });
 });
+
+test('a repeated --filter keeps the union of its globs, and a glob that matches nothing is named', (t) => {
+  const quick = planSuite('quick');
+  const both = applyFilter(quick, ['group-by*', 'ohlc*'], 'suite quick');
+  t.true(both.length > 0);
+  t.deepEqual(both.map((c) => c.id), quick.filter((c) => c.id.startsWith('group-by') || c.id.startsWith('ohlc')).map((c) => c.id));
+  t.throws(() => applyFilter(quick, ['group-by*', 'grup-by*'], 'suite quick'), { instanceOf: ConfigError, message: "--filter 'grup-by*' matches no case of suite quick (see 'sluice list')" });
+});
