@@ -2,7 +2,7 @@ import { ABORT_CHECK_MASK, type ExecutionContext } from '../context.js';
 import { TupleSizer } from '../memory/byte-model.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { OperatorMethods } from '../operators/methods.js';
-import { drain, drainInto, iterate, pushAll, type ArrayInput, type BinaryOperator, type BinaryPlan, type OperatorPlan, type UnaryOperator } from '../operators/operator.js';
+import { drain, drainInto, iterate, labelOf, pushAll, type ArrayInput, type RowSink, type BinaryOperator, type BinaryPlan, type OperatorPlan, type UnaryOperator } from '../operators/operator.js';
 import { ArrayIterator, badSourceRow, checkRows, checkSchema } from '../operators/scan.js';
 import type { Relation, TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
@@ -113,17 +113,20 @@ export class MaterializedRelation extends OperatorMethods implements Relation, A
    */
   unary<A extends readonly unknown[], P extends OperatorPlan>(op: UnaryOperator<A, P>, args: A): MaterializedRelation {
     const plan = op.plan(this.schema, args);
-    const label = `materialized ${op.label?.(plan) ?? op.name}`;
-    if (op.eager !== undefined) return this.compute(label, plan.schema, (b) => op.eager!(plan, this, b, this.ctx), true);
-    return this.compute(label, plan.schema, (b) => drainInto(op.open(plan, this.open(), this.ctx, 'materialized'), b), false);
+    return this.run(op, plan, () => op.open(plan, this.open(), this.ctx, 'materialized'));
   }
 
   /** Run a two-input operator now (this relation is its left input), as {@link unary} does. */
   binary<A extends readonly unknown[], P extends BinaryPlan>(op: BinaryOperator<A, P>, args: A): MaterializedRelation {
     const plan = op.plan(this.schema, args);
-    const label = `materialized ${op.label?.(plan) ?? op.name}`;
+    return this.run(op, plan, () => op.open(plan, this, this.ctx, 'materialized', (it) => it));
+  }
+
+  /** What {@link unary} and {@link binary} share: the eager path if the operator has one, else `open()` drained. */
+  private run<P extends OperatorPlan>(op: { readonly name: string; label?(plan: P): string; eager?(plan: P, input: ArrayInput, out: RowSink, ctx: ExecutionContext): void }, plan: P, open: () => TupleIterator): MaterializedRelation {
+    const label = `materialized ${labelOf(op, plan)}`;
     if (op.eager !== undefined) return this.compute(label, plan.schema, (b) => op.eager!(plan, this, b, this.ctx), true);
-    return this.compute(label, plan.schema, (b) => drainInto(op.open(plan, this, this.ctx, 'materialized', (it) => it), b), false);
+    return this.compute(label, plan.schema, (b) => drainInto(open(), b), false);
   }
 
   toArray(): Tuple[] {

@@ -2,6 +2,7 @@ import { PlanError } from '../errors.js';
 import type { TupleIterator } from '../relation.js';
 import type { Schema, Tuple } from '../types.js';
 import type { UnaryOperator } from './operator.js';
+import { SORT, TOP_K, type SortPlan } from './sort.js';
 
 /** A checked limit: at most `k` rows. */
 export interface LimitPlan {
@@ -48,7 +49,7 @@ export class LimitIterator implements TupleIterator {
 
 /**
  * `limit(n)`: at most n rows. On the streaming engine a limit stops pulling its input once it has
- * them, and a limit over an operator that can take it (a sort: top-k) becomes part of that operator.
+ * them, and a limit over an unread sort becomes one top-k.
  */
 export const LIMIT: UnaryOperator<[number], LimitPlan> = {
   name: 'limit',
@@ -63,6 +64,7 @@ export const LIMIT: UnaryOperator<[number], LimitPlan> = {
     for (let i = 0; i < k; i++) out.push(rows[i]!);
   },
   size: (plan, n) => (n >= 0 ? Math.min(n, plan.k) : -1),
-  over: (plan, below) => (below.op.inputs === 1 ? below.op.takeLimit?.(below.plan, plan.k) ?? null : null),
+  // orderBy(...).limit(k): one bounded heap of k rows instead of sorting everything.
+  over: (plan, below) => (below.op === SORT ? { op: TOP_K, plan: { ...(below.plan as SortPlan), k: plan.k } } : null),
   samples: (s) => [s.left().limit(2)],
 };

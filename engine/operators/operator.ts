@@ -98,8 +98,6 @@ export interface UnaryOperator<A extends readonly unknown[] = readonly any[], P 
    * node over below's input, e.g. a limit over a sort becomes a top-k. Null: no rewrite.
    */
   over?(plan: P, below: PlanNode): PlanNode | null;
-  /** Take a limit of `k` rows into this operator's plan (see {@link over}); null if it cannot. */
-  takeLimit?(plan: P, k: number): PlanNode | null;
 }
 
 /** An operator over two input relations: the other one is its first argument, and its plan keeps it. */
@@ -131,6 +129,11 @@ export interface SampleSources {
   other(): Relation;
   /** Columns (a, b) as a columnar table (`fromColumns`). */
   columns(): Relation;
+}
+
+/** What an operator's reservations and buffers are called for this plan (its `label`, else its name). */
+export function labelOf<P extends OperatorPlan>(op: { readonly name: string; label?(plan: P): string }, plan: P): string {
+  return op.label?.(plan) ?? op.name;
 }
 
 /** Check that an operator's second input is a relation (before its schema is read). */

@@ -202,7 +202,6 @@ export const SORT: UnaryOperator<[readonly SortKey[]], SortPlan> = {
     for (let i = 0; i < sorted.length; i++) out.push(sorted[i]!);
   },
   size: (_plan, n) => n,
-  takeLimit: (plan, k) => ({ op: TOP_K, plan: { schema: plan.schema, compare: plan.compare, k } }),
   pinByReading: true,
   samples: (s) => [s.left().orderBy([{ column: 'a', direction: 'desc' }])],
 };

@@ -13,7 +13,7 @@ import { HashTable } from '../join/hash-table.js';
 import { FilterIterator } from '../operators/filter.js';
 import { isHashJoin, JOIN, joinStrategy, type JoinNodePlan } from '../operators/join.js';
 import { OperatorMethods } from '../operators/methods.js';
-import { drain, iterate, knownSize, pushAll, type BinaryOperator, type BinaryPlan, type OperatorPlan, type PlanNode, type UnaryOperator } from '../operators/operator.js';
+import { drain, iterate, knownSize, labelOf, pushAll, type BinaryOperator, type BinaryPlan, type OperatorPlan, type PlanNode, type UnaryOperator } from '../operators/operator.js';
 import { ProjectIterator } from '../operators/project.js';
 import { ArrayIterator, checkRows, checkSchema, ColumnIterator, SourceIterator } from '../operators/scan.js';
 import type { Relation, TupleIterator } from '../relation.js';
@@ -124,6 +124,19 @@ export class StreamingRelation extends OperatorMethods implements Relation {
   static fromIterator(schema: Schema, open: () => TupleIterator, ctx: ExecutionContext): StreamingRelation {
     const s = checkSchema(schema, 'fromIterator');
     return new StreamingRelation(s, ctx, () => new SourceIterator(open(), ctx, s), () => -1);
+  }
+
+  /** Nothing has read this relation or armed its cache: it is FRESH and nothing was peeked. */
+  private get unread(): boolean {
+    return this.state === 'fresh' && this.peeked === null;
+  }
+
+  /**
+   * The fused run a stage or fold over this relation extends: this relation's own run while it is
+   * unread, else an empty run based on this relation.
+   */
+  private currentRun(): FusedRun {
+    return this.fused !== null && this.unread ? this.fused : { base: this, stages: [] };
   }
 
   /** Where this relation is in the state machine drawn above. */
@@ -264,7 +277,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
    */
   protected planned(op: UnaryOperator, plan: OperatorPlan): StreamingRelation {
     const below = this.node, ctx = this.ctx;
-    if (op.over !== undefined && below !== null && this.state === 'fresh' && this.peeked === null) {
+    if (op.over !== undefined && below !== null && this.unread) {
       const n = op.over(plan, below);
       if (n !== null) return below.input.planned(n.op as UnaryOperator, n.plan);
     }
@@ -274,8 +287,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
       const fold = op.fold?.(plan, ctx) ?? null;
       if (fold !== null) {
         // This relation's fused run (or this fresh source) and the fold in one loop.
-        const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
-        const run: FusedRun = extendable ? this.fused! : { base: this, stages: [] };
+        const run = this.currentRun();
         return new StreamingRelation(plan.schema, ctx, () => op.openFold!(plan, StreamingRelation.foldFused(run, ctx, fold), ctx), () => op.size(plan, -1));
       }
     }
@@ -285,8 +297,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
   /** Plan a two-input operator with this relation as its left input, lazily: its iterator opens both when the pass starts. */
   binary<A extends readonly unknown[], P extends BinaryPlan>(op: BinaryOperator<A, P>, args: A): StreamingRelation {
     const plan = op.plan(this.schema, args), ctx = this.ctx;
-    const operator = op.label?.(plan) ?? op.name;
-    const wrap = (it: TupleIterator): TupleIterator => this.input(it, operator);
+    const wrap = (it: TupleIterator): TupleIterator => this.input(it, labelOf(op, plan));
     return new StreamingRelation(plan.schema, ctx, () => op.open(plan, this, ctx, 'streaming', wrap), () => op.size(plan, this.knownSize(), knownSize(plan.right)), { op, plan, input: this });
   }
 
@@ -295,7 +306,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
   }
 
   forEach(sink: (t: Tuple) => void): number {
-    if (this.fused !== null && this.state === 'fresh' && this.peeked === null && this.ctx.options.enablePipelineFusion) {
+    if (this.fused !== null && this.unread && this.ctx.options.enablePipelineFusion) {
       // What open() would do for a fused run, but pushing when the input is an array. (A scan with
       // work pushed into it, fusion off, is pulled like any composed iterator.)
       this.state = 'consumed';
@@ -348,8 +359,8 @@ export class StreamingRelation extends OperatorMethods implements Relation {
    */
   protected fuse(schema: Schema, stage: Stage, how: 'fused' | 'scan' = 'fused'): StreamingRelation {
     // Only a fresh, unpeeked, unarmed run can be extended; otherwise it is the new run's input.
-    const extendable = this.fused !== null && this.state === 'fresh' && this.peeked === null;
-    const run: FusedRun = extendable ? { base: this.fused!.base, stages: [...this.fused!.stages, stage] } : { base: this, stages: [stage] };
+    const prior = this.currentRun();
+    const run: FusedRun = { base: prior.base, stages: [...prior.stages, stage] };
     const ctx = this.ctx;
     const hasFilter = run.stages.some((s) => s.kind === 'filter');
     const open = how === 'scan' ? () => StreamingRelation.openScan(run, ctx) : () => StreamingRelation.openFused(run, ctx);
@@ -363,7 +374,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
    */
   protected pushableScan(): boolean {
     const o = this.ctx.options;
-    return this.state === 'fresh' && this.peeked === null && o.enableIteratorComposition && !o.enablePipelineFusion;
+    return this.unread && o.enableIteratorComposition && !o.enablePipelineFusion;
   }
 
   /**
@@ -448,7 +459,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
    */
   private static probeOf(run: FusedRun, ctx: ExecutionContext): (<T>(loop: (input: ProbeInput, table: HashTable, probeKeys: readonly number[], shape: ProbeShape) => T) => T) | null {
     const base = run.base, node = base.node;
-    if (node === null || node.op !== JOIN || !isHashJoin(node.plan as JoinNodePlan) || base.state !== 'fresh' || base.peeked !== null) return null;
+    if (node === null || node.op !== JOIN || !isHashJoin(node.plan as JoinNodePlan) || !base.unread) return null;
     const plan = node.plan as JoinNodePlan, left = node.input, right = plan.right;
     const how = joinStrategy(left, right, ctx);
     if (how === 'symmetric') return null;
@@ -483,7 +494,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
   private takeFusedInput(what: 'columns'): ColumnarTable | null;
   private takeFusedInput(what: 'rows' | 'columns'): readonly Tuple[] | ColumnarTable | null {
     const src = what === 'rows' ? this.sourceRows : this.sourceColumns;
-    if (src === null || this.state !== 'fresh' || this.peeked !== null) return null;
+    if (src === null || !this.unread) return null;
     this.state = 'consumed';
     return src;
   }
