@@ -174,3 +174,19 @@ test('every join iterator releases its tables on early close', (t) => {
     t.is(e.context.memory.reserved, 0);
   }
 });
+
+test('symmetric hash join across row chunks and chain growth: every match once, with many and null keys, against a nested loop', (t) => {
+  // 2600 and 3100 rows: each side's rows span three and four 1024-row chunks, and its chain
+  // (hashTableInitialSize 16) doubles eight times; keys repeat (up to 9 per key) and some are null.
+  const left: Tuple[] = Array.from({ length: 2600 }, (_, i) => [i % 7 === 3 ? null : (i * 37) % 311, `l${i}`]);
+  const right: Tuple[] = Array.from({ length: 3100 }, (_, i) => [i % 11 === 5 ? null : (i * 53) % 401, i]);
+  const expected: Tuple[] = [];
+  for (const l of left) for (const r of right) if (l[0] !== null && l[0] === r[0]) expected.push([l[0], l[1]!, r[1]!]);
+  for (const batch of [1, 64, 1000]) {
+    const e = createEngine('streaming', { enableSymmetricHashJoin: true, symmetricJoinBatchSize: batch, hashTableInitialSize: 16 });
+    const got = readAll(e.from(['k', 'x'], left).join(e.from(['k', 'y'], right)));
+    t.is(got.length, expected.length, `batch ${batch}`);
+    t.deepEqual(bag(got), bag(expected), `batch ${batch}`);
+    t.is(e.context.memory.reserved, 0);
+  }
+});

@@ -1,0 +1,43 @@
+import type { Tuple } from '../types.js';
+
+/** log2 of the rows per chunk. */
+export const CHUNK_BITS = 10;
+/** Rows per chunk: a chunk is an 8 KiB array, far below V8's large-object size (128 KiB). */
+export const CHUNK_ROWS = 1 << CHUNK_BITS;
+/** Row index → position in its chunk. */
+export const CHUNK_MASK = CHUNK_ROWS - 1;
+
+/**
+ * An append-only row array kept in fixed chunks of {@link CHUNK_ROWS} rows: row `i` is
+ * `chunks[i >>> CHUNK_BITS][i & CHUNK_MASK]`. The hash tables keep their rows here, not in one
+ * array: storing 200K existing rows into one array took 6-8 ms pre-sized and 25-31 ms appended
+ * (V8 keeps a backing store past 128 KiB as a large object, and an appended one is copied and
+ * reallocated as it grows), into 1024-row chunks 0.8-1.7 ms (`/tmp/exp/lo.js`, Node 20); a
+ * 100K x 100K symmetric join ran 1.5x faster with its rows chunked. Nothing is copied as it grows,
+ * and the first row costs one 8 KiB chunk, whatever the expected size.
+ */
+export class RowChunks {
+  chunks: Tuple[][] = [];
+  /** Rows appended. */
+  size = 0;
+
+  /** Append `t`; returns its index. */
+  push(t: Tuple): number {
+    const i = this.size, o = i & CHUNK_MASK;
+    if (o === 0) this.chunks.push(new Array<Tuple>(CHUNK_ROWS));
+    this.chunks[i >>> CHUNK_BITS]![o] = t;
+    this.size = i + 1;
+    return i;
+  }
+
+  /** Row `i` (below {@link size}). */
+  at(i: number): Tuple {
+    return this.chunks[i >>> CHUNK_BITS]![i & CHUNK_MASK]!;
+  }
+
+  /** Drop every row. */
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+  }
+}
