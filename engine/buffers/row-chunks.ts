@@ -9,12 +9,14 @@ export const CHUNK_MASK = CHUNK_ROWS - 1;
 
 /**
  * An append-only row array kept in fixed chunks of {@link CHUNK_ROWS} rows: row `i` is
- * `chunks[i >>> CHUNK_BITS][i & CHUNK_MASK]`. The hash tables keep their rows here, not in one
- * array: storing 200K existing rows into one array took 6-8 ms pre-sized and 25-31 ms appended
- * (V8 keeps a backing store past 128 KiB as a large object, and an appended one is copied and
- * reallocated as it grows), into 1024-row chunks 0.8-1.7 ms (`/tmp/exp/lo.js`, Node 20); a
- * 100K x 100K symmetric join ran 1.5x faster with its rows chunked. Nothing is copied as it grows,
- * and the first row costs one 8 KiB chunk, whatever the expected size.
+ * `chunks[i >>> CHUNK_BITS][i & CHUNK_MASK]`. The symmetric hash join keeps each side's rows
+ * here, not in one array: storing 200K existing rows into one array took 6-8 ms pre-sized and
+ * 25-31 ms appended (V8 keeps a backing store past 128 KiB as a large object, and an appended one
+ * is copied and reallocated as it grows), into 1024-row chunks 0.8-1.7 ms
+ * (`node --expose-gc scripts/row-store-bench.mjs`, Node 20); the gate found the 100K x 100K
+ * symmetric join 0.65-0.80x of its time before. Nothing is copied as it grows, and the first row
+ * costs one 8 KiB chunk, whatever the expected size. (The standard `HashTable` does not use it:
+ * at 10K rows the indirection cost more than the copies it saves.)
  */
 export class RowChunks {
   chunks: Tuple[][] = [];
