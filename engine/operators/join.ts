@@ -49,7 +49,7 @@ export const JOIN: BinaryOperator<[Relation, JoinOptions?], JoinNodePlan> = {
     }
     const how = joinStrategy(left, right, ctx);
     const [l, r] = openBoth(left, right, wrap);
-    if (how === 'symmetric') return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx);
+    if (how === 'symmetric') return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx, Math.max(knownSize(left), knownSize(right)));
     return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, `${engine} hash join`);
   },
   size: (plan, a, b) => (!isHashJoin(plan) && a >= 0 && b >= 0 ? a * b : -1),
