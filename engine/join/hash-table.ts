@@ -4,8 +4,8 @@ import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
 import type { RowChunks } from '../buffers/row-chunks.js';
 import type { Tuple } from '../types.js';
 
-/** Bytes per row slot of the table's own arrays: a row reference and a 4-byte chain link. */
-const ROW_SLOT_BYTES = SLOT_BYTES + 4;
+/** Bytes per row slot of a join table's own arrays: a row reference and a 4-byte chain link (the symmetric join's sides too). */
+export const ROW_SLOT_BYTES = SLOT_BYTES + 4;
 
 /**
  * A multimap from join key to rows, built for probing. Keys get dense ids ({@link KeyIds});

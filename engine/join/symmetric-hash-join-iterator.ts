@@ -2,7 +2,8 @@ import type { ExecutionContext } from '../context.js';
 import { hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
-import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
+import { TupleSizer } from '../memory/byte-model.js';
+import { ROW_SLOT_BYTES } from './hash-table.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { RowChunks } from '../buffers/row-chunks.js';
 
@@ -184,9 +185,6 @@ export class SymmetricHashJoinIterator implements TupleIterator {
   }
 }
 
-/** Bytes per row slot of a side's own arrays: a row reference and a 4-byte chain link. */
-const ROW_SLOT_BYTES = SLOT_BYTES + 4;
-
 /**
  * One side's rows and chain links (see `HashTable` for the layout). The rows are kept in chunks
  * ({@link RowChunks}); the chain is pre-sized to `hashTableInitialSize` and doubled when full, and
@@ -244,7 +242,8 @@ const SYMMETRIC_DENSE_FROM_KNOWN = 1024;
  * in one typed array indexed by the key's dense id. Inserting a row and finding the other side's
  * matches is a single key lookup, where two separate tables need three. A one-column key is
  * numbered by a {@link ValueIds} (small integers through a dense table once
- * {@link SYMMETRIC_DENSE_FROM} keys are seen), a wider key by {@link KeyIds}.
+ * {@link SYMMETRIC_DENSE_FROM} keys are seen, or {@link SYMMETRIC_DENSE_FROM_KNOWN} with an input's
+ * size known), a wider key by {@link KeyIds}.
  */
 class SymmetricTable {
   readonly left: Side;

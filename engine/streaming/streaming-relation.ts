@@ -462,7 +462,7 @@ export class StreamingRelation extends OperatorMethods implements Relation {
     if (node === null || node.op !== JOIN || !isHashJoin(node.plan as JoinNodePlan) || !base.unread) return null;
     const plan = node.plan as JoinNodePlan, left = node.input, right = plan.right;
     const how = joinStrategy(left, right, ctx);
-    if (how === 'symmetric') return null;
+    if (how.symmetric) return null;
     base.state = 'consumed';
     return (loop) => {
       const { buildLeft, buildSize } = how;
