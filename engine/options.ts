@@ -56,6 +56,24 @@ export interface EngineOptions {
    */
   symmetricJoinBatchSize?: number;
   /**
+   * Let the symmetric hash join stop alternating once it has read
+   * `symmetricJoinDrainAfter` rows from each side: it then reads the side a standard hash join
+   * would build on (the smaller known size, else the right) to its end, inserting each row and
+   * emitting its matches with the other side's rows read so far, and afterwards streams the rest
+   * of the other side through that table without storing it (an early hash join). The first rows
+   * come as early as with pure alternation; the rest costs about what a standard hash join costs,
+   * and the other side's rest is never held. When off, the join alternates to the end and holds
+   * both inputs whole until one ends (the published engine's algorithm).
+   * @default true
+   */
+  enableSymmetricJoinDrain?: boolean;
+  /**
+   * Rows the symmetric hash join reads from each side, alternating, before it drains one side
+   * (see `enableSymmetricJoinDrain`). Rounded up to whole batches of `symmetricJoinBatchSize`.
+   * @default 1024
+   */
+  symmetricJoinDrainAfter?: number;
+  /**
    * Bytes that the context's memory tracker may hold reserved at once; a reservation past it
    * throws `ResourcesExhaustedError`. `Infinity` means no limit.
    * @default Infinity
@@ -78,7 +96,10 @@ interface OptionSpec {
   readonly default: boolean | number;
   /** The engines whose code reads the option; on another engine it changes nothing. */
   readonly readBy: readonly ('materialized' | 'streaming')[];
-  /** Read only while this boolean option is on (e.g. the batch size of the symmetric join). */
+  /**
+   * Read only while this boolean option is on (e.g. the batch size of the symmetric join), and
+   * while that option's own `requires` is on in turn.
+   */
   readonly requires?: keyof EngineOptions;
 }
 
@@ -96,6 +117,8 @@ export const OPTION_SPECS: Readonly<Record<keyof EngineOptions, OptionSpec>> = {
   // The materialized engine always knows its build side's size and sizes the table from it.
   hashTableInitialSize: { kind: 'positiveInt', default: 1024, readBy: ['streaming'] },
   symmetricJoinBatchSize: { kind: 'positiveInt', default: 64, readBy: ['streaming'], requires: 'enableSymmetricHashJoin' },
+  enableSymmetricJoinDrain: { kind: 'boolean', default: true, readBy: ['streaming'], requires: 'enableSymmetricHashJoin' },
+  symmetricJoinDrainAfter: { kind: 'positiveInt', default: 1024, readBy: ['streaming'], requires: 'enableSymmetricJoinDrain' },
   memoryLimit: { kind: 'bytes', default: Infinity, readBy: ['materialized', 'streaming'] },
   ingestBatchSize: { kind: 'positiveInt', default: 1000, readBy: ['materialized', 'streaming'] },
 };
@@ -109,10 +132,18 @@ export function optionsReadBy(engine: 'materialized' | 'streaming', options: Eng
   for (const [name, value] of Object.entries(options)) {
     const spec = OPTION_SPECS[name as keyof EngineOptions];
     if (!spec || !spec.readBy.includes(engine)) continue;
-    if (spec.requires !== undefined && (options[spec.requires] ?? OPTION_SPECS[spec.requires].default) !== true) continue;
+    if (!switchedOn(spec.requires, options)) continue;
     out[name] = value;
   }
   return out as EngineOptions;
+}
+
+/** Whether the switch `name` (and every switch it requires in turn) is on in `options`; true for none. */
+function switchedOn(name: keyof EngineOptions | undefined, options: EngineOptions): boolean {
+  for (let n = name; n !== undefined; n = OPTION_SPECS[n].requires) {
+    if ((options[n] ?? OPTION_SPECS[n].default) !== true) return false;
+  }
+  return true;
 }
 
 /** Names of the boolean options, in declaration order (for option grids). */

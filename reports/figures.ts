@@ -82,7 +82,8 @@ export function allFigures(ix: CaseIndex): Figure[] {
       { name: 'materialized hash join', color: PALETTE.materialized, find: (p: CaseRecord['params']) => ix.get('join', p, 'materialized') },
       { name: 'streaming hash join', color: PALETTE.streaming, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: false }) ?? ix.get('join', p, 'streaming') },
       { name: 'streaming symmetric hash join', color: PALETTE.alt1, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: true }) },
-    ];
+      { name: 'symmetric, alternating to the end', color: PALETTE.alt2, find: (p: CaseRecord['params']) => ix.get('join', p, 'streaming', { enableSymmetricHashJoin: true, enableSymmetricJoinDrain: false }) },
+    ].filter((b) => groups.some((p) => b.find(p) !== undefined));
     out.push({ file: 'joins.png', title: 'Join time by configuration', png: barChart({ title: 'Joins: time per query', subtitle: 'rows per side, right rows per key; median with 95% CI; lower is better', yLabel: 'time per query', yFormat: formatNs, categories: groups.map(label), series: bars.map((b) => ({ name: b.name, color: b.color, values: groups.map((p) => timePoint(0, b.find(p))) })) }) });
     out.push({ file: 'joins-first-row.png', title: 'Join time to first row', png: barChart({ title: 'Joins: time to first row', subtitle: 'from building the query to its first output row; lower is better', yLabel: 'time to first row', yFormat: formatNs, categories: groups.map(label), series: bars.map((b) => ({ name: b.name, color: b.color, values: groups.map((p) => { const c = b.find(p); return c?.status === 'ok' && typeof c.firstRowNs === 'number' ? { x: 0, y: c.firstRowNs } : null; }) })) }) });
   }

@@ -7,7 +7,9 @@ import type { Scenario } from './types.js';
  * matched key); about `rows` output rows. `variant=limit10` stops after 10 output rows, where a
  * symmetric join need not read either side to the end; `variant=count` counts the join's rows
  * (`count(*)`), where an engine need not build the output tuples at all. Standard vs symmetric
- * hash join is the engine option `enableSymmetricHashJoin`.
+ * hash join is the engine option `enableSymmetricHashJoin`; the symmetric join draining one side
+ * after its first rows (sluice's default) vs alternating to the end (the published engine's) is
+ * `enableSymmetricJoinDrain`.
  */
 export const join: Scenario = {
   id: 'join',
@@ -86,5 +88,5 @@ export const join: Scenario = {
       return (p.variant === 'limit10' ? j.pipe(ix.take(10)) : j) as Iterable<Tuple>;
     },
   },
-  relevantOptions: ['enableSymmetricHashJoin', 'symmetricJoinBatchSize', 'hashTableInitialSize', 'enableIteratorComposition', 'enablePipelineFusion'],
+  relevantOptions: ['enableSymmetricHashJoin', 'symmetricJoinBatchSize', 'enableSymmetricJoinDrain', 'symmetricJoinDrainAfter', 'hashTableInitialSize', 'enableIteratorComposition', 'enablePipelineFusion'],
 };

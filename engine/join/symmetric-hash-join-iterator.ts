@@ -12,20 +12,33 @@ import { RowChunks } from '../buffers/row-chunks.js';
  * ```
  *             batch of B rows pulled            batch of B rows pulled
  *   pullLeft ─────────────────────► pullRight ─────────────────────► pullLeft ...
- *      │ left exhausted                 │ right exhausted
- *      │ (free the right table)         │ (free the left table)
- *      ▼                                ▼
- *   leftDone: pull right only,       rightDone: pull left only,
- *   probe the left table             probe the right table
+ *      │ left exhausted       │ D rows read from each side       │ right exhausted
+ *      │ (free the right      ▼ (enableSymmetricJoinDrain)       │ (free the left
+ *      │  table)          drainLeft or drainRight: read          │  table)
+ *      │                  that side to its end                   │
+ *      ▼                      │ it is exhausted                  ▼
+ *   leftDone: pull right only, ◄┴► rightDone: pull left only,
+ *   probe the left table            probe the right table
  *      │ right exhausted                │ left exhausted
  *      └──────────────► done ◄──────────┘
  * ```
  * While both sides are live, each pulled row is inserted into its own side's table and probes the
  * other side's table, so every matching pair is emitted exactly once, by whichever of the two rows
- * arrived second. Once one side is exhausted no new row will ever probe the other side's rows, so
- * those are freed, and rows from the live side are only probed, not inserted.
+ * arrived second; that holds for any order of reading, which is what lets the join change its
+ * order. Once one side is exhausted no new row will ever probe the other side's rows, so those are
+ * freed, and rows from the live side are only probed, not inserted.
+ *
+ * Draining is the early hash join's switch (Lawrence, VLDB 2005): after `symmetricJoinDrainAfter`
+ * rows from each side (D above, in whole batches), the join reads the side a standard hash join
+ * would build on (`drainLeft`) to its end, still inserting and probing, so the matches with the
+ * other side's rows read so far keep coming; then that side is exhausted, and the other side's
+ * rest only probes. Pure alternation inserts every row of both sides and holds both inputs whole
+ * until one ends; draining inserts the other side's first D rows only.
  */
-export type SymmetricJoinPhase = 'pullLeft' | 'pullRight' | 'leftDone' | 'rightDone' | 'done';
+export type SymmetricJoinPhase = 'pullLeft' | 'pullRight' | 'drainLeft' | 'drainRight' | 'leftDone' | 'rightDone' | 'done';
+
+/** Rows a drain reads per call of `pull` (a Smi, so the loop's counter stays one): in effect, to the end. */
+const DRAIN_BATCH = 2 ** 30 - 1;
 
 /**
  * Symmetric (pipelined) hash join of two streams: the first output row appears as soon as a
@@ -41,6 +54,8 @@ export class SymmetricHashJoinIterator implements TupleIterator {
   phase: SymmetricJoinPhase = 'pullLeft';
   private batchLeft: number;
   private readonly batchSize: number;
+  /** Rows still to read from the side not drained before draining the other (Infinity: never). */
+  private untilDrain: number;
   private readonly table: SymmetricTable;
   /** Row whose matches are being emitted, its side, and the next chain position on the other side. */
   private current: Tuple = [];
@@ -56,8 +71,11 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     ctx: ExecutionContext,
     /** The larger input's row count when known without reading it, else -1 (see {@link SYMMETRIC_DENSE_FROM}). */
     knownSize = -1,
+    /** Which side to drain (read to its end) once `symmetricJoinDrainAfter` rows of each are read. */
+    private readonly drainLeft = false,
   ) {
     this.batchSize = this.batchLeft = ctx.options.symmetricJoinBatchSize;
+    this.untilDrain = ctx.options.enableSymmetricJoinDrain ? ctx.options.symmetricJoinDrainAfter : Infinity;
     this.table = new SymmetricTable(leftKeys.length, ctx, knownSize);
   }
 
@@ -75,9 +93,11 @@ export class SymmetricHashJoinIterator implements TupleIterator {
       }
       switch (this.phase) {
         case 'pullLeft':
+        case 'drainLeft':
           this.pull(true);
           break;
         case 'pullRight':
+        case 'drainRight':
           this.pull(false);
           break;
         case 'leftDone':
@@ -139,8 +159,20 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         break;
       }
     }
-    if (n === 0) this.switchTo(fromLeft ? 'pullRight' : 'pullLeft');
+    if (n === 0) this.batchDone(fromLeft);
     else this.batchLeft = n;
+  }
+
+  /** A batch ended: read the other side next, or start (or go on) draining. */
+  private batchDone(fromLeft: boolean): void {
+    if (this.phase === 'drainLeft' || this.phase === 'drainRight') {
+      this.batchLeft = DRAIN_BATCH;
+    } else if (fromLeft !== this.drainLeft && (this.untilDrain -= this.batchSize) <= 0) {
+      this.phase = this.drainLeft ? 'drainLeft' : 'drainRight';
+      this.batchLeft = DRAIN_BATCH;
+    } else {
+      this.switchTo(fromLeft ? 'pullRight' : 'pullLeft');
+    }
   }
 
   /** After the other side ended: read rows from one side, probing only, until one has matches or the side ends. */

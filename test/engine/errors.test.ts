@@ -71,8 +71,10 @@ test('options resolve once to frozen defaults', (t) => {
   const o = resolveOptions({ enableTrueStreaming: false });
   t.deepEqual({ ...o }, {
     enableIteratorComposition: true, enableTrueStreaming: false, enablePipelineFusion: false, enableSymmetricHashJoin: false, enableStreamingAggregation: true,
-    hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, memoryLimit: Infinity, ingestBatchSize: 1000,
+    hashTableInitialSize: 1024, symmetricJoinBatchSize: 64, enableSymmetricJoinDrain: true, symmetricJoinDrainAfter: 1024, memoryLimit: Infinity, ingestBatchSize: 1000,
   });
+  t.throws(() => resolveOptions({ symmetricJoinDrainAfter: -5 }), { instanceOf: ConfigError, message: /'symmetricJoinDrainAfter' must be a positive integer, got the integer -5/ });
+  t.throws(() => resolveOptions({ enableSymmetricJoinDrain: 'yes' as never }), { instanceOf: ConfigError, message: /'enableSymmetricJoinDrain' must be true or false, got/ });
   t.throws(() => resolveOptions({ symmetricJoinBatchSize: 0 }), { instanceOf: ConfigError, message: /'symmetricJoinBatchSize' must be a positive integer, got the integer 0/ });
   t.throws(() => resolveOptions({ hashTableInitialSize: 2.5 }), { instanceOf: ConfigError, message: /'hashTableInitialSize' must be a positive integer/ });
   t.true(Object.isFrozen(o));

@@ -66,6 +66,15 @@ test('a sweep is the grid of the varied options on each engine, one case per dis
   // Symmetric join off: the batch size is not read, so one case; on: three batch sizes.
   t.is(cases.length, 4);
   t.is(new Set(cases.map((c) => c.id)).size, 4);
+  // A chain of switches: the drain's row count is read only with the drain on, and the drain only with the symmetric join on.
+  const drains = planSweep('join', ['enableSymmetricHashJoin', 'enableSymmetricJoinDrain', 'symmetricJoinDrainAfter=256,1024'], { engines: ['streaming'] });
+  // (Options at their defaults are left out of a case.)
+  t.deepEqual(drains.map((c) => JSON.stringify(c.options)).sort(), [
+    '{"enableSymmetricHashJoin":true,"enableSymmetricJoinDrain":false}',
+    '{"enableSymmetricHashJoin":true,"symmetricJoinDrainAfter":256}',
+    '{"enableSymmetricHashJoin":true}',
+    '{}',
+  ]);
   t.is(planSweep('selectivity', ['enableIteratorComposition']).length, 1 + 2 + 1, 'materialized once (it ignores the option), streaming x two values, plus the limit loop');
   t.throws(() => planSweep('join', []), { instanceOf: ConfigError, message: /at least one --vary/ });
   t.throws(() => planSweep('join', ['symmetricJoinBatchSize']), { instanceOf: ConfigError, message: /needs values/ });

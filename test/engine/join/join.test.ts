@@ -190,3 +190,70 @@ test('symmetric hash join across row chunks and chain growth: every match once, 
     t.is(e.context.memory.reserved, 0);
   }
 });
+
+test('symmetric hash join drains the side a standard join would build once D rows of each are read, then only probes with the other', (t) => {
+  const e = createEngine('streaming', { symmetricJoinBatchSize: 2, symmetricJoinDrainAfter: 4 });
+  const ls = new ProbeSource(Array.from({ length: 20 }, (_, i) => [(i % 6) + 1, `l${i}`]));
+  const rs = new ProbeSource(Array.from({ length: 60 }, (_, i) => [(i % 6) + 1, i]));
+  // Sizes unknown to the iterator: drain the right, as a standard join builds the right.
+  const it = new SymmetricHashJoinIterator(ls, rs, [0], [0], (l, r) => [...l, r[1]!], e.context, -1, false);
+  const phases: string[] = [it.phase];
+  const pullsAt: Record<string, [number, number]> = {};
+  const rows: Tuple[] = [];
+  for (;;) {
+    const row = it.next();
+    if (phases.at(-1) !== it.phase) {
+      phases.push(it.phase);
+      pullsAt[it.phase] = [ls.pulls, rs.pulls];
+    }
+    if (row === undefined) break;
+    rows.push(row);
+  }
+  // Two left batches of two rows (4 >= D), one right batch between them, then the right to its end.
+  t.is(phases.join(' '), 'pullLeft pullRight pullLeft drainRight rightDone done');
+  // Seen when next() returns: the first row in rightDone came from the left's fifth row.
+  t.deepEqual(pullsAt.rightDone, [5, 61], 'the right side was read to its end (and its end seen) with only 4 left rows read before it');
+  const expected: Tuple[] = [];
+  for (let i = 0; i < 20; i++) for (let j = 0; j < 60; j++) if (i % 6 === j % 6) expected.push([(i % 6) + 1, `l${i}`, j]);
+  t.deepEqual(bag(rows), bag(expected), 'every match once, whichever phase found it');
+  t.is(e.context.memory.reserved, 0);
+});
+
+test('symmetric hash join: draining holds one input and a prefix of the other, where alternating to the end holds both', (t) => {
+  const n = 5000;
+  const rows = (tag: string): Tuple[] => Array.from({ length: n }, (_, i) => [(i * 7919) % n, `${tag}${i}`]);
+  const left = rows('l'), right = rows('r');
+  const peaks: Record<string, number> = {};
+  const outputs: Record<string, string[]> = {};
+  for (const drain of [true, false]) {
+    const e = createEngine('streaming', { enableSymmetricHashJoin: true, enableSymmetricJoinDrain: drain, symmetricJoinDrainAfter: 256 });
+    const q = e.fromIterator(['k', 'x'], () => new ProbeSource(left)).join(e.fromIterator(['k', 'y'], () => new ProbeSource(right)));
+    const got = readAll(q);
+    t.is(got.length, n, `drain ${drain}: one match per key`);
+    outputs[String(drain)] = bag(got);
+    peaks[String(drain)] = e.context.memory.peak;
+    t.is(e.context.memory.reserved, 0);
+  }
+  t.deepEqual(outputs.true, outputs.false);
+  t.true(peaks.true! < 0.65 * peaks.false!, `tracker peak ${peaks.true} B drained vs ${peaks.false} B alternating to the end`);
+});
+
+test('symmetric hash join with a drain: every match once, draining the smaller known side or the right, at any drain point', (t) => {
+  const left: Tuple[] = Array.from({ length: 900 }, (_, i) => [i % 9 === 4 ? null : (i * 37) % 211, `l${i}`]);
+  const right: Tuple[] = Array.from({ length: 1300 }, (_, i) => [i % 13 === 6 ? null : (i * 53) % 257, i]);
+  const expected: Tuple[] = [];
+  for (const l of left) for (const r of right) if (l[0] !== null && l[0] === r[0]) expected.push([l[0], l[1]!, r[1]!]);
+  for (const drainAfter of [1, 7, 200, 899, 5000]) {
+    for (const known of [true, false]) {
+      const e = createEngine('streaming', { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 3, symmetricJoinDrainAfter: drainAfter });
+      // From arrays both sizes are known (the left, smaller, is drained); from iterators neither (the right is).
+      const src = (schema: string[], rows: Tuple[]) => (known ? e.from(schema, rows) : e.fromIterator(schema, () => new ProbeSource(rows)));
+      for (const [a, b, flip] of [[left, right, false], [right, left, true]] as const) {
+        const got = readAll(src(['k', 'x'], [...a]).join(src(['k', 'y'], [...b])));
+        const want = flip ? expected.map((r) => [r[0]!, r[2]!, r[1]!]) : expected;
+        t.deepEqual(bag(got), bag(want), `drain after ${drainAfter}, sizes ${known ? 'known' : 'unknown'}, ${flip ? 'larger side left' : 'smaller side left'}`);
+      }
+      t.is(e.context.memory.reserved, 0);
+    }
+  }
+});
