@@ -170,14 +170,41 @@ export async function scenarioIdsOf(root: string): Promise<ReadonlySet<string> |
   }
 }
 
+/** The engine option names a build knows (its `dist/engine/options.js`), or null when it cannot say. */
+export async function optionNamesOf(root: string): Promise<ReadonlySet<string> | null> {
+  try {
+    const mod = (await import(pathToFileURL(path.join(root, 'dist', 'engine', 'options.js')).href)) as { OPTION_SPECS?: unknown };
+    return mod.OPTION_SPECS !== null && typeof mod.OPTION_SPECS === 'object' ? new Set(Object.keys(mod.OPTION_SPECS)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a base build knows: its scenarios and its engines' options (null: it cannot say). */
+export interface BaseVocabulary {
+  scenarios: ReadonlySet<string> | null;
+  options: ReadonlySet<string> | null;
+}
+
 /**
- * Split the gate's cases into those both builds can run and those of a scenario the base does
- * not have (added by the change under test): those have nothing to be compared with, and a
- * paired pass of them would only fail in the base's arm and report them as errored in both.
+ * Split the gate's cases into those both builds can run and those the change under test added:
+ * of a scenario the base does not have, or setting an engine option the base does not have.
+ * Those have nothing to be compared with, and a paired pass of them would only fail in the base's
+ * arm and report them as errored in both.
  */
-export function casesForBase(cases: readonly CaseSpec[], known: ReadonlySet<string> | null): { both: CaseSpec[]; newInHead: CaseSpec[] } {
-  if (known === null) return { both: [...cases], newInHead: [] };
-  return { both: cases.filter((c) => known.has(c.scenario)), newInHead: cases.filter((c) => !known.has(c.scenario)) };
+export function casesForBase(cases: readonly CaseSpec[], known: BaseVocabulary): { both: CaseSpec[]; newInHead: CaseSpec[]; newOptions: string[] } {
+  const newOptions = new Set<string>();
+  const added = (c: CaseSpec): boolean => {
+    if (known.scenarios !== null && !known.scenarios.has(c.scenario)) return true;
+    // Peer runners' options (DuckDB's threads) are not engine options.
+    if (known.options === null || (c.engine !== 'materialized' && c.engine !== 'streaming')) return false;
+    const unknown = Object.keys(c.options).filter((o) => !known.options!.has(o));
+    unknown.forEach((o) => newOptions.add(o));
+    return unknown.length > 0;
+  };
+  const both: CaseSpec[] = [], newInHead: CaseSpec[] = [];
+  for (const c of cases) (added(c) ? newInHead : both).push(c);
+  return { both, newInHead, newOptions: [...newOptions] };
 }
 
 export interface GateRequest {
@@ -245,10 +272,11 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const tasks = req.paired ? req.cases.filter((c) => getScenario(c.scenario).task !== undefined) : [];
   if (tasks.length) throw new ConfigError(`the paired gate measures queries, not task scenarios (${[...new Set(tasks.map((c) => c.scenario))].join(', ')}); gate them with --no-paired, or leave them out with --filter`);
   const base = prepareBase(req.base, log);
-  const { both: cases, newInHead } = casesForBase(req.cases, await scenarioIdsOf(base.root));
+  const { both: cases, newInHead, newOptions } = casesForBase(req.cases, { scenarios: await scenarioIdsOf(base.root), options: await optionNamesOf(base.root) });
   if (newInHead.length) {
-    const names = [...new Set(newInHead.map((c) => c.scenario))].join(', ');
-    base.steps.push(`left out ${newInHead.length} case(s) of scenarios the base does not have (${names}): there is nothing to compare them with`);
+    const scenarios = [...new Set(newInHead.filter((c) => !newOptions.some((o) => o in c.options)).map((c) => c.scenario))];
+    const what = [scenarios.length ? `scenarios (${scenarios.join(', ')})` : '', newOptions.length ? `engine options (${newOptions.join(', ')})` : ''].filter(Boolean).join(' or ');
+    base.steps.push(`left out ${newInHead.length} case(s) of ${what} the base does not have: there is nothing to compare them with`);
   }
   for (const s of base.steps) log(`sluice gate: ${s}`);
   const settings = gateSettings(req.suite, !!req.paired, req.settings);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCase } from '../../../harness/case.js';
-import { casesForBase, legacyCaseFor, scenarioIdsOf } from '../../../harness/gate/gate.js';
+import { casesForBase, legacyCaseFor, optionNamesOf, scenarioIdsOf } from '../../../harness/gate/gate.js';
 import { tempDir } from '../../temp-dir.js';
 
 /** A fake built base whose dist/harness/case.js holds `text`. */
@@ -34,8 +34,21 @@ test('cases of a scenario the base does not have are left out of the gate, not m
   t.deepEqual([...known!], ['selectivity']);
   const old = makeCase('selectivity', { rows: 100, selectivity: 0.5 }, 'streaming');
   const added = makeCase('group-by', { rows: 100, groups: 10, key: 'int' }, 'streaming');
-  t.deepEqual(casesForBase([old, added], known), { both: [old], newInHead: [added] });
+  t.deepEqual(casesForBase([old, added], { scenarios: known, options: null }), { both: [old], newInHead: [added], newOptions: [] });
   // A directory with no build cannot say, and every case is kept.
   t.is(await scenarioIdsOf(path.join(os.tmpdir(), 'no-such-sluice-base')), null);
-  t.deepEqual(casesForBase([old, added], null), { both: [old, added], newInHead: [] });
+  t.deepEqual(casesForBase([old, added], { scenarios: null, options: null }), { both: [old, added], newInHead: [], newOptions: [] });
+});
+
+test('cases setting an engine option the base does not have are left out of the gate too; peer options are not engine options', async (t) => {
+  const root = tempDir('sluice-base-');
+  mkdirSync(path.join(root, 'dist', 'engine'), { recursive: true });
+  writeFileSync(path.join(root, 'dist', 'engine', 'options.js'), 'export const OPTION_SPECS = { enableSymmetricHashJoin: {}, symmetricJoinBatchSize: {} };');
+  const options = await optionNamesOf(root);
+  t.deepEqual([...options!], ['enableSymmetricHashJoin', 'symmetricJoinBatchSize']);
+  const sym = makeCase('join', { rows: 100 }, 'streaming', { enableSymmetricHashJoin: true });
+  const alternating = makeCase('join', { rows: 100 }, 'streaming', { enableSymmetricHashJoin: true, enableSymmetricJoinDrain: false });
+  const duck = makeCase('join', { rows: 100 }, 'duckdb', { threads: 1 });
+  t.deepEqual(casesForBase([sym, alternating, duck], { scenarios: new Set(['join']), options }), { both: [sym, duck], newInHead: [alternating], newOptions: ['enableSymmetricJoinDrain'] });
+  t.is(await optionNamesOf(path.join(os.tmpdir(), 'no-such-sluice-base')), null);
 });
