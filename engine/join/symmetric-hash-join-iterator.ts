@@ -73,8 +73,6 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     knownSize = -1,
     /** Which side to drain (read to its end) once `symmetricJoinDrainAfter` rows of each are read. */
     private readonly drainLeft = false,
-    /** The drained side's row count when known, else -1: its chain is sized to it when the drain starts. */
-    private readonly drainSize = -1,
   ) {
     this.batchSize = this.batchLeft = ctx.options.symmetricJoinBatchSize;
     this.untilDrain = ctx.options.enableSymmetricJoinDrain ? ctx.options.symmetricJoinDrainAfter : Infinity;
@@ -172,8 +170,6 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     } else if (fromLeft !== this.drainLeft && (this.untilDrain -= this.batchSize) <= 0) {
       this.phase = this.drainLeft ? 'drainLeft' : 'drainRight';
       this.batchLeft = DRAIN_BATCH;
-      const side = this.drainLeft ? this.table.left : this.table.right;
-      if (this.drainSize > side.chain.length) side.growChain(this.drainSize);
     } else {
       this.switchTo(fromLeft ? 'pullRight' : 'pullLeft');
     }
@@ -243,11 +239,10 @@ class Side {
     this.mem.grow(this.sizer.charge(t));
   }
 
-  /** Double the chain, or make room for `rows` rows at once when that is more. */
-  growChain(rows = 0): void {
-    const n = this.chain.length, to = Math.max(n * 2, rows);
-    this.mem.grow((to - n) * ROW_SLOT_BYTES);
-    const chain = new Int32Array(to);
+  growChain(): void {
+    const n = this.chain.length;
+    this.mem.grow(n * ROW_SLOT_BYTES);
+    const chain = new Int32Array(n * 2);
     chain.set(this.chain);
     this.chain = chain;
   }
