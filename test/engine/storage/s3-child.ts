@@ -2,7 +2,8 @@
  * Child of the S3 store tests: opens the catalog at argv[2] with the local server argv[3] and
  * bucket argv[4], and inserts into market.trades. With argv[5] a writer id, inserts argv[6] rows
  * tagged with it, slowly, so that several processes' inserts overlap; prints the row count. With
- * argv[5] = 'endless', starts an insert that never finishes (to be killed).
+ * argv[5] = 'endless', starts an insert that never finishes (to be killed), and prints
+ * 'inserting' once it is reading rows.
  */
 import { getDatabase, insertStream, openCatalog } from '../../../engine/storage/index.js';
 
@@ -11,6 +12,9 @@ const db = getDatabase(openCatalog({ root, s3: { bucket, endpoint, credentials: 
 if (who === 'endless') {
   async function* endless() {
     for (let i = 0; ; i++) {
+      // Once the insert is reading rows (the table's first-use clean-up, under its lock, is over):
+      // the test kills the process mid-insert from then on, not while it is still starting.
+      if (i === 5) process.stdout.write('inserting\n');
       yield `[${i},1.5,"x"]\n`.repeat(500);
       await new Promise((r) => setTimeout(r, 1));
     }

@@ -205,13 +205,25 @@ test('a stale lock claim (a writer that died holding the lock) does not block co
 });
 
 /** Run an s3-child.ts process; resolves with what it printed, rejects on a non-zero exit. */
-function child(...args: string[]): { done: Promise<string>; kill(): void } {
+function child(...args: string[]): { done: Promise<string>; printed(text: string): Promise<void>; kill(): void } {
   const p = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/engine/storage/s3-child.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (err += d));
+  const done = new Promise<string>((resolve, reject) => p.on('close', (code, signal) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child ${args[3]} exited ${code ?? signal}: ${err}`)))));
   return {
-    done: new Promise((resolve, reject) => p.on('close', (code, signal) => (code === 0 ? resolve(out.trim()) : reject(new Error(`child ${args[3]} exited ${code ?? signal}: ${err}`))))),
+    done,
+    // Resolves once the child has printed `text`; rejects if it ends first.
+    printed: (text) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!out.includes(text)) return;
+        p.stdout.off('data', check);
+        resolve();
+      };
+      p.stdout.on('data', check);
+      check();
+      done.then(() => reject(new Error(`child ${args[3]} ended without printing '${text}'`)), reject);
+    }),
     kill: () => p.kill('SIGKILL'),
   };
 }
@@ -245,8 +257,12 @@ test('a process killed with SIGKILL mid-insert leaves the S3 table at its previo
   await insertStream(db, 'trades', Readable.from([ndjson(rows(100))]));
   const before = keys(bucket);
   const c = child(root!, s3.endpoint, bucket, 'endless', '0');
-  // Let it upload a while (its batches go to an unfinished multipart upload), then kill it.
-  await new Promise((r) => setTimeout(r, 2500));
+  // Once it is reading rows, let it upload a while (its batches go to an unfinished multipart
+  // upload), then kill it. (Killed after a fixed 2.5 s instead, on a loaded machine it was once
+  // still opening the table, holding the lock of its first-use clean-up: a dead writer's lock
+  // claim, which goes stale in 30 s, was left beside the table.)
+  await c.printed('inserting');
+  await new Promise((r) => setTimeout(r, 1000));
   c.kill();
   await t.throwsAsync(c.done, { message: /SIGKILL/ });
   const again = openCatalog({ root: root!, s3: s3.options(bucket) });
