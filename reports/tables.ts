@@ -161,6 +161,8 @@ export function joins(ix: CaseIndex): Table | null {
         if (variant === 'full') {
           if (r) notes.push(`${what}: ${speedFinding('the standard hash join', 'the symmetric one', r)}${ra ? '' : `; published symmetric / standard: ${published}x, ${verdict(r, published)}`}.`);
           if (ra) notes.push(`${what}, the symmetric join alternating to the end (the published algorithm): ${speedFinding('the standard hash join', 'it', ra)}; published symmetric / standard: ${published}x, ${verdict(ra, published)}.`);
+          const rd = ratio(alt, sym);
+          if (rd) notes.push(`${what}: ${speedFinding('the symmetric join with its default options', 'the one alternating to the end', rd)}.`);
         }
         if (r && variant === 'limit10') notes.push(`${what}, limit 10: ${speedFinding('the standard hash join', 'the symmetric one', r)} (the symmetric join stops without reading either input to the end).`);
       }
