@@ -10,17 +10,16 @@ import { RowChunks } from '../buffers/row-chunks.js';
 /**
  * Where the symmetric hash join is. Drawn:
  * ```
- *             batch of B rows pulled            batch of B rows pulled
- *   pullLeft ─────────────────────► pullRight ─────────────────────► pullLeft ...
- *      │ left exhausted       │ D rows read from each side       │ right exhausted
- *      │ (free the right      ▼ (enableSymmetricJoinDrain)       │ (free the left
- *      │  table)          drainLeft or drainRight: read          │  table)
- *      │                  that side to its end                   │
- *      ▼                      │ it is exhausted                  ▼
- *   leftDone: pull right only, ◄┴► rightDone: pull left only,
- *   probe the left table            probe the right table
- *      │ right exhausted                │ left exhausted
- *      └──────────────► done ◄──────────┘
+ *   pullLeft ⇄ pullRight      alternate, a batch of B rows from each
+ *      │ D rows read from each side (enableSymmetricJoinDrain)
+ *      ▼
+ *   drainLeft | drainRight    read the side a standard join would build on to its end
+ *      │ a side exhausted, in either phase above: free the other side's table
+ *      ▼
+ *   leftDone | rightDone      pull the other side only, probing the exhausted side's table
+ *      │ it is exhausted too
+ *      ▼
+ *   done
  * ```
  * While both sides are live, each pulled row is inserted into its own side's table and probes the
  * other side's table, so every matching pair is emitted exactly once, by whichever of the two rows

@@ -20,10 +20,10 @@ export function isHashJoin(plan: JoinPlan): boolean {
  * on the re-readable (materialized) side, else on the smaller known size, else on the right; with
  * that side's known size (-1 when unknown) to size its table. A symmetric join is told the larger
  * known size (-1 when neither is known) to size its key numbering, and which side to drain when it
- * stops alternating (`enableSymmetricJoinDrain`): the one a standard join would build on, grown
- * as it is read (sized at once when the drain starts, a drain stopped by a LIMIT paid for the whole
- * side: a 100K x 100K join's first 10 rows reserved 2.7 MiB instead of 0.8). The one rule, for the join's iterators and for a fused
- * probe loop alike.
+ * stops alternating (`enableSymmetricJoinDrain`): the one a standard join would build on. The
+ * drained side still grows as it is read: sized at once when the drain started, a drain stopped by
+ * a LIMIT paid for the whole side (a 100K x 100K join's first 10 rows reserved 2.7 MiB instead of
+ * 0.8). The one rule, for the join's iterators and for a fused probe loop alike.
  */
 export function joinStrategy(left: Relation, right: Relation, ctx: ExecutionContext): { symmetric: true; knownSize: number; drainLeft: boolean } | { symmetric: false; buildLeft: boolean; buildSize: number } {
   const leftRe = isReopenable(left), rightRe = isReopenable(right);

@@ -217,6 +217,21 @@ test('symmetric hash join drains the side a standard join would build once D row
   for (let i = 0; i < 20; i++) for (let j = 0; j < 60; j++) if (i % 6 === j % 6) expected.push([(i % 6) + 1, `l${i}`, j]);
   t.deepEqual(bag(rows), bag(expected), 'every match once, whichever phase found it');
   t.is(e.context.memory.reserved, 0);
+  // The left side drained instead (a standard join would build the left when it is smaller).
+  const ls2 = new ProbeSource(Array.from({ length: 20 }, (_, i) => [(i % 6) + 1, `l${i}`]));
+  const rs2 = new ProbeSource(Array.from({ length: 60 }, (_, i) => [(i % 6) + 1, i]));
+  const left = new SymmetricHashJoinIterator(ls2, rs2, [0], [0], (l, r) => [...l, r[1]!], e.context, -1, true);
+  const phases2: string[] = [left.phase];
+  const rows2: Tuple[] = [];
+  for (let row = left.next(); ; row = left.next()) {
+    if (phases2.at(-1) !== left.phase) phases2.push(left.phase);
+    if (row === undefined) break;
+    rows2.push(row);
+  }
+  // The right's second batch makes 4 right rows; then the left is read to its end.
+  t.is(phases2.join(' '), 'pullLeft pullRight pullLeft pullRight drainLeft leftDone done');
+  t.deepEqual(bag(rows2), bag(expected));
+  t.is(e.context.memory.reserved, 0);
 });
 
 test('symmetric hash join: draining holds one input and a prefix of the other, where alternating to the end holds both', (t) => {
