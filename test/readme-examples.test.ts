@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { tempDir } from './temp-dir.js';
+import { CLI_ARGS } from './cli-helper.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -84,7 +85,7 @@ const NOT_RUN = /^# not run by npm test: \S.*\n/;
 
 /**
  * Run a README shell block as a user would in a sluice checkout: `npx sluice` and `npm run
- * check:page` are this checkout's (from the TypeScript sources, so no build is needed); the
+ * check:page` are this checkout's (its build under `npm test`, else the TypeScript sources); the
  * working directory is a fresh folder, so whatever the block writes starts from nothing.
  */
 async function runShell(code: string): Promise<{ stdout: string; dir: string }> {
@@ -92,7 +93,7 @@ async function runShell(code: string): Promise<{ stdout: string; dir: string }> 
   const tsx = import.meta.resolve('tsx');
   const prelude = [
     'set -eo pipefail',
-    `npx() { if [ "$1" = sluice ]; then shift; node --import '${tsx}' '${path.join(ROOT, 'harness/cli.ts')}' "$@"; else echo "README test: npx $1 is not mapped" >&2; return 97; fi; }`,
+    `npx() { if [ "$1" = sluice ]; then shift; node ${CLI_ARGS.map((a) => `'${a === 'tsx' ? tsx : a}'`).join(' ')} "$@"; else echo "README test: npx $1 is not mapped" >&2; return 97; fi; }`,
     `npm() { if [ "$1" = run ] && [ "$2" = check:page ]; then shift 2; [ "$1" = -- ] && shift; node '${path.join(ROOT, 'scripts/check-report-page.mjs')}' "$@"; else echo "README test: npm $* is not mapped" >&2; return 97; fi; }`,
   ].join('\n');
   const { stdout } = await promisify(execFile)('bash', ['-c', `${prelude}\n${code}`], { cwd: dir, timeout: 100_000, env: { ...process.env, NO_INSIGHT: '1' }, maxBuffer: 1 << 26 });

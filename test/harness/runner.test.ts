@@ -6,6 +6,7 @@ import { makeCase } from '../../harness/case.js';
 import { readResults, type CaseRecord } from '../../core/results.js';
 import { checkAgreement, runCases, runChild } from '../../harness/runner.js';
 import { tempDir } from '../temp-dir.js';
+import { CLI_ARGS } from '../cli-helper.js';
 
 const FAST = { rounds: 1, maxTime: 0.02, minSamples: 2, warmupRuns: 1, timeoutSec: 60 };
 const tmp = () => tempDir('sluice-runner-');
@@ -117,8 +118,7 @@ test('the runner refuses to overwrite a results file unless told, and --resume n
 test('killing the runner mid-run and resuming loses and duplicates nothing', async (t) => {
   const dir = tmp();
   const out = path.join(dir, 'r.json');
-  const cli = path.resolve('harness/cli.ts');
-  const args = ['--import', 'tsx', cli, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,limit-loop', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2', '--group-isolates', '0'];
+  const args = [...CLI_ARGS, 'run', '--suite', 'quick', '--filter', 'selectivity/*', '--engine', 'streaming,limit-loop', '--out', out, '--rounds', '2', '--max-time', '0.02', '--min-samples', '2', '--group-isolates', '0'];
   const first = spawn(process.execPath, args, { stdio: 'ignore' });
   // Wait until at least two measurements are on disk, then kill the runner hard.
   await new Promise<void>((resolve, reject) => {
@@ -200,7 +200,7 @@ const alive = (pid: number) => {
 test('a runner killed with SIGKILL during a heap pass: its child dies with it, the time pass before is saved, and --resume finishes the case', async (t) => {
   if (!existsSync('/proc/self/stat')) return t.pass('no /proc here');
   const out = path.join(tmp(), 'r.json');
-  const args = ['--import', 'tsx', path.resolve('harness/cli.ts'), 'run', '--suite', 'reference', '--filter', 'selectivity/rows=1000000,selectivity=1/materialized', '--out', out, '--rounds', '1', '--max-time', '0.05', '--min-samples', '2'];
+  const args = [...CLI_ARGS, 'run', '--suite', 'reference', '--filter', 'selectivity/rows=1000000,selectivity=1/materialized', '--out', out, '--rounds', '1', '--max-time', '0.05', '--min-samples', '2'];
   const runner = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const child = await new Promise<number>((resolve, reject) => {
