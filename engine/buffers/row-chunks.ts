@@ -1,11 +1,11 @@
 import type { Tuple } from '../types.js';
 
 /** log2 of the rows per chunk. */
-export const CHUNK_BITS = 10;
+const CHUNK_BITS = 10;
 /** Rows per chunk: a chunk is an 8 KiB array, far below V8's large-object size (128 KiB). */
 export const CHUNK_ROWS = 1 << CHUNK_BITS;
 /** Row index → position in its chunk. */
-export const CHUNK_MASK = CHUNK_ROWS - 1;
+const CHUNK_MASK = CHUNK_ROWS - 1;
 
 /**
  * An append-only row array kept in fixed chunks of {@link CHUNK_ROWS} rows: row `i` is

@@ -1,7 +1,6 @@
 import type { ExecutionContext } from '../context.js';
 import { DENSE_FROM, hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
-import type { RowChunks } from '../buffers/row-chunks.js';
 import type { Tuple } from '../types.js';
 
 /** Bytes per row slot of a join table's own arrays: a row reference and a 4-byte chain link (the symmetric join's sides too). */
@@ -21,7 +20,7 @@ export const ROW_SLOT_BYTES = SLOT_BYTES + 4;
  * `hashTableInitialSize` option; past it the chain is doubled and rows and heads grow by
  * appending (never by setting `length`: the symmetric join's rows grown that way made a 10K-row
  * join 5x slower, a third of its time in V8's length setter). The symmetric join keeps its rows
- * in chunks ({@link RowChunks}); this table does not. Tried twice: through `RowChunks`' methods
+ * in chunks (`RowChunks`, buffers/row-chunks.ts); this table does not. Tried twice: through `RowChunks`' methods
  * the 10K-row standard and materialized joins were 8-28% slower in the gate (15-20% gained at
  * 100K); read inline, the materialized 100K joins took 0.71-0.76x of their time but a standard
  * 10K join stopped at 10 rows (all build) 1.46-1.56x, in two runs. Rows with a null key column are never

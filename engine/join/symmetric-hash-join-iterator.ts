@@ -170,7 +170,8 @@ export class SymmetricHashJoinIterator implements TupleIterator {
       this.phase = this.drainLeft ? 'drainLeft' : 'drainRight';
       this.batchLeft = DRAIN_BATCH;
     } else {
-      this.switchTo(fromLeft ? 'pullRight' : 'pullLeft');
+      this.phase = fromLeft ? 'pullRight' : 'pullLeft';
+      this.batchLeft = this.batchSize;
     }
   }
 
@@ -196,19 +197,14 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     }
   }
 
-  private switchTo(phase: 'pullLeft' | 'pullRight'): void {
-    this.phase = phase;
-    this.batchLeft = this.batchSize;
-  }
-
-  /** pullLeft → leftDone: no left row will ever probe the right side's rows again, so free them. */
+  /** pullLeft or drainLeft → leftDone: no left row will ever probe the right side's rows again, so free them. */
   private leftExhausted(): void {
     this.left.close();
     this.table.right.free();
     this.phase = 'leftDone';
   }
 
-  /** pullRight → rightDone: symmetrically, the left side's rows are no longer needed. */
+  /** pullRight or drainRight → rightDone: symmetrically, the left side's rows are no longer needed. */
   private rightExhausted(): void {
     this.right.close();
     this.table.left.free();

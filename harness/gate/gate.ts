@@ -192,19 +192,22 @@ export interface BaseVocabulary {
  * Those have nothing to be compared with, and a paired pass of them would only fail in the base's
  * arm and report them as errored in both.
  */
-export function casesForBase(cases: readonly CaseSpec[], known: BaseVocabulary): { both: CaseSpec[]; newInHead: CaseSpec[]; newOptions: string[] } {
-  const newOptions = new Set<string>();
-  const added = (c: CaseSpec): boolean => {
-    if (known.scenarios !== null && !known.scenarios.has(c.scenario)) return true;
-    // Peer runners' options (DuckDB's threads) are not engine options.
-    if (known.options === null || (c.engine !== 'materialized' && c.engine !== 'streaming')) return false;
-    const unknown = Object.keys(c.options).filter((o) => !known.options!.has(o));
-    unknown.forEach((o) => newOptions.add(o));
-    return unknown.length > 0;
-  };
+export function casesForBase(cases: readonly CaseSpec[], known: BaseVocabulary): { both: CaseSpec[]; newInHead: CaseSpec[]; newScenarios: string[]; newOptions: string[] } {
+  const newScenarios = new Set<string>(), newOptions = new Set<string>();
   const both: CaseSpec[] = [], newInHead: CaseSpec[] = [];
-  for (const c of cases) (added(c) ? newInHead : both).push(c);
-  return { both, newInHead, newOptions: [...newOptions] };
+  for (const c of cases) {
+    // Peer runners' options (DuckDB's threads) are not engine options.
+    const engineCase = c.engine === 'materialized' || c.engine === 'streaming';
+    const unknown = known.options === null || !engineCase ? [] : Object.keys(c.options).filter((o) => !known.options!.has(o));
+    if (known.scenarios !== null && !known.scenarios.has(c.scenario)) newScenarios.add(c.scenario);
+    else if (unknown.length === 0) {
+      both.push(c);
+      continue;
+    }
+    unknown.forEach((o) => newOptions.add(o));
+    newInHead.push(c);
+  }
+  return { both, newInHead, newScenarios: [...newScenarios], newOptions: [...newOptions] };
 }
 
 export interface GateRequest {
@@ -272,10 +275,9 @@ export async function runGate(req: GateRequest): Promise<GateResult> {
   const tasks = req.paired ? req.cases.filter((c) => getScenario(c.scenario).task !== undefined) : [];
   if (tasks.length) throw new ConfigError(`the paired gate measures queries, not task scenarios (${[...new Set(tasks.map((c) => c.scenario))].join(', ')}); gate them with --no-paired, or leave them out with --filter`);
   const base = prepareBase(req.base, log);
-  const { both: cases, newInHead, newOptions } = casesForBase(req.cases, { scenarios: await scenarioIdsOf(base.root), options: await optionNamesOf(base.root) });
+  const { both: cases, newInHead, newScenarios, newOptions } = casesForBase(req.cases, { scenarios: await scenarioIdsOf(base.root), options: await optionNamesOf(base.root) });
   if (newInHead.length) {
-    const scenarios = [...new Set(newInHead.filter((c) => !newOptions.some((o) => o in c.options)).map((c) => c.scenario))];
-    const what = [scenarios.length ? `scenarios (${scenarios.join(', ')})` : '', newOptions.length ? `engine options (${newOptions.join(', ')})` : ''].filter(Boolean).join(' or ');
+    const what = [newScenarios.length ? `scenarios (${newScenarios.join(', ')})` : '', newOptions.length ? `engine options (${newOptions.join(', ')})` : ''].filter(Boolean).join(' or ');
     base.steps.push(`left out ${newInHead.length} case(s) of ${what} the base does not have: there is nothing to compare them with`);
   }
   for (const s of base.steps) log(`sluice gate: ${s}`);
