@@ -25,10 +25,10 @@ export function allEngines(): { label: string; make: () => Engine }[] {
   for (const kind of ENGINE_KINDS) {
     for (const combo of optionCombos()) {
       const o: EngineOptions = optionsReadBy(kind, combo).enableSymmetricJoinDrain ? { ...combo, symmetricJoinBatchSize: 2, symmetricJoinDrainAfter: 3 } : combo;
-      const read = JSON.stringify(optionsReadBy(kind, o));
-      if (seen.has(`${kind} ${read}`)) continue;
-      seen.add(`${kind} ${read}`);
-      out.push({ label: `${kind} ${read}`, make: () => createEngine(kind, o) });
+      const label = `${kind} ${JSON.stringify(optionsReadBy(kind, o))}`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      out.push({ label, make: () => createEngine(kind, o) });
     }
   }
   return out;
