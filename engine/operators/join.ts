@@ -19,17 +19,16 @@ export function isHashJoin(plan: JoinPlan): boolean {
  * and neither input re-readable, which a materialized input always is), else a hash join built
  * on the re-readable (materialized) side, else on the smaller known size, else on the right; with
  * that side's known size (-1 when unknown) to size its table. A symmetric join is told the larger
- * known size (-1 when neither is known) to size its key numbering, and which side to drain when it
- * stops alternating (`enableSymmetricJoinDrain`): the one a standard join would build on. The
- * drained side still grows as it is read: sized at once when the drain started, a drain stopped by
- * a LIMIT paid for the whole side (a 100K x 100K join's first 10 rows reserved 2.7 MiB instead of
- * 0.8). The one rule, for the join's iterators and for a fused probe loop alike.
+ * known size (-1 when neither is known) to size its key numbering, which side to drain when it
+ * stops alternating (`enableSymmetricJoinDrain`): the one a standard join would build on, and that
+ * side's known size (-1 when unknown), for the standard table it drains into. The one rule, for the
+ * join's iterators and for a fused probe loop alike.
  */
-export function joinStrategy(left: Relation, right: Relation, ctx: ExecutionContext): { symmetric: true; knownSize: number; drainLeft: boolean } | { symmetric: false; buildLeft: boolean; buildSize: number } {
+export function joinStrategy(left: Relation, right: Relation, ctx: ExecutionContext): { symmetric: true; knownSize: number; drainLeft: boolean; drainSize: number } | { symmetric: false; buildLeft: boolean; buildSize: number } {
   const leftRe = isReopenable(left), rightRe = isReopenable(right);
   const ls = knownSize(left), rs = knownSize(right);
   const smallerLeft = ls >= 0 && rs >= 0 && ls < rs;
-  if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return { symmetric: true, knownSize: Math.max(ls, rs), drainLeft: smallerLeft };
+  if (ctx.options.enableSymmetricHashJoin && !leftRe && !rightRe) return { symmetric: true, knownSize: Math.max(ls, rs), drainLeft: smallerLeft, drainSize: smallerLeft ? ls : rs };
   const buildLeft = leftRe !== rightRe ? leftRe : smallerLeft;
   return { symmetric: false, buildLeft, buildSize: buildLeft ? ls : rs };
 }
@@ -54,7 +53,7 @@ export const JOIN: BinaryOperator<[Relation, JoinOptions?], JoinNodePlan> = {
     }
     const how = joinStrategy(left, right, ctx);
     const [l, r] = openBoth(left, right, wrap);
-    if (how.symmetric) return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx, how.knownSize, how.drainLeft);
+    if (how.symmetric) return new SymmetricHashJoinIterator(l, r, plan.leftKeys, plan.rightKeys, plan.combine, ctx, how.knownSize, how.drainLeft, how.drainSize);
     return HashJoinIterator.oriented(l, r, plan, how.buildLeft, how.buildSize, ctx, `${engine} hash join`);
   },
   size: (plan, a, b) => (!isHashJoin(plan) && a >= 0 && b >= 0 ? a * b : -1),

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createEngine, ENGINE_KINDS, PlanError, ResourcesExhaustedError, type Relation, type Tuple } from '../../../engine/index.js';
 import { SymmetricHashJoinIterator } from '../../../engine/join/symmetric-hash-join-iterator.js';
+import { HashTable, ROW_SLOT_BYTES } from '../../../engine/join/hash-table.js';
 import { bag, ProbeSource, readAll } from '../../helpers.js';
 
 const L: Tuple[] = [[1, 'a'], [2, 'b'], [2, 'bb'], [null, 'n'], [3, 'c']];
@@ -271,4 +272,50 @@ test('symmetric hash join with a drain: every match once, draining the smaller k
       t.is(e.context.memory.reserved, 0);
     }
   }
+});
+
+test('a hash table sized for fewer rows than its known size grows to that size in one step, and finds every row', (t) => {
+  const e = createEngine('streaming');
+  const rows: Tuple[] = Array.from({ length: 1300 }, (_, i) => [i % 13 === 5 ? null : (i * 31) % 257, i]);
+  // Known size 1000, first sized for 40 rows: one step to 1000, then doubling past it (300 rows more than said).
+  const table = new HashTable([0], e.context, 'test table', 1000, 40);
+  t.is(table.chain.length, 40);
+  const lengths: number[] = [];
+  for (const r of rows) {
+    table.insert(r);
+    if (lengths.at(-1) !== table.chain.length) lengths.push(table.chain.length);
+  }
+  t.deepEqual(lengths, [40, 1000, 2000], 'sized for 40, then 1000 at once, then doubled');
+  const found: Tuple[] = [];
+  for (let k = 0; k < 257; k++) for (let j = table.head([k], [0]); j >= 0; j = table.chain[j]!) found.push(table.rows[j]!);
+  t.deepEqual(bag(found), bag(rows.filter((r) => r[0] !== null)), 'every row with a key, once');
+  t.true(e.context.memory.reserved > 0);
+  table.free();
+  t.is(e.context.memory.reserved, 0);
+  // A first size of a quarter of the known size or more: sized for all of it at once, as without one.
+  const whole = new HashTable([0], e.context, 'test table', 1000, 250);
+  t.is(whole.chain.length, 1000);
+  whole.free();
+});
+
+test('symmetric hash join: a drained side of known size moves to a standard table sized for a few times what it read, so a LIMIT early in the drain reserves little', (t) => {
+  const n = 40_000;
+  // 1,000 keys, 40 rows each: a drained row finds matches among the first left rows at once.
+  const left: Tuple[] = Array.from({ length: n }, (_, i) => [i % 1000, `l${i}`]);
+  const right: Tuple[] = Array.from({ length: n }, (_, i) => [(i * 7) % 1000, i]);
+  const e = createEngine('streaming', { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 64, symmetricJoinDrainAfter: 512 });
+  const ls = new ProbeSource(left), rs = new ProbeSource(right);
+  const it = new SymmetricHashJoinIterator(ls, rs, [0], [0], (l, r) => [...l, r[1]!], e.context, n, false, n);
+  let drainFrom = -1;
+  for (let row = it.next(); row !== undefined; row = it.next()) {
+    if (it.phase === 'drainRight' && drainFrom < 0) drainFrom = rs.pulls;
+    if (drainFrom >= 0 && rs.pulls >= drainFrom + 100) break;
+  }
+  t.is(it.phase, 'drainRight');
+  t.true(ls.pulls <= 512 + 64 && rs.pulls < 1000, `read ${ls.pulls} left and ${rs.pulls} right rows`);
+  // The drained side's table sized for its whole known size would reserve 40K row slots alone.
+  t.true(e.context.memory.peak < n * ROW_SLOT_BYTES, `peak ${e.context.memory.peak} B, 100 rows into the drain`);
+  it.close();
+  t.is(e.context.memory.reserved, 0, 'closed in the drain: the symmetric and the standard table both freed');
+  t.is(ls.closes + rs.closes, 2);
 });
