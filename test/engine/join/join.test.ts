@@ -319,3 +319,21 @@ test('symmetric hash join: a drained side of known size moves to a standard tabl
   t.is(e.context.memory.reserved, 0, 'closed in the drain: the symmetric and the standard table both freed');
   t.is(ls.closes + rs.closes, 2);
 });
+
+test('symmetric hash join: a memory limit the drain goes over fails with ResourcesExhaustedError naming the drained side, frees both tables, and the relation cannot be read again', (t) => {
+  const n = 20_000;
+  const rows: Tuple[] = Array.from({ length: n }, (_, i) => [(i * 7919) % n, `row ${i}`]);
+  // The alternation (64 rows a side) fits in 100 KB; the drained side's 20K rows do not.
+  const e = createEngine('streaming', { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 16, symmetricJoinDrainAfter: 64, memoryLimit: 100_000 });
+  const q = e.from(['k', 'a'], rows).join(e.from(['k', 'b'], rows));
+  const it = q.open();
+  let read = 0;
+  const err = t.throws(() => {
+    for (let r = it.next(); r !== undefined; r = it.next()) read++;
+  }, { instanceOf: ResourcesExhaustedError });
+  t.regex(err!.message, /symmetric hash join \(drained side\)/);
+  t.true(read > 0 && read < n, `${read} rows came before the limit was reached`);
+  it.close();
+  t.is(e.context.memory.reserved, 0, 'nothing left reserved after close');
+  t.throws(() => q.open(), { message: /consumed|already/i });
+});
