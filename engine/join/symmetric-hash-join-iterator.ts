@@ -155,6 +155,13 @@ export class SymmetricHashJoinIterator implements TupleIterator {
     }
   }
 
+  /** Row `t` has matches, the first at `head` in the table `follow` names: `next()` emits them. */
+  private matched(t: Tuple, follow: number, head: number): void {
+    this.current = t;
+    this.follow = follow;
+    this.j = head;
+  }
+
   close(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
@@ -198,9 +205,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
       heads[h] = i;
       const head = heads[h ^ 1]!;
       if (head >= 0) {
-        this.current = t;
-        this.follow = fromLeft ? SYM_RIGHT : SYM_LEFT;
-        this.j = head;
+        this.matched(t, fromLeft ? SYM_RIGHT : SYM_LEFT, head);
         break;
       }
     }
@@ -258,13 +263,9 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         return;
       }
       full.insert(t);
-      const id = table.find(t, keys);
-      if (id < 0) continue;
-      const head = table.heads[2 * id + other]!;
+      const head = table.otherHead(t, keys, other);
       if (head >= 0) {
-        this.current = t;
-        this.follow = fromLeft ? SYM_RIGHT : SYM_LEFT;
-        this.j = head;
+        this.matched(t, fromLeft ? SYM_RIGHT : SYM_LEFT, head);
         return;
       }
     }
@@ -284,9 +285,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         }
         const head = full.head(t, keys);
         if (head >= 0) {
-          this.current = t;
-          this.follow = fromLeft ? FULL_RIGHT : FULL_LEFT;
-          this.j = head;
+          this.matched(t, fromLeft ? FULL_RIGHT : FULL_LEFT, head);
           return;
         }
       }
@@ -298,13 +297,9 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         this.close();
         return;
       }
-      const id = table.find(t, keys);
-      if (id < 0) continue;
-      const head = table.heads[2 * id + other]!;
+      const head = table.otherHead(t, keys, other);
       if (head >= 0) {
-        this.current = t;
-        this.follow = fromLeft ? SYM_RIGHT : SYM_LEFT;
-        this.j = head;
+        this.matched(t, fromLeft ? SYM_RIGHT : SYM_LEFT, head);
         return;
       }
     }
@@ -440,6 +435,12 @@ class SymmetricTable {
       return v === null ? -1 : this.single.find(v);
     }
     return hasNullAt(t, keyCols) ? -1 : this.keys!.find(t, keyCols);
+  }
+
+  /** The newest row with the key of `t` at `keyCols` on side `other` (0 left, 1 right), else -1. */
+  otherHead(t: Tuple, keyCols: readonly number[], other: number): number {
+    const id = this.find(t, keyCols);
+    return id < 0 ? -1 : this.heads[2 * id + other]!;
   }
 
   free(): void {
