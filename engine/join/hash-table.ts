@@ -36,13 +36,15 @@ export class HashTable {
   /** Rows inserted. */
   size = 0;
   /**
-   * Newest row per key id, for the first `keyCount` ids. Sized with the row arrays (a key's id is
-   * below the row count, as every new key comes with a row): pushed one key at a time, its growth
-   * was a sixth of a 100K-key build. A typed array, off the JS heap: as a number array it was 0.4
-   * MiB of a 100K-row join's measured heap peak.
+   * Newest row per key id, -1 for a key with no row here. Sized with the row arrays (a key's id
+   * is below the row count, as every new key comes with a row; with a numbering shared with the
+   * symmetric join, below the numbering's size): pushed one key at a time, its growth was a sixth
+   * of a 100K-key build. A typed array, off the JS heap: as a number array it was 0.4 MiB of a
+   * 100K-row join's measured heap peak.
    */
   private heads: Int32Array;
-  private keyCount = 0;
+  /** `single` belongs to the symmetric join that lent it (see the constructor): never cleared here. */
+  private readonly sharedIds: boolean;
   /** Keys of more than one column; a one-column key's values are numbered by `single`. */
   private readonly keys: KeyIds | null;
   /**
@@ -67,6 +69,11 @@ export class HashTable {
      * drain, which a LIMIT may stop early): once full, they grow to `knownSize` in one step.
      */
     startSize = knownSize,
+    /**
+     * A one-column key's numbering to use instead of its own (the symmetric join's, whose drained
+     * side this table takes: one dense table for both, not two). Its owner clears it and keeps its bytes.
+     */
+    ids?: ValueIds,
   ) {
     const capacity = knownSize > 0 ? (startSize * 4 >= knownSize ? knownSize : Math.max(1, startSize)) : ctx.options.hashTableInitialSize;
     this.target = knownSize > capacity ? knownSize : 0;
@@ -74,12 +81,13 @@ export class HashTable {
     // A one-column key's head slot is reserved when the key is first seen (insert). With the build
     // side's size known, small integer keys go to the dense table from the first, up to 4x that size.
     const known = knownSize >= DENSE_FROM;
-    this.single = keyIndices.length === 1 ? new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? knownSize : 0) : null;
+    this.sharedIds = ids !== undefined && keyIndices.length === 1;
+    this.single = keyIndices.length !== 1 ? null : this.sharedIds ? ids! : new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? knownSize : 0);
     this.keys = keyIndices.length === 1 ? null : new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES));
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);
     this.rows = new Array<Tuple>(cap);
-    this.heads = new Int32Array(cap);
+    this.heads = new Int32Array(Math.max(cap, this.sharedIds ? this.single!.size : 0)).fill(-1);
     this.chain = new Int32Array(cap);
   }
 
@@ -98,16 +106,13 @@ export class HashTable {
     const i = this.size;
     // First: growing may replace the heads (read after it).
     if (i === this.chain.length) this.grow();
+    if (id >= this.heads.length) this.growHeads(id + 1);
     const heads = this.heads;
-    const known = id < this.keyCount;
-    const prev = known ? heads[id]! : -1;
+    const prev = heads[id]!;
     this.rows[i] = t;
     this.chain[i] = prev;
     heads[id] = i;
-    if (!known) {
-      this.keyCount = id + 1;
-      if (this.single !== null) this.reserve(SLOT_BYTES);
-    }
+    if (prev < 0 && this.single !== null) this.reserve(SLOT_BYTES);
     this.size = i + 1;
   }
 
@@ -131,9 +136,8 @@ export class HashTable {
   /** Drop everything and release the reservation. Idempotent. */
   free(): void {
     this.keys?.clear();
-    this.single?.clear();
+    if (!this.sharedIds) this.single?.clear();
     this.heads = new Int32Array(0);
-    this.keyCount = 0;
     this.rows = [];
     this.chain = new Int32Array(0);
     this.size = 0;
@@ -149,15 +153,25 @@ export class HashTable {
     chain.set(this.chain);
     this.chain = chain;
     // A key's id is below the row count: the heads grow with the chain.
-    const heads = new Int32Array(next);
-    heads.set(this.heads);
-    this.heads = heads;
+    if (next > this.heads.length) this.growHeads(next);
     if (target > cap) {
       // To the known size in one step (appended, the rows would grow in many).
       const rows = new Array<Tuple>(next), r = this.rows;
       for (let i = 0; i < cap; i++) rows[i] = r[i]!;
       this.rows = rows;
     }
+  }
+
+  /**
+   * Heads for at least `length` ids (and at least twice as many as before), the new ones -1. Their
+   * bytes are reserved per key (`SLOT_BYTES` at a key's first row), as when they were a number array.
+   */
+  private growHeads(length: number): void {
+    const old = this.heads;
+    const heads = new Int32Array(Math.max(length, old.length * 2));
+    heads.set(old);
+    heads.fill(-1, old.length);
+    this.heads = heads;
   }
 
   /**

@@ -241,7 +241,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
    */
   private startDrain(): HashTable {
     const drainLeft = this.drainLeft, side = drainLeft ? this.table.left : this.table.right;
-    const full = (this.full = new HashTable(drainLeft ? this.leftKeys : this.rightKeys, this.ctx, 'streaming symmetric hash join (drained side)', this.drainSize, DRAIN_START_ROWS * side.rows.size));
+    const full = (this.full = new HashTable(drainLeft ? this.leftKeys : this.rightKeys, this.ctx, 'streaming symmetric hash join (drained side)', this.drainSize, DRAIN_START_ROWS * side.rows.size, this.table.lendIds()));
     for (let i = 0; i < side.rows.size; i++) full.insert(side.rows.at(i));
     side.free();
     return full;
@@ -311,7 +311,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
    */
   private leftExhausted(): void {
     this.left.close();
-    if (this.full !== null) this.table.free();
+    if (this.full !== null) this.table.free(true);
     else this.table.right.free();
     this.phase = 'leftDone';
   }
@@ -319,7 +319,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
   /** pullRight or drainRight → rightDone: symmetrically. */
   private rightExhausted(): void {
     this.right.close();
-    if (this.full !== null) this.table.free();
+    if (this.full !== null) this.table.free(true);
     else this.table.left.free();
     this.phase = 'rightDone';
   }
@@ -437,18 +437,31 @@ class SymmetricTable {
     return hasNullAt(t, keyCols) ? -1 : this.keys!.find(t, keyCols);
   }
 
-  /** The newest row with the key of `t` at `keyCols` on side `other` (0 left, 1 right), else -1. */
+  /**
+   * The newest row with the key of `t` at `keyCols` on side `other` (0 left, 1 right), else -1.
+   * An id from `count` on was numbered by a drain's table (`lendIds`): no row here has it.
+   */
   otherHead(t: Tuple, keyCols: readonly number[], other: number): number {
     const id = this.find(t, keyCols);
-    return id < 0 ? -1 : this.heads[2 * id + other]!;
+    return id < 0 || id >= this.count ? -1 : this.heads[2 * id + other]!;
   }
 
-  free(): void {
+  /**
+   * The one-column key numbering, for a drain's standard table to number its keys with (one dense
+   * table for both); null for a wider key. It stays until `free()` without `keepIds`.
+   */
+  lendIds(): ValueIds | undefined {
+    return this.single ?? undefined;
+  }
+
+  /** Drop both sides (idempotent); `keepIds`: not the key numbering, which a drain's table still reads. */
+  free(keepIds = false): void {
     this.left.free();
     this.right.free();
+    this.heads = new Int32Array(0);
+    if (keepIds) return;
     this.keys?.clear();
     this.single?.clear();
-    this.heads = new Int32Array(0);
     this.keyMem.free();
   }
 
