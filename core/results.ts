@@ -114,6 +114,11 @@ export interface CaseRecord {
   /** The case ids measured together in the group passes, in arm order. */
   pairedWith?: string[];
   firstRowNs?: number | null;
+  /**
+   * A group pass's times to first row, per isolate group (five each), where `firstRowNs` came from
+   * a group pass: the rounds a first-row ratio between two runners of the group is pooled over.
+   */
+  firstRowRounds?: number[][];
   heap?: HeapRecord;
   /** A peer runner's setup, from its heap pass: library, version, the untimed load of its data (ns), its settings. */
   peer?: PeerRecord;
@@ -404,6 +409,10 @@ export function validateResults(data: unknown, file: string): ResultsFile {
     }
     c.strings(`${w}.pairedWith`, r.pairedWith, true);
     c.number(`${w}.firstRowNs`, r.firstRowNs, true, true);
+    if (r.firstRowRounds !== undefined) {
+      if (!Array.isArray(r.firstRowRounds)) c.fail(`${w}.firstRowRounds`, 'an array of arrays of numbers', r.firstRowRounds);
+      (r.firstRowRounds as unknown[]).forEach((x, k) => c.numbers(`${w}.firstRowRounds[${k}]`, x));
+    }
     if (r.heap !== undefined) {
       const h = c.object(`${w}.heap`, r.heap);
       for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);

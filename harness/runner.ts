@@ -585,7 +585,10 @@ export async function measureArms(arms: readonly Arm[], cases: readonly CaseSpec
         if (!first) return;
         r.output = { rows: o.rows, checksum: o.checksum };
         r.inputRows = o.inputRows;
-        if (o.firstRowNs !== undefined && r.firstRowNs === undefined) r.firstRowNs = o.firstRowNs;
+        if (o.firstRowNs !== undefined && r.firstRowNs === undefined) {
+          r.firstRowNs = o.firstRowNs;
+          if (o.firstRowRounds?.every((xs) => xs.length > 0)) r.firstRowRounds = o.firstRowRounds;
+        }
         r.summary = pooledTime(r.groupRounds!);
       });
       writeResults(arm.out, arm.results);

@@ -2,7 +2,7 @@ import { HEAP_STEP_BYTES, processRounds, type CaseRecord, type ResultsFile } fro
 
 export { HEAP_STEP_BYTES };
 import { ratioCI } from '../core/stats/descriptive.js';
-import { aligned, pairedRatio } from '../core/stats/paired.js';
+import { aligned, pairedRatio, processRatio } from '../core/stats/paired.js';
 import { formatBytes, formatNs, runnerLabel } from './format.js';
 
 /** Look cases up by scenario, parameters, engine and options. */
@@ -108,6 +108,20 @@ export function ratio(a: CaseRecord | undefined, b: CaseRecord | undefined): Rat
   }
   const [lo, hi] = ratioCI(samples(a), samples(b));
   return { value: a.summary.medianNs / b.summary.medianNs, lo, hi, paired: false };
+}
+
+/**
+ * The ratio of two runners' times to first row (a's over b's), pooled over the isolate groups of
+ * the group pass that measured both (`firstRowRounds`): per isolate group the difference of the
+ * two median log times, the groups as units with a Hartung–Knapp interval (`processRatio`: each
+ * runner's five first rows are taken one runner at a time, not in turns, so they do not pair
+ * sample by sample). Undefined unless both have the same number of rounds, two or more.
+ */
+export function firstRowRatio(a: CaseRecord | undefined, b: CaseRecord | undefined): Ratio | undefined {
+  const ra = a?.status === 'ok' ? a.firstRowRounds : undefined, rb = b?.status === 'ok' ? b.firstRowRounds : undefined;
+  if (!ra || !rb || ra.length < 2 || ra.length !== rb.length) return undefined;
+  const p = processRatio(ra, rb);
+  return p.rounds < 2 ? undefined : { value: p.ratio, lo: p.ci[0], hi: p.ci[1], paired: true };
 }
 
 /** The same comparison the other way round: 1/value, with its interval turned round too. */

@@ -241,6 +241,8 @@ interface IsolateGroup {
   extraFraction: number[];
   /** Per arm, when the job asked for it: its warm time to first row (median of 5). */
   firstRowNs?: (number | null)[];
+  /** Per arm, when the job asked for it: the five times to first row (none when it has no first row). */
+  firstRowSamples?: number[][];
 }
 
 /**
@@ -250,7 +252,7 @@ interface IsolateGroup {
  * ended (`pairSamples`); with more, every arm keeps its samples of the cycles all arms completed.
  * Results are in the job's arm order.
  */
-async function isolateGroup(job: PairJob, order: readonly number[], first: boolean): Promise<IsolateGroup> {
+async function isolateGroup(job: PairJob, order: readonly number[]): Promise<IsolateGroup> {
   const n = order.length;
   const shared = new SharedArrayBuffer((n + 2) * Int32Array.BYTES_PER_ELEMENT);
   const here = fileURLToPath(import.meta.url);
@@ -331,9 +333,10 @@ async function isolateGroup(job: PairJob, order: readonly number[], first: boole
     });
     // After the samples, so that what it runs (a limit loop stopped by an exception at its first
     // row) cannot change how the timed runs were compiled.
-    const firstRows: (number | null)[] = [];
-    if (job.firstRow && first) {
-      for (let k = 0; k < n; k++) firstRows.push((await ask<{ firstRowNs: number | null }>(k, { kind: 'firstRow' })).firstRowNs);
+    // In every isolate group, so that a first-row ratio has rounds to pool as a time ratio does.
+    const firstRows: { firstRowNs: number | null; firstRowSamples: number[] }[] = [];
+    if (job.firstRow) {
+      for (let k = 0; k < n; k++) firstRows.push(await ask<{ firstRowNs: number | null; firstRowSamples: number[] }>(k, { kind: 'firstRow' }));
     }
     const paired = n === 2 ? pairSamples(measured[0]!, measured[1]!) : cycles(measured);
     if (paired[0]!.length < 2) throw new Error(`only ${paired[0]!.length} paired samples: raise the time per arm`);
@@ -343,7 +346,7 @@ async function isolateGroup(job: PairJob, order: readonly number[], first: boole
       expected: order.map((_, arm) => expected[at(arm)]!),
       samples: order.map((_, arm) => paired[at(arm)]!),
       extraFraction: order.map((_, arm) => measured[at(arm)]!.extraFraction),
-      ...(firstRows.length ? { firstRowNs: order.map((_, arm) => firstRows[at(arm)]!) } : {}),
+      ...(firstRows.length ? { firstRowNs: order.map((_, arm) => firstRows[at(arm)]!.firstRowNs), firstRowSamples: order.map((_, arm) => firstRows[at(arm)]!.firstRowSamples) } : {}),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -368,10 +371,11 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
   if (n < 2 || (job.cases !== undefined && job.cases.length !== n)) throw new Error(`a paired pass needs two or more arms, each with a case; got ${n} runners and ${job.cases?.length ?? 'no'} cases`);
   const rounds: number[][][] = Array.from({ length: n }, () => []);
   const extra: number[][] = Array.from({ length: n }, () => []);
+  const firstRowRounds: number[][][] = Array.from({ length: n }, () => []);
   let first: IsolateGroup | undefined;
   for (let j = 0; j < isolates; j++) {
     const order = Array.from({ length: n }, (_, k) => (k + j) % n);
-    const r = await isolateGroup(job, order, j === 0);
+    const r = await isolateGroup(job, order);
     r.extraFraction.forEach((x, b) => extra[b]!.push(x));
     first ??= r;
     r.expected.forEach((e, b) => {
@@ -379,11 +383,12 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
       if (e.rows !== f.rows || e.checksum !== f.checksum) throw new Error(`arm ${b + 1} of the paired pass returned ${e.rows} rows #${e.checksum} in isolate group ${j + 1} but ${f.rows} rows #${f.checksum} in the first`);
     });
     r.samples.forEach((xs, b) => rounds[b]!.push(xs));
+    r.firstRowSamples?.forEach((xs, b) => firstRowRounds[b]!.push(xs));
   }
   return {
     arms: rounds.map((rs, b) => ({
       rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rs, extraFractions: extra[b]!,
-      ...(first!.firstRowNs ? { firstRowNs: first!.firstRowNs[b]! } : {}),
+      ...(first!.firstRowNs ? { firstRowNs: first!.firstRowNs[b]!, firstRowRounds: firstRowRounds[b]! } : {}),
     })),
   };
 }

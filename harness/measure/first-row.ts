@@ -6,11 +6,20 @@ import { median } from '../../core/stats/descriptive.js';
  * asynchronous (DuckDB). A module of its own: a paired child's worker must not load this build's
  * case runner (it may be measuring another build's).
  */
-export async function firstRowMedian(c: { firstRowNs(): number | null | Promise<number | null> }): Promise<number | null> {
+export async function firstRowMedian(c: FirstRowCase): Promise<number | null> {
+  const ns = await firstRowSamples(c);
+  return ns.length ? median(ns) : null;
+}
+
+/** A case that can time its first row (null when it has none). */
+type FirstRowCase = { firstRowNs(): number | null | Promise<number | null> };
+
+/** Five times to first row of a prepared case, ns (none when it has no first row). */
+export async function firstRowSamples(c: FirstRowCase): Promise<number[]> {
   const ns: number[] = [];
   for (let i = 0; i < 5; i++) {
     const x = await c.firstRowNs();
     if (x !== null) ns.push(x);
   }
-  return ns.length ? median(ns) : null;
+  return ns;
 }

@@ -85,8 +85,11 @@ export interface HeapOutcome extends OutputOutcome {
 
 /** A paired pass: per arm in the job's order, its output and one round of samples per isolate group. */
 export interface PairOutcome {
-  /** `firstRowNs`: when the job asked for it (`firstRow`), the median of 5 first-row times. */
-  arms: (OutputOutcome & { rounds: number[][]; extraFractions?: number[]; firstRowNs?: number | null })[];
+  /**
+   * `firstRowNs`: when the job asked for it (`firstRow`), the median of 5 first-row times in the
+   * first isolate group; `firstRowRounds`: the 5 times of every isolate group.
+   */
+  arms: (OutputOutcome & { rounds: number[][]; extraFractions?: number[]; firstRowNs?: number | null; firstRowRounds?: number[][] })[];
 }
 
 /** The calibration kernel's measurement (see calibration.ts). */
@@ -158,8 +161,9 @@ export interface PairJob {
    */
   isolates?: number;
   /**
-   * Group passes: also measure each arm's time to first row in the first isolate group, warm,
-   * one arm at a time (5 runs, the median), for a case that has no time pass of its own.
+   * Group passes: also measure each arm's time to first row in every isolate group, warm, one arm
+   * at a time (5 runs each), for a case that has no time pass of its own: the first group's median
+   * is the case's `firstRowNs`, every group's runs its `firstRowRounds`.
    */
   firstRow?: boolean;
 }

@@ -52,6 +52,9 @@ test('malformed results files are refused with a message naming the problem', (t
   const heap = sampleResults();
   (heap.cases[0] as { heap: unknown }).heap = { peakBytes: 1 };
   t.throws(() => readResults(put('heap.json', JSON.stringify(heap))), { instanceOf: ConfigError, message: /cases\[0\]\.heap\.allocatedBytes must be a number, got undefined$/ });
+  const first = sampleResults();
+  (first.cases[0] as { firstRowRounds: unknown }).firstRowRounds = [[1, 2], 'soon'];
+  t.throws(() => readResults(put('first.json', JSON.stringify(first))), { instanceOf: ConfigError, message: /cases\[0\]\.firstRowRounds\[1\] must be an array of numbers, got "soon"$/ });
   const id = sampleResults();
   id.cases[0]!.id = 'x/../../y z';
   t.throws(() => readResults(put('id.json', JSON.stringify(id))), { instanceOf: ConfigError, message: /cases\[0\]\.id must be a case id/ });

@@ -25,6 +25,9 @@ test('a tiny run times a case group in group passes alone, pooled over isolates,
     t.true(c.summary!.ci95Ns[0] <= c.summary!.medianNs && c.summary!.medianNs <= c.summary!.ci95Ns[1]);
     t.is(c.summary!.n, c.groupRounds!.flat().length);
     t.is(typeof c.firstRowNs, 'number', 'time to first row is measured in the group pass');
+    t.is(c.firstRowRounds!.length, 3, 'in every isolate group');
+    t.true(c.firstRowRounds!.every((xs) => xs.length === 5 && xs.every((x) => x > 0)), 'five first rows each');
+    t.is(c.firstRowNs, [...c.firstRowRounds![0]!].sort((a, b) => a - b)[2], "the first group's median is the case's time to first row");
     t.true(c.heap!.allocatedBytes > 0, 'allocation was measured');
     t.is(c.output!.rows, r.cases[0]!.output!.rows, 'all runners return the same rows');
     t.regex(c.output!.checksum, /^[0-9a-f]+$/);

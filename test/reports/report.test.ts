@@ -121,3 +121,28 @@ test("the README's answer table is the committed reference report's", (t) => {
   };
   t.is(block('README.md'), block('reports/reference/report.md'), 'regenerate with npm run readme:answer');
 });
+
+test('joins: a first-row ratio pooled over isolate groups is stated only as far as its interval goes', (t) => {
+  const withRounds = (std: number[], sym: number[]) => {
+    const r = fixtureResults();
+    for (const c of r.cases) {
+      if (c.scenario !== 'join' || c.params.variant !== 'full') continue;
+      const spread = (x: number, k: number) => [0, 1, 2, 3, 4].map((i) => x * (1 + ((i * 7 + k * 3) % 5) / 100));
+      if (c.options.enableSymmetricHashJoin === false) c.firstRowRounds = std.map(spread);
+      else if (c.options.enableSymmetricHashJoin === true && c.options.enableSymmetricJoinDrain === undefined) c.firstRowRounds = sym.map(spread);
+    }
+    const f = path.join(tmp(), 'fixture.json');
+    writeResults(f, r);
+    return readFileSync(path.join(renderReport(f, tmp()).dir, 'report.md'), 'utf8');
+  };
+  // Four isolate groups: the standard join's first row at 300-330 µs, the symmetric one's at 30-34 µs.
+  const md = withRounds([300e3, 310e3, 320e3, 330e3], [30e3, 34e3, 31e3, 32e3]);
+  const line = md.split('\n').find((l) => l.includes('time to first row:'));
+  t.truthy(line, 'a first-row finding for the full join');
+  t.regex(line!, /the symmetric join's first row comes (9\.\d|10\.\d)x earlier than the standard hash join's \(95% CI [\d.]+–[\d.]+, over isolate groups\)/);
+  // Groups that disagree in direction: no verdict.
+  const mixed = withRounds([300e3, 30e3, 310e3, 31e3], [30e3, 300e3, 31e3, 310e3]);
+  t.regex(mixed, /no measurable difference between the two joins' first rows/);
+  // Without rounds (the golden fixture), no such line.
+  t.false(readFileSync(path.join(renderReport(fixtureFile(), tmp()).dir, 'report.md'), 'utf8').includes('time to first row:'));
+});
