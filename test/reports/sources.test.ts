@@ -69,3 +69,18 @@ test('a published memory claim that the scan does not bear out says so', (t) => 
   t.deepEqual(only[0]!.slice(1, 3), ['scan (compact columns)', '10,000'], 'and no array row');
   t.is(sources(new CaseIndex(results([rec('selectivity', P, 'materialized', 1, 1), rec('selectivity', P, 'streaming', 1, 1)]))), null, 'no scan: no table');
 });
+
+test('the S3 first-row target is judged through the first-row interval when both engines have first-row rounds, and says it has none otherwise', (t) => {
+  const S3 = { ...P, source: 's3' };
+  const big = (c: CaseRecord, firstRowNs: number, rounds?: number[][]) => ({ ...c, inputRows: 1_000_000, firstRowNs, ...(rounds ? { firstRowRounds: rounds } : {}) });
+  const groups = (x: number, spread: number) => [0, 1, 2, 3].map((g) => [0, 1, 2, 3, 4].map((i) => x * (1 + (spread * ((g + i) % 4)) / 3)));
+  const note = (m: CaseRecord, s: CaseRecord) => sources(new CaseIndex(results([m, s])))!.notes.find((n) => n.includes('S3 table'));
+  const m = rec('selectivity', S3, 'materialized', 3e9, 3 * MiB), s = rec('selectivity', S3, 'streaming', 2e7, MiB);
+  // Tight groups at 100x: met through the interval.
+  t.regex(note(big(m, 3e9, groups(3e9, 0.05)), big(s, 3e7, groups(3e7, 0.05)))!, /100x earlier \(95% CI \d+–\d+, over isolate groups\); target at least 20x: met\./);
+  // Groups spread around 20x: the interval spans it.
+  const wide = [[3e9, 3e9, 3e9, 3e9, 3e9], [3e9, 3e9, 3e9, 3e9, 3e9], [3e9, 3e9, 3e9, 3e9, 3e9], [3e9, 3e9, 3e9, 3e9, 3e9]];
+  t.regex(note(big(m, 3e9, wide), big(s, 15e7, [[6e7], [3e8], [6e7], [3e8]].map((g) => [g[0]!, g[0]!, g[0]!, g[0]!, g[0]!])))!, /target at least 20x: undecided \(the interval spans 20x\)\./);
+  // Without rounds (an older results file): two medians, and it says so.
+  t.regex(note(big(m, 3e9), big(s, 1e8))!, /30x earlier \(medians of warm runs, without an interval\); target at least 20x: met\./);
+});
