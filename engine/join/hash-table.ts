@@ -3,6 +3,12 @@ import { DENSE_FROM, hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import { SLOT_BYTES, TupleSizer } from '../memory/byte-model.js';
 import type { Tuple } from '../types.js';
 
+/** A key numbering one table lends another (see `HashTable`'s constructor): one of the two is set. */
+export interface KeyNumbering {
+  readonly single: ValueIds | null;
+  readonly keys: KeyIds | null;
+}
+
 /** Bytes per row slot of a join table's own arrays: a row reference and a 4-byte chain link (the symmetric join's sides too). */
 export const ROW_SLOT_BYTES = SLOT_BYTES + 4;
 
@@ -43,7 +49,7 @@ export class HashTable {
    * 100K-row join's measured heap peak.
    */
   private heads: Int32Array;
-  /** `single` belongs to the symmetric join that lent it (see the constructor): never cleared here. */
+  /** The key numbering belongs to the symmetric join that lent it (see the constructor): never cleared here. */
   private readonly sharedIds: boolean;
   /** Keys of more than one column; a one-column key's values are numbered by `single`. */
   private readonly keys: KeyIds | null;
@@ -57,6 +63,8 @@ export class HashTable {
   private readonly sizer = new TupleSizer();
   /** The known size the arrays grow to at once when the first capacity fills (0: doubling). */
   private readonly target: number;
+  /** Whether `insert` reserves a head slot for each new key (else the numbering's reserve does). */
+  private readonly slotPerKey: boolean;
 
   constructor(
     private readonly keyIndices: readonly number[],
@@ -70,10 +78,11 @@ export class HashTable {
      */
     startSize = knownSize,
     /**
-     * A one-column key's numbering to use instead of its own (the symmetric join's, whose drained
-     * side this table takes: one dense table for both, not two). Its owner clears it and keeps its bytes.
+     * A key numbering to use instead of its own (the symmetric join's, whose drained side this
+     * table takes: one numbering for both, so a row's id from `insert` is its id there too). Its
+     * owner clears it and keeps its bytes.
      */
-    ids?: ValueIds,
+    ids?: KeyNumbering,
   ) {
     const capacity = knownSize > 0 ? (startSize * 4 >= knownSize ? knownSize : Math.max(1, startSize)) : ctx.options.hashTableInitialSize;
     this.target = knownSize > capacity ? knownSize : 0;
@@ -81,25 +90,27 @@ export class HashTable {
     // A one-column key's head slot is reserved when the key is first seen (insert). With the build
     // side's size known, small integer keys go to the dense table from the first, up to 4x that size.
     const known = knownSize >= DENSE_FROM;
-    this.sharedIds = ids !== undefined && keyIndices.length === 1;
-    this.single = keyIndices.length !== 1 ? null : this.sharedIds ? ids! : new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? knownSize : 0);
-    this.keys = keyIndices.length === 1 ? null : new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES));
+    this.sharedIds = ids !== undefined;
+    this.single = keyIndices.length !== 1 ? null : (ids?.single ?? new ValueIds((bytes) => this.reserve(bytes), false, known ? 0 : DENSE_FROM, known ? knownSize : 0));
+    // An own KeyIds reserves each key's head slot with the key; a lent one, like ValueIds, does not.
+    this.keys = keyIndices.length === 1 ? null : (ids?.keys ?? new KeyIds(keyIndices.length, (bytes) => this.reserve(bytes + SLOT_BYTES)));
+    this.slotPerKey = this.single !== null || this.sharedIds;
     const cap = Math.max(1, capacity);
     this.reserve(cap * ROW_SLOT_BYTES);
     this.rows = new Array<Tuple>(cap);
-    this.heads = new Int32Array(Math.max(cap, this.sharedIds ? this.single!.size : 0)).fill(-1);
+    this.heads = new Int32Array(Math.max(cap, ids ? (this.single ?? this.keys)!.size : 0)).fill(-1);
     this.chain = new Int32Array(cap);
   }
 
-  /** Insert a row; a row with a null key column is skipped. */
-  insert(t: Tuple): void {
+  /** Insert a row and return its key's id; a row with a null key column is skipped (-1). */
+  insert(t: Tuple): number {
     let id: number;
     if (this.single !== null) {
       const v = t[this.k0];
-      if (v === null) return;
+      if (v === null) return -1;
       id = this.single.id(v);
     } else {
-      if (hasNullAt(t, this.keyIndices)) return;
+      if (hasNullAt(t, this.keyIndices)) return -1;
       id = this.keys!.id(t, this.keyIndices);
     }
     this.reserve(this.sizer.charge(t));
@@ -112,8 +123,9 @@ export class HashTable {
     this.rows[i] = t;
     this.chain[i] = prev;
     heads[id] = i;
-    if (prev < 0 && this.single !== null) this.reserve(SLOT_BYTES);
+    if (prev < 0 && this.slotPerKey) this.reserve(SLOT_BYTES);
     this.size = i + 1;
+    return id;
   }
 
   /**
@@ -135,8 +147,10 @@ export class HashTable {
 
   /** Drop everything and release the reservation. Idempotent. */
   free(): void {
-    this.keys?.clear();
-    if (!this.sharedIds) this.single?.clear();
+    if (!this.sharedIds) {
+      this.keys?.clear();
+      this.single?.clear();
+    }
     this.heads = new Int32Array(0);
     this.rows = [];
     this.chain = new Int32Array(0);

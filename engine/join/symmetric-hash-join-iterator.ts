@@ -3,7 +3,7 @@ import { hasNullAt, KeyIds, ValueIds } from '../keys/keys.js';
 import type { TupleIterator } from '../relation.js';
 import type { Tuple } from '../types.js';
 import { TupleSizer } from '../memory/byte-model.js';
-import { HashTable, ROW_SLOT_BYTES } from './hash-table.js';
+import { HashTable, ROW_SLOT_BYTES, type KeyNumbering } from './hash-table.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
 import { RowChunks } from '../buffers/row-chunks.js';
 
@@ -255,8 +255,7 @@ export class SymmetricHashJoinIterator implements TupleIterator {
    * symmetric table's other side.
    */
   private drain(fromLeft: boolean): void {
-    const input = fromLeft ? this.left : this.right, keys = fromLeft ? this.leftKeys : this.rightKeys;
-    const table = this.table, full = this.full ?? this.startDrain(), other = fromLeft ? 1 : 0;
+    const input = fromLeft ? this.left : this.right, table = this.table, full = this.full ?? this.startDrain(), other = fromLeft ? 1 : 0;
     for (;;) {
       const t = input.next();
       if (t === undefined) {
@@ -264,8 +263,8 @@ export class SymmetricHashJoinIterator implements TupleIterator {
         else this.rightExhausted();
         return;
       }
-      full.insert(t);
-      const head = table.otherHead(t, keys, other);
+      // The drained table numbers keys with the symmetric table's numbering: the id is the same there.
+      const head = table.headOf(full.insert(t), other);
       if (head >= 0) {
         this.matched(t, fromLeft ? SYM_RIGHT : SYM_LEFT, head);
         return;
@@ -439,21 +438,22 @@ class SymmetricTable {
     return hasNullAt(t, keyCols) ? -1 : this.keys!.find(t, keyCols);
   }
 
-  /**
-   * The newest row with the key of `t` at `keyCols` on side `other` (0 left, 1 right), else -1.
-   * An id from `count` on was numbered by a drain's table (`lendIds`): no row here has it.
-   */
+  /** The newest row with the key of `t` at `keyCols` on side `other` (0 left, 1 right), else -1. */
   otherHead(t: Tuple, keyCols: readonly number[], other: number): number {
-    const id = this.find(t, keyCols);
-    return id < 0 || id >= this.count ? -1 : this.heads[2 * id + other]!;
+    return this.headOf(this.find(t, keyCols), other);
   }
 
   /**
-   * The one-column key numbering, for a drain's standard table to number its keys with (one dense
-   * table for both); null for a wider key. It stays until `free()` without `keepIds`.
+   * The newest row with key id `id` on side `other`, else -1 (also for id -1). An id from `count` on
+   * was numbered by a drain's table (`lendIds`): no row here has it.
    */
-  lendIds(): ValueIds | undefined {
-    return this.single ?? undefined;
+  headOf(id: number, other: number): number {
+    return id < 0 || id >= this.count ? -1 : this.heads[2 * id + other]!;
+  }
+
+  /** The key numbering, for a drain's standard table to number its keys with (one for both). It stays until `free()` without `keepIds`. */
+  lendIds(): KeyNumbering {
+    return { single: this.single, keys: this.keys };
   }
 
   /** Drop both sides (idempotent); `keepIds`: not the key numbering, which a drain's table still reads. */

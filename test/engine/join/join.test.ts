@@ -337,3 +337,16 @@ test('symmetric hash join: a memory limit the drain goes over fails with Resourc
   t.is(e.context.memory.reserved, 0, 'nothing left reserved after close');
   t.throws(() => q.open(), { message: /consumed|already/i });
 });
+
+test('symmetric hash join on a two-column key drains into the standard table with the same numbering: every match once, nothing left reserved', (t) => {
+  const left: Tuple[] = Array.from({ length: 3000 }, (_, i) => [i % 37, i % 11 === 3 ? null : i % 13, `l${i}`]);
+  const right: Tuple[] = Array.from({ length: 2000 }, (_, i) => [(i * 7) % 37, (i * 5) % 13, i]);
+  const want: Tuple[] = [];
+  for (const l of left) for (const r of right) if (l[1] !== null && l[0] === r[0] && l[1] === r[1]) want.push([l[0]!, l[1]!, l[2]!, r[2]!]);
+  for (const drainAfter of [3, 500]) {
+    const e = createEngine('streaming', { enableSymmetricHashJoin: true, symmetricJoinBatchSize: 2, symmetricJoinDrainAfter: drainAfter });
+    const got = readAll(e.from(['a', 'b', 'x'], left).join(e.from(['a', 'b', 'y'], right)));
+    t.deepEqual(bag(got), bag(want), `drain after ${drainAfter}`);
+    t.is(e.context.memory.reserved, 0);
+  }
+});
