@@ -403,16 +403,14 @@ export function validateResults(data: unknown, file: string): ResultsFile {
       c.numbers(`${w}.summary.ci95Ns`, s.ci95Ns);
       c.number(`${w}.summary.isolates`, s.isolates, true);
     }
-    if (r.groupRounds !== undefined) {
-      if (!Array.isArray(r.groupRounds)) c.fail(`${w}.groupRounds`, 'an array of arrays of numbers', r.groupRounds);
-      (r.groupRounds as unknown[]).forEach((x, k) => c.numbers(`${w}.groupRounds[${k}]`, x));
+    for (const key of ['groupRounds', 'firstRowRounds'] as const) {
+      const v = r[key];
+      if (v === undefined) continue;
+      if (!Array.isArray(v)) c.fail(`${w}.${key}`, 'an array of arrays of numbers', v);
+      (v as unknown[]).forEach((x, k) => c.numbers(`${w}.${key}[${k}]`, x));
     }
     c.strings(`${w}.pairedWith`, r.pairedWith, true);
     c.number(`${w}.firstRowNs`, r.firstRowNs, true, true);
-    if (r.firstRowRounds !== undefined) {
-      if (!Array.isArray(r.firstRowRounds)) c.fail(`${w}.firstRowRounds`, 'an array of arrays of numbers', r.firstRowRounds);
-      (r.firstRowRounds as unknown[]).forEach((x, k) => c.numbers(`${w}.firstRowRounds[${k}]`, x));
-    }
     if (r.heap !== undefined) {
       const h = c.object(`${w}.heap`, r.heap);
       for (const k of ['peakBytes', 'allocatedBytes', 'gcCount', 'maxRssBytes'] as const) c.number(`${w}.heap.${k}`, h[k]);

@@ -17,7 +17,7 @@ import type { ArmData, ArmSamples } from './pair-arm.js';
 import type { PreparedCase } from './prepared.js';
 import { pairSamples } from './pairing.js';
 import { stretched } from './slowdown.js';
-import { firstRowMedian } from './first-row.js';
+import { firstRowMedian, firstRowOf } from './first-row.js';
 import { probe, PROBE_VERSION, warmProbe } from './probe.js';
 import { median } from '../../core/stats/descriptive.js';
 import { dieWithParent, PARENT_PID_ENV } from './watchdog.js';
@@ -239,9 +239,7 @@ interface IsolateGroup {
   samples: number[][];
   /** Per arm: its extra work's time over its query's time while sampling (0 unless slowed). */
   extraFraction: number[];
-  /** Per arm, when the job asked for it: its warm time to first row (median of 5). */
-  firstRowNs?: (number | null)[];
-  /** Per arm, when the job asked for it: the five times to first row (none when it has no first row). */
+  /** Per arm, when the job asked for it: its five warm times to first row (none when it has no first row). */
   firstRowSamples?: number[][];
 }
 
@@ -334,9 +332,9 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
     // After the samples, so that what it runs (a limit loop stopped by an exception at its first
     // row) cannot change how the timed runs were compiled.
     // In every isolate group, so that a first-row ratio has rounds to pool as a time ratio does.
-    const firstRows: { firstRowNs: number | null; firstRowSamples: number[] }[] = [];
+    const firstRows: number[][] = [];
     if (job.firstRow) {
-      for (let k = 0; k < n; k++) firstRows.push(await ask<{ firstRowNs: number | null; firstRowSamples: number[] }>(k, { kind: 'firstRow' }));
+      for (let k = 0; k < n; k++) firstRows.push((await ask<{ firstRowSamples: number[] }>(k, { kind: 'firstRow' })).firstRowSamples);
     }
     const paired = n === 2 ? pairSamples(measured[0]!, measured[1]!) : cycles(measured);
     if (paired[0]!.length < 2) throw new Error(`only ${paired[0]!.length} paired samples: raise the time per arm`);
@@ -346,7 +344,7 @@ async function isolateGroup(job: PairJob, order: readonly number[]): Promise<Iso
       expected: order.map((_, arm) => expected[at(arm)]!),
       samples: order.map((_, arm) => paired[at(arm)]!),
       extraFraction: order.map((_, arm) => measured[at(arm)]!.extraFraction),
-      ...(firstRows.length ? { firstRowNs: order.map((_, arm) => firstRows[at(arm)]!.firstRowNs), firstRowSamples: order.map((_, arm) => firstRows[at(arm)]!.firstRowSamples) } : {}),
+      ...(firstRows.length ? { firstRowSamples: order.map((_, arm) => firstRows[at(arm)]!) } : {}),
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -388,7 +386,7 @@ async function pairPass(job: PairJob): Promise<PairOutcome> {
   return {
     arms: rounds.map((rs, b) => ({
       rows: first!.expected[b]!.rows, checksum: first!.expected[b]!.checksum, inputRows: first!.expected[b]!.inputRows, rounds: rs, extraFractions: extra[b]!,
-      ...(first!.firstRowNs ? { firstRowNs: first!.firstRowNs[b]!, firstRowRounds: firstRowRounds[b]! } : {}),
+      ...(first!.firstRowSamples ? { firstRowNs: firstRowOf(first!.firstRowSamples[b]!), firstRowRounds: firstRowRounds[b]! } : {}),
     })),
   };
 }

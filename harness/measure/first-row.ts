@@ -7,7 +7,11 @@ import { median } from '../../core/stats/descriptive.js';
  * case runner (it may be measuring another build's).
  */
 export async function firstRowMedian(c: FirstRowCase): Promise<number | null> {
-  const ns = await firstRowSamples(c);
+  return firstRowOf(await firstRowSamples(c));
+}
+
+/** A case's time to first row from its five times: their median, null when it has no first row. */
+export function firstRowOf(ns: readonly number[]): number | null {
   return ns.length ? median(ns) : null;
 }
 

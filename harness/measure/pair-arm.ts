@@ -175,7 +175,7 @@ async function main(): Promise<void> {
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'firstRow') {
         // Alone (the parent asks one arm at a time), warm: from building the query to its first row.
-        firstRowSamples(c).then((ns) => port.postMessage(firstRowReply(ns)), (e: unknown) => port.postMessage({ error: describeError(e) }));
+        firstRowSamples(c).then((ns) => port.postMessage({ firstRowSamples: ns }), (e: unknown) => port.postMessage({ error: describeError(e) }));
       } else {
         if (!warm) throw new Error('measure before warm');
         slow?.reset();
@@ -190,11 +190,6 @@ async function main(): Promise<void> {
 }
 
 const now = () => Number(process.hrtime.bigint());
-
-/** What `firstRow` posts back: the median of the five times (null when the case has no first row) and the times. */
-function firstRowReply(ns: number[]): { firstRowNs: number | null; firstRowSamples: number[] } {
-  return { firstRowNs: ns.length ? median(ns) : null, firstRowSamples: ns };
-}
 
 /**
  * The arm of an asynchronous case (a DuckDB peer): the same messages and the same turn-taking,
@@ -232,7 +227,7 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
             warmNs = median(await timed(5));
           }
           port.postMessage({ warmMedianNs: warmNs });
-        } else if (msg.kind === 'firstRow') port.postMessage(firstRowReply(await firstRowSamples(c)));
+        } else if (msg.kind === 'firstRow') port.postMessage({ firstRowSamples: await firstRowSamples(c) });
         else {
           if (!warm) throw new Error('measure before warm');
           port.postMessage({ ...(await takeTurnsAsync(run, msg.count, data)), extraFraction: 0 });
