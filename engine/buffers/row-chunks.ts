@@ -26,7 +26,10 @@ export class RowChunks {
   /** Append `t`; returns its index. */
   push(t: Tuple): number {
     const i = this.size, o = i & CHUNK_MASK;
-    if (o === 0) this.chunks.push(new Array<Tuple>(CHUNK_ROWS));
+    // The first chunk grows as rows come (holey, as the later pre-sized ones are: one array kind
+    // at every access): a query stopped in its first rows (a join's first row, a LIMIT) need not
+    // allocate and clear 8 KiB per buffer.
+    if (o === 0) this.chunks.push(i === 0 ? new Array<Tuple>(0) : new Array<Tuple>(CHUNK_ROWS));
     this.chunks[i >>> CHUNK_BITS]![o] = t;
     this.size = i + 1;
     return i;
