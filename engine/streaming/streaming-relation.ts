@@ -466,20 +466,29 @@ export class StreamingRelation extends OperatorMethods implements Relation {
     base.state = 'consumed';
     return (loop) => {
       const { buildLeft, buildSize } = how;
-      const table = new HashTable(buildLeft ? plan.leftKeys : plan.rightKeys, ctx, 'streaming hash join', buildSize);
-      const probeSide = buildLeft ? right : left;
-      let build: TupleIterator | null = null, probe: TupleIterator | null = null;
+      const keys = buildLeft ? plan.leftKeys : plan.rightKeys;
+      const buildSide = buildLeft ? left : right, probeSide = buildLeft ? right : left;
+      const take = (r: Relation) => (r instanceof StreamingRelation ? r.takeFusedInput('rows') : null);
+      let table: HashTable | null = null, build: TupleIterator | null = null, probe: TupleIterator | null = null;
       try {
-        // Opened in the join's order: left, then right.
-        if (buildLeft) build = left.open();
-        const rows = probeSide instanceof StreamingRelation ? probeSide.takeFusedInput('rows') : null;
+        // A fresh from() build side is indexed where it is (HashTable.borrowing), not copied.
+        // What is opened is opened in the join's order: left, then right.
+        const buildRows = take(buildSide);
+        if (buildLeft && buildRows === null) build = left.open();
+        const rows = take(probeSide);
         if (rows === null) probe = probeSide.open();
-        if (!buildLeft) build = right.open();
-        fillTable(table, build!);
+        if (!buildLeft && buildRows === null) build = right.open();
+        if (buildRows !== null) {
+          table = HashTable.borrowing(buildRows, keys, ctx, 'streaming hash join');
+          table.fillBorrowed();
+        } else {
+          table = new HashTable(keys, ctx, 'streaming hash join', buildSize);
+          fillTable(table, build!);
+        }
         const input: ProbeInput = rows !== null ? { rows } : { iterator: probe! };
         return loop(input, table, buildLeft ? plan.rightKeys : plan.leftKeys, { leftWidth: left.schema.length, keep: plan.keep, buildIsLeft: buildLeft });
       } finally {
-        table.free();
+        table?.free();
         try {
           build?.close();
         } finally {

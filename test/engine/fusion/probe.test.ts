@@ -1,7 +1,8 @@
 import test from 'ava';
-import { add, col, createEngine, ExecutionError, gt, lt, mod, type AggregateSpec, type Engine, type Relation, type Tuple, type TupleIterator } from '../../../engine/index.js';
+import { add, col, createEngine, ExecutionError, gt, lt, mod, QueryAbortedError, ResourcesExhaustedError, type AggregateSpec, type Engine, type Relation, type Tuple, type TupleIterator } from '../../../engine/index.js';
 import { probeCacheSize } from '../../../engine/fusion/codegen.js';
 import { aggregateCacheSize } from '../../../engine/aggregate/compiled-aggregate.js';
+import { HashTable } from '../../../engine/join/hash-table.js';
 import { bag } from '../../helpers.js';
 
 /**
@@ -126,4 +127,67 @@ test('with the symmetric hash join on, a join of two single-pass inputs is not f
     return bag(e.from(['k', 'name', 'a'], left).join(e.from(['k', 'seq', 'b'], right)).filter(lt(col('seq'), 100)).toArray());
   };
   t.deepEqual(q(true), q(false));
+});
+
+test('a fused join indexes a from() build side where it is: the rows are never written or charged, counted as read, and the abort signal and memory limit still hold', (t) => {
+  // Left (3000 rows, against 6000) is the smaller known side: the build side.
+  const { left, right } = sides(3000, 2);
+  const before = JSON.stringify(left);
+  const query = (fusion: boolean, opts: { memoryLimit?: number; signal?: AbortSignal } = {}) => {
+    const e = createEngine('streaming', { enablePipelineFusion: fusion, ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}) }, opts.signal ? { signal: opts.signal } : {});
+    const out: Tuple[] = [];
+    let error: unknown = null;
+    try {
+      e.from(['k', 'name', 'a'], left).join(e.from(['k', 'seq', 'b'], right)).forEach((r) => void out.push(r));
+    } catch (err) {
+      error = err;
+    }
+    return { out, error, peak: e.context.memory.peak, reserved: e.context.memory.reserved, read: e.context.metrics.sourceRows };
+  };
+  const fused = query(true), plain = query(false);
+  t.is(fused.error, null);
+  t.deepEqual(bag(fused.out), bag(plain.out));
+  t.true(fused.out.length > 1000, `${fused.out.length} joined rows`);
+  t.is(JSON.stringify(left), before, 'the build side is unchanged');
+  t.is(fused.read, 3000 + 6000, 'both sides counted as read');
+  t.is(fused.read, plain.read);
+  // The composed join copies the rows and charges their bytes; the indexed table charges its links and heads.
+  t.true(fused.peak * 3 < plain.peak, `tracker peak ${fused.peak} B indexed, ${plain.peak} B copied`);
+  t.is(fused.reserved, 0);
+
+  // A memory limit the table's links go over: the same error as the composed join, nothing left reserved.
+  const limited = query(true, { memoryLimit: 4096 });
+  t.true(limited.error instanceof ResourcesExhaustedError, String(limited.error));
+  t.regex((limited.error as Error).message, /streaming hash join/);
+  t.is(limited.reserved, 0);
+
+  // The abort signal, fired while the build side is read (by its 1500th row's key), stops the
+  // build at its next poll (row 2048): the rows read so far are counted.
+  const ac = new AbortController();
+  const trapped = left.map((r) => r.slice());
+  Object.defineProperty(trapped[1500]!, 0, { get: () => (ac.abort('enough'), 1500), enumerable: true });
+  const e = createEngine('streaming', { enablePipelineFusion: true }, { signal: ac.signal });
+  t.throws(() => e.from(['k', 'name', 'a'], trapped).join(e.from(['k', 'seq', 'b'], right)).forEach(() => {}), { instanceOf: QueryAbortedError });
+  t.is(e.context.metrics.sourceRows, 2048);
+  t.is(e.context.memory.reserved, 0);
+  t.is(JSON.stringify(left), before);
+});
+
+test('a hash table over borrowed rows refuses inserts (it would write the caller\'s array)', (t) => {
+  const rows: Tuple[] = [[1, 'a'], [2, 'b'], [1, 'c'], [null, 'd']];
+  const e = createEngine('streaming');
+  const table = HashTable.borrowing(rows, [0], e.context, 'test join');
+  table.fillBorrowed();
+  const matches = (k: number) => {
+    const out: Tuple[] = [];
+    for (let j = table.head([k], [0]); j >= 0; j = table.chain[j]!) out.push(table.rows[j]!);
+    return out;
+  };
+  t.deepEqual(bag(matches(1)), bag([[1, 'a'], [1, 'c']]));
+  t.deepEqual(matches(2), [[2, 'b']]);
+  t.deepEqual(matches(3), []);
+  t.throws(() => table.insert([5, 'e']), { message: /borrowed rows takes no inserts/ });
+  t.is(rows.length, 4);
+  table.free();
+  t.is(e.context.memory.reserved, 0);
 });
