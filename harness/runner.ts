@@ -285,9 +285,11 @@ export const PAIR_SAMPLE_SECONDS = 0.001;
  * 'selectivity/rows=10000,selectivity=0.1/*'`), so the fused arm's gain all but vanished from the
  * paired ratios. With this warm-up: 85-90 µs in three isolate groups. Alone, because a run's time
  * under contention (four arms on two cores) says nothing, and warming four arms at once to the same
- * runs gave 106-115 µs. Past 1 ms a run, planning is under 1% of it and a longer warm-up would only cost.
+ * runs gave 106-115 µs. Past 1 ms a run, planning is under 1% of it: such an arm warms up, alone
+ * too, in rounds of at least 5 runs and 0.05 s until a round is not 5% faster than the one before
+ * (at most 1 s; see `warmUntilSteady`).
  */
-export const GROUP_WARM: WarmLonger = { runs: 2500, maxSeconds: 0.3, maxRunNs: 1e6 };
+export const GROUP_WARM: WarmLonger = { runs: 2500, maxSeconds: 0.3, maxRunNs: 1e6, steady: { roundRuns: 5, roundSeconds: 0.05, tolerance: 0.05, maxSeconds: 1 } };
 
 
 /** Node flags of the paired gate's children: the paired time pass and each build's heap pass. */

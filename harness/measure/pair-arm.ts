@@ -35,6 +35,7 @@ import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
 import { firstRowSamples } from './first-row.js';
+import { warmUntilSteady } from './warm.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -171,6 +172,9 @@ async function main(): Promise<void> {
           const until = now() + msg.maxSeconds * 1e9;
           for (let i = 0; i < msg.runs && now() < until; i++) run();
           warmNs = medianRunNs(query, 5);
+        } else {
+          // A slower query: on until it stops getting faster (see warmUntilSteady).
+          warmNs = warmUntilSteady(run, now, msg.steady).medianNs;
         }
         port.postMessage({ warmMedianNs: warmNs });
       } else if (msg.kind === 'firstRow') {

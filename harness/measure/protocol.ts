@@ -1,6 +1,7 @@
 import type { CaseSpec } from '../case.js';
 import type { PeerRecord } from '../../core/results.js';
 import type { KernelName } from './calibration.js';
+import type { SteadyWarm } from './warm.js';
 
 /** Timing settings handed down by the runner. */
 export interface TimeSettings {
@@ -134,6 +135,8 @@ export interface WarmLonger {
   runs: number;
   maxSeconds: number;
   maxRunNs: number;
+  /** Arms at or past `maxRunNs` a run: warmed until they stop getting faster (see `harness/measure/warm.ts`). */
+  steady: SteadyWarm;
 }
 
 export interface PairJob {

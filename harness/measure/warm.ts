@@ -1,0 +1,40 @@
+import { median } from '../../core/stats/descriptive.js';
+
+/** How {@link warmUntilSteady} warms a query up. */
+export interface SteadyWarm {
+  /** Runs per round, at least. */
+  roundRuns: number;
+  /** Seconds per round, at least. */
+  roundSeconds: number;
+  /** A round whose median is not this fraction below the previous round's ends the warm-up. */
+  tolerance: number;
+  /** Seconds the warm-up takes at most (a query that keeps getting faster stops here). */
+  maxSeconds: number;
+}
+
+/**
+ * Warm a query up in rounds until it stops getting faster: each round runs it at least
+ * `roundRuns` times and `roundSeconds` long, and the warm-up ends at the first round whose median
+ * time is not `tolerance` below the previous round's (or at `maxSeconds`). Returns the last
+ * round's median (ns) and the rounds run. A warm-up of fixed runs or time assumes that a slow
+ * query is warm after a few runs; the 117K-row OHLC aggregation was not: its first 10-15 runs took
+ * 15-24 ms and the later ones 9 ms (V8 optimized and threw away its output functions several
+ * times), so a group pass's samples, after a 0.1 s warm-up, fell from 20-48 ms to 10 ms within
+ * each isolate group and its report said 22 ms.
+ */
+export function warmUntilSteady(run: () => void, now: () => number, o: SteadyWarm): { medianNs: number; rounds: number } {
+  const start = now(), end = start + o.maxSeconds * 1e9;
+  let previous = Infinity, rounds = 0;
+  for (;;) {
+    const until = now() + o.roundSeconds * 1e9, ns: number[] = [];
+    for (let i = 0; i < o.roundRuns || now() < until; i++) {
+      const t0 = now();
+      run();
+      ns.push(now() - t0);
+    }
+    rounds++;
+    const m = median(ns);
+    if (m > previous * (1 - o.tolerance) || now() >= end) return { medianNs: m, rounds };
+    previous = m;
+  }
+}
