@@ -129,12 +129,14 @@ export class HashTable {
    * into `metrics.sourceRows` (those read before a failure too).
    */
   fillBorrowed(): void {
-    const rows = this.rows, n = rows.length, chain = this.chain, heads = this.heads, k0 = this.k0, single = this.single, ctx = this.ctx;
+    const rows = this.rows, n = rows.length, ctx = this.ctx;
     let i = 0;
     try {
       for (; i < n; i++) {
         if ((i & ABORT_CHECK_MASK) === 0) ctx.checkAborted();
-        this.link(rows[i]!, i, chain, heads, k0, single);
+        // Ids stay below the row count: the heads, sized for it, never grow here.
+        const id = this.idOf(rows[i]!);
+        if (id >= 0) this.link(i, id);
       }
     } finally {
       ctx.metrics.sourceRows += i;
@@ -142,49 +144,37 @@ export class HashTable {
     this.size = n;
   }
 
-  /** Link borrowed row `t` at index `i` into its key's chain (a null key: into none). */
-  private link(t: Tuple, i: number, chain: Int32Array, heads: Int32Array, k0: number, single: ValueIds | null): void {
-    let id: number;
-    if (single !== null) {
-      const v = t[k0];
-      if (v === null) return;
-      id = single.id(v);
-    } else {
-      if (hasNullAt(t, this.keyIndices)) return;
-      id = this.keys!.id(t, this.keyIndices);
-    }
-    // Ids stay below the row count: the heads, sized for it, never grow here.
-    const prev = heads[id]!;
-    chain[i] = prev;
-    heads[id] = i;
-    if (prev < 0 && this.slotPerKey) this.reserve(SLOT_BYTES);
-  }
-
   /** Insert a row and return its key's id; a row with a null key column is skipped (-1). */
   insert(t: Tuple): number {
     if (this.borrowed) throw new Error('HashTable: a table over borrowed rows takes no inserts');
-    let id: number;
-    if (this.single !== null) {
-      const v = t[this.k0];
-      if (v === null) return -1;
-      id = this.single.id(v);
-    } else {
-      if (hasNullAt(t, this.keyIndices)) return -1;
-      id = this.keys!.id(t, this.keyIndices);
-    }
+    const id = this.idOf(t);
+    if (id < 0) return -1;
     this.reserve(this.sizer.charge(t));
     const i = this.size;
     // First: growing may replace the heads (read after it).
     if (i === this.chain.length) this.grow();
     if (id >= this.heads.length) this.growHeads(id + 1);
-    const heads = this.heads;
-    const prev = heads[id]!;
     this.rows[i] = t;
+    this.link(i, id);
+    this.size = i + 1;
+    return id;
+  }
+
+  /** The id of the key of `t` (a new one for a new key), -1 when a key column is null. */
+  private idOf(t: Tuple): number {
+    if (this.single !== null) {
+      const v = t[this.k0];
+      return v === null ? -1 : this.single.id(v);
+    }
+    return hasNullAt(t, this.keyIndices) ? -1 : this.keys!.id(t, this.keyIndices);
+  }
+
+  /** Row `i` becomes the newest of key `id`'s chain (a key's first row: its head slot reserved). */
+  private link(i: number, id: number): void {
+    const heads = this.heads, prev = heads[id]!;
     this.chain[i] = prev;
     heads[id] = i;
     if (prev < 0 && this.slotPerKey) this.reserve(SLOT_BYTES);
-    this.size = i + 1;
-    return id;
   }
 
   /**

@@ -35,7 +35,7 @@ import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
 import { firstRowSamples } from './first-row.js';
-import { warmUntilSteady } from './warm.js';
+import { timedRuns, warmUntilSteady } from './warm.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -156,12 +156,12 @@ async function main(): Promise<void> {
         // Both arms at once; the reply is the query's own warm time (for the runs per sample).
         if (data.warmRuns === undefined || slow) {
           // The gate, as calibrated: 20 runs, then the median of 15 more.
-          warmUp(run, PAIR_WARM_SECONDS, data.warmRuns ?? 20);
+          timedRuns(run, now, data.warmRuns ?? 20, PAIR_WARM_SECONDS);
           warmNs = medianRunNs(query, Math.min(15, Math.max(3, data.warmRuns ?? 15)));
         } else {
           // A group pass: the warm time is the median of the warm-up's own later half (a 1M-row
           // query's extra timed runs took a second per isolate group, four arms on two cores).
-          const ns = warmUp(run, PAIR_WARM_SECONDS, data.warmRuns);
+          const ns = timedRuns(run, now, data.warmRuns, PAIR_WARM_SECONDS);
           warmNs = median(ns.slice(ns.length >> 1));
         }
         warm = true;
@@ -296,18 +296,6 @@ class Samples {
   finish(): void {
     this.turns.finish();
   }
-}
-
-/** Run `run` for at least `runs` runs and `seconds` (first runs are slower); each run's time, ns. */
-function warmUp(run: () => number, seconds: number, runs: number): number[] {
-  const until = now() + seconds * 1e9;
-  const ns: number[] = [];
-  for (let i = 0; i < runs || now() < until; i++) {
-    const t0 = now();
-    run();
-    ns.push(now() - t0);
-  }
-  return ns;
 }
 
 /** The median time of `runs` runs of `run`, ns (call it warm). */

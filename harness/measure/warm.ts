@@ -23,18 +23,23 @@ export interface SteadyWarm {
  * each isolate group and its report said 22 ms.
  */
 export function warmUntilSteady(run: () => void, now: () => number, o: SteadyWarm): { medianNs: number; rounds: number } {
-  const start = now(), end = start + o.maxSeconds * 1e9;
+  const end = now() + o.maxSeconds * 1e9;
   let previous = Infinity, rounds = 0;
   for (;;) {
-    const until = now() + o.roundSeconds * 1e9, ns: number[] = [];
-    for (let i = 0; i < o.roundRuns || now() < until; i++) {
-      const t0 = now();
-      run();
-      ns.push(now() - t0);
-    }
     rounds++;
-    const m = median(ns);
+    const m = median(timedRuns(run, now, o.roundRuns, o.roundSeconds));
     if (m > previous * (1 - o.tolerance) || now() >= end) return { medianNs: m, rounds };
     previous = m;
   }
+}
+
+/** Run `run` at least `runs` times and for at least `seconds`; each run's time, ns. */
+export function timedRuns(run: () => void, now: () => number, runs: number, seconds: number): number[] {
+  const until = now() + seconds * 1e9, ns: number[] = [];
+  for (let i = 0; i < runs || now() < until; i++) {
+    const t0 = now();
+    run();
+    ns.push(now() - t0);
+  }
+  return ns;
 }
