@@ -2,7 +2,7 @@ import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '..
 import type { ExecutionContext } from '../context.js';
 import { ExecutionError, InternalError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
-import { countingRead, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, pushLoop, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
+import { countingRead, foldLoop, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
 import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
@@ -277,8 +277,11 @@ export const AGG_SLOW = {
  * runs it while `F` holds: it tests the row's aggregated values first, and at the first it does
  * not take it settles the groups (`GR.settle()`), turns `F` off, and the row and every row after
  * it take the general updates.
+ *
+ * `steady`, for a loop that can read a row again (see {@link foldLoop}): a new group also sets
+ * `last = p`, and `steady` is the body of the fold's steady loop, or null where it has none.
  */
-function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[]): { lines: string[]; binds: string } {
+function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[], steady: boolean): { lines: string[]; steady: string[] | null; binds: string } {
   let s = 0;
   const binds: string[] = plan.groupBy.map((_, j) => (j === 0 ? 'KV0 = GR.columns[0]' : `KV${j} = GR.columns[${j}], KP${j} = GR.pairs[${j}]`));
   const denseBinds: string[] = plan.groupBy.map((_, j) => `KD${j} = KV${j}.dense`);
@@ -286,15 +289,37 @@ function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[])
   const fieldBinds = fields.flat().map((f) => `${f} = ST[${f.slice(1)}]`);
   // A new group may have grown the typed fields: reload them.
   const reloads = [...denseBinds, ...fieldBinds];
-  const general = accumulateRow(g, plan, slots, fields, reloads, false);
   const fast = speculates(plan);
-  const lines = fast ? ['if (F) {', ...accumulateRow(g, plan, slots, fields, reloads, true), '}', ...general] : general;
-  return { lines, binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${reloads.length ? `let ${reloads.join(', ')};` : ''}\n  let F = ${fast ? 'GR.speculating' : 'false'};` };
+  const withSteady = steady && hasSteadyLoop(plan);
+  const mark = withSteady ? ' last = p;' : '';
+  const general = accumulateRow(g, plan, slots, fields, reloads, 'general', mark);
+  const lines = fast ? ['if (F) {', ...accumulateRow(g, plan, slots, fields, reloads, 'fast', mark), '}', ...general] : general;
+  return {
+    lines,
+    steady: withSteady ? accumulateRow(g, plan, slots, fields, reloads, 'steady', '') : null,
+    binds: `${binds.length ? `const ${binds.join(', ')};` : ''}\n  ${reloads.length ? `let ${reloads.join(', ')};` : ''}\n  let F = ${fast ? 'GR.speculating' : 'false'};`,
+  };
 }
 
-/** One row's group id and updates, general or on the fast path (see {@link accumulate}). */
-function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string[], fields: readonly (readonly string[])[], reloads: readonly string[], fast: boolean): string[] {
+/**
+ * Whether a fold over rows it can read again gets a steady loop (see {@link foldLoop}): it starts
+ * on the fast path ({@link speculates}) and groups by one column, whose values the steady loop
+ * looks up in the column's dense table only.
+ */
+export function hasSteadyLoop(plan: AggregatePlan): boolean {
+  return speculates(plan) && plan.groupBy.length === 1;
+}
+
+/**
+ * One row's group id and updates (see {@link accumulate}): general, on the fast path, or in the
+ * steady loop, which takes the fast path's rows of groups that exist and whose key the dense table
+ * reaches, and hands any other row back (`p--; break;`: the first loop reads it again). `mark` is
+ * added to the new-group statement.
+ */
+function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string[], fields: readonly (readonly string[])[], reloads: readonly string[], mode: 'general' | 'fast' | 'steady', mark: string): string[] {
   const lines: string[] = [];
+  const fast = mode !== 'general', steady = mode === 'steady';
+  const handBack = '{ p--; break; }';
   // Each input column the aggregation uses is read once per row, into a temporary (min and max
   // of one column, or first and last by one order column, share the read).
   const reads = new Map<number, string>();
@@ -315,7 +340,8 @@ function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string
       if (a.fn === 'count') return [`${x} !== null`];
       return a.fn === 'first' || a.fn === 'last' ? [number(read(a.orderBy)), number(x)] : [number(x)];
     }))];
-    lines.push(`if (!(${checks.length ? checks.join(' && ') : 'true'})) { F = false; GR.settle(); } else {`);
+    const test = checks.length ? checks.join(' && ') : 'true';
+    lines.push(steady ? `if (!(${test})) ${handBack}` : `if (!(${test})) { F = false; GR.settle(); } else {`);
   }
   const keys = plan.groupBy.map(read);
   // Each key column's value number: a small integer the column's dense table reaches is one load
@@ -326,7 +352,7 @@ function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string
   const ids = keys.map((k, j) => {
     const v = g.temp();
     lines.push(`${v} = typeof ${k} === 'number' && (${k} | 0) === ${k} && ${k} >= 0 && ${k} < KD${j}.length ? KD${j}[${k}] : -1;`
-      + ` if (${v} < 0) ${v} = KV${j}.id(${k});`);
+      + ` if (${v} < 0) ${steady ? handBack : `${v} = KV${j}.id(${k});`}`);
     return v;
   });
   if (keys.length > 0) {
@@ -351,8 +377,11 @@ function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string
     }
   });
   const init = [...(reloads.length ? [`${reloads.join('; ')};`] : []), ...starts, ...(firstValues.length ? [`GR.reserve(${firstValues.join(' + ')});`] : [])];
-  if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) { ng++; GR.add([${keys.join(', ')}]);${init.length ? ` ${init.join(' ')}` : ''} }`);
-  if (fast) lines.push('continue; }');
+  // The steady loop's groups all exist (the dense table holds only numbers given to groups);
+  // the test keeps a broken assumption from writing past the fields.
+  if (steady) lines.splice(newGroup, 0, `if (g >= ng) ${handBack}`);
+  else if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) {${mark} ng++; GR.add([${keys.join(', ')}]);${init.length ? ` ${init.join(' ')}` : ''} }`);
+  if (fast && !steady) lines.push('continue; }');
   return lines;
 }
 
@@ -428,15 +457,20 @@ export interface CompiledFold {
   overIterator(src: TupleIterator, ctx: ExecutionContext, groups: Groups): void;
 }
 
-function bodyFor(input: readonly string[], stages: readonly Stage[], plan: AggregatePlan) {
+/**
+ * The fold's setup and loop body over input slots `input`; with `steady` (a loop that can read a
+ * row again) also its steady loop's body, where the plan has one ({@link hasSteadyLoop}).
+ */
+function bodyFor(input: readonly string[], stages: readonly Stage[], plan: AggregatePlan, steady = false) {
   const { g, slots } = generate(input, stages);
-  const acc = accumulate(g, plan, slots);
+  const stageLines = [...g.lines];
+  const acc = accumulate(g, plan, slots, steady);
   const { temps, consts } = preamble(g);
   const setup = `${consts}\n  ${temps}\n  const ST = GR.state;\n  ${acc.binds}\n  let g = 0, ng = GR.size;`;
   const body = [...g.lines, ...acc.lines].join('\n      ');
-  return { setup, body, C: g.consts };
+  const steadyBody = acc.steady && [...stageLines, ...acc.steady].join('\n      ');
+  return { setup, body, steady: steadyBody, C: g.consts };
 }
-
 
 /**
  * Compile an aggregation, with a run of stages before it, over input rows of `width` columns
@@ -447,11 +481,12 @@ function bodyFor(input: readonly string[], stages: readonly Stage[], plan: Aggre
 export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
   const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
   const rows = bodyFor(rowInput, stages, plan);
+  const arrayRows = bodyFor(rowInput, stages, plan, true);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
-      const fold = ctx.runtime.cached('aggregate', `array\n${rows.setup}\n${rows.body}`, () =>
-        new Function(pushLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body))() as ArrayFolder);
-      countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
+      const fold = ctx.runtime.cached('aggregate', `array\n${arrayRows.setup}\n${arrayRows.body}\n${arrayRows.steady}`, () =>
+        new Function(foldLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${arrayRows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', arrayRows.body, arrayRows.steady))() as ArrayFolder);
+      countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, arrayRows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
       const fold = ctx.runtime.cached('aggregate', `iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
@@ -467,10 +502,10 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
     },
     overColumns(table, ctx, groups) {
       const kinds: ColumnKind[] = table.columns.map((c) => c.kind);
-      const cols = bodyFor(kinds.map((k, c) => columnRead(k, c, 'q')), stages, plan);
+      const cols = bodyFor(kinds.map((k, c) => columnRead(k, c, 'q')), stages, plan, true);
       const binds = columnBinds(kinds, 'values_', 'dicts_');
-      const fold = ctx.runtime.cached('aggregate', `columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}`, () =>
-        new Function(pushLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body))() as ColumnFolder);
+      const fold = ctx.runtime.cached('aggregate', `columns ${kinds.join(',')}\n${cols.setup}\n${cols.body}\n${cols.steady}`, () =>
+        new Function(foldLoop('fusedColumnAggregate', 'H, A, ctx, values_, dicts_, n, C, GR, failedAfter', `${binds}\n  ${cols.setup}`, 'const q = p++;', cols.body, cols.steady))() as ColumnFolder);
       countingRead(ctx, table.length, (failedAfter) => fold(H, AGG_SLOW, ctx, table.columns.map((c) => c.values), table.columns.map((c) => c.dict), table.length, cols.C, groups, failedAfter));
     },
   };
