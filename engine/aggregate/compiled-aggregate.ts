@@ -2,7 +2,7 @@ import { columnBinds, columnRead, type ColumnarTable, type ColumnKind } from '..
 import type { ExecutionContext } from '../context.js';
 import { ExecutionError, InternalError } from '../errors.js';
 import { compareValues } from '../expr/compare.js';
-import { countingRead, foldLoop, generate, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
+import { countingRead, foldLoop, generate, iteratorFoldLoop, H, preamble, probeArrayLoop, probeIteratorLoop, probeSlots, type Generator, type ProbeShape, type Stage } from '../fusion/codegen.js';
 import type { HashTable } from '../join/hash-table.js';
 import { hashEntryBytes, SLOT_BYTES, tupleBytes, valueBytes } from '../memory/byte-model.js';
 import type { MemoryReservation } from '../memory/memory-tracker.js';
@@ -480,7 +480,6 @@ function bodyFor(input: readonly string[], stages: readonly Stage[], plan: Aggre
  */
 export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
   const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
-  const rows = bodyFor(rowInput, stages, plan);
   const arrayRows = bodyFor(rowInput, stages, plan, true);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
@@ -489,16 +488,9 @@ export function compileFold(width: number, stages: readonly Stage[], plan: Aggre
       countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, arrayRows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
-      const fold = ctx.runtime.cached('aggregate', `iterator\n${rows.setup}\n${rows.body}`, () => new Function(`return function fusedIteratorAggregate(H, A, ctx, src, C, GR) {
-  'use strict';
-  ${rows.setup}
-  for (;;) {
-    const t = src.next();
-    if (t === undefined) break;
-    ${rows.body}
-  }
-};`)() as IteratorFolder);
-      fold(H, AGG_SLOW, ctx, src, rows.C, groups);
+      const fold = ctx.runtime.cached('aggregate', `iterator\n${arrayRows.setup}\n${arrayRows.body}\n${arrayRows.steady}`, () =>
+        new Function(iteratorFoldLoop('fusedIteratorAggregate', 'H, A, ctx, src, C, GR', arrayRows.setup, arrayRows.body, arrayRows.steady))() as IteratorFolder);
+      fold(H, AGG_SLOW, ctx, src, arrayRows.C, groups);
     },
     overColumns(table, ctx, groups) {
       const kinds: ColumnKind[] = table.columns.map((c) => c.kind);

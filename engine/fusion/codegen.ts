@@ -255,6 +255,54 @@ export function foldLoop(name: string, params: string, setup: string, row: strin
 };`;
 }
 
+/**
+ * Source of an aggregation's fold over an iterator `src`: {@link foldLoop}'s two loops, where a
+ * row the steady loop hands back is held and read first when the first loop starts again (an
+ * iterator cannot be read again). `p` counts the rows read. With `steady` null, one loop.
+ */
+export function iteratorFoldLoop(name: string, params: string, setup: string, body: string, steady: string | null): string {
+  if (steady === null) {
+    return `return function ${name}(${params}) {
+  'use strict';
+  ${setup}
+  for (;;) {
+    const t = src.next();
+    if (t === undefined) break;
+    ${body}
+  }
+};`;
+  }
+  return `return function ${name}(${params}) {
+  'use strict';
+  ${setup}
+  let p = 0, last = 0, held, u;
+  for (;;) {
+    for (;;) {
+      let t;
+      if (held !== undefined) {
+        t = held;
+        held = undefined;
+      } else {
+        if ((p & 1023) === 0 && F && p - last >= ${STEADY_AFTER}) break;
+        t = src.next();
+        if (t === undefined) return;
+      }
+      p++;
+      ${body}
+    }
+    for (;;) {
+      u = src.next();
+      if (u === undefined) return;
+      const t = u;
+      p++;
+      ${steady}
+    }
+    held = u;
+    last = p;
+  }
+};`;
+}
+
 /** Rows an aggregation's fold reads with no new group before its steady loop takes over (see {@link foldLoop}). */
 export const STEADY_AFTER = 4096;
 

@@ -7,7 +7,7 @@ import { STEADY_AFTER } from '../../../engine/fusion/codegen.js';
 import { bag } from '../../helpers.js';
 
 /**
- * The fold's steady loop (codegen `foldLoop`): once the fold over an array or columns has read
+ * The fold's steady loop (codegen `foldLoop`, `iteratorFoldLoop`): once the fold has read
  * STEADY_AFTER rows with no new group, a second loop with no call in it takes the rows of groups
  * that exist; any other row (a new group, a key outside the dense table, a value off the fast
  * path) goes back to the first loop, which reads it again. These tests put such rows well past
@@ -61,16 +61,19 @@ test('a steady loop is planned for a one-column group-by on the fast path only',
 
 test('a row the steady loop does not take is read again by the first loop, once more and no more', (t) => {
   // A new key late in the input: the steady loop reads its key, finds no group, and hands the row
-  // back. Counting the reads of that row's key shows the steady loop ran (one read without it).
-  const rows = base(7);
-  let reads = 0;
-  const late = [5, 1, 2];
-  Object.defineProperty(late, 0, { get: () => (reads++, 5), enumerable: true });
-  rows[LATE] = late;
-  const e = createEngine('streaming', { enablePipelineFusion: true });
-  const out = e.from(SCHEMA, rows).aggregate(['k'], AGGS).toArray();
-  t.is(reads, 2);
-  t.deepEqual(bag(out), expected(rows.map((r) => [...r]), AGGS));
+  // back (over an array: read again; over an iterator: held). Counting the reads of that row's key
+  // shows the steady loop ran (one read without it).
+  for (const [label, options] of [['over an iterator', {}], ['over an array (fused)', { enablePipelineFusion: true }]] as const) {
+    const rows = base(7);
+    let reads = 0;
+    const late = [5, 1, 2];
+    Object.defineProperty(late, 0, { get: () => (reads++, 5), enumerable: true });
+    rows[LATE] = late;
+    const e = createEngine('streaming', options);
+    const out = e.from(SCHEMA, rows).aggregate(['k'], AGGS).toArray();
+    t.is(reads, 2, label);
+    t.deepEqual(bag(out), expected(rows.map((r) => [...r]), AGGS), label);
+  }
 });
 
 const LATE_ROWS: [string, Tuple, readonly AggregateSpec[]][] = [
@@ -128,17 +131,20 @@ test('a sum over a string past the hand-over fails as it does before it, and eve
 });
 
 test('the abort signal stops the steady loop at its next poll, with the rows read so far counted', (t) => {
-  const rows = base(5);
-  const ac = new AbortController();
-  const at = LATE + 100;
-  const trapped = [...rows[at]!];
-  Object.defineProperty(trapped, 0, { get: () => (ac.abort('enough'), at % 5), enumerable: true });
-  rows[at] = trapped;
-  const e = createEngine('streaming', { enablePipelineFusion: true }, { signal: ac.signal });
-  t.throws(() => e.from(SCHEMA, rows).aggregate(['k'], AGGS).toArray(), { instanceOf: QueryAbortedError });
-  // The next poll after the trapped row: the first multiple of 1024 past it.
-  t.is(e.context.metrics.sourceRows, Math.ceil((at + 1) / 1024) * 1024);
-  t.is(e.context.memory.reserved, 0);
+  // Over an array (fused) the fold polls; over an iterator its source does: both every 1024 rows.
+  for (const options of [{ enablePipelineFusion: true }, {}]) {
+    const rows = base(5);
+    const ac = new AbortController();
+    const at = LATE + 100;
+    const trapped = [...rows[at]!];
+    Object.defineProperty(trapped, 0, { get: () => (ac.abort('enough'), at % 5), enumerable: true });
+    rows[at] = trapped;
+    const e = createEngine('streaming', options, { signal: ac.signal });
+    t.throws(() => e.from(SCHEMA, rows).aggregate(['k'], AGGS).toArray(), { instanceOf: QueryAbortedError });
+    // The next poll after the trapped row: the first multiple of 1024 past it.
+    t.is(e.context.metrics.sourceRows, Math.ceil((at + 1) / 1024) * 1024, JSON.stringify(options));
+    t.is(e.context.memory.reserved, 0);
+  }
 });
 
 test('a stage before the aggregation runs again on a row handed back, with the same result', (t) => {
