@@ -20,8 +20,8 @@ const AGGS: AggregateSpec[] = [
 ];
 /** Numbers only, so that string keys and string values do not make sum or avg fail. */
 const NO_SUMS = AGGS.filter((a) => a.fn !== 'sum' && a.fn !== 'avg');
-const ROWS = 4 * STEADY_AFTER;
-const LATE = 3 * STEADY_AFTER;
+const ROWS = 8 * STEADY_AFTER;
+const LATE = 5 * STEADY_AFTER;
 
 const OPTIONS: [string, EngineOptions][] = [['', {}], [', fused', { enablePipelineFusion: true }]];
 
