@@ -35,7 +35,7 @@ import { describeError, type WarmLonger } from './protocol.js';
 import { median } from '../../core/stats/descriptive.js';
 import { stretched } from './slowdown.js';
 import { firstRowSamples } from './first-row.js';
-import { timedRuns, warmUntilSteady } from './warm.js';
+import { timedRuns, timedRunsAsync, warmUntilSteady, warmUntilSteadyAsync } from './warm.js';
 
 /**
  * Warm-up of an arm before its samples (at least 20 runs, and this long). Shorter than a time
@@ -205,15 +205,7 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
   const port = parentPort!;
   const run = () => c.run();
   let warm = false, warmNs = 0;
-  const timed = async (runs: number, seconds = 0): Promise<number[]> => {
-    const until = now() + seconds * 1e9, ns: number[] = [];
-    for (let i = 0; i < runs || now() < until; i++) {
-      const t0 = now();
-      await run();
-      ns.push(now() - t0);
-    }
-    return ns;
-  };
+  const timed = (runs: number, seconds = 0): Promise<number[]> => timedRunsAsync(run, now, runs, seconds);
   port.on('message', (msg: Message) => {
     void (async () => {
       try {
@@ -229,6 +221,9 @@ function asyncArm(c: AsyncPreparedCase, data: ArmData): void {
             const until = now() + msg.maxSeconds * 1e9;
             for (let i = 0; i < msg.runs && now() < until; i++) await run();
             warmNs = median(await timed(5));
+          } else {
+            // A slower query: on until it stops getting faster, as the synchronous arms are.
+            warmNs = (await warmUntilSteadyAsync(run, now, msg.steady)).medianNs;
           }
           port.postMessage({ warmMedianNs: warmNs });
         } else if (msg.kind === 'firstRow') port.postMessage({ firstRowSamples: await firstRowSamples(c) });

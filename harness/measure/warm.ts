@@ -23,13 +23,40 @@ export interface SteadyWarm {
  * each isolate group and its report said 22 ms.
  */
 export function warmUntilSteady(run: () => void, now: () => number, o: SteadyWarm): { medianNs: number; rounds: number } {
-  const end = now() + o.maxSeconds * 1e9;
-  let previous = Infinity, rounds = 0;
+  const steady = new SteadyRounds(now, o);
   for (;;) {
-    rounds++;
-    const m = median(timedRuns(run, now, o.roundRuns, o.roundSeconds));
-    if (m > previous * (1 - o.tolerance) || now() >= end) return { medianNs: m, rounds };
-    previous = m;
+    const done = steady.after(median(timedRuns(run, now, o.roundRuns, o.roundSeconds)));
+    if (done) return done;
+  }
+}
+
+/**
+ * {@link warmUntilSteady} for an asynchronous query (a DuckDB peer's arm), each run awaited:
+ * the same rounds and the same rule, so that no runner of a group pass is warmed for less.
+ */
+export async function warmUntilSteadyAsync(run: () => Promise<unknown>, now: () => number, o: SteadyWarm): Promise<{ medianNs: number; rounds: number }> {
+  const steady = new SteadyRounds(now, o);
+  for (;;) {
+    const done = steady.after(median(await timedRunsAsync(run, now, o.roundRuns, o.roundSeconds)));
+    if (done) return done;
+  }
+}
+
+/** The rule of {@link warmUntilSteady}, round by round: `after(m)` is the result once a round of median `m` ends the warm-up, else null. */
+class SteadyRounds {
+  private readonly end: number;
+  private previous = Infinity;
+  private rounds = 0;
+
+  constructor(private readonly now: () => number, private readonly o: SteadyWarm) {
+    this.end = now() + o.maxSeconds * 1e9;
+  }
+
+  after(m: number): { medianNs: number; rounds: number } | null {
+    this.rounds++;
+    if (m > this.previous * (1 - this.o.tolerance) || this.now() >= this.end) return { medianNs: m, rounds: this.rounds };
+    this.previous = m;
+    return null;
   }
 }
 
@@ -39,6 +66,17 @@ export function timedRuns(run: () => void, now: () => number, runs: number, seco
   for (let i = 0; i < runs || now() < until; i++) {
     const t0 = now();
     run();
+    ns.push(now() - t0);
+  }
+  return ns;
+}
+
+/** {@link timedRuns} for an asynchronous query, each run awaited. */
+export async function timedRunsAsync(run: () => Promise<unknown>, now: () => number, runs: number, seconds: number): Promise<number[]> {
+  const until = now() + seconds * 1e9, ns: number[] = [];
+  for (let i = 0; i < runs || now() < until; i++) {
+    const t0 = now();
+    await run();
     ns.push(now() - t0);
   }
   return ns;
