@@ -463,12 +463,12 @@ export interface CompiledFold {
  */
 function bodyFor(input: readonly string[], stages: readonly Stage[], plan: AggregatePlan, steady = false) {
   const { g, slots } = generate(input, stages);
-  const stageLines = [...g.lines];
   const acc = accumulate(g, plan, slots, steady);
   const { temps, consts } = preamble(g);
   const setup = `${consts}\n  ${temps}\n  const ST = GR.state;\n  ${acc.binds}\n  let g = 0, ng = GR.size;`;
+  // Both loops run the stages (pure expressions) before their own accumulation.
   const body = [...g.lines, ...acc.lines].join('\n      ');
-  const steadyBody = acc.steady && [...stageLines, ...acc.steady].join('\n      ');
+  const steadyBody = acc.steady && [...g.lines, ...acc.steady].join('\n      ');
   return { setup, body, steady: steadyBody, C: g.consts };
 }
 

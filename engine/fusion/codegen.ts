@@ -213,8 +213,8 @@ export function pushLoop(name: string, params: string, setup: string, row: strin
 /**
  * Source of an aggregation's fold over `n` input rows it can read again (an array or columns):
  * {@link pushLoop}'s loop, and with `steady` a second loop that runs once the first has read
- * {@link STEADY_AFTER} rows with no new group (checked at its abort polls, so after 1024 to 2047 such rows; `body` sets `last = p`
- * at each new group, `F` is the fast path's flag). The steady loop's body has no call on any path
+ * {@link STEADY_AFTER} rows with no new group or hand-back (checked at its abort polls, so after
+ * 1024 to 2047 such rows; `body` sets `last = p` at each new group, `F` is the fast path's flag). The steady loop's body has no call on any path
  * the rows take: a row it does not take (a new group, a key outside the dense table, a value off
  * the fast path) is handed back with `p--; break;`, and the first loop reads it again. In the
  * first loop a new group's calls and reloads sit on a path taken now and then, and that costs

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { createEngine, encodeColumns, ENGINE_KINDS, ExecutionError, QueryAbortedError, type AggregateSpec, type EngineOptions, type Tuple } from '../../../engine/index.js';
 import { planAggregate } from '../../../engine/aggregate/aggregate-plan.js';
@@ -37,7 +37,7 @@ function expected(rows: readonly Tuple[], aggs: readonly AggregateSpec[]): strin
 }
 
 /** Every engine and option set, over the array and over its columns, against collect-then-reduce. */
-function agrees(t: { deepEqual: (a: unknown, b: unknown, m: string) => void; is: (a: unknown, b: unknown, m: string) => void }, rows: readonly Tuple[], aggs: readonly AggregateSpec[], what: string): void {
+function agrees(t: ExecutionContext, rows: readonly Tuple[], aggs: readonly AggregateSpec[], what: string): void {
   const want = expected(rows, aggs);
   for (const kind of ENGINE_KINDS) {
     for (const [label, options] of OPTIONS) {
