@@ -278,8 +278,10 @@ export const AGG_SLOW = {
  * not take it settles the groups (`GR.settle()`), turns `F` off, and the row and every row after
  * it take the general updates.
  *
- * `steady`, for a loop that can read a row again (see {@link foldLoop}): a new group also sets
- * `last = p`, and `steady` is the body of the fold's steady loop, or null where it has none.
+ * `steady`: the fold is generated with a steady loop where the plan has one ({@link hasSteadyLoop};
+ * `foldLoop` over an array or columns, `iteratorFoldLoop` over an iterator; the probe folds have
+ * none): a new group also sets `last = p`, and `steady` in the result is the steady loop's body
+ * (null without one).
  */
 function accumulate(g: Generator, plan: AggregatePlan, slots: readonly string[], steady: boolean): { lines: string[]; steady: string[] | null; binds: string } {
   let s = 0;
@@ -367,21 +369,25 @@ function accumulateRow(g: Generator, plan: AggregatePlan, slots: readonly string
   const starts: string[] = [], firstValues: string[] = [];
   plan.aggs.forEach((a, i) => {
     lines.push(...(fast ? fastUpdate(a, read, fields[i]!) : update(g, a, read, fields[i]!)));
-    if (fast && (a.fn === 'min' || a.fn === 'max')) {
+    if (mode !== 'fast') return;
+    if (a.fn === 'min' || a.fn === 'max') {
       starts.push(`${fields[i]![0]}[g] = ${a.fn === 'min' ? 'Infinity' : '-Infinity'};`);
       firstValues.push(`A.bytes(${read(a.column)})`);
-    } else if (fast && (a.fn === 'first' || a.fn === 'last')) {
+    } else if (a.fn === 'first' || a.fn === 'last') {
       // The order key and the value start from +Infinity (first) or -Infinity (last): the first row's pair wins.
       const start = a.fn === 'first' ? 'Infinity' : '-Infinity';
       starts.push(`${fields[i]![0]}[g] = ${start}; ${fields[i]![1]}[g] = ${start};`);
     }
   });
+  if (steady) {
+    // The steady loop makes no group: all of its groups exist (the dense table holds only numbers
+    // given to groups); the test keeps a broken assumption from writing past the fields.
+    lines.splice(newGroup, 0, `if (g >= ng) ${handBack}`);
+    return lines;
+  }
   const init = [...(reloads.length ? [`${reloads.join('; ')};`] : []), ...starts, ...(firstValues.length ? [`GR.reserve(${firstValues.join(' + ')});`] : [])];
-  // The steady loop's groups all exist (the dense table holds only numbers given to groups);
-  // the test keeps a broken assumption from writing past the fields.
-  if (steady) lines.splice(newGroup, 0, `if (g >= ng) ${handBack}`);
-  else if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) {${mark} ng++; GR.add([${keys.join(', ')}]);${init.length ? ` ${init.join(' ')}` : ''} }`);
-  if (fast && !steady) lines.push('continue; }');
+  if (keys.length > 0) lines.splice(newGroup, 0, `if (g === ng) {${mark} ng++; GR.add([${keys.join(', ')}]);${init.length ? ` ${init.join(' ')}` : ''} }`);
+  if (fast) lines.push('continue; }');
   return lines;
 }
 
@@ -458,8 +464,8 @@ export interface CompiledFold {
 }
 
 /**
- * The fold's setup and loop body over input slots `input`; with `steady` (a loop that can read a
- * row again) also its steady loop's body, where the plan has one ({@link hasSteadyLoop}).
+ * The fold's setup and loop body over input slots `input`; with `steady` (see {@link accumulate})
+ * also its steady loop's body, where the plan has one.
  */
 function bodyFor(input: readonly string[], stages: readonly Stage[], plan: AggregatePlan, steady = false) {
   const { g, slots } = generate(input, stages);
@@ -480,17 +486,17 @@ function bodyFor(input: readonly string[], stages: readonly Stage[], plan: Aggre
  */
 export function compileFold(width: number, stages: readonly Stage[], plan: AggregatePlan): CompiledFold {
   const rowInput = Array.from({ length: width }, (_, i) => `t[${i}]`);
-  const arrayRows = bodyFor(rowInput, stages, plan, true);
+  const rows = bodyFor(rowInput, stages, plan, true);
   return {
     overArray(data, ctx, groups, countAsSource = true) {
-      const fold = ctx.runtime.cached('aggregate', `array\n${arrayRows.setup}\n${arrayRows.body}\n${arrayRows.steady}`, () =>
-        new Function(foldLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${arrayRows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', arrayRows.body, arrayRows.steady))() as ArrayFolder);
-      countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, arrayRows.C, groups, failedAfter), countAsSource);
+      const fold = ctx.runtime.cached('aggregate', `array\n${rows.setup}\n${rows.body}\n${rows.steady}`, () =>
+        new Function(foldLoop('fusedAggregate', 'H, A, ctx, rows, C, GR, failedAfter', `${rows.setup}\n  const n = rows.length;`, 'const t = rows[p++];', rows.body, rows.steady))() as ArrayFolder);
+      countingRead(ctx, data.length, (failedAfter) => fold(H, AGG_SLOW, ctx, data, rows.C, groups, failedAfter), countAsSource);
     },
     overIterator(src, ctx, groups) {
-      const fold = ctx.runtime.cached('aggregate', `iterator\n${arrayRows.setup}\n${arrayRows.body}\n${arrayRows.steady}`, () =>
-        new Function(iteratorFoldLoop('fusedIteratorAggregate', 'H, A, ctx, src, C, GR', arrayRows.setup, arrayRows.body, arrayRows.steady))() as IteratorFolder);
-      fold(H, AGG_SLOW, ctx, src, arrayRows.C, groups);
+      const fold = ctx.runtime.cached('aggregate', `iterator\n${rows.setup}\n${rows.body}\n${rows.steady}`, () =>
+        new Function(iteratorFoldLoop('fusedIteratorAggregate', 'H, A, ctx, src, C, GR', rows.setup, rows.body, rows.steady))() as IteratorFolder);
+      fold(H, AGG_SLOW, ctx, src, rows.C, groups);
     },
     overColumns(table, ctx, groups) {
       const kinds: ColumnKind[] = table.columns.map((c) => c.kind);

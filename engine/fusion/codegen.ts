@@ -192,16 +192,25 @@ function pullLoop(outer: string, setup: string, row: string, body: string): stri
  * the loop needs type feedback (see the array pusher in compileRun).
  */
 export function pushLoop(name: string, params: string, setup: string, row: string, body: string): string {
-  return `return function ${name}(${params}) {
-  'use strict';
-  ${setup}
-  let p = 0, k = 0;
-  try {
-    while (p < n) {
+  return readLoop(name, params, setup, '', `while (p < n) {
       if ((p & 1023) === 0) ctx.checkAborted();
       ${row}
       ${body}
-    }
+    }`);
+}
+
+/**
+ * A generated function that reads `n` input rows with the cursor `p` (and the count `k` it
+ * returns): `setup`, then `loop` (with `lets` declared beside `p` and `k`), and on an error the
+ * rows read so far handed to `failedAfter` before it is thrown again.
+ */
+function readLoop(name: string, params: string, setup: string, lets: string, loop: string): string {
+  return `return function ${name}(${params}) {
+  'use strict';
+  ${setup}
+  let p = 0, k = 0${lets};
+  try {
+    ${loop}
   } catch (e) {
     failedAfter(p);
     throw e;
@@ -224,12 +233,7 @@ export function pushLoop(name: string, params: string, setup: string, row: strin
  */
 export function foldLoop(name: string, params: string, setup: string, row: string, body: string, steady: string | null): string {
   if (steady === null) return pushLoop(name, params, setup, row, body);
-  return `return function ${name}(${params}) {
-  'use strict';
-  ${setup}
-  let p = 0, k = 0, last = 0;
-  try {
-    for (;;) {
+  return readLoop(name, params, setup, ', last = 0', `for (;;) {
       while (p < n) {
         if ((p & 1023) === 0) {
           ctx.checkAborted();
@@ -246,13 +250,7 @@ export function foldLoop(name: string, params: string, setup: string, row: strin
       }
       if (p >= n) break;
       last = p;
-    }
-  } catch (e) {
-    failedAfter(p);
-    throw e;
-  }
-  return k;
-};`;
+    }`);
 }
 
 /**

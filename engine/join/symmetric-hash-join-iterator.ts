@@ -337,10 +337,10 @@ class Side {
   private readonly mem: MemoryReservation;
   private readonly sizer = new TupleSizer();
 
-  /** `chain`: the first chain, `capacity` links (a view into the table's one first buffer). */
-  constructor(ctx: ExecutionContext, operator: string, capacity: number, chain: Int32Array) {
+  /** `chain`: the first chain (a view into the table's one first buffer), reserved with a row slot per link. */
+  constructor(ctx: ExecutionContext, operator: string, chain: Int32Array) {
     this.mem = ctx.memory.reservation(operator);
-    this.mem.grow(capacity * ROW_SLOT_BYTES);
+    this.mem.grow(chain.length * ROW_SLOT_BYTES);
     this.chain = chain;
   }
 
@@ -404,8 +404,8 @@ class SymmetricTable {
     // of a 10K join's time to first row.
     const first = new ArrayBuffer(16 * cap);
     this.heads = new Int32Array(first, 0, 2 * cap);
-    this.left = new Side(ctx, 'symmetric hash join (left rows)', cap, new Int32Array(first, 8 * cap, cap));
-    this.right = new Side(ctx, 'symmetric hash join (right rows)', cap, new Int32Array(first, 12 * cap, cap));
+    this.left = new Side(ctx, 'symmetric hash join (left rows)', new Int32Array(first, 8 * cap, cap));
+    this.right = new Side(ctx, 'symmetric hash join (right rows)', new Int32Array(first, 12 * cap, cap));
     const keyMem = (this.keyMem = ctx.memory.reservation('symmetric hash join (keys)'));
     const reserve = (bytes: number): void => keyMem.grow(bytes);
     const known = knownSize >= SYMMETRIC_DENSE_FROM_KNOWN;
